@@ -1,0 +1,17 @@
+"""skcosim: is the cosine similarity of your embeddings about similarity?
+
+scikit-learn compatible linear autoencoders, metrics and tools after
+H. Steck, C. Ekanadham and N. Kallus, "Is Cosine-Similarity of Embeddings
+Really About Similarity?" (WWW'24 Companion, arXiv:2403.05440).
+"""
+
+from ._dropout import DropoutAutoencoder
+from ._weight_decay import WeightDecayAutoencoder
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "DropoutAutoencoder",
+    "WeightDecayAutoencoder",
+    "__version__",
+]

@@ -1,0 +1,276 @@
+"""The behaviour every linear autoencoder of skcosim shares.
+
+A fitted linear autoencoder reconstructs ``X_hat = X A B^T`` (MATH.md, Notation)
+with an encoder ``A`` (``encoder_``) and a decoder ``B`` (``decoder_``), both
+``n_features x n_components``. Subclasses implement ``_fit`` (set ``encoder_``,
+``decoder_``, ``singular_values_``) and ``_penalty`` (the regularizer of their
+objective); everything else lives here once.
+"""
+
+from __future__ import annotations
+
+import numbers
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._gauge import apply_gauge
+
+ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")
+
+
+def squared_frobenius(X):
+    """``||X||_F^2`` for a dense or sparse matrix, in float64."""
+    if sp.issparse(X):
+        data = X.data.astype(np.float64, copy=False)
+        return float(data @ data)
+    X = np.asarray(X, dtype=np.float64)
+    return float(np.einsum("ij,ij->", X, X))
+
+
+def squared_reconstruction_error(X, P, B):
+    """``||X - P B^T||_F^2`` without forming the ``n x p`` reconstruction.
+
+    Expands to ``||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``; ``X B`` is a
+    sparse-dense product, so the cost is ``O(nnz(X) k + (n + p) k^2)``
+    (MATH.md, Objective 3, same expansion).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    XB = safe_sparse_dot(X, B, dense_output=True)
+    cross = float(np.einsum("ij,ij->", P, XB))
+    quad = float(np.einsum("ij,ij->", P.T @ P, B.T @ B))
+    return max(squared_frobenius(X) - 2.0 * cross + quad, 0.0)
+
+
+def projection_factor(decoder):
+    """A ``k x k`` matrix ``L`` with ``L L^T = B^T B``.
+
+    Rows of ``A L`` have the inner products of the rows of ``A B^T``, so their
+    cosines are those of the ``p x p`` product, computed in ``k`` dimensions
+    (MATH.md, Remedy 2). ``B^T B`` may be singular (zero components), hence a
+    symmetric eigendecomposition rather than a Cholesky factor.
+    """
+    BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
+    w, U = np.linalg.eigh(BtB)
+    return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
+
+
+class _BaseLinearAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base class of the linear autoencoders ``X ~ X A B^T``.
+
+    Subclasses set the class attribute ``_gauge_group`` to the gauge transforms
+    ``A -> A R``, ``B -> B R^{-T}`` that leave their objective unchanged
+    (``"diagonal"`` stands for every invertible ``R``, ``"orthogonal"`` for
+    rotations only; see :mod:`skcosim._gauge`), and implement ``_fit`` and
+    ``_penalty``.
+    """
+
+    _gauge_group = "orthogonal"
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "gram", "randomized", "arpack"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_components=10, *, alpha=1.0, solver="auto", random_state=None):
+        self.n_components = n_components
+        self.alpha = alpha
+        self.solver = solver
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model to the interaction matrix ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Users in rows, items in columns.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_X(X, reset=True)
+        self._fit(X)
+        return self
+
+    @abstractmethod
+    def _fit(self, X):
+        """Set ``encoder_``, ``decoder_`` and ``singular_values_`` from ``X``."""
+
+    @abstractmethod
+    def _penalty(self, X, P):
+        """The regularization term of the objective, given ``P = X A``."""
+
+    def _validate_X(self, X, *, reset):
+        return validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=reset,
+        )
+
+    # -- the transformer API ----------------------------------------------------
+
+    def transform(self, X):
+        """User embeddings ``X A``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Interaction matrix with the items of the training data.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            ``X @ encoder_``, in the dtype of ``X`` (float32 or float64).
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return safe_sparse_dot(
+            X, self.encoder_.astype(X.dtype, copy=False), dense_output=True
+        )
+
+    def inverse_transform(self, X):
+        """Reconstruct interactions from user embeddings: ``Z B^T``.
+
+        The result is dense ``n_samples x n_features``: call it on as many
+        users as fit in memory at once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            User embeddings, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            ``X @ decoder_.T``.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.decoder_.shape[1]:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__} has "
+                f"n_components={self.decoder_.shape[1]}: inverse_transform takes "
+                "user embeddings as returned by transform."
+            )
+        return Z @ self.decoder_.T.astype(Z.dtype, copy=False)
+
+    def score(self, X, y=None):
+        """Negative mean squared reconstruction error per user (higher is better).
+
+        ``score(X) = -||X - X A B^T||_F^2 / n_samples``: the regularizer is not
+        included, so models fitted with different ``alpha`` compare on held-out
+        users. Computed without forming ``X A B^T``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Interaction matrix.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        P = safe_sparse_dot(X, self.encoder_, dense_output=True)
+        return -squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
+
+    def objective(self, X):
+        """Value of the training objective on ``X`` (lower is better).
+
+        The full loss of the model's objective in MATH.md, reconstruction error
+        plus regularizer, summed over all users and items (not averaged). The
+        fitted closed forms minimize it on the training data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Interaction matrix.
+
+        Returns
+        -------
+        loss : float
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
+        return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
+
+    # -- item embeddings --------------------------------------------------------
+
+    def item_embeddings(self, kind="decoder", *, gauge=None):
+        """Item embeddings of the fitted model (one row per item).
+
+        Parameters
+        ----------
+        kind : {"decoder", "encoder", "projected"}, default="decoder"
+            ``"decoder"``: rows of ``B`` (``decoder_``), the usual item
+            embedding. ``"encoder"``: rows of ``A`` (``encoder_``).
+            ``"projected"``: rows of ``A L`` with ``L L^T = B^T B``, whose
+            cosines are those of the rows of the item-item matrix ``A B^T``
+            (MATH.md, Remedy 2): gauge-free, computed in ``n_components``
+            dimensions without forming ``A B^T``.
+        gauge : ndarray of shape (n_components, n_components), default=None
+            If given, the embeddings of the equally-split model
+            ``A R, B R^{-T}`` (``R = gauge``) instead of the fitted one.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_features, n_components)
+        """
+        check_is_fitted(self)
+        if kind not in ITEM_EMBEDDING_KINDS:
+            raise ValueError(
+                f"kind must be one of {ITEM_EMBEDDING_KINDS}, got {kind!r}."
+            )
+        A, B = self.encoder_, self.decoder_
+        if gauge is not None:
+            gauge = check_array(gauge, ensure_2d=True)
+            if gauge.shape != (A.shape[1], A.shape[1]):
+                raise ValueError(
+                    f"gauge must have shape {(A.shape[1], A.shape[1])}, got "
+                    f"{gauge.shape}."
+                )
+            A, B = apply_gauge(A, B, gauge)
+        if kind == "decoder":
+            return B
+        if kind == "encoder":
+            return A
+        return A @ projection_factor(B)
+
+    @property
+    def _n_features_out(self):
+        return self.encoder_.shape[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,243 @@
+"""Objective 1: penalty on the product ``A B^T`` (the paper's Eq. 1), and dropout."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.linalg
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_random_state
+
+from ._base import _BaseLinearAutoencoder
+from ._gauge import sample_gauge
+from ._spectrum import gram_matrix, spectrum_from_gram, top_k_eigh, top_k_spectrum
+
+SCALINGS = ("identity", "symmetric", "encoder", "random")
+
+
+class DropoutAutoencoder(_BaseLinearAutoencoder):
+    """Linear autoencoder with a penalty on the product ``A B^T`` (closed form).
+
+    Solves Objective 1 of Steck, Ekanadham & Kallus (2024), the paper's Eq. 1::
+
+        min_{A, B}  ||X - X A B^T||_F^2 + alpha * ||A B^T||_F^2
+
+    whose rank-``k`` solution is ``A B^T = V_k diag(g) V_k^T`` with
+    ``g_i = s_i^2 / (s_i^2 + alpha)``. With ``dropout=q`` it solves instead the
+    exact expected loss of training with input dropout at rate ``q`` (EDLAE,
+    Steck 2020)::
+
+        min_{A, B}  ||X - X A B^T||_F^2 + ||Lambda^(1/2) A B^T||_F^2,
+        Lambda = q / (1 - q) * diag(diag(X^T X)) + alpha * I
+
+    a reduced-rank ridge regression: with ``W = (X^T X + Lambda)^{-1} X^T X``
+    and ``Q_k`` the top eigenvectors of ``X^T X W``, ``A B^T = W Q_k Q_k^T``.
+
+    **Every split of the product is equally optimal.** The loss depends on
+    ``A B^T`` only, so ``A R, B R^{-T}`` fits exactly as well for any
+    invertible ``R``, and already a diagonal ``R`` changes every cosine
+    similarity between items and between users. ``scaling`` picks one split;
+    all of them have the same :meth:`objective`, none is more right than
+    another. This is the paper's point: cosine similarities of these
+    embeddings are an accident of the split.
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        Dimension ``k`` of the embeddings. Components beyond the rank of ``X``
+        are zero.
+    alpha : float, default=1.0
+        Strength of the penalty on ``A B^T`` (the paper's lambda), in units of
+        squared singular values.
+    dropout : float in [0, 1) or None, default=None
+        If given, the input-dropout rate ``q`` whose exact expected loss is
+        minimized. This forms the dense ``n_features x n_features`` Gram matrix
+        and solves with it: ``O(p^3)`` time, ``O(p^2)`` memory.
+    scaling : {"identity", "symmetric", "encoder", "random"} or array-like of \
+            shape (n_components,), default="identity"
+        The split of ``A B^T`` returned, written with ``a_i``, the norm of
+        column ``i`` of ``W Q_k`` (``a_i = g_i`` without dropout):
+
+        - ``"identity"``: decoder columns orthonormal, ``B = Q_k``,
+          ``A = W Q_k`` (the paper's ``B = V_k``, ``A = V_k diag(g)``).
+        - ``"symmetric"``: balanced, encoder and decoder columns of equal norm
+          ``sqrt(a_i)``.
+        - ``"encoder"``: encoder columns of unit norm, ``B = Q_k diag(a)``.
+        - ``"random"``: ``R = diag(exp(z))``, ``z ~ N(0, 1)`` drawn from
+          ``random_state``: a random, equally optimal gauge.
+        - an array ``d`` of positive numbers: ``R = diag(d)``.
+    solver : {"auto", "gram", "randomized", "arpack"}, default="auto"
+        How the top-``k`` spectrum of ``X`` is computed (without ``dropout``);
+        see :func:`skcosim._spectrum.top_k_spectrum`. With ``dropout`` the
+        Gram matrix is formed whatever the solver.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the solvers and ``scaling="random"``.
+
+    Attributes
+    ----------
+    encoder_ : ndarray of shape (n_features, n_components)
+        ``A``; user embeddings are ``X A``.
+    decoder_ : ndarray of shape (n_features, n_components)
+        ``B``; its rows are the item embeddings.
+    singular_values_ : ndarray of shape (n_components,)
+        Top singular values ``s_i`` of the training data.
+    gauge_ : ndarray of shape (n_components,)
+        Diagonal of the ``R`` that turned the ``"identity"`` split into the
+        returned one.
+    n_features_in_ : int
+        Number of items seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the items seen during :term:`fit`, when ``X`` has string
+        column names.
+
+    See Also
+    --------
+    WeightDecayAutoencoder : Objective 2, whose cosines are unique.
+
+    Notes
+    -----
+    Components with a zero singular value (``n_components`` above the rank of
+    ``X``) are zero in both factors. Items that no user interacted with get
+    zero rows when ``alpha == 0`` and ``dropout`` is set (the minimum-norm
+    solution).
+
+    References
+    ----------
+    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
+       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
+       arXiv:2403.05440.
+    .. [2] H. Steck. "Autoencoders that don't overfit towards the Identity."
+       NeurIPS 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import DropoutAutoencoder
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(100, 30) < 0.2).astype(float)
+    >>> a = DropoutAutoencoder(n_components=5, alpha=10.0).fit(X)
+    >>> b = DropoutAutoencoder(n_components=5, alpha=10.0, scaling="random",
+    ...                        random_state=0).fit(X)
+    >>> bool(np.isclose(a.objective(X), b.objective(X), rtol=1e-9))
+    True
+    """
+
+    _gauge_group = "diagonal"
+
+    _parameter_constraints: dict = {
+        **_BaseLinearAutoencoder._parameter_constraints,
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "scaling": [StrOptions(set(SCALINGS)), "array-like"],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        alpha=1.0,
+        dropout=None,
+        scaling="identity",
+        solver="auto",
+        random_state=None,
+    ):
+        super().__init__(
+            n_components, alpha=alpha, solver=solver, random_state=random_state
+        )
+        self.dropout = dropout
+        self.scaling = scaling
+
+    def _fit(self, X):
+        d = self._user_scaling()  # validate before the expensive part
+        if self.dropout:
+            A0, B0, s = self._fit_dropout(X)
+        else:
+            s, B0 = top_k_spectrum(
+                X,
+                self.n_components,
+                solver=self.solver,
+                random_state=self.random_state,
+            )
+            # Objective 1 closed form, "identity" split: A = V_k diag(g).
+            g = s.astype(np.float64) ** 2 / (s.astype(np.float64) ** 2 + self.alpha)
+            g = np.nan_to_num(g)  # s = 0 and alpha = 0: a zero component
+            A0 = B0 * g.astype(B0.dtype)
+        R = self._gauge(np.linalg.norm(A0, axis=0), d)
+        self.encoder_ = A0 * R.astype(A0.dtype)
+        self.decoder_ = B0 / R.astype(B0.dtype)
+        self.singular_values_ = s
+        self.gauge_ = R
+
+    def _fit_dropout(self, X):
+        """EDLAE closed form: reduced-rank ridge regression (MATH.md)."""
+        G = gram_matrix(X).astype(np.float64)
+        s, _ = spectrum_from_gram(G, self.n_components, n_samples=X.shape[0])
+        q = self.dropout
+        lam = q / (1.0 - q) * np.diag(G) + self.alpha
+        # Items with a zero penalty and no interactions make G + Lambda singular;
+        # they get zero rows (minimum-norm solution).
+        active = np.flatnonzero((lam > 0) | (np.diag(G) > 0))
+        Ga = G[np.ix_(active, active)]
+        C = Ga + np.diag(lam[active])
+        W = scipy.linalg.solve(C, Ga, assume_a="pos", check_finite=False)
+        M = Ga @ W
+        M = (M + M.T) / 2
+        k = min(self.n_components, active.size)
+        w, Q = top_k_eigh(M, k)
+        Q[:, w <= w.max(initial=0) * M.shape[0] * np.finfo(float).eps] = 0
+        p = X.shape[1]
+        A0 = np.zeros((p, self.n_components), dtype=X.dtype)
+        B0 = np.zeros((p, self.n_components), dtype=X.dtype)
+        A0[active, :k] = W @ Q
+        B0[active, :k] = Q
+        return A0, B0, s.astype(X.dtype)
+
+    def _user_scaling(self):
+        if isinstance(self.scaling, str):
+            return None
+        d = np.asarray(self.scaling)
+        if d.dtype.kind not in "biuf":
+            raise TypeError(
+                f"scaling must be one of {SCALINGS} or an array of numbers, got "
+                f"an array of dtype {d.dtype}."
+            )
+        d = d.astype(np.float64)
+        if d.shape != (self.n_components,):
+            raise ValueError(
+                f"scaling must have shape ({self.n_components},) (n_components), "
+                f"got {d.shape}."
+            )
+        if not np.all(np.isfinite(d)) or np.any(d <= 0):
+            raise ValueError("scaling must hold finite positive numbers.")
+        return d
+
+    def _gauge(self, a, d):
+        """Diagonal ``R`` of the requested split, from column norms ``a``."""
+        positive = a > 0
+        safe = np.where(positive, a, 1.0)
+        if d is not None:
+            return d
+        if self.scaling == "identity":
+            return np.ones_like(a)
+        if self.scaling == "symmetric":
+            return np.where(positive, safe**-0.5, 1.0)
+        if self.scaling == "encoder":
+            return np.where(positive, 1.0 / safe, 1.0)
+        rng = check_random_state(self.random_state)
+        return np.diag(sample_gauge("diagonal", a.shape[0], rng)).copy()
+
+    def _penalty(self, X, P):
+        # ||Lambda^(1/2) A B^T||^2 = sum((A^T Lambda A) * (B^T B)); Lambda = alpha I
+        # for Objective 1, plus the dropout term of EDLAE.
+        A = self.encoder_.astype(np.float64)
+        B = self.decoder_.astype(np.float64)
+        lam = np.full(A.shape[0], float(self.alpha))
+        if self.dropout:
+            q = self.dropout
+            col_sq = (
+                np.asarray(X.multiply(X).sum(axis=0)).ravel()
+                if hasattr(X, "multiply")
+                else np.einsum("ij,ij->j", X, X)
+            )
+            lam = lam + q / (1.0 - q) * np.asarray(col_sq, dtype=np.float64)
+        return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))

@@ -1,0 +1,74 @@
+"""Gauge transforms of a factorization ``A B^T``.
+
+A gauge transform replaces the encoder ``A`` by ``A R`` and the decoder ``B`` by
+``B R^{-T}``; the product ``A B^T`` is unchanged. Which ``R`` leave a model's
+objective unchanged depends on the objective (MATH.md):
+
+- ``"diagonal"``: Objective 1 (penalty on the product, dropout). Every invertible
+  ``R`` is admissible; a positive diagonal ``D`` already moves every cosine.
+- ``"orthogonal"``: Objectives 2 and 3. Only orthogonal ``R`` are admissible, and
+  they leave every cosine unchanged.
+
+This module is the one place that draws such transforms, so that
+``DropoutAutoencoder(scaling="random")`` and the gauge-stability metric agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import special_ortho_group
+from sklearn.utils import check_random_state
+
+#: Standard deviation ``t`` of the log of a random diagonal gauge (MATH.md,
+#: Objective 1: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
+LOG_NORMAL_SCALE = 1.0
+
+GAUGE_GROUPS = ("diagonal", "orthogonal")
+
+
+def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCALE):
+    """Draw a random admissible gauge transform ``R`` (``n_components`` square).
+
+    Parameters
+    ----------
+    group : {"diagonal", "orthogonal"}
+        ``"diagonal"`` draws ``diag(exp(z))`` with ``z ~ N(0, scale^2)``;
+        ``"orthogonal"`` draws a Haar-uniform rotation.
+    n_components : int
+        Size of ``R``.
+    random_state : int, RandomState instance or None
+        Seed of the draw.
+    scale : float, default=1.0
+        Standard deviation of the log-normal diagonal.
+
+    Returns
+    -------
+    R : ndarray of shape (n_components, n_components)
+    """
+    rng = check_random_state(random_state)
+    if group == "diagonal":
+        return np.diag(np.exp(rng.normal(0.0, scale, size=n_components)))
+    if group == "orthogonal":
+        if n_components == 1:
+            return np.ones((1, 1))
+        return special_ortho_group.rvs(n_components, random_state=rng)
+    raise ValueError(f"group must be one of {GAUGE_GROUPS}, got {group!r}.")
+
+
+def apply_gauge(encoder, decoder, R):
+    """Return ``(A R, B R^{-T})``: the same product ``A B^T``, another split.
+
+    ``R`` must be invertible; a diagonal or orthogonal ``R`` is inverted
+    exactly (no linear solve).
+    """
+    R = np.asarray(R, dtype=np.float64)
+    d = np.diag(R)
+    if np.array_equal(R, np.diag(d)):
+        return encoder * d.astype(encoder.dtype), decoder / d.astype(decoder.dtype)
+    if np.allclose(R @ R.T, np.eye(R.shape[0]), atol=1e-10):
+        R = R.astype(encoder.dtype)
+        return encoder @ R, decoder @ R
+    R_inv_T = np.linalg.inv(R).T
+    return (encoder @ R).astype(encoder.dtype), (decoder @ R_inv_T).astype(
+        decoder.dtype
+    )

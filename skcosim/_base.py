@@ -13,6 +13,7 @@ import numbers
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
@@ -66,6 +67,25 @@ def projection_factor(decoder):
     return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
 
 
+def _check_gram_fits(X):
+    """Raise a ValueError when ``X^T X`` would overflow the dtype of ``X``.
+
+    Every entry of ``X^T X`` is at most ``||X||_F^2``; beyond ``finfo.max`` the
+    spectrum comes out as inf/NaN and the fit silently returns a zero model.
+    The margin ``eps / max(n, p)`` leaves room for the sums and the dropout
+    factor ``q / (1 - q)`` (MATH.md, Exact dropout equivalence).
+    """
+    data = X.data if sp.issparse(X) else X
+    # BLAS nrm2 rescales internally, so the norm itself cannot overflow.
+    norm = float(scipy.linalg.norm(np.ravel(data, order="K"))) if data.size else 0.0
+    info = np.finfo(X.dtype)
+    if norm > np.sqrt(info.max * info.eps / max(X.shape)):
+        raise ValueError(
+            f"X is too large to fit in {X.dtype}: its Frobenius norm {norm:.3g} "
+            "makes X^T X overflow. Rescale X (e.g. divide by its largest entry)."
+        )
+
+
 class _BaseLinearAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -112,6 +132,7 @@ class _BaseLinearAutoencoder(
             The fitted estimator.
         """
         X = self._validate_X(X, reset=True)
+        _check_gram_fits(X)
         self._fit(X)
         return self
 

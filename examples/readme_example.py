@@ -10,8 +10,9 @@ X = sp.random(2000, 300, density=0.05, format="csr", random_state=rng)
 X.data[:] = 1.0  # binary interactions: users x items
 
 for scaling in ["identity", "symmetric", "random"]:
-    model = DropoutAutoencoder(n_components=20, alpha=50.0, scaling=scaling,
-                               random_state=0).fit(X)
+    model = DropoutAutoencoder(
+        n_components=20, alpha=50.0, scaling=scaling, random_state=0
+    ).fit(X)
     B = model.item_embeddings()  # one row per item
     B = B / np.linalg.norm(B, axis=1, keepdims=True)
     top = np.argsort(-(B @ B[0]))[1:6]  # item 0's nearest items by cosine

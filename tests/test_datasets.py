@@ -1,0 +1,151 @@
+"""Tests of skcosim.datasets: the documented properties of the generator and
+the loader's contract."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skcosim.datasets import make_clustered_interactions
+
+SMALL = dict(n_users=2000, n_items=200, n_clusters=5)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return make_clustered_interactions(**SMALL, random_state=0)
+
+
+def _in_cluster_share(bunch):
+    rows, cols = bunch.data.nonzero()
+    return np.mean(bunch.user_labels[rows] == bunch.item_labels[cols])
+
+
+# -- make_clustered_interactions --------------------------------------------------
+
+
+def test_generator_returns_binary_float64_csr_of_the_requested_shape(small):
+    X = small.data
+    assert sp.issparse(X) and X.format == "csr"
+    assert X.dtype == np.float64
+    assert X.shape == (2000, 200)
+    assert_array_equal(np.unique(X.data), [1.0])
+    assert small.item_labels.shape == (200,)
+    assert small.user_labels.shape == (2000,)
+    assert small.item_popularity.shape == (200,)
+
+
+def test_generator_has_no_duplicate_entries(small):
+    X = small.data.copy()
+    X.sum_duplicates()
+    assert X.nnz == small.data.nnz
+    assert X.max() == 1.0
+
+
+def test_items_sorted_by_cluster_then_descending_popularity(small):
+    labels, pop = small.item_labels, small.item_popularity
+    assert np.all(np.diff(labels) >= 0)
+    assert_array_equal(np.unique(labels), np.arange(5))
+    for c in range(5):
+        assert np.all(np.diff(pop[labels == c]) < 0)
+
+
+def test_clusters_have_equal_sizes_up_to_one_item():
+    bunch = make_clustered_interactions(100, 203, 7, random_state=0)
+    sizes = np.bincount(bunch.item_labels)
+    assert sizes.max() - sizes.min() <= 1
+    assert sizes.sum() == 203
+
+
+def test_item_popularity_is_the_normalized_zipf_weights(small):
+    # Step 1 of the docstring: w_r = (r + 1)^-a over the global ranks.
+    expected = 1.0 / np.arange(1, 201)
+    assert_allclose(np.sort(small.item_popularity)[::-1], expected / expected.sum())
+    assert_allclose(small.item_popularity.sum(), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("exponent", [0.5, 1.0, 1.5])
+def test_observed_counts_follow_popularity_where_not_saturated(exponent):
+    # Items that fewer than 30 % of the users of their cluster have: counts
+    # proportional to w, so the log-log slope of counts on w is close to 1.
+    bunch = make_clustered_interactions(
+        n_users=2000,
+        n_items=1000,
+        n_interactions=10,
+        popularity_exponent=exponent,
+        random_state=0,
+    )
+    counts = np.asarray(bunch.data.sum(axis=0)).ravel()
+    users_per_cluster = np.bincount(bunch.user_labels)[bunch.item_labels]
+    tail = (counts > 0) & (counts < 0.3 * users_per_cluster)
+    assert tail.sum() > 500
+    slope = np.polyfit(np.log(bunch.item_popularity[tail]), np.log(counts[tail]), 1)
+    assert abs(slope[0] - 1.0) < 0.15
+
+
+def test_popularity_exponent_zero_makes_items_equally_popular():
+    bunch = make_clustered_interactions(**SMALL, popularity_exponent=0, random_state=0)
+    assert_allclose(bunch.item_popularity, 1 / 200)
+
+
+@pytest.mark.parametrize("share", [0.3, 0.8])
+def test_in_cluster_share_matches_the_parameter(share):
+    # 2000 users x ~30 interactions: the standard error of the share is ~0.002.
+    bunch = make_clustered_interactions(**SMALL, in_cluster_share=share, random_state=1)
+    assert abs(_in_cluster_share(bunch) - share) < 0.02
+
+
+def test_in_cluster_share_one_and_zero_are_exact():
+    inside = make_clustered_interactions(**SMALL, in_cluster_share=1.0, random_state=0)
+    outside = make_clustered_interactions(**SMALL, in_cluster_share=0.0, random_state=0)
+    assert _in_cluster_share(inside) == 1.0
+    assert _in_cluster_share(outside) == 0.0
+
+
+def test_every_user_has_an_interaction_and_mean_activity_matches():
+    bunch = make_clustered_interactions(**SMALL, n_interactions=12, random_state=0)
+    per_user = np.diff(bunch.data.indptr)
+    assert per_user.min() >= 1
+    assert abs(per_user.mean() - 12) < 0.5
+
+
+def test_users_are_assigned_to_all_clusters_roughly_uniformly(small):
+    counts = np.bincount(small.user_labels, minlength=5)
+    assert_allclose(counts / counts.sum(), 0.2, atol=0.04)
+
+
+def test_same_random_state_gives_identical_data():
+    a = make_clustered_interactions(**SMALL, random_state=42)
+    b = make_clustered_interactions(**SMALL, random_state=42)
+    assert (a.data != b.data).nnz == 0
+    assert_array_equal(a.user_labels, b.user_labels)
+    c = make_clustered_interactions(**SMALL, random_state=43)
+    assert (a.data != c.data).nnz > 0
+
+
+def test_single_cluster_and_counts_larger_than_the_cluster_are_cut():
+    bunch = make_clustered_interactions(
+        n_users=50, n_items=8, n_clusters=1, n_interactions=20, random_state=0
+    )
+    assert_array_equal(bunch.item_labels, 0)
+    # 8 items only: every user has at most all of them.
+    assert np.diff(bunch.data.indptr).max() <= 8
+
+
+def test_more_clusters_than_items_is_an_error():
+    with pytest.raises(ValueError, match="n_clusters"):
+        make_clustered_interactions(n_users=10, n_items=3, n_clusters=4)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_users": 0},
+        {"in_cluster_share": 1.5},
+        {"n_interactions": 0.5},
+        {"popularity_exponent": -1},
+    ],
+)
+def test_invalid_generator_parameters_are_rejected(kwargs):
+    with pytest.raises(ValueError):
+        make_clustered_interactions(**{"n_items": 20, **kwargs})

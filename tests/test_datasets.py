@@ -2,11 +2,12 @@
 the loader's contract."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skcosim.datasets import make_clustered_interactions
+from skcosim.datasets import load_interactions, make_clustered_interactions
 
 SMALL = dict(n_users=2000, n_items=200, n_clusters=5)
 
@@ -149,3 +150,161 @@ def test_more_clusters_than_items_is_an_error():
 def test_invalid_generator_parameters_are_rejected(kwargs):
     with pytest.raises(ValueError):
         make_clustered_interactions(**{"n_items": 20, **kwargs})
+
+
+# -- load_interactions --------------------------------------------------------------
+
+
+LOG = pd.DataFrame(
+    {
+        "user": ["u2", "u1", "u2", "u1", "u3"],
+        "item": ["b", "a", "a", "a", "c"],
+        "rating": [4.0, 5.0, 3.0, 1.0, 2.0],
+    }
+)
+
+
+def _expected_dense(value_col):
+    # users u1, u2, u3 x items a, b, c; (u1, a) appears twice and is summed.
+    if value_col is None:
+        return np.array([[2.0, 0, 0], [1, 1, 0], [0, 0, 1]])
+    return np.array([[6.0, 0, 0], [3, 4, 0], [0, 0, 2]])
+
+
+@pytest.mark.parametrize("value_col", [None, "rating"])
+@pytest.mark.parametrize("source", ["dataframe", "csv", "parquet", "csv.gz", "tsv"])
+def test_load_sums_duplicates_and_indexes_ids(tmp_path, source, value_col):
+    if source == "dataframe":
+        arg = LOG
+    elif source == "parquet":
+        pytest.importorskip("pyarrow")
+        arg = tmp_path / "log.parquet"
+        LOG.to_parquet(arg)
+    else:
+        arg = tmp_path / f"log.{source}"
+        LOG.to_csv(arg, index=False, sep="\t" if source == "tsv" else ",")
+    bunch = load_interactions(arg, "user", "item", value_col)
+    assert bunch.data.format == "csr" and bunch.data.dtype == np.float64
+    assert_array_equal(bunch.data.toarray(), _expected_dense(value_col))
+    assert list(bunch.user_ids) == ["u1", "u2", "u3"]
+    assert list(bunch.item_ids) == ["a", "b", "c"]
+    assert bunch.user_ids.name == "user" and bunch.item_ids.name == "item"
+
+
+def test_load_keeps_csv_ids_as_strings(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("user,item\n007,1\n7,1\n")
+    bunch = load_interactions(path, "user", "item")
+    assert list(bunch.user_ids) == ["007", "7"]
+
+
+def test_load_drops_entries_that_sum_to_zero():
+    log = pd.DataFrame({"u": [1, 1, 2], "i": [1, 1, 1], "v": [1.0, -1.0, 2.0]})
+    bunch = load_interactions(log, "u", "i", "v")
+    assert bunch.data.nnz == 1
+    assert_array_equal(bunch.data.toarray(), [[0.0], [2.0]])
+
+
+def test_load_round_trips_simulated_data(tmp_path):
+    sim = make_clustered_interactions(n_users=100, n_items=30, random_state=0)
+    rows, cols = sim.data.nonzero()
+    path = tmp_path / "sim.csv"
+    pd.DataFrame({"u": rows, "i": cols}).to_csv(path, index=False)
+    bunch = load_interactions(path, "u", "i")
+    users = bunch.user_ids.astype(int)
+    items = bunch.item_ids.astype(int)
+    assert_array_equal(
+        bunch.data.toarray(),
+        sim.data[np.asarray(users)][:, np.asarray(items)].toarray(),
+    )
+
+
+def test_load_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
+        load_interactions(tmp_path / "nope.csv", "user", "item")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_load_missing_column_names_the_column(tmp_path, suffix):
+    if suffix == "parquet":
+        pytest.importorskip("pyarrow")
+    path = tmp_path / f"log.{suffix}"
+    LOG.to_parquet(path) if suffix == "parquet" else LOG.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"'movie'.*not found"):
+        load_interactions(path, "user", "movie")
+    with pytest.raises(ValueError, match=r"'stars'.*not found"):
+        load_interactions(path, "user", "item", "stars")
+
+
+def test_load_missing_column_in_dataframe():
+    with pytest.raises(ValueError, match="not found in the DataFrame"):
+        load_interactions(LOG, "customer", "item")
+
+
+def test_load_empty_file_is_an_error(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        load_interactions(path, "user", "item")
+
+
+def test_load_header_only_file_is_an_error(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text("user,item\n")
+    with pytest.raises(ValueError, match="no interactions"):
+        load_interactions(path, "user", "item")
+
+
+@pytest.mark.parametrize("bad", ["five", "", "inf"])
+def test_load_non_numeric_or_missing_values_are_an_error(tmp_path, bad):
+    path = tmp_path / "log.csv"
+    path.write_text(f"user,item,rating\nu1,a,3\nu2,b,{bad}\n")
+    with pytest.raises(ValueError, match=r"'rating'.*row 1"):
+        load_interactions(path, "user", "item", "rating")
+
+
+def test_load_nan_value_in_dataframe_is_an_error():
+    log = LOG.assign(rating=[1.0, np.nan, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match="missing"):
+        load_interactions(log, "user", "item", "rating")
+
+
+def test_load_missing_id_is_an_error(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("user,item\nu1,a\n,b\n")
+    with pytest.raises(ValueError, match=r"'user'.*missing id"):
+        load_interactions(path, "user", "item")
+
+
+def test_load_malformed_csv_is_an_error(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text('user,item\nu1,a\nu2,b,extra,fields\n"unclosed,c\n')
+    with pytest.raises(ValueError, match="could not be read"):
+        load_interactions(path, "user", "item")
+
+
+def test_load_garbage_parquet_is_an_error(tmp_path):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "log.parquet"
+    path.write_bytes(b"this is not parquet")
+    with pytest.raises(ValueError, match="not a readable Parquet"):
+        load_interactions(path, "user", "item")
+
+
+def test_load_parquet_without_pyarrow_says_what_to_install(tmp_path, monkeypatch):
+    import skcosim.datasets._load as load_module
+
+    monkeypatch.setattr(load_module, "find_spec", lambda name: None)
+    path = tmp_path / "log.parquet"
+    path.write_bytes(b"")
+    with pytest.raises(ImportError, match="pip install pyarrow"):
+        load_interactions(path, "user", "item")
+
+
+def test_load_rejects_wrong_argument_types():
+    with pytest.raises(TypeError, match="path or a pandas DataFrame"):
+        load_interactions(42, "user", "item")
+    with pytest.raises(TypeError, match="user_col"):
+        load_interactions(LOG, 0, "item")
+    with pytest.raises(ValueError, match="must differ"):
+        load_interactions(LOG, "user", "user")

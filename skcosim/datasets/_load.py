@@ -1,0 +1,223 @@
+"""Read a user-item interaction log (CSV, Parquet or a DataFrame) into a sparse
+matrix with user and item id indexes."""
+
+from __future__ import annotations
+
+import os
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils import Bunch
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def load_interactions(
+    path_or_dataframe: str | os.PathLike | pd.DataFrame,
+    user_col: str,
+    item_col: str,
+    value_col: str | None = None,
+) -> Bunch:
+    """Load an interaction log into a sparse users x items matrix.
+
+    Each row of the log is one interaction: a user id, an item id and, if
+    ``value_col`` is given, a number (a rating, a count, a weight).
+
+    Parameters
+    ----------
+    path_or_dataframe : str, path-like or pandas.DataFrame
+        A CSV file (comma separated, with a header line; ``.tsv`` files are
+        read tab separated; compressed files such as ``.csv.gz`` are
+        decompressed), a Parquet file (suffix ``.parquet`` or ``.pq``; needs
+        the ``pyarrow`` package), or a DataFrame.
+    user_col : str
+        Column holding the user ids.
+    item_col : str
+        Column holding the item ids.
+    value_col : str or None, default=None
+        Column holding the value of each interaction. ``None``: every row
+        counts 1.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : scipy.sparse.csr_matrix of shape (n_users, n_items), float64
+            ``data[u, i]`` is the **sum** of the values of all rows with user
+            ``user_ids[u]`` and item ``item_ids[i]``: duplicate (user, item) rows
+            are added up, so without ``value_col`` the matrix holds counts.
+            Entries that sum to zero are not stored.
+        user_ids : pandas.Index of shape (n_users,)
+            The user id of each row of ``data``, sorted (in order of first
+            appearance when the ids cannot be sorted, e.g. mixed types). Ids
+            read from a CSV file are strings (``"007"`` and ``"7"`` are two
+            users); Parquet files and DataFrames keep their column types.
+        item_ids : pandas.Index of shape (n_items,)
+            The item id of each column of ``data``, sorted likewise.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ImportError
+        If a Parquet file is given and ``pyarrow`` is not installed.
+    ValueError
+        If a column is missing, the log has no rows, an id is missing, or a
+        value is missing, infinite or not a number. Nothing is returned in
+        that case: there is no partial result.
+
+    See Also
+    --------
+    make_clustered_interactions : Simulated interactions in the same form.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skcosim.datasets import load_interactions
+    >>> log = pd.DataFrame({"user": ["ann", "bob", "ann", "ann"],
+    ...                     "movie": [10, 10, 20, 10]})
+    >>> bunch = load_interactions(log, user_col="user", item_col="movie")
+    >>> bunch.data.toarray()
+    array([[2., 1.],
+           [1., 0.]])
+    >>> list(bunch.user_ids), list(bunch.item_ids)
+    (['ann', 'bob'], [10, 20])
+    """
+    columns = [user_col, item_col] + ([value_col] if value_col is not None else [])
+    for name, col in (("user_col", user_col), ("item_col", item_col)):
+        if not isinstance(col, str):
+            raise TypeError(f"{name} must be a column name (str), got {col!r}.")
+    if value_col is not None and not isinstance(value_col, str):
+        raise TypeError(
+            f"value_col must be a column name (str) or None, got {value_col!r}."
+        )
+    if len(set(columns)) < len(columns):
+        raise ValueError(
+            f"user_col, item_col and value_col must differ, got {columns}."
+        )
+
+    if isinstance(path_or_dataframe, pd.DataFrame):
+        source = "the DataFrame"
+        _check_columns(list(path_or_dataframe.columns), columns, source)
+        frame = path_or_dataframe[columns]
+    elif isinstance(path_or_dataframe, str | os.PathLike):
+        frame, source = _read_file(Path(path_or_dataframe), columns)
+    else:
+        raise TypeError(
+            "path_or_dataframe must be a path or a pandas DataFrame, got "
+            f"{type(path_or_dataframe).__name__}."
+        )
+
+    if len(frame) == 0:
+        raise ValueError(f"{source} has no interactions (no rows).")
+    for col in (user_col, item_col):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"Column {col!r} of {source} has {int(missing.sum())} missing "
+                f"id(s), first in row {int(np.argmax(missing))}."
+            )
+    values = _numeric_values(frame, value_col, source)
+
+    user_codes, users = _factorize(frame[user_col], user_col)
+    item_codes, items = _factorize(frame[item_col], item_col)
+    X = sp.csr_matrix(
+        (values, (user_codes, item_codes)), shape=(len(users), len(items))
+    )  # COO -> CSR adds up duplicate (user, item) rows
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    # "user_ids"/"item_ids", not "users"/"items": a Bunch is a dict, and
+    # ``bunch.items`` would be the dict method.
+    return Bunch(data=X, user_ids=users, item_ids=items)
+
+
+def _check_columns(available, required, source):
+    missing = [c for c in required if c not in available]
+    if missing:
+        raise ValueError(
+            f"Column(s) {missing} not found in {source}; it has columns "
+            f"{[str(c) for c in available]}."
+        )
+
+
+def _read_file(path, columns):
+    """Read ``columns`` of a CSV or Parquet file, checking the header first."""
+    source = f"file {str(path)!r}"
+    if not path.exists():
+        raise FileNotFoundError(f"No such file: {str(path)!r}.")
+    if path.is_dir():
+        raise ValueError(f"{source} is a directory, not a file.")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        if find_spec("pyarrow") is None:
+            raise ImportError(
+                "Reading Parquet files needs the pyarrow package: "
+                "pip install pyarrow (or pip install 'skcosim[parquet]')."
+            )
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
+            raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
+        _check_columns(names, columns, source)
+        return pd.read_parquet(path, columns=columns, engine="pyarrow"), source
+
+    sep = (
+        "\t"
+        if path.suffix.lower() == ".tsv"
+        or path.name.lower().endswith((".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz"))
+        else ","
+    )
+    try:
+        header = pd.read_csv(path, sep=sep, nrows=0)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{source} is empty.") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
+    _check_columns(list(header.columns), columns, source)
+    try:
+        # Ids are read as strings so that "007" and "7" stay different items
+        # and a column of numbers with a stray word is not half-converted.
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            usecols=columns,
+            dtype={columns[0]: str, columns[1]: str},
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
+    return frame[columns], source
+
+
+def _numeric_values(frame, value_col, source):
+    if value_col is None:
+        return np.ones(len(frame), dtype=np.float64)
+    raw = frame[value_col]
+    if raw.dtype == bool:
+        raw = raw.astype(np.float64)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argmax(bad))
+        original = raw.iloc[row]
+        what = "missing" if pd.isna(original) else f"not a finite number: {original!r}"
+        raise ValueError(
+            f"Column {value_col!r} of {source} has {int(bad.sum())} value(s) that "
+            f"are missing or not finite numbers; row {row} is {what}."
+        )
+    return values
+
+
+def _factorize(column, name):
+    """Integer codes and the sorted index of ids (first-seen order if unsortable)."""
+    try:
+        codes, uniques = pd.factorize(column, sort=True)
+    except TypeError:  # mixed types, e.g. ints and strings in a DataFrame
+        codes, uniques = pd.factorize(column, sort=False)
+    return codes, pd.Index(uniques, name=name)

@@ -15,6 +15,9 @@ from ._spectrum import gram_matrix, spectrum_from_gram, top_k_eigh, top_k_spectr
 
 SCALINGS = ("identity", "symmetric", "encoder", "random")
 
+#: Allowed range of the entries of a user ``scaling`` array (see ``_user_scaling``).
+SCALING_RANGE = (1e-100, 1e100)
+
 
 class DropoutAutoencoder(_BaseLinearAutoencoder):
     """Linear autoencoder with a penalty on the product ``A B^T`` (closed form).
@@ -209,6 +212,14 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
             )
         if not np.all(np.isfinite(d)) or np.any(d <= 0):
             raise ValueError("scaling must hold finite positive numbers.")
+        if np.any(d < SCALING_RANGE[0]) or np.any(d > SCALING_RANGE[1]):
+            # A R and B R^{-1} enter A^T A and B^T B (objective, projected
+            # embeddings) squared: beyond this range they overflow to inf/NaN.
+            raise ValueError(
+                f"scaling must hold numbers between {SCALING_RANGE[0]:g} and "
+                f"{SCALING_RANGE[1]:g}, got values from {d.min():.3g} to "
+                f"{d.max():.3g}."
+            )
         return d
 
     def _gauge(self, a, d):

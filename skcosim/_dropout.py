@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
@@ -245,10 +246,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         lam = np.full(A.shape[0], float(self.alpha))
         if self.dropout:
             q = self.dropout
-            col_sq = (
-                np.asarray(X.multiply(X).sum(axis=0)).ravel()
-                if hasattr(X, "multiply")
-                else np.einsum("ij,ij->j", X, X)
-            )
-            lam = lam + q / (1.0 - q) * np.asarray(col_sq, dtype=np.float64)
+            col_sq = _column_squared_norms(X)
+            lam = lam + q / (1.0 - q) * col_sq
         return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
+
+
+def _column_squared_norms(X):
+    """``diag(X^T X)`` without forming ``X^T X``, in float64."""
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
+    return np.einsum("ij,ij->j", X, X, dtype=np.float64)

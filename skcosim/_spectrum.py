@@ -204,7 +204,16 @@ def top_k_spectrum(
         # ARPACK needs k < min(n, p); the full spectrum is small anyway.
         solver = "gram"
 
-    if k == 0 or solver == "gram":
+    if k == 0 or not (X.count_nonzero() if sp.issparse(X) else np.any(X)):
+        # A zero X has a zero spectrum; ARPACK would fail on it ("starting
+        # vector is zero") and the Gram route would form p x p zeros.
+        return _padded(
+            np.zeros(0, dtype),
+            np.zeros((n_features, 0), dtype),
+            n_components,
+            max(n_samples, n_features),
+        )
+    if solver == "gram":
         return spectrum_from_gram(gram_matrix(X), n_components, n_samples=n_samples)
     if solver == "arpack":
         rng = check_random_state(random_state)

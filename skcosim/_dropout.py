@@ -163,8 +163,9 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 random_state=self.random_state,
             )
             # Objective 1 closed form, "identity" split: A = V_k diag(g).
-            g = s.astype(np.float64) ** 2 / (s.astype(np.float64) ** 2 + self.alpha)
-            g = np.nan_to_num(g)  # s = 0 and alpha = 0: a zero component
+            s2 = s.astype(np.float64) ** 2
+            # s = 0 and alpha = 0 would be 0/0: a zero component has g = 0.
+            g = np.divide(s2, s2 + self.alpha, out=np.zeros_like(s2), where=s2 > 0)
             A0 = B0 * g.astype(B0.dtype)
         R = self._gauge(np.linalg.norm(A0, axis=0), d)
         self.encoder_ = A0 * R.astype(A0.dtype)

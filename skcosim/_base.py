@@ -279,6 +279,9 @@ class _BaseLinearAutoencoder(
                     f"gauge must have shape {(A.shape[1], A.shape[1])}, got "
                     f"{gauge.shape}."
                 )
+            # B R^{-T} needs an invertible R; a singular one gives inf rows.
+            if np.linalg.matrix_rank(gauge) < gauge.shape[0]:
+                raise ValueError("gauge must be invertible (it is singular).")
             A, B = apply_gauge(A, B, gauge)
         if kind == "decoder":
             return B

@@ -1,0 +1,756 @@
+"""Reliability catalogue, estimators: bad and degenerate inputs and what each gets.
+
+Every test here is one row of the table in ``docs/reliability.rst`` (the case
+id, e.g. ``E07``, starts its docstring). A case either gets a correct result,
+checked against an independent ``numpy.linalg`` reference
+(``conftest._gauge_free_reference``) or an exact property, or a
+``ValueError`` / ``TypeError`` whose message names the problem.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+import skcosim
+from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+
+CLOSED_FORMS = [
+    WeightDecayAutoencoder(n_components=3, alpha=0.5),
+    DropoutAutoencoder(n_components=3, alpha=2.0),
+    DropoutAutoencoder(n_components=3, alpha=1.0, dropout=0.3),
+]
+
+
+def _all_estimators():
+    """Closed forms plus every other estimator that has landed."""
+    estimators = list(CLOSED_FORMS)
+    if hasattr(skcosim, "CosineAutoencoder"):
+        estimators.append(
+            skcosim.CosineAutoencoder(n_components=3, max_iter=20, random_state=0)
+        )
+    return estimators
+
+
+ALL_ESTIMATORS = _all_estimators()
+
+
+def _ids(estimators):
+    return [
+        f"{type(e).__name__}-{'dropout' if e.get_params().get('dropout') else 'plain'}"
+        for e in estimators
+    ]
+
+
+closed_forms = pytest.mark.parametrize(
+    "estimator", CLOSED_FORMS, ids=_ids(CLOSED_FORMS)
+)
+all_estimators = pytest.mark.parametrize(
+    "estimator", ALL_ESTIMATORS, ids=_ids(ALL_ESTIMATORS)
+)
+
+# Gauge-free products are compared to the dense reference at this tolerance:
+# both are exact up to rounding on these tiny, well-separated spectra.
+RTOL, ATOL = 1e-7, 1e-9
+
+
+def _assert_finite(model):
+    for name in ("encoder_", "decoder_", "singular_values_"):
+        assert np.all(np.isfinite(getattr(model, name))), name
+
+
+def _assert_matches_reference(model, X, reference):
+    """The fitted model's gauge-free products equal the reference's."""
+    _assert_finite(model)
+    ref = reference(model, X)
+    A = model.encoder_.astype(np.float64)
+    B = model.decoder_.astype(np.float64)
+    assert_allclose(A @ B.T, ref["AB"], rtol=RTOL, atol=ATOL)
+    if "BB" in ref:
+        assert_allclose(B @ B.T, ref["BB"], rtol=RTOL, atol=ATOL)
+
+
+def _product(model):
+    return model.encoder_.astype(np.float64) @ model.decoder_.T.astype(np.float64)
+
+
+# -- non-finite values -----------------------------------------------------------
+
+
+@all_estimators
+@pytest.mark.parametrize(
+    "value, match", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")]
+)
+def test_nonfinite_values_in_dense_X_are_rejected(
+    estimator, small_binary, value, match
+):
+    """E01: NaN / +inf / -inf in a dense X."""
+    X = small_binary.copy()
+    X[3, 2] = value
+    with pytest.raises(ValueError, match=match):
+        clone(estimator).fit(X)
+
+
+@all_estimators
+def test_nan_in_sparse_X_is_rejected(estimator, small_binary):
+    """E02: NaN stored in a sparse X."""
+    X = sp.csr_matrix(small_binary)
+    X.data[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clone(estimator).fit(X)
+
+
+@all_estimators
+@pytest.mark.parametrize("method", ["transform", "score", "objective"])
+def test_nan_at_transform_time_is_rejected(estimator, small_binary, method):
+    """E03: NaN in the X given to transform / score / objective."""
+    model = clone(estimator).fit(small_binary)
+    X = small_binary.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        getattr(model, method)(X)
+
+
+# -- empty and tiny shapes -------------------------------------------------------
+
+
+@all_estimators
+@pytest.mark.parametrize("shape, match", [((0, 9), "0 sample"), ((5, 0), "0 feature")])
+def test_empty_X_is_rejected(estimator, shape, match):
+    """E04: X with no users or no items."""
+    with pytest.raises(ValueError, match=match):
+        clone(estimator).fit(np.zeros(shape))
+
+
+@closed_forms
+def test_one_user_gives_the_rank_one_closed_form(
+    estimator, small_binary, gauge_free_reference
+):
+    """E05: a single user (one row): the rank-one closed form, other components 0."""
+    X = small_binary[[1]]
+    model = clone(estimator).fit(X)
+    _assert_matches_reference(model, X, gauge_free_reference)
+    assert_allclose(model.singular_values_[0], np.linalg.norm(X), rtol=1e-12)
+    assert_array_equal(model.singular_values_[1:], 0)
+    assert_array_equal(model.decoder_[:, 1:], 0)
+
+
+@closed_forms
+def test_one_item_gives_the_scalar_closed_form(
+    estimator, small_binary, gauge_free_reference
+):
+    """E06: a single item (one column), n_components=3 > 1."""
+    X = small_binary[:, [0]]
+    model = clone(estimator).fit(X)
+    _assert_matches_reference(model, X, gauge_free_reference)
+    assert model.transform(X).shape == (X.shape[0], 3)
+    assert_array_equal(model.encoder_[:, 1:], 0)
+
+
+@all_estimators
+@pytest.mark.parametrize("solver", ["gram", "arpack", "randomized"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_all_zero_X_gives_the_zero_model(estimator, solver, sparse):
+    """E07: every entry zero (no interactions at all), every solver.
+
+    Regression: ``solver="arpack"`` raised ``ArpackError: Starting vector is
+    zero`` before zero matrices were short-cut in ``top_k_spectrum``.
+    """
+    if "solver" not in estimator.get_params():
+        pytest.skip("estimator has no solver parameter")
+    X = np.zeros((30, 10))
+    X = sp.csr_matrix(X) if sparse else X
+    model = clone(estimator).set_params(solver=solver, random_state=0).fit(X)
+    _assert_finite(model)
+    assert_array_equal(model.singular_values_, 0)
+    assert_array_equal(_product(model), 0)
+    assert_array_equal(model.transform(X), 0)
+    assert model.objective(X) == 0
+
+
+@closed_forms
+def test_users_without_interactions_get_zero_embeddings_and_change_nothing(
+    estimator, small_binary
+):
+    """E08: all-zero rows (users with no interactions)."""
+    X = np.vstack([small_binary, np.zeros((3, small_binary.shape[1]))])
+    with_empty = clone(estimator).fit(X)
+    without = clone(estimator).fit(small_binary)
+    assert_array_equal(with_empty.transform(X)[-3:], 0)
+    assert_allclose(_product(with_empty), _product(without), rtol=RTOL, atol=ATOL)
+
+
+@closed_forms
+def test_items_never_seen_get_zero_rows_and_change_nothing(
+    estimator, small_binary, gauge_free_reference
+):
+    """E09: all-zero columns (items nobody interacted with)."""
+    X = small_binary.copy()
+    X[:, [2, 5]] = 0
+    model = clone(estimator).fit(X)
+    _assert_matches_reference(model, X, gauge_free_reference)
+    for factor in (model.encoder_, model.decoder_):
+        # Exact zeros up to eigensolver rounding (unit-norm columns).
+        assert_allclose(factor[[2, 5]], 0, atol=1e-12)
+    # The other items' model is the one fitted without the unseen columns.
+    rest = np.delete(np.arange(X.shape[1]), [2, 5])
+    reduced = clone(estimator).fit(X[:, rest])
+    assert_allclose(
+        _product(model)[np.ix_(rest, rest)], _product(reduced), rtol=RTOL, atol=ATOL
+    )
+
+
+@closed_forms
+def test_items_never_seen_with_alpha_zero_get_zero_rows(estimator, small_binary):
+    """E09b: unseen items when alpha = 0 (the dropout Gram system is singular)."""
+    X = small_binary.copy()
+    X[:, 4] = 0
+    model = clone(estimator).set_params(alpha=0.0).fit(X)
+    _assert_finite(model)
+    assert_allclose(model.encoder_[4], 0, atol=1e-12)
+    assert_allclose(model.decoder_[4], 0, atol=1e-12)
+
+
+# -- n_components against the shape and the rank --------------------------------
+
+
+@closed_forms
+def test_n_components_above_min_shape_pads_with_zero_components(
+    estimator, small_binary, gauge_free_reference
+):
+    """E10: n_components = 20 > min(n_samples, n_features) = 6."""
+    X = small_binary[:6, :8]
+    model = clone(estimator).set_params(n_components=20).fit(X)
+    _assert_matches_reference(model, X, gauge_free_reference)
+    assert model.encoder_.shape == (8, 20)
+    assert_array_equal(model.singular_values_[6:], 0)
+    assert_array_equal(model.decoder_[:, 6:], 0)
+
+
+@closed_forms
+@pytest.mark.parametrize("solver", ["gram", "arpack", "randomized"])
+def test_n_components_above_the_rank_gives_zero_components(
+    estimator, small_binary, gauge_free_reference, solver
+):
+    """E11: rank-2 X (repeated columns) with n_components = 5, every solver."""
+    rng = np.random.RandomState(1)
+    X = rng.rand(40, 2) @ rng.rand(2, 12)
+    model = clone(estimator).set_params(n_components=5, solver=solver, random_state=0)
+    model.fit(X)
+    if solver != "randomized":  # the randomized range finder is approximate
+        _assert_matches_reference(model, X, gauge_free_reference)
+    _assert_finite(model)
+    assert_allclose(model.singular_values_[2:], 0, atol=1e-8)
+
+
+# -- alpha at the extremes -------------------------------------------------------
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_objective2_alpha_cutting_every_component_gives_the_zero_model(
+    small_binary, sparse
+):
+    """E12: Objective 2 with alpha >= s_1: every component is cut."""
+    X = sp.csr_matrix(small_binary) if sparse else small_binary
+    s1 = np.linalg.norm(small_binary, 2)
+    model = WeightDecayAutoencoder(n_components=3, alpha=s1 * 1.0001).fit(X)
+    _assert_finite(model)
+    assert_array_equal(model.encoder_, 0)
+    assert_array_equal(model.decoder_, 0)
+    assert_array_equal(model.transform(X), 0)
+    assert_allclose(model.objective(X), np.sum(small_binary**2), rtol=1e-12)
+    # Zero rows have no direction: the projected embedding is zero, not NaN.
+    assert_array_equal(model.item_embeddings("projected"), 0)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-300])
+def test_objective2_with_no_decay_is_the_rank_k_projector(
+    small_binary, gauge_free_reference, alpha
+):
+    """E13: Objective 2 with alpha = 0 or 1e-300: A B^T = V_k V_k^T, finite."""
+    X = np.hstack([small_binary, small_binary[:, :2]])  # rank-deficient
+    model = WeightDecayAutoencoder(n_components=12, alpha=alpha).fit(X)
+    _assert_matches_reference(model, X, gauge_free_reference)
+    P = _product(model)
+    assert_allclose(P @ P, P, atol=1e-9)  # a projector
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-300, 1e-12])
+def test_objective1_tiny_alpha_tends_to_the_truncated_svd(
+    small_binary, gauge_free_reference, alpha
+):
+    """E14: Objective 1 with alpha in {0, 1e-300, 1e-12}: A B^T -> V_k V_k^T."""
+    model = DropoutAutoencoder(n_components=4, alpha=alpha).fit(small_binary)
+    _assert_matches_reference(model, small_binary, gauge_free_reference)
+    _, _, Vt = np.linalg.svd(small_binary)
+    assert_allclose(_product(model), Vt[:4].T @ Vt[:4], atol=1e-9)
+
+
+def test_tiny_dropout_without_alpha_on_a_singular_gram_tends_to_objective1():
+    """E15: dropout = 1e-10, alpha = 0, more items than users (X^T X singular)."""
+    rng = np.random.RandomState(2)
+    X = (rng.rand(6, 15) < 0.5).astype(float)
+    X[0, :] = 1  # no unseen item: every column has a nonzero penalty
+    tiny = DropoutAutoencoder(n_components=3, alpha=0.0, dropout=1e-10).fit(X)
+    plain = DropoutAutoencoder(n_components=3, alpha=0.0).fit(X)
+    _assert_finite(tiny)
+    s = np.linalg.svd(X, compute_uv=False)
+    # Objective 1 with alpha = 0 is the truncated SVD: loss = sum of s_i^2, i > k.
+    assert_allclose(plain.objective(X), np.sum(s[3:] ** 2), rtol=1e-9)
+    assert_allclose(tiny.objective(X), plain.objective(X), rtol=1e-6)
+
+
+def test_dropout_close_to_one_gives_a_finite_near_zero_model(
+    small_binary, gauge_free_reference
+):
+    """E16: dropout = 0.999999: heavy shrinkage, finite, matches the reference."""
+    model = DropoutAutoencoder(n_components=3, alpha=0.0, dropout=0.999999)
+    model.fit(small_binary)
+    _assert_matches_reference(model, small_binary, gauge_free_reference)
+    assert np.abs(_product(model)).max() < 1e-3
+    assert model.objective(small_binary) <= np.sum(small_binary**2)
+
+
+# -- values of unusual sign, magnitude and type ----------------------------------
+
+
+@closed_forms
+@pytest.mark.parametrize("sparse", [False, True])
+def test_negative_values_are_fitted_exactly(
+    estimator, small_binary, gauge_free_reference, sparse
+):
+    """E17: negative values (mean-centred ratings)."""
+    X = small_binary * np.arange(1, 10) - 2.5 * (small_binary > 0)
+    model = clone(estimator).fit(sp.csr_matrix(X) if sparse else X)
+    _assert_matches_reference(model, X, gauge_free_reference)
+
+
+@closed_forms
+def test_very_large_values_are_rejected_with_a_clear_message(estimator, small_binary):
+    """E18: entries so large that X^T X overflows.
+
+    Regression: the Gram matrix became inf and the fit silently returned an
+    all-zero model.
+    """
+    with pytest.raises(ValueError, match="too large to fit in float64"):
+        clone(estimator).fit(small_binary * 1e200)
+    with pytest.raises(ValueError, match="too large to fit in float32"):
+        clone(estimator).fit((small_binary * 1e20).astype(np.float32))
+
+
+@closed_forms
+@pytest.mark.parametrize("scale", [1e-100, 1e100])
+def test_extreme_but_representable_scales_give_the_same_cosines(
+    estimator, small_binary, scale
+):
+    """E19: X times 1e-100 or 1e100, with alpha rescaled to match.
+
+    Objective 2 is equivariant with alpha ~ scale, Objective 1 and dropout
+    with alpha ~ scale^2; the item cosines must not change.
+    """
+    alpha = estimator.get_params()["alpha"]
+    power = 1 if isinstance(estimator, WeightDecayAutoencoder) else 2
+    ref = clone(estimator).fit(small_binary)
+    scaled = clone(estimator).set_params(alpha=alpha * scale**power)
+    scaled.fit(small_binary * scale)
+    _assert_finite(scaled)
+
+    def cosines(E):
+        U = E / np.linalg.norm(E, axis=1, keepdims=True)
+        return U @ U.T
+
+    assert_allclose(
+        cosines(scaled.item_embeddings("projected")),
+        cosines(ref.item_embeddings("projected")),
+        atol=1e-8,
+    )
+
+
+@closed_forms
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda X: X.astype(bool),
+        lambda X: X.astype(np.int64),
+        lambda X: X.astype(np.uint8),
+        lambda X: X.astype(np.float16),
+        lambda X: X.astype(object),
+        lambda X: X.astype(str),
+        lambda X: pd.DataFrame(X).astype("Int64"),
+        lambda X: pd.DataFrame(X).astype("boolean"),
+        lambda X: pd.DataFrame(X).astype(pd.SparseDtype(float, 0.0)),
+    ],
+    ids=[
+        "bool",
+        "int64",
+        "uint8",
+        "float16",
+        "object",
+        "numeric-str",
+        "pd-Int64",
+        "pd-boolean",
+        "pd-sparse",
+    ],
+)
+def test_non_float_numeric_input_is_fitted_as_float64(estimator, small_binary, convert):
+    """E20: bool, integer, float16, object, numeric-string and pandas input.
+
+    Converted to float64 (the documented dtypes are float32 and float64): the
+    model and the embeddings equal those of the float64 data.
+    """
+    X = convert(small_binary)
+    model = clone(estimator).fit(X)
+    ref = clone(estimator).fit(small_binary)
+    assert model.encoder_.dtype == np.float64
+    assert_allclose(_product(model), _product(ref), rtol=1e-12, atol=1e-14)
+    Z = model.transform(X)
+    assert Z.dtype == np.float64
+    assert_allclose(Z, ref.transform(small_binary), rtol=1e-12, atol=1e-14)
+
+
+@all_estimators
+def test_missing_values_in_object_or_nullable_input_are_rejected(
+    estimator, small_binary
+):
+    """E21: None in an object array, pd.NA in a nullable integer column."""
+    X = small_binary.astype(object)
+    X[0, 1] = None
+    with pytest.raises(ValueError, match="NaN"):
+        clone(estimator).fit(X)
+    df = pd.DataFrame(small_binary).astype("Int64")
+    df.iloc[2, 3] = pd.NA
+    with pytest.raises(ValueError, match="NaN"):
+        clone(estimator).fit(df)
+
+
+@all_estimators
+def test_non_numeric_strings_are_rejected(estimator, small_binary):
+    """E22: words in a string array or in a DataFrame column."""
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        clone(estimator).fit(np.array([["a", "b"], ["c", "1"]]))
+    df = pd.DataFrame(small_binary, columns=[f"item{j}" for j in range(9)])
+    df["item3"] = df["item3"].astype(str)
+    df.loc[4, "item3"] = "yes"
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        clone(estimator).fit(df)
+
+
+@all_estimators
+def test_complex_input_is_rejected(estimator, small_binary):
+    """E23: complex numbers."""
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        clone(estimator).fit(small_binary.astype(complex))
+
+
+@all_estimators
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.ones(9), "Expected 2D array"),
+        (np.ones((2, 3, 3)), "dim 3"),
+    ],
+    ids=["1d", "3d"],
+)
+def test_wrong_number_of_dimensions_is_rejected(estimator, X, match):
+    """E24: 1-D and 3-D arrays."""
+    with pytest.raises(ValueError, match=match):
+        clone(estimator).fit(X)
+
+
+# -- sparse formats --------------------------------------------------------------
+
+
+@closed_forms
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "coo_matrix",
+        "dok_matrix",
+        "lil_matrix",
+        "bsr_matrix",
+        "coo_array",
+        "dok_array",
+        "csc_array",
+        "dia_matrix",
+    ],
+)
+def test_every_sparse_format_gives_the_dense_result(estimator, small_binary, fmt):
+    """E25: COO, DOK, LIL, BSR, DIA matrices and the sparse-array classes."""
+    X = getattr(sp, fmt)(small_binary)
+    model = clone(estimator).fit(X)
+    ref = clone(estimator).fit(small_binary)
+    assert_allclose(_product(model), _product(ref), rtol=1e-10, atol=1e-12)
+    assert_allclose(
+        model.transform(X), ref.transform(small_binary), rtol=1e-10, atol=1e-12
+    )
+
+
+@closed_forms
+def test_sparse_duplicates_explicit_zeros_and_unsorted_indices(estimator, small_binary):
+    """E26: COO with duplicate (user, item) entries, stored zeros, unsorted CSR.
+
+    Duplicates are summed (scipy's convention); stored zeros change nothing.
+    """
+    rows, cols = np.nonzero(small_binary)
+    dup = sp.coo_matrix(
+        (np.ones(rows.size + 3), (np.r_[rows, rows[:3]], np.r_[cols, cols[:3]])),
+        shape=small_binary.shape,
+    )
+    expected = small_binary.copy()
+    expected[rows[:3], cols[:3]] += 1
+    assert_allclose(
+        _product(clone(estimator).fit(dup)),
+        _product(clone(estimator).fit(expected)),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    # Stored zeros and unsorted column indices: each row's entries reversed,
+    # plus an explicit zero stored in the last row.
+    csr = sp.csr_matrix(small_binary)
+    data, indices, indptr = [], [], [0]
+    for i in range(csr.shape[0]):
+        row = slice(csr.indptr[i], csr.indptr[i + 1])
+        data += list(csr.data[row][::-1])
+        indices += list(csr.indices[row][::-1])
+        if i == csr.shape[0] - 1:
+            data.append(0.0)
+            indices.append(int(np.flatnonzero(small_binary[i] == 0)[0]))
+        indptr.append(len(data))
+    messy = sp.csr_matrix((data, indices, indptr), shape=csr.shape)
+    messy.has_sorted_indices = False
+    assert messy.nnz == csr.nnz + 1
+    assert_allclose(
+        _product(clone(estimator).fit(messy)),
+        _product(clone(estimator).fit(small_binary)),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+
+
+# -- columns at transform time ---------------------------------------------------
+
+
+def _frame(X, names=None):
+    return pd.DataFrame(X, columns=names or [f"item{j}" for j in range(X.shape[1])])
+
+
+@all_estimators
+def test_dataframe_with_other_columns_at_transform_is_rejected(estimator, small_binary):
+    """E27: a DataFrame whose columns differ from those seen in fit."""
+    model = clone(estimator).fit(_frame(small_binary))
+    other = _frame(small_binary).rename(columns={"item0": "new_item"})
+    with pytest.raises(ValueError, match="Feature names unseen at fit time"):
+        model.transform(other)
+
+
+@all_estimators
+def test_dataframe_with_reordered_columns_at_transform_is_rejected(
+    estimator, small_binary
+):
+    """E28: the same columns in another order."""
+    df = _frame(small_binary)
+    model = clone(estimator).fit(df)
+    with pytest.raises(ValueError, match="must be in the same order"):
+        model.transform(df[df.columns[::-1]])
+
+
+@closed_forms
+def test_array_at_transform_after_a_dataframe_fit_warns_and_is_correct(
+    estimator, small_binary
+):
+    """E29: fit on a DataFrame, transform a plain array with the same columns."""
+    model = clone(estimator).fit(_frame(small_binary))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        Z = model.transform(small_binary)
+    assert_allclose(Z, small_binary @ model.encoder_, rtol=1e-12)
+
+
+@all_estimators
+def test_wrong_number_of_items_at_transform_is_rejected(estimator, small_binary):
+    """E30: transform with fewer items than fit."""
+    model = clone(estimator).fit(small_binary)
+    with pytest.raises(ValueError, match="X has 5 features, but"):
+        model.transform(small_binary[:, :5])
+
+
+# -- parameters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scaling, error, match",
+    [
+        (np.array([1.0, np.nan, 1.0]), ValueError, "finite positive"),
+        (np.array([1.0, np.inf, 1.0]), ValueError, "finite positive"),
+        (np.array([1.0, -np.inf, 1.0]), ValueError, "finite positive"),
+        (np.array([1.0, 0.0, 1.0]), ValueError, "finite positive"),
+        (np.array([1.0, -2.0, 1.0]), ValueError, "finite positive"),
+        ([1.0, 1.0], ValueError, r"shape \(3,\)"),
+        (np.ones((3, 1)), ValueError, r"shape \(3,\)"),
+        (np.array(["a", "b", "c"]), TypeError, "array of numbers"),
+        (np.array([1e300, 1e-300, 1.0]), ValueError, "between 1e-100 and 1e"),
+        ("bogus", ValueError, "'scaling' parameter"),
+    ],
+    ids=[
+        "nan",
+        "inf",
+        "-inf",
+        "zero",
+        "negative",
+        "short",
+        "2d",
+        "strings",
+        "extreme",
+        "unknown-name",
+    ],
+)
+def test_bad_scaling_arrays_name_the_problem(small_binary, scaling, error, match):
+    """E31: non-finite, non-positive, mis-shaped, non-numeric, extreme scaling.
+
+    Regression (extreme): scaling = [1e300, 1e-300, 1] was accepted and the
+    objective and projected embeddings came out NaN.
+    """
+    with pytest.raises(error, match=match):
+        DropoutAutoencoder(n_components=3, scaling=scaling).fit(small_binary)
+
+
+def test_valid_scaling_array_gives_the_requested_split(small_binary):
+    """E31b: scaling = d > 0 returns A = A_id diag(d), B = B_id diag(d)^-1."""
+    d = np.array([1e-50, 3.0, 1e50])
+    ref = DropoutAutoencoder(n_components=3).fit(small_binary)
+    model = DropoutAutoencoder(n_components=3, scaling=d).fit(small_binary)
+    assert_allclose(model.encoder_, ref.encoder_ * d, rtol=1e-12)
+    assert_allclose(model.decoder_, ref.decoder_ / d, rtol=1e-12)
+    assert_allclose(
+        model.objective(small_binary), ref.objective(small_binary), rtol=1e-9
+    )
+    assert np.all(np.isfinite(model.item_embeddings("projected")))
+
+
+@pytest.mark.parametrize("dropout", [1.0, 1.5, -0.1, np.nan, np.inf, "0.5", True])
+def test_bad_dropout_values_name_the_parameter(small_binary, dropout):
+    """E32: dropout outside [0, 1), NaN, a string, a boolean."""
+    with pytest.raises(InvalidParameterError, match="'dropout' parameter"):
+        DropoutAutoencoder(n_components=3, dropout=dropout).fit(small_binary)
+
+
+def test_dropout_zero_is_no_dropout(small_binary):
+    """E33: dropout = 0.0 is exactly the model without dropout."""
+    a = DropoutAutoencoder(n_components=3, dropout=0.0).fit(small_binary)
+    b = DropoutAutoencoder(n_components=3, dropout=None).fit(small_binary)
+    assert_array_equal(a.encoder_, b.encoder_)
+    assert_array_equal(a.decoder_, b.decoder_)
+
+
+@all_estimators
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("n_components", 0),
+        ("n_components", 2.5),
+        ("n_components", "3"),
+        ("alpha", -1.0),
+        ("alpha", np.nan),
+        ("alpha", np.inf),
+    ],
+)
+def test_bad_n_components_and_alpha_name_the_parameter(
+    estimator, small_binary, param, value
+):
+    """E34: n_components < 1 or not an int; alpha negative, NaN or inf."""
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+        clone(estimator).set_params(**{param: value}).fit(small_binary)
+
+
+# -- dtypes ----------------------------------------------------------------------
+
+
+@closed_forms
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_input_gives_float32_embeddings_close_to_float64(
+    estimator, small_binary, sparse
+):
+    """E35: float32 data: float32 factors and embeddings, within 1e-4 of float64."""
+    X32 = small_binary.astype(np.float32)
+    X32 = sp.csr_matrix(X32) if sparse else X32
+    m32 = clone(estimator).fit(X32)
+    m64 = clone(estimator).fit(small_binary)
+    assert m32.encoder_.dtype == m32.decoder_.dtype == np.float32
+    Z = m32.transform(X32)
+    assert Z.dtype == np.float32
+    assert_allclose(_product(m32), _product(m64), atol=1e-4)
+
+
+# -- misuse of the fitted API ----------------------------------------------------
+
+
+@all_estimators
+@pytest.mark.parametrize(
+    "method", ["transform", "score", "objective", "inverse_transform"]
+)
+def test_using_an_unfitted_model_raises_not_fitted(estimator, small_binary, method):
+    """E36: transform / score / objective / inverse_transform before fit."""
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(clone(estimator), method)(small_binary)
+
+
+@all_estimators
+def test_inverse_transform_of_the_wrong_width_is_rejected(estimator, small_binary):
+    """E37: inverse_transform given something that is not an embedding."""
+    model = clone(estimator).fit(small_binary)
+    with pytest.raises(ValueError, match="n_components=3"):
+        model.inverse_transform(np.ones((2, 4)))
+
+
+@all_estimators
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"kind": "users"}, "kind must be one of"),
+        ({"gauge": np.eye(4)}, r"gauge must have shape \(3, 3\)"),
+        ({"gauge": np.full((3, 3), np.nan)}, "NaN"),
+        ({"gauge": np.diag([1.0, 0.0, 2.0])}, "gauge must be invertible"),
+        ({"gauge": np.ones((3, 3))}, "gauge must be invertible"),
+    ],
+    ids=["kind", "gauge-shape", "gauge-nan", "gauge-singular-diag", "gauge-singular"],
+)
+def test_bad_item_embedding_arguments_name_the_problem(
+    estimator, small_binary, kwargs, match
+):
+    """E38: unknown kind; gauge of the wrong shape, non-finite or singular.
+
+    Regression (singular): a zero on the diagonal of the gauge divided the
+    decoder by zero and returned inf embeddings.
+    """
+    model = clone(estimator).fit(small_binary)
+    with pytest.raises(ValueError, match=match):
+        model.item_embeddings(**kwargs)
+
+
+@closed_forms
+def test_no_runtime_warnings_on_degenerate_fits(estimator, small_binary):
+    """E39: zero matrix, one row, one column, alpha = 0: no RuntimeWarning.
+
+    A RuntimeWarning (divide by zero, invalid value) is how a NaN is usually
+    born; these fits must not emit one.
+    """
+    cases = [
+        np.zeros((5, 4)),
+        small_binary[[0]],
+        small_binary[:, [0]],
+        np.ones((4, 4)),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for X in cases:
+            for alpha in (0.0, 1.0):
+                model = clone(estimator).set_params(alpha=alpha).fit(X)
+                _assert_finite(model)
+                assert np.all(np.isfinite(model.transform(X)))
+                for kind in ("decoder", "encoder", "projected"):
+                    assert np.all(np.isfinite(model.item_embeddings(kind)))

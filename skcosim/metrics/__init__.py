@@ -1,0 +1,5 @@
+"""Neighbour-stability and ranking metrics."""
+
+from ._neighbors import cosine_neighbors
+
+__all__ = ["cosine_neighbors"]

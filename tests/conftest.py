@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci",
     derandomize=True,
-    max_examples=25,
+    max_examples=50,
     deadline=None,
     database=None,
     print_blob=True,

@@ -27,61 +27,61 @@ def _brute_force(E, k, exclude_self=True):
 def test_cosine_neighbors_agree_with_brute_force(m, d, k, batch_size, n_jobs):
     rng = np.random.default_rng(m + d + k)
     E = rng.standard_normal((m, d))
-    I, S = cosine_neighbors(E, k, batch_size=batch_size, n_jobs=n_jobs)
-    I_ref, S_ref = _brute_force(E, k)
-    assert_array_equal(I, I_ref)
-    assert_allclose(S, S_ref, rtol=0, atol=1e-12)
+    ind, sim = cosine_neighbors(E, k, batch_size=batch_size, n_jobs=n_jobs)
+    ind_ref, sim_ref = _brute_force(E, k)
+    assert_array_equal(ind, ind_ref)
+    assert_allclose(sim, sim_ref, rtol=0, atol=1e-12)
 
 
 def test_cosine_neighbors_include_self_puts_self_first():
     E = np.random.default_rng(0).standard_normal((200, 5))
-    I, S = cosine_neighbors(E, 3, exclude_self=False)
-    assert_array_equal(I[:, 0], np.arange(200))
-    assert_allclose(S[:, 0], 1.0, atol=1e-12)
-    I_ref, _ = _brute_force(E, 3, exclude_self=False)
-    assert_array_equal(I, I_ref)
+    ind, sim = cosine_neighbors(E, 3, exclude_self=False)
+    assert_array_equal(ind[:, 0], np.arange(200))
+    assert_allclose(sim[:, 0], 1.0, atol=1e-12)
+    ind_ref, _ = _brute_force(E, 3, exclude_self=False)
+    assert_array_equal(ind, ind_ref)
 
 
 def test_cosine_neighbors_zero_rows_have_cosine_zero_and_no_nan():
     rng = np.random.default_rng(1)
     E = rng.standard_normal((400, 6))
     E[::9] = 0.0
-    I, S = cosine_neighbors(E, 5, batch_size=50)
-    assert np.all(np.isfinite(S))
+    ind, sim = cosine_neighbors(E, 5, batch_size=50)
+    assert np.all(np.isfinite(sim))
     zero = np.flatnonzero(~E.any(axis=1))
     # A zero row's neighbours are the smallest other indices, all at cosine 0.
     for i in zero:
         expected = [j for j in range(6) if j != i][:5]
-        assert_array_equal(I[i], expected)
-        assert_array_equal(S[i], 0.0)
-    I_ref, S_ref = _brute_force(E, 5)
-    assert_array_equal(I, I_ref)
-    assert_allclose(S, S_ref, atol=1e-12)
+        assert_array_equal(ind[i], expected)
+        assert_array_equal(sim[i], 0.0)
+    ind_ref, sim_ref = _brute_force(E, 5)
+    assert_array_equal(ind, ind_ref)
+    assert_allclose(sim, sim_ref, atol=1e-12)
 
 
 def test_cosine_neighbors_ties_are_broken_by_smaller_index():
     # Duplicated rows and a one-dimensional embedding: massive exact ties.
     E = np.repeat(np.array([[1.0], [-1.0], [2.0]]), 40, axis=0)
-    I, S = cosine_neighbors(E, 7, batch_size=13)
-    I_ref, S_ref = _brute_force(E, 7)
-    assert_array_equal(I, I_ref)
-    assert_allclose(S, S_ref, atol=1e-12)
+    ind, sim = cosine_neighbors(E, 7, batch_size=13)
+    ind_ref, sim_ref = _brute_force(E, 7)
+    assert_array_equal(ind, ind_ref)
+    assert_allclose(sim, sim_ref, atol=1e-12)
 
 
 def test_cosine_neighbors_preserves_float32():
     E = np.random.default_rng(2).standard_normal((300, 16)).astype(np.float32)
-    I, S = cosine_neighbors(E, 4)
-    assert S.dtype == np.float32
-    _, S_ref = _brute_force(E, 4)
-    assert_allclose(S, S_ref, atol=1e-5)
+    _, sim = cosine_neighbors(E, 4)
+    assert sim.dtype == np.float32
+    _, sim_ref = _brute_force(E, 4)
+    assert_allclose(sim, sim_ref, atol=1e-5)
 
 
 def test_cosine_neighbors_is_deterministic_across_batches_and_threads():
     E = np.random.default_rng(3).standard_normal((1000, 4)).astype(np.float32)
-    I1, S1 = cosine_neighbors(E, 10, batch_size=1000, n_jobs=1)
-    I2, S2 = cosine_neighbors(E, 10, batch_size=33, n_jobs=2)
-    assert_array_equal(I1, I2)
-    assert_allclose(S1, S2, atol=1e-6)
+    ind1, sim1 = cosine_neighbors(E, 10, batch_size=1000, n_jobs=1)
+    ind2, sim2 = cosine_neighbors(E, 10, batch_size=33, n_jobs=2)
+    assert_array_equal(ind1, ind2)
+    assert_allclose(sim1, sim2, atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_cosine_neighbors_memory_is_bounded_on_100k_rows():
     E = rng.standard_normal((100_000, 64), dtype=np.float32)
     tracemalloc.start()
     try:
-        I, S = cosine_neighbors(E, 10)
+        ind, sim = cosine_neighbors(E, 10)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -124,5 +124,5 @@ def test_cosine_neighbors_memory_is_bounded_on_100k_rows():
     C = U[rows] @ U.T
     C[np.arange(rows.size), rows] = -np.inf
     ref = np.argsort(-C, axis=1, kind="stable")[:, :10]
-    assert_array_equal(I[rows], ref)
-    assert_allclose(S[rows], np.take_along_axis(C, ref, axis=1), atol=1e-5)
+    assert_array_equal(ind[rows], ref)
+    assert_allclose(sim[rows], np.take_along_axis(C, ref, axis=1), atol=1e-5)

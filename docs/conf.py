@@ -18,7 +18,7 @@ import skcosim
 
 project = "skcosim"
 author = "The skcosim developers"
-copyright = f"{date.today().year}, {author}"  # noqa: A001 (Sphinx's name)
+copyright = f"{date.today().year}, {author}"
 release = skcosim.__version__
 version = ".".join(release.split(".")[:2])
 

@@ -113,5 +113,9 @@ reference = top_neighbors(models['Objective 1, scaling="identity"'].item_embeddi
 for name, model in models.items():
     nn = top_neighbors(model.item_embeddings())
     agreement = np.mean(data.item_labels[nn] == data.item_labels[:, None])
-    shared = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(nn, reference)])
-    print(f"{name:>32}: same cluster {agreement:.2f}, shared with identity {shared:.2f}")
+    shared = np.mean(
+        [len(set(a) & set(b)) / 10 for a, b in zip(nn, reference, strict=True)]
+    )
+    print(
+        f"{name:>32}: same cluster {agreement:.2f}, shared with identity {shared:.2f}"
+    )

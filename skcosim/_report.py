@@ -1,0 +1,500 @@
+"""The report of ``skcosim reproduce`` and ``skcosim audit``.
+
+One function fits every model of the comparison on one interaction matrix
+and scores it (:func:`compare_models`); the others turn the result into a
+text table, Markdown, JSON and a Figure-1 style PNG, and write the files
+atomically. The command line (:mod:`skcosim.cli`) only parses arguments,
+loads data and calls these.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics.pairwise import cosine_similarity
+from sklearn.utils import check_random_state
+
+from ._dropout import DropoutAutoencoder
+from ._gauge import sample_gauge
+from ._weight_decay import WeightDecayAutoencoder
+
+#: Columns of the report, in order: (key, header).
+COLUMNS = (
+    ("name", "model"),
+    ("objective", "objective"),
+    ("loss", "loss"),
+    ("gauge_stability", "gauge stability"),
+    ("resample_stability", "resample stability"),
+    ("label_agreement", "label agreement"),
+)
+
+
+# -- progress ------------------------------------------------------------------
+
+
+class Progress:
+    """Progress over named steps: a tqdm bar when tqdm is installed, else lines.
+
+    Parameters
+    ----------
+    total : int
+        Number of steps.
+    enabled : bool
+        ``False`` prints nothing.
+    stream : file-like, default=sys.stderr
+        Where to print.
+    """
+
+    def __init__(self, total, *, enabled=True, stream=None):
+        self.total = total
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.done = 0
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:  # optional extra "progress"
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(total=total, file=self.stream, leave=False)
+
+    def step(self, description):
+        """Announce the next step (before doing it)."""
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.set_description(description)
+        else:
+            print(f"[{self.done + 1}/{self.total}] {description}", file=self.stream)
+
+    def advance(self):
+        """Mark the announced step as done."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# -- the models ------------------------------------------------------------------
+
+
+@dataclass
+class ModelSpec:
+    """One row of the comparison: how to build the model, which embedding."""
+
+    name: str
+    objective: str
+    estimator: object
+    kind: str = "decoder"
+    note: str = ""
+
+
+def cosine_autoencoder_class():
+    """``skcosim.CosineAutoencoder`` if this installation has it, else None."""
+    import skcosim
+
+    return getattr(skcosim, "CosineAutoencoder", None)
+
+
+def default_models(n_components, alpha, *, random_state, max_iter=None):
+    """The models of the paper's Figure 1 and its remedies.
+
+    ``alpha`` is in units of singular values: Objective 2 cuts components
+    with ``s_i <= alpha``; Objective 1 gets ``alpha ** 2`` so that its
+    shrinkage ``g_i = s_i^2 / (s_i^2 + alpha^2)`` is one half at the same
+    singular value (MATH.md, Objectives 1 and 2).
+    """
+    a1 = float(alpha) ** 2
+    specs = []
+    for scaling in ("identity", "symmetric", "encoder", "random"):
+        label = "random gauge" if scaling == "random" else f'scaling="{scaling}"'
+        specs.append(
+            ModelSpec(
+                name=f"Objective 1, {label}",
+                objective="Objective 1 (product penalty)",
+                estimator=DropoutAutoencoder(
+                    n_components,
+                    alpha=a1,
+                    scaling=scaling,
+                    random_state=random_state,
+                ),
+            )
+        )
+    specs.append(
+        ModelSpec(
+            name="Objective 2 (weight decay)",
+            objective="Objective 2 (weight decay)",
+            estimator=WeightDecayAutoencoder(n_components, alpha=float(alpha)),
+        )
+    )
+    cosine = cosine_autoencoder_class()
+    if cosine is not None:
+        params = {"n_components": n_components, "random_state": random_state}
+        if max_iter is not None:
+            params["max_iter"] = max_iter
+        specs.append(
+            ModelSpec(
+                name="Objective 3 (trained for cosine)",
+                objective="Objective 3 (cosine softmax)",
+                estimator=cosine(**params),
+            )
+        )
+    specs.append(
+        ModelSpec(
+            name="Objective 1, projected (Remedy 2)",
+            objective="Objective 1 (product penalty)",
+            estimator=DropoutAutoencoder(n_components, alpha=a1),
+            kind="projected",
+            note="rows of A B^T, any split",
+        )
+    )
+    return specs
+
+
+# -- the scores --------------------------------------------------------------------
+
+
+def _metrics():
+    from . import metrics
+
+    return metrics
+
+
+def _overlap(E1, E2, n_neighbors):
+    return float(_metrics().neighbor_overlap(E1, E2, n_neighbors, average=True))
+
+
+def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state):
+    """Mean Jaccard@k between the model's item embedding and the same after a
+    random admissible gauge transform (MATH.md, Neighbour stability).
+
+    For the decoder embedding this is :func:`skcosim.metrics.gauge_stability`;
+    for another ``kind`` (the projection) the same draws are applied to that
+    embedding, since the metric scores the decoder.
+    """
+    if kind == "decoder":
+        return float(
+            _metrics().gauge_stability(
+                model, n_neighbors, n_draws=n_draws, random_state=random_state
+            )
+        )
+    rng = check_random_state(random_state)
+    E = model.item_embeddings(kind)
+    k = E.shape[1]
+    draws = [
+        _overlap(
+            E,
+            model.item_embeddings(kind, gauge=sample_gauge(model._gauge_group, k, rng)),
+            n_neighbors,
+        )
+        for _ in range(n_draws)
+    ]
+    return float(np.mean(draws))
+
+
+def resample_stability_of(model, kind, X, n_neighbors, n_draws, random_state):
+    """Mean Jaccard@k between models refitted on two random halves of the users.
+
+    For the decoder embedding this is :func:`skcosim.metrics.resample_stability`;
+    for another ``kind`` the halves are fitted here and that embedding compared.
+    """
+    if kind == "decoder":
+        return float(
+            _metrics().resample_stability(
+                model,
+                X,
+                n_neighbors=n_neighbors,
+                n_draws=n_draws,
+                random_state=random_state,
+            )
+        )
+    from sklearn.base import clone
+
+    rng = check_random_state(random_state)
+    n = X.shape[0]
+    draws = []
+    for _ in range(n_draws):
+        perm = rng.permutation(n)
+        halves = perm[: n // 2], perm[n // 2 :]
+        E1, E2 = (clone(model).fit(X[h]).item_embeddings(kind) for h in halves)
+        draws.append(_overlap(E1, E2, n_neighbors))
+    return float(np.mean(draws))
+
+
+@dataclass
+class ModelResult:
+    """A fitted model of the comparison and its scores."""
+
+    spec: ModelSpec
+    model: object
+    embeddings: np.ndarray
+    scores: dict = field(default_factory=dict)
+
+
+def compare_models(
+    specs,
+    X,
+    *,
+    labels=None,
+    n_neighbors=10,
+    n_draws=5,
+    resample_draws=2,
+    random_state=0,
+    progress=None,
+):
+    """Fit each model on ``X`` and score it.
+
+    Returns a list of :class:`ModelResult`; ``scores`` holds ``loss`` (the
+    model's training objective on ``X``), ``gauge_stability``,
+    ``resample_stability``, ``label_agreement`` (``None`` without labels) and
+    ``fit_seconds``.
+    """
+    metrics = _metrics()
+    n_neighbors = int(min(n_neighbors, X.shape[1] - 1))
+    if n_neighbors < 1:
+        raise ValueError(
+            f"The data has {X.shape[1]} item(s): neighbours need at least 2 items."
+        )
+    results = []
+    for spec in specs:
+        if progress is not None:
+            progress.step(f"fit {spec.name}")
+        start = time.perf_counter()
+        model = spec.estimator.fit(X)
+        fit_seconds = time.perf_counter() - start
+        E = np.asarray(model.item_embeddings(spec.kind))
+        scores = {
+            "loss": float(model.objective(X)),
+            "gauge_stability": gauge_stability_of(
+                model, spec.kind, n_neighbors, n_draws, random_state
+            ),
+            "resample_stability": resample_stability_of(
+                model, spec.kind, X, n_neighbors, resample_draws, random_state
+            ),
+            "label_agreement": None
+            if labels is None
+            else float(metrics.neighbor_label_agreement(E, labels, n_neighbors)),
+            "fit_seconds": fit_seconds,
+        }
+        results.append(ModelResult(spec=spec, model=model, embeddings=E, scores=scores))
+        if progress is not None:
+            progress.advance()
+    return results
+
+
+def neighbor_table(results, items, n_neighbors):
+    """Top neighbours of the given items under each model.
+
+    Returns ``{item_index: {model name: [neighbour indices]}}``.
+    """
+    metrics = _metrics()
+    table = {int(i): {} for i in items}
+    for res in results:
+        idx, _ = metrics.cosine_neighbors(res.embeddings, n_neighbors)
+        for i in items:
+            table[int(i)][res.spec.name] = [int(j) for j in idx[i]]
+    return table
+
+
+# -- rendering -------------------------------------------------------------------
+
+
+def _fmt(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return f"{value:.6g}" if abs(value) >= 10 else f"{value:.3f}"
+    return str(value)
+
+
+def rows_of(results):
+    """The report table: one dict per model with the keys of ``COLUMNS``."""
+    return [
+        {"name": r.spec.name, "objective": r.spec.objective, **r.scores}
+        for r in results
+    ]
+
+
+def text_table(rows):
+    """A plain-text table of the report, aligned in columns."""
+    cells = [[h for _, h in COLUMNS]] + [
+        [_fmt(row[key]) for key, _ in COLUMNS] for row in rows
+    ]
+    widths = [max(len(r[c]) for r in cells) for c in range(len(COLUMNS))]
+    lines = []
+    for n, r in enumerate(cells):
+        lines.append(
+            "  ".join(
+                v.ljust(w) if c < 2 else v.rjust(w)
+                for c, (v, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows):
+    """The report table in Markdown."""
+    head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
+    rule = "|" + "|".join("---" if c < 2 else "---:" for c in range(len(COLUMNS))) + "|"
+    body = [
+        "| " + " | ".join(_fmt(row[key]) for key, _ in COLUMNS) + " |" for row in rows
+    ]
+    return "\n".join([head, rule, *body])
+
+
+HOW_TO_READ = """\
+How to read it (MATH.md, "Neighbour stability"):
+
+- **loss**: the model's own training objective on the data. The Objective 1
+  rows share one loss: every split `A D, B D^-1` is equally optimal.
+- **gauge stability**: mean Jaccard@{k} between each item's top-{k} cosine
+  neighbours and the neighbours after a random transform that leaves the loss
+  unchanged (a random diagonal `D` for Objective 1, a rotation otherwise).
+  Below 1: the neighbours are an accident of the split, not of the data.
+- **resample stability**: mean Jaccard@{k} between models fitted on two random
+  halves of the users: would the neighbours survive new data?
+- **label agreement**: share of each item's top-{k} neighbours in its own
+  cluster (simulated data only).
+"""
+
+
+def markdown_report(title, intro, rows, n_neighbors, *, figure=None, extra=""):
+    """The full Markdown report."""
+    parts = [f"# {title}", "", intro, "", markdown_table(rows), ""]
+    parts.append(HOW_TO_READ.format(k=n_neighbors))
+    if figure is not None:
+        parts += [f"![Item-item cosine similarities]({figure})", ""]
+    if extra:
+        parts += [extra, ""]
+    return "\n".join(parts)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None  # JSON has no NaN
+    return obj
+
+
+def json_report(payload):
+    """Strict JSON text (NaN becomes null)."""
+    return json.dumps(_jsonable(payload), indent=2, allow_nan=False) + "\n"
+
+
+def figure_png(panels, *, labels=None, columns=4, dpi=80):
+    """PNG bytes of a grid of item-item cosine heatmaps.
+
+    ``panels`` is a list of ``(title, similarities)``; ``labels`` (display
+    order) draws cluster boundaries. Uses matplotlib's object API (no pyplot):
+    nothing opens a window, whatever the backend.
+    """
+    from matplotlib.figure import Figure
+
+    from .plotting import SimilarityMatrixDisplay
+
+    n = len(panels)
+    columns = min(columns, n)
+    rows = math.ceil(n / columns)
+    fig = Figure(figsize=(3.2 * columns, 3.3 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax, (title, S) in zip(axes, panels, strict=False):
+        SimilarityMatrixDisplay(S, labels=labels, title=title).plot(
+            ax=ax, colorbar=False
+        )
+        ax.title.set_fontsize(9)
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    im = axes[0].images[0]
+    fig.colorbar(im, ax=list(axes[:n]), shrink=0.6, label="cosine similarity")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def similarity_panels(results, order, truth=None):
+    """``(title, cosine matrix)`` for each model, items in ``order``."""
+    panels = []
+    if truth is not None:
+        panels.append(("ground truth (same cluster)", truth))
+    for r in results:
+        panels.append((r.spec.name, cosine_similarity(r.embeddings[order])))
+    return panels
+
+
+# -- files -------------------------------------------------------------------------
+
+
+def check_writable_dir(path):
+    """Create ``path`` if needed and check that files can be created in it.
+
+    Raises ``OSError`` with a readable message otherwise. A probe file is
+    created and removed: permission bits alone do not tell (e.g. as root).
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".skcosim-probe-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OSError(
+            f"cannot write to output directory {str(path)!r}: {reason}"
+        ) from exc
+    return path
+
+
+def write_atomic(files):
+    """Write several files atomically: ``files`` maps path -> str or bytes.
+
+    Every file is first written in full to a temporary file in its own
+    directory; only when all of them are written do they replace their
+    targets (``os.replace`` is atomic on one file system). A failure on the
+    way removes the temporary files and leaves the targets as they were: no
+    half-written report, and no report without its figure.
+    """
+    staged = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            fd, tmp = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+            )
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+    return [path for _, path in staged]

@@ -1,5 +1,26 @@
-"""Neighbour-stability and ranking metrics."""
+"""Neighbour-stability and ranking metrics, and scorers for model selection.
 
+Every neighbour metric uses :func:`cosine_neighbors` (MATH.md, "Neighbour
+stability").
+"""
+
+from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
+from ._overlap import neighbor_overlap
+from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
+from ._scorers import make_ndcg_scorer, make_recall_scorer, make_stability_scorer
+from ._stability import gauge_stability, resample_stability
 
-__all__ = ["cosine_neighbors"]
+__all__ = [
+    "cosine_neighbors",
+    "gauge_stability",
+    "make_ndcg_scorer",
+    "make_recall_scorer",
+    "make_stability_scorer",
+    "ndcg_at_k",
+    "neighbor_label_agreement",
+    "neighbor_overlap",
+    "recall_at_k",
+    "resample_stability",
+    "train_test_split_interactions",
+]

@@ -11,7 +11,6 @@ from numbers import Integral
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -27,6 +26,21 @@ def _blas_threads() -> int:
     """Threads BLAS may use here (1 inside joblib workers that limit it)."""
     counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     return max(counts) if counts else 1
+
+
+def _unit_rows(E):
+    """Rows of ``E`` scaled to unit L2 norm; zero rows stay zero.
+
+    Not :func:`sklearn.preprocessing.normalize`: it leaves rows of norm below
+    ``10 * eps`` unscaled (about 1e-6 in float32), which made their cosines
+    near 0 instead of scale-free. Dividing by the largest entry first keeps
+    the norm from underflowing or overflowing.
+    """
+    peak = np.abs(E).max(axis=1, keepdims=True)
+    U = E / np.where(peak > 0, peak, 1).astype(E.dtype)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    U /= np.where(norms > 0, norms, 1).astype(E.dtype)
+    return U
 
 
 def _zero_row_neighbors(i, m, k, exclude_self):
@@ -102,7 +116,7 @@ def cosine_neighbors(
         \cos(e_i, e_j) = \frac{e_i^\top e_j}{\lVert e_i \rVert \, \lVert e_j \rVert},
 
     sorted by decreasing similarity. Exact (no approximation): the rows are
-    L2-normalized with :func:`sklearn.preprocessing.normalize`, then processed
+    L2-normalized (any scale, however small or large), then processed
     in blocks of ``batch_size`` rows, each block compared with all rows by one
     matrix product, so memory is ``O(batch_size x m)``, never ``m x m``.
 
@@ -175,7 +189,7 @@ def cosine_neighbors(
             f"(exclude_self={exclude_self})."
         )
     zero = ~np.any(E != 0, axis=1)
-    U = normalize(E, norm="l2", copy=True)  # zero rows stay zero: cosine 0
+    U = _unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype
 
     w = max(1, min(_MAX_GROUP_SIZE, m // (4 * (k + 1))))

@@ -1,0 +1,304 @@
+"""Ranking metrics on held-out interactions: recall@k and NDCG@k."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
+
+from ._estimators import final_estimator, transform_before_final
+
+# Bytes of the dense score block of a batch of users (never n x p at once).
+_BLOCK_BYTES = 16 * 2**20
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def train_test_split_interactions(X, test_size: float = 0.2, random_state=None):
+    """Hide a random share of each user's interactions.
+
+    Every user (row) keeps ``round(test_size * n_u)`` of its ``n_u`` nonzero
+    entries out of the training matrix, but always at least one in it: the
+    held-out entries go into ``X_test``, the others into ``X_train``, so
+    ``X_train + X_test == X`` and the two share no entry. Users are not split
+    across the two: to evaluate on users never seen in fitting, pass
+    held-out users (e.g. a cross-validation fold) to this function.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Users in rows, items in columns; nonzero entries are interactions.
+    test_size : float in (0, 1), default=0.2
+        Share of each user's interactions held out.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choice of held-out entries.
+
+    Returns
+    -------
+    X_train : sparse matrix of shape (n_samples, n_features)
+        CSR, the entries kept (the sparse class of ``X`` if it was sparse).
+    X_test : sparse matrix of shape (n_samples, n_features)
+        CSR, the entries held out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim.metrics import train_test_split_interactions
+    >>> X = np.ones((3, 10))
+    >>> X_train, X_test = train_test_split_interactions(X, test_size=0.2,
+    ...                                                 random_state=0)
+    >>> X_train.toarray().sum(axis=1), X_test.toarray().sum(axis=1)
+    (array([8., 8., 8.]), array([2., 2., 2.]))
+    """
+    rng = check_random_state(random_state)
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32])
+    X = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr(copy=True)
+    X.eliminate_zeros()
+    X.sort_indices()
+    nnz_u = np.diff(X.indptr)
+    n_test = np.minimum(np.floor(test_size * nnz_u + 0.5), np.maximum(nnz_u - 1, 0))
+    row = np.repeat(np.arange(X.shape[0]), nnz_u)
+    # Rank each entry within its row by a random key; the lowest go to test.
+    order = np.lexsort((rng.random_sample(X.nnz), row))
+    rank = np.empty(X.nnz, dtype=np.intp)
+    rank[order] = np.arange(X.nnz) - X.indptr[row[order]]
+    test = rank < n_test[row]
+    X_train, X_test = X.copy(), X.copy()
+    X_train.data[test] = 0
+    X_test.data[~test] = 0
+    X_train.eliminate_zeros()
+    X_test.eliminate_zeros()
+    return X_train, X_test
+
+
+def _reconstruct(estimator, X):
+    """Scores of every item for the users ``X``: the model's reconstruction.
+
+    For a linear autoencoder ``X A B^T`` (``inverse_transform(transform(X))``).
+    A Pipeline whose steps all invert (e.g. PopularityScaler then an
+    autoencoder) maps the reconstruction back to the original item space;
+    otherwise the last step's input space is used.
+    """
+    if isinstance(estimator, Pipeline) and hasattr(estimator, "inverse_transform"):
+        return np.asarray(estimator.inverse_transform(estimator.transform(X)))
+    Xt = transform_before_final(estimator, X)
+    model = final_estimator(estimator)
+    if not hasattr(model, "inverse_transform"):
+        raise TypeError(
+            f"{type(model).__name__} has no inverse_transform: ranking metrics "
+            "need a model that reconstructs the items (a skcosim autoencoder)."
+        )
+    return np.asarray(model.inverse_transform(model.transform(Xt)))
+
+
+def _recommend(estimator, X_train, k, batch_size):
+    """Top-``k`` unseen items per user, best first, ties to the smaller index."""
+    n, p = X_train.shape
+    if batch_size is None:
+        batch_size = max(1, _BLOCK_BYTES // (8 * p))
+    seen = sp.csr_matrix(X_train if sp.issparse(X_train) else np.asarray(X_train))
+    top = np.empty((n, k), dtype=np.intp)
+    for i0 in range(0, n, batch_size):
+        i1 = min(i0 + batch_size, n)
+        scores = np.array(
+            _reconstruct(estimator, _safe_indexing(X_train, np.arange(i0, i1))),
+            dtype=np.float64,
+        )
+        if scores.shape != (i1 - i0, p):
+            raise ValueError(
+                f"The model reconstructs {scores.shape[1]} items, the data has {p}."
+            )
+        block = seen[i0:i1].tocoo()
+        scores[block.row, block.col] = -np.inf
+        # Exact top-k: everything at least as large as the k-th value, sorted.
+        t = np.partition(scores, p - k, axis=1)[:, p - k]
+        r, c = np.nonzero(scores >= t[:, None])
+        order = np.lexsort((c, -scores[r, c], r))
+        r, c = r[order], c[order]
+        pick = np.searchsorted(r, np.arange(i1 - i0))[:, None] + np.arange(k)
+        top[i0:i1] = c[pick]
+    return top
+
+
+def _hits(estimator, X_train, X_test, k, batch_size):
+    """Hit matrix (n x k) of the recommendations and held-out counts."""
+    if not hasattr(X_train, "shape"):
+        X_train = np.asarray(X_train)
+    n = _num_samples(X_train)
+    X_test = check_array(X_test, accept_sparse="csr", input_name="X_test")
+    X_test = sp.csr_matrix(X_test)
+    X_test.eliminate_zeros()
+    if X_test.shape[0] != n:
+        raise ValueError(
+            f"X_train has {n} users but X_test has {X_test.shape[0]}: they must "
+            "hold the same users (see train_test_split_interactions)."
+        )
+    p = X_test.shape[1]
+    if k > p:
+        raise ValueError(f"k={k} is larger than the number of items ({p}).")
+    check_is_fitted(final_estimator(estimator))
+    if X_train.shape[1] != p:
+        raise ValueError(f"X_train has {X_train.shape[1]} items but X_test has {p}.")
+    top = _recommend(estimator, X_train, k, batch_size)
+    rows = np.repeat(np.arange(n), k)
+    hits = np.asarray(X_test[rows, top.ravel()]).reshape(n, k) != 0
+    n_relevant = np.diff(X_test.indptr)
+    if not np.any(n_relevant):
+        raise ValueError("X_test holds no interaction: nothing to recall.")
+    return hits, n_relevant
+
+
+def _per_user(values, n_relevant, average):
+    if average:
+        return float(values[n_relevant > 0].mean())
+    return np.where(n_relevant > 0, values, np.nan)
+
+
+_RANKING_PARAMS = {
+    "estimator": [HasMethods(["transform"])],
+    "X_train": ["array-like", "sparse matrix"],
+    "X_test": ["array-like", "sparse matrix"],
+    "k": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "average": ["boolean"],
+}
+
+
+@validate_params(_RANKING_PARAMS, prefer_skip_nested_validation=True)
+def recall_at_k(
+    estimator, X_train, X_test, k: int = 20, *, batch_size=None, average: bool = True
+):
+    r"""Recall of the top-``k`` recommended items on held-out interactions.
+
+    Each user's items are ranked by the fitted model's reconstruction of the
+    user's training interactions (``X_train A B^T`` for a linear
+    autoencoder), items already in ``X_train`` left out. With ``R_u`` the
+    top ``k`` and ``T_u`` the held-out items of user ``u`` (nonzero in
+    ``X_test``), the normalized recall of Liang et al. (2018)
+
+    .. math::
+
+        \mathrm{Recall@}k(u) = \frac{|R_u \cap T_u|}{\min(k, |T_u|)}
+
+    is averaged over the users with at least one held-out item. Users are
+    scored in blocks, never forming the ``n x p`` score matrix.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted skcosim autoencoder, or a fitted Pipeline ending in one.
+    X_train : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The interactions the model sees (folded in via ``transform``).
+    X_test : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The held-out interactions of the same users.
+    k : int, default=20
+        Number of recommended items.
+    batch_size : int, default=None
+        Users per block; ``None`` picks blocks of about 16 MiB of scores.
+    average : bool, default=True
+        Return the mean; otherwise one value per user, NaN for users
+        without held-out items.
+
+    Returns
+    -------
+    recall : float or ndarray of shape (n_samples,)
+
+    See Also
+    --------
+    train_test_split_interactions : Make ``X_train`` and ``X_test``.
+    ndcg_at_k : A rank-aware alternative.
+
+    References
+    ----------
+    .. [1] D. Liang, R. G. Krishnan, M. D. Hoffman, T. Jebara. "Variational
+       Autoencoders for Collaborative Filtering." WWW 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import WeightDecayAutoencoder
+    >>> from skcosim.metrics import recall_at_k, train_test_split_interactions
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(200, 40) < 0.2).astype(float)
+    >>> X_train, X_test = train_test_split_interactions(X, random_state=0)
+    >>> model = WeightDecayAutoencoder(n_components=5).fit(X_train)
+    >>> 0.0 <= recall_at_k(model, X_train, X_test, k=10) <= 1.0
+    True
+    """
+    hits, n_relevant = _hits(estimator, X_train, X_test, k, batch_size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = hits.sum(axis=1) / np.minimum(k, n_relevant)
+    return _per_user(recall, n_relevant, average)
+
+
+@validate_params(_RANKING_PARAMS, prefer_skip_nested_validation=True)
+def ndcg_at_k(
+    estimator, X_train, X_test, k: int = 20, *, batch_size=None, average: bool = True
+):
+    r"""Normalized discounted cumulative gain of the top-``k`` recommendations.
+
+    Items are ranked as in :func:`recall_at_k`. With binary relevance
+    (``rel_r = 1`` when the item at rank ``r`` is held out in ``X_test``):
+
+    .. math::
+
+        \mathrm{DCG@}k(u) = \sum_{r=1}^{k} \frac{rel_r}{\log_2(r + 1)}, \qquad
+        \mathrm{NDCG@}k(u) = \frac{\mathrm{DCG@}k(u)}
+            {\sum_{r=1}^{\min(k, |T_u|)} 1 / \log_2(r + 1)}
+
+    averaged over the users with at least one held-out item.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted skcosim autoencoder, or a fitted Pipeline ending in one.
+    X_train : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The interactions the model sees.
+    X_test : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The held-out interactions of the same users.
+    k : int, default=20
+        Number of recommended items.
+    batch_size : int, default=None
+        Users per block; ``None`` picks blocks of about 16 MiB of scores.
+    average : bool, default=True
+        Return the mean; otherwise one value per user, NaN for users
+        without held-out items.
+
+    Returns
+    -------
+    ndcg : float or ndarray of shape (n_samples,)
+
+    See Also
+    --------
+    recall_at_k : The rank-blind count of hits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import WeightDecayAutoencoder
+    >>> from skcosim.metrics import ndcg_at_k, train_test_split_interactions
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(200, 40) < 0.2).astype(float)
+    >>> X_train, X_test = train_test_split_interactions(X, random_state=0)
+    >>> model = WeightDecayAutoencoder(n_components=5).fit(X_train)
+    >>> 0.0 <= ndcg_at_k(model, X_train, X_test, k=10) <= 1.0
+    True
+    """
+    hits, n_relevant = _hits(estimator, X_train, X_test, k, batch_size)
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = hits @ discount
+    ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(k, n_relevant)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndcg = dcg / ideal
+    return _per_user(ndcg, n_relevant, average)

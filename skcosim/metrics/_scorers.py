@@ -1,0 +1,253 @@
+"""Scorers for GridSearchCV and cross_validate: plain callables.
+
+scikit-learn's ``make_scorer`` cannot call ``transform`` (its
+``response_method`` has no "transform"), so these are plain callables
+``scorer(estimator, X, y=None) -> float`` (higher is better), which
+``GridSearchCV(scoring=...)`` accepts as they are (STYLE.md).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from ._overlap import OVERLAP_METHODS
+from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
+from ._stability import EMBEDDING_KINDS, gauge_stability, resample_stability
+
+STABILITY_KINDS = ("gauge", "resample")
+
+
+class _StabilityScorer:
+    """``scorer(estimator, X, y=None)``: gauge or resample stability."""
+
+    def __init__(self, kind, **kwargs):
+        self.kind = kind
+        self.kwargs = kwargs
+
+    def __call__(self, estimator, X, y=None):
+        if self.kind == "gauge":
+            return gauge_stability(estimator, **self.kwargs)
+        return resample_stability(estimator, X, **self.kwargs)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"make_stability_scorer(kind={self.kind!r}, {args})"
+
+
+class _RankingScorer:
+    """``scorer(estimator, X, y=None)``: hide items of ``X``'s users, rank."""
+
+    _metrics = {"recall": recall_at_k, "ndcg": ndcg_at_k}
+
+    def __init__(self, metric, k, holdout, random_state, batch_size):
+        self.metric = metric
+        self.k = k
+        self.holdout = holdout
+        self.random_state = random_state
+        self.batch_size = batch_size
+
+    def __call__(self, estimator, X, y=None):
+        X_train, X_test = train_test_split_interactions(
+            X, test_size=self.holdout, random_state=self.random_state
+        )
+        if hasattr(X, "columns"):
+            # Keep the item names the estimator was fitted with.
+            import pandas as pd
+
+            X_train = pd.DataFrame(X_train.toarray(), columns=X.columns, index=X.index)
+        return self._metrics[self.metric](
+            estimator, X_train, X_test, self.k, batch_size=self.batch_size
+        )
+
+    def __repr__(self):
+        return (
+            f"make_{self.metric}_scorer(k={self.k}, holdout={self.holdout}, "
+            f"random_state={self.random_state!r})"
+        )
+
+
+@validate_params(
+    {
+        "kind": [StrOptions(set(STABILITY_KINDS))],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
+        "method": [StrOptions(set(OVERLAP_METHODS))],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_stability_scorer(
+    kind: str = "gauge",
+    n_neighbors: int = 10,
+    *,
+    n_draws: int = 10,
+    n_resamples: int = 5,
+    subsample: float = 0.5,
+    embedding: str | None = None,
+    method: str = "jaccard",
+    random_state=0,
+):
+    """Make a neighbour-stability scorer for model selection.
+
+    The scorer is a plain callable ``scorer(estimator, X, y=None) -> float``
+    (higher is better) for ``scoring=`` in
+    :class:`~sklearn.model_selection.GridSearchCV` or
+    :func:`~sklearn.model_selection.cross_validate`. ``estimator`` may be a
+    Pipeline whose last step is a skcosim autoencoder or ProjectedEmbedding.
+
+    - ``kind="gauge"``: :func:`gauge_stability` of the fitted model (``X``
+      is not used).
+    - ``kind="resample"``: :func:`resample_stability` of the estimator on the
+      users ``X`` of the validation fold (refits ``2 * n_resamples`` clones).
+
+    Parameters
+    ----------
+    kind : {"gauge", "resample"}, default="gauge"
+        Which stability.
+    n_neighbors : int, default=10
+        Number of neighbours ``k`` compared.
+    n_draws : int, default=10
+        Gauge draws (``kind="gauge"``).
+    n_resamples : int, default=5
+        Pairs of user subsets (``kind="resample"``).
+    subsample : float in (0, 1], default=0.5
+        Share of the users per subset (``kind="resample"``).
+    embedding : {"decoder", "encoder", "projected"}, default=None
+        Which item embedding; ``None`` uses the model's default.
+    method : {"jaccard", "rbo"}, default="jaccard"
+        Overlap measure.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the draws; an int (the default) scores every candidate of a
+        search with the same draws.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skcosim import DropoutAutoencoder
+    >>> from skcosim.metrics import make_stability_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(120, 30) < 0.2).astype(float)
+    >>> search = GridSearchCV(
+    ...     DropoutAutoencoder(n_components=4),
+    ...     {"scaling": ["identity", "symmetric"]},
+    ...     scoring=make_stability_scorer(n_neighbors=5, n_draws=3), cv=2,
+    ... ).fit(X)
+    >>> search.cv_results_["mean_test_score"].shape
+    (2,)
+    """
+    if kind == "gauge":
+        kwargs = {"n_draws": n_draws}
+    else:
+        kwargs = {"n_resamples": n_resamples, "subsample": subsample}
+    return _StabilityScorer(
+        kind,
+        n_neighbors=n_neighbors,
+        embedding=embedding,
+        method=method,
+        random_state=random_state,
+        **kwargs,
+    )
+
+
+_RANKING_SCORER_PARAMS = {
+    "k": [Interval(Integral, 1, None, closed="left")],
+    "holdout": [Interval(Real, 0, 1, closed="neither")],
+    "random_state": ["random_state"],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+}
+
+
+@validate_params(_RANKING_SCORER_PARAMS, prefer_skip_nested_validation=True)
+def make_recall_scorer(
+    k: int = 20, *, holdout: float = 0.2, random_state=0, batch_size=None
+):
+    """Make a recall@k scorer on held-out interactions of the scored users.
+
+    The scorer ``scorer(estimator, X, y=None) -> float`` hides a share
+    ``holdout`` of each user's interactions in ``X``
+    (:func:`train_test_split_interactions`), lets the fitted estimator
+    reconstruct the users from the rest, and returns :func:`recall_at_k`.
+    In a cross-validation the users of the validation fold were not seen in
+    fitting (strong generalization). Works on a Pipeline ending in a skcosim
+    autoencoder.
+
+    Parameters
+    ----------
+    k : int, default=20
+        Number of recommended items.
+    holdout : float in (0, 1), default=0.2
+        Share of each user's interactions held out.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the held-out entries; an int (the default) holds out the same
+        entries for every candidate of a search.
+    batch_size : int, default=None
+        Users per block of scores.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skcosim import WeightDecayAutoencoder
+    >>> from skcosim.metrics import make_recall_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(120, 30) < 0.2).astype(float)
+    >>> result = cross_validate(WeightDecayAutoencoder(n_components=4), X, cv=3,
+    ...                         scoring=make_recall_scorer(k=5))
+    >>> result["test_score"].shape
+    (3,)
+    """
+    return _RankingScorer("recall", k, holdout, random_state, batch_size)
+
+
+@validate_params(_RANKING_SCORER_PARAMS, prefer_skip_nested_validation=True)
+def make_ndcg_scorer(
+    k: int = 20, *, holdout: float = 0.2, random_state=0, batch_size=None
+):
+    """Make an NDCG@k scorer on held-out interactions of the scored users.
+
+    As :func:`make_recall_scorer`, with :func:`ndcg_at_k`.
+
+    Parameters
+    ----------
+    k : int, default=20
+        Number of recommended items.
+    holdout : float in (0, 1), default=0.2
+        Share of each user's interactions held out.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the held-out entries.
+    batch_size : int, default=None
+        Users per block of scores.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import WeightDecayAutoencoder
+    >>> from skcosim.metrics import make_ndcg_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(120, 30) < 0.2).astype(float)
+    >>> model = WeightDecayAutoencoder(n_components=4).fit(X)
+    >>> 0.0 <= make_ndcg_scorer(k=5)(model, X) <= 1.0
+    True
+    """
+    return _RankingScorer("ndcg", k, holdout, random_state, batch_size)

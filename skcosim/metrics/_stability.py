@@ -1,0 +1,238 @@
+"""Neighbour stability of a model: under gauge transforms and under resampling.
+
+MATH.md, "Neighbour stability": gauge stability is the expected Jaccard@k
+between a fitted model's item embedding and the same model after a random
+admissible gauge transform; resample stability is the Jaccard@k between models
+fitted on random halves of the users.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.validation import _num_samples
+
+from .._gauge import sample_gauge
+from ._estimators import fitted_item_model, item_embeddings
+from ._neighbors import cosine_neighbors
+from ._overlap import OVERLAP_METHODS, overlap_from_indices
+
+EMBEDDING_KINDS = ("decoder", "encoder", "projected")
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
+        "method": [StrOptions(set(OVERLAP_METHODS))],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def gauge_stability(
+    estimator,
+    n_neighbors: int = 10,
+    *,
+    n_draws: int = 10,
+    embedding: str | None = None,
+    method: str = "jaccard",
+    random_state=None,
+) -> float:
+    r"""Expected neighbour overlap of a fitted model under random gauge transforms.
+
+    A linear autoencoder ``X A B^T`` fits exactly as well with ``A R`` and
+    ``B R^{-T}`` for every ``R`` its objective admits (MATH.md): any
+    invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
+    rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
+    ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
+    (:func:`skcosim._gauge.sample_gauge`: a log-normal diagonal, or a
+    Haar-random rotation) and returns
+
+    .. math::
+
+        \frac{1}{n_\mathrm{draws}} \sum_{r} \frac{1}{m} \sum_{i=1}^{m}
+            \mathrm{overlap}\big(N_E(i), N_{E_R}(i)\big)
+
+    with ``E`` the model's item embedding, ``E_R`` the embedding of the
+    re-split model and ``N(i)`` the top-``k`` cosine neighbours of item
+    ``i``. A value of 1 means the neighbours are determined by the fit; a
+    value well below 1 means they are an accident of the split. Rotations
+    keep every cosine, so models whose gauge is orthogonal score 1, and so
+    does the projected embedding of any model (MATH.md, Remedy 2).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted skcosim autoencoder, a fitted
+        :class:`~skcosim.preprocessing.ProjectedEmbedding`, or a fitted
+        Pipeline whose last step is one of them.
+    n_neighbors : int, default=10
+        Number of neighbours ``k`` compared.
+    n_draws : int, default=10
+        Number of random gauge transforms.
+    embedding : {"decoder", "encoder", "projected"}, default=None
+        Which item embedding (``item_embeddings(kind=...)``); ``None`` uses the
+        model's default (the decoder rows of an autoencoder, the projected
+        items of ProjectedEmbedding).
+    method : {"jaccard", "rbo"}, default="jaccard"
+        Overlap measure, see :func:`neighbor_overlap`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the gauge draws.
+
+    Returns
+    -------
+    stability : float
+        Mean overlap in ``[0, 1]``.
+
+    See Also
+    --------
+    resample_stability : Overlap between models fitted on different users.
+    neighbor_overlap : Overlap of two embeddings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+    >>> from skcosim.metrics import gauge_stability
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(300, 60) < 0.1).astype(float)
+    >>> wd = WeightDecayAutoencoder(n_components=8, alpha=1.0).fit(X)
+    >>> gauge_stability(wd, n_neighbors=5, random_state=0)
+    1.0
+    >>> do = DropoutAutoencoder(n_components=8, alpha=10.0).fit(X)
+    >>> bool(gauge_stability(do, n_neighbors=5, random_state=0) < 0.5)
+    True
+    """
+    model = fitted_item_model(estimator)
+    group = getattr(model, "_gauge_group", None)
+    if group is None:
+        raise TypeError(
+            f"{type(model).__name__} declares no gauge group (_gauge_group): "
+            "gauge stability is defined for skcosim's linear autoencoders."
+        )
+    rng = check_random_state(random_state)
+    E = item_embeddings(model, embedding)
+    ind, _ = cosine_neighbors(E, n_neighbors)
+    scores = []
+    for _ in range(n_draws):
+        R = sample_gauge(group, E.shape[1], rng)
+        ind_R, _ = cosine_neighbors(item_embeddings(model, embedding, R), n_neighbors)
+        scores.append(overlap_from_indices(ind, ind_R, method).mean())
+    return float(np.mean(scores))
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "X": ["array-like", "sparse matrix"],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "subsample": [Interval(Real, 0, 1, closed="right")],
+        "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
+        "method": [StrOptions(set(OVERLAP_METHODS))],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def resample_stability(
+    estimator,
+    X,
+    n_neighbors: int = 10,
+    *,
+    n_resamples: int = 5,
+    subsample: float = 0.5,
+    embedding: str | None = None,
+    method: str = "jaccard",
+    random_state=None,
+) -> float:
+    r"""Neighbour overlap between models fitted on random subsets of the users.
+
+    "Would the neighbours survive new data?" (MATH.md, Neighbour stability).
+    Each of the ``n_resamples`` draws fits two clones of ``estimator``
+    (:func:`sklearn.base.clone`: same parameters, not fitted) on two random
+    subsets ``U_1``, ``U_2`` of ``round(subsample * n_samples)`` users each,
+    and compares their item neighbours:
+
+    .. math::
+
+        \frac{1}{n_\mathrm{resamples}} \sum_{r} \frac{1}{m} \sum_{i=1}^{m}
+            \mathrm{overlap}\big(N_{U_1}(i), N_{U_2}(i)\big)
+
+    With ``subsample <= 0.5`` the two subsets are disjoint (two random halves
+    when ``subsample=0.5``); above, they are drawn independently.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A skcosim autoencoder, a
+        :class:`~skcosim.preprocessing.ProjectedEmbedding`, or a Pipeline
+        whose last step is one of them; fitted or not (it is cloned).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Users in rows, items in columns.
+    n_neighbors : int, default=10
+        Number of neighbours ``k`` compared.
+    n_resamples : int, default=5
+        Number of pairs of subsets (``2 * n_resamples`` fits).
+    subsample : float in (0, 1], default=0.5
+        Share of the users in each subset.
+    embedding : {"decoder", "encoder", "projected"}, default=None
+        Which item embedding; ``None`` uses the model's default.
+    method : {"jaccard", "rbo"}, default="jaccard"
+        Overlap measure, see :func:`neighbor_overlap`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws of subsets (not the estimator: set its own
+        ``random_state`` for reproducible fits).
+
+    Returns
+    -------
+    stability : float
+        Mean overlap in ``[0, 1]``.
+
+    See Also
+    --------
+    gauge_stability : Overlap under gauge transforms of one fitted model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import WeightDecayAutoencoder
+    >>> from skcosim.metrics import resample_stability
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(400, 50) < 0.1).astype(float)
+    >>> score = resample_stability(WeightDecayAutoencoder(n_components=5), X,
+    ...                            n_neighbors=5, n_resamples=2, random_state=0)
+    >>> 0.0 <= score <= 1.0
+    True
+    """
+    rng = check_random_state(random_state)
+    n = _num_samples(X)
+    n_sub = round(subsample * n)
+    if n_sub < 1:
+        raise ValueError(
+            f"subsample={subsample} of {n} samples leaves no sample to fit on."
+        )
+    scores = []
+    for _ in range(n_resamples):
+        perm = rng.permutation(n)
+        first = perm[:n_sub]
+        second = (
+            perm[n_sub : 2 * n_sub] if 2 * n_sub <= n else rng.permutation(n)[:n_sub]
+        )
+        neighbors = []
+        for rows in (first, second):
+            fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
+            E = item_embeddings(fitted_item_model(fitted), embedding)
+            neighbors.append(cosine_neighbors(E, n_neighbors)[0])
+        scores.append(overlap_from_indices(*neighbors, method).mean())
+    return float(np.mean(scores))

@@ -179,7 +179,8 @@ def cosine_neighbors(
            [0.11 , 0.   ],
            [0.   , 0.   ]])
     """
-    E = check_array(E, dtype=[np.float32, np.float64])
+    # float64 first: check_array converts other dtypes to the first listed.
+    E = check_array(E, dtype=[np.float64, np.float32])
     m = E.shape[0]
     k = n_neighbors
     k_max = m - 1 if exclude_self else m

@@ -1,0 +1,6 @@
+"""Transformers that sit in a Pipeline around skcosim's autoencoders."""
+
+from ._popularity import PopularityScaler
+from ._projected import ProjectedEmbedding
+
+__all__ = ["PopularityScaler", "ProjectedEmbedding"]

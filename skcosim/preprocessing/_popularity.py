@@ -1,0 +1,163 @@
+"""Remedy 3: scale item columns by popularity^-beta before learning."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+
+def _scale_columns(X, scale):
+    """``X diag(scale)``; sparse stays sparse (same format), dense stays dense."""
+    scale = scale.astype(X.dtype, copy=False)
+    if sp.issparse(X):
+        fmt = X.format
+        return (X @ sp.diags_array(scale)).asformat(fmt)
+    return X * scale
+
+
+class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale each item (column) by its popularity to the power ``-beta``.
+
+    MATH.md, "Remedy 3 - normalize the data before learning": popular items
+    dominate the spectrum of an interaction matrix and so the leading
+    dimensions of a linear autoencoder's embeddings. Inverse-propensity-style
+    weighting reduces their weight before fitting::
+
+        X'[:, j] = X[:, j] * popularity_j ** -beta,
+        popularity_j = (number of users with a nonzero entry for j) / n_samples
+
+    ``beta=0`` leaves ``X`` unchanged, ``beta=1`` divides by the popularity
+    (inverse propensity). Sparse input gives sparse output of the same
+    format; zeros stay zeros. Put it before an autoencoder in a Pipeline;
+    for row normalization use :class:`sklearn.preprocessing.Normalizer`.
+
+    Parameters
+    ----------
+    beta : float, default=0.5
+        Exponent of the popularity. Negative values up-weight popular items.
+
+    Attributes
+    ----------
+    popularity_ : ndarray of shape (n_features,)
+        Share of the training users who interacted with each item. Items
+        without any interaction count as if one user had interacted.
+    scale_ : ndarray of shape (n_features,)
+        ``popularity_ ** -beta``, the factor applied to each column.
+    n_features_in_ : int
+        Number of items seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the items seen during :term:`fit`, when ``X`` has string
+        column names.
+
+    See Also
+    --------
+    sklearn.preprocessing.Normalizer : Row (user) normalization.
+    sklearn.preprocessing.MaxAbsScaler : Column scaling by the maximum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim.preprocessing import PopularityScaler
+    >>> X = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    >>> scaler = PopularityScaler(beta=1.0).fit(X)
+    >>> scaler.popularity_
+    array([1.  , 0.25])
+    >>> scaler.transform(X)[0]
+    array([1., 4.])
+    """
+
+    _parameter_constraints: dict = {
+        "beta": [Interval(Real, None, None, closed="neither")],
+    }
+
+    def __init__(self, beta=0.5):
+        self.beta = beta
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the popularity of each item.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Users in rows, items in columns.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted scaler.
+        """
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        if sp.issparse(X):
+            counts = np.diff(sp.csc_matrix(X != 0).indptr)
+        else:
+            counts = np.count_nonzero(X, axis=0)
+        self.popularity_ = np.maximum(counts, 1) / X.shape[0]
+        self.scale_ = self.popularity_ ** -float(self.beta)
+        return self
+
+    def transform(self, X):
+        """Scale each item column by ``scale_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Interactions with the items seen in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Scaled interactions, sparse if ``X`` is, in its dtype.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        return _scale_columns(X, self.scale_)
+
+    def inverse_transform(self, X):
+        """Undo the scaling: divide each item column by ``scale_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Scaled data (e.g. a reconstruction in the scaled space).
+
+        Returns
+        -------
+        X_original : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        # check_array, not validate_data: the input usually comes from a
+        # later step's inverse_transform, without item names.
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but PopularityScaler is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return _scale_columns(X, 1.0 / self.scale_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

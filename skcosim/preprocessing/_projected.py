@@ -1,0 +1,229 @@
+"""Remedy 2: the gauge-free projection of a linear autoencoder's embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.extmath import safe_sparse_dot, svd_flip
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .._base import projection_factor
+from .._gauge import apply_gauge
+from .._weight_decay import WeightDecayAutoencoder
+
+
+def _canonical_projection(encoder, decoder):
+    """``k x k`` map ``T`` with ``A T`` the canonical gauge-free item embedding.
+
+    ``A L`` (``L L^T = B^T B``, MATH.md Remedy 2) has the Gram matrix of the
+    rows of ``A B^T``, but ``L`` is only defined up to a rotation. Rotating
+    ``A L`` onto its principal axes (``A L = U S W^T``, so ``A L W = U S``,
+    signs fixed by :func:`~sklearn.utils.extmath.svd_flip`) makes the
+    embedding itself, not only its cosines, the same for every gauge.
+    """
+    L = projection_factor(decoder.astype(np.float64))
+    U, _, Wt = np.linalg.svd(encoder.astype(np.float64) @ L, full_matrices=False)
+    U, Wt = svd_flip(U, Wt, u_based_decision=True)
+    return (L @ Wt.T).astype(encoder.dtype)
+
+
+class ProjectedEmbedding(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """User and item embeddings whose cosines do not depend on the gauge.
+
+    MATH.md, "Remedy 2 - project back into the original space": the products
+    ``X A B^T`` (users) and ``A B^T`` (items) of a fitted linear autoencoder
+    are the same for every equally optimal split ``A R, B R^{-T}``, so
+    cosines computed there are well defined. They are computed in
+    ``n_components`` dimensions, never forming ``n x p`` or ``p x p``: with
+    ``L`` a ``k x k`` factor with ``L L^T = B^T B``
+    (:func:`skcosim._base.projection_factor`),
+
+    - :meth:`transform` returns the user embedding ``X A L``, whose rows have
+      the inner products (so the cosines) of the rows of ``X A B^T``;
+    - :meth:`item_embeddings` returns ``A L``, with the cosines of the rows
+      of ``A B^T``.
+
+    The wrapped estimator is cloned and fitted in :meth:`fit`.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        A skcosim linear autoencoder (``encoder_``, ``decoder_`` after fit).
+        ``None`` uses ``WeightDecayAutoencoder()``.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    projection_ : ndarray of shape (n_components, n_components)
+        ``T = L W``: ``L L^T = B^T B``, and ``W`` rotates ``A L`` onto its
+        principal axes so that the projected embedding is the same for every
+        gauge of the wrapped model (not only its cosines).
+    projected_encoder_ : ndarray of shape (n_features, n_components)
+        ``A T``: user embeddings are ``X @ projected_encoder_``, item
+        embeddings its rows.
+    n_features_in_ : int
+        Number of items seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the items seen during :term:`fit`, when ``X`` has string
+        column names.
+
+    See Also
+    --------
+    skcosim.DropoutAutoencoder : Whose own embeddings depend on the gauge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim import DropoutAutoencoder
+    >>> from skcosim.metrics import gauge_stability
+    >>> from skcosim.preprocessing import ProjectedEmbedding
+    >>> rng = np.random.RandomState(0)
+    >>> X = (rng.rand(200, 40) < 0.2).astype(float)
+    >>> proj = ProjectedEmbedding(DropoutAutoencoder(n_components=5, alpha=5.0))
+    >>> proj.fit_transform(X).shape
+    (200, 5)
+    >>> gauge_stability(proj, n_neighbors=5, random_state=0)
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "transform"]), None],
+    }
+
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the wrapped autoencoder and compute its projection.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Users in rows, items in columns.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        base = WeightDecayAutoencoder() if self.estimator is None else self.estimator
+        estimator = clone(base).fit(X)
+        if not (hasattr(estimator, "encoder_") and hasattr(estimator, "decoder_")):
+            raise TypeError(
+                f"{type(estimator).__name__} has no encoder_ and decoder_ after "
+                "fit: ProjectedEmbedding wraps a linear autoencoder X A B^T."
+            )
+        self.estimator_ = estimator
+        # Remedy 2: A L with L L^T = B^T B has the Gram matrix of A B^T.
+        self.projection_ = _canonical_projection(estimator.encoder_, estimator.decoder_)
+        self.projected_encoder_ = estimator.encoder_ @ self.projection_
+        return self
+
+    def transform(self, X):
+        """Gauge-free user embeddings ``X A L``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Interactions with the items seen in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Rows with the cosines of the rows of ``X A B^T``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        P = self.projected_encoder_.astype(X.dtype, copy=False)
+        return safe_sparse_dot(X, P, dense_output=True)
+
+    def inverse_transform(self, X):
+        """Reconstruct interactions ``X A B^T`` from projected user embeddings.
+
+        ``Z T^+ B^T`` with ``T^+`` the pseudo-inverse of ``projection_``:
+        exact, because the directions ``T`` drops are those ``B`` maps to
+        zero.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Projected user embeddings, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        B = self.estimator_.decoder_
+        if Z.shape[1] != B.shape[1]:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but the projection has "
+                f"{B.shape[1]} components."
+            )
+        T = self.projection_.astype(np.float64)
+        back = (np.linalg.pinv(T) @ B.T.astype(np.float64)).astype(Z.dtype)
+        return Z @ back
+
+    def item_embeddings(self, kind="projected", *, gauge=None):
+        """Gauge-free item embeddings ``A L`` (one row per item).
+
+        Parameters
+        ----------
+        kind : {"projected"}, default="projected"
+            The only kind: rows with the cosines of the rows of ``A B^T``.
+        gauge : ndarray of shape (n_components, n_components), default=None
+            If given, project the re-split model ``A R, B R^{-T}`` instead:
+            the cosines are the same (what gauge stability checks).
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_features, n_components)
+        """
+        check_is_fitted(self)
+        if kind != "projected":
+            raise ValueError(
+                f"ProjectedEmbedding only has kind='projected', got {kind!r}."
+            )
+        if gauge is None:
+            return self.projected_encoder_
+        gauge = check_array(gauge)
+        A, B = apply_gauge(self.estimator_.encoder_, self.estimator_.decoder_, gauge)
+        return A @ _canonical_projection(A, B)
+
+    @property
+    def _gauge_group(self):
+        return getattr(self.estimator_, "_gauge_group", "orthogonal")
+
+    @property
+    def _n_features_out(self):
+        return self.projected_encoder_.shape[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -104,7 +104,6 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"(__init__|readme_example)\.py",
     "doc_module": ("skcosim",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"skcosim": None},
     "within_subsection_order": "FileNameSortKey",
     # An example that raises fails the build (as scikit-learn's docs do).
     "abort_on_example_error": False,
@@ -168,6 +167,7 @@ def setup(app):
 html_theme = "pydata_sphinx_theme"
 html_title = f"skcosim {release}"
 html_static_path = ["_static"]
+html_css_files = ["skcosim.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

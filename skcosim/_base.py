@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _dask
 from ._gauge import apply_gauge
 
 ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")
@@ -75,6 +76,8 @@ def _check_gram_fits(X):
     The margin ``eps / max(n, p)`` leaves room for the sums and the dropout
     factor ``q / (1 - q)`` (MATH.md, Exact dropout equivalence).
     """
+    if _dask.is_dask_array(X):
+        return  # checked on the first pass over the blocks (skcosim._dask)
     data = X.data if sp.issparse(X) else X
     # BLAS nrm2 rescales internally, so the norm itself cannot overflow.
     norm = float(scipy.linalg.norm(np.ravel(data, order="K"))) if data.size else 0.0
@@ -145,6 +148,9 @@ class _BaseLinearAutoencoder(
         """The regularization term of the objective, given ``P = X A``."""
 
     def _validate_X(self, X, *, reset):
+        if _dask.is_dask_array(X):
+            # Row-chunked dask array: checked without computing (skcosim._dask).
+            return _dask.validate(self, X, reset=reset)
         return validate_data(
             self,
             X,
@@ -170,6 +176,8 @@ class _BaseLinearAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if _dask.is_dask_array(X):
+            return _dask.transform(X, self.encoder_)  # lazy, chunked like X's rows
         return safe_sparse_dot(
             X, self.encoder_.astype(X.dtype, copy=False), dense_output=True
         )

@@ -6,26 +6,41 @@ vectors ``V_k`` of ``X``; the exact dropout form needs the Gram matrix
 ``G = X^T X`` and the top eigenvectors of a symmetric ``p x p`` matrix. They are
 all computed here.
 
+Both exact solvers work on the *smaller* side of ``X``: with ``m = min(n, p)``
+they take the top eigenpairs of the ``m x m`` matrix ``Y^T Y``, where ``Y = X``
+when ``n >= p`` and ``Y = X^T`` otherwise. When ``Y = X^T`` the right singular
+vectors follow from the left ones, ``V_k = X^T U_k diag(1 / s_k)``.
+
 Solvers of :func:`top_k_spectrum`:
 
 ``"gram"``
-    Forms ``G = X^T X`` (sparse-aware, summed over row blocks on all cores) and
-    takes its top ``k`` eigenpairs with ``scipy.linalg.eigh(subset_by_index=...)``.
-    Exact to machine precision for the leading values; memory ``p x p``.
+    Forms ``Y^T Y`` (sparse-aware, summed over row blocks on all cores) and
+    takes its top ``k`` eigenpairs (:func:`top_k_eigh`). Exact to machine
+    precision for the leading values; memory ``m x m``.
 ``"arpack"``
-    ``scipy.sparse.linalg.svds(solver="arpack")``: Lanczos on ``X`` itself,
-    exact, memory ``O((n + p) k)``.
+    ARPACK's Lanczos (:func:`scipy.sparse.linalg.eigsh`) on the operator
+    ``v -> Y^T (Y v)``, applied as two sparse matrix-vector products over row
+    blocks of ``Y`` on all cores (scipy's sparse products release the GIL).
+    This is what ``scipy.sparse.linalg.svds(solver="arpack")`` does, with the
+    products threaded, a wider Krylov basis (fewer restarts) and float32 kept
+    float32. Exact (ARPACK's default tolerance is machine precision); memory
+    ``O(nnz + m k)``.
 ``"randomized"``
     :func:`sklearn.utils.extmath.randomized_svd` (Halko et al.), with more power
     iterations than scikit-learn's ``TruncatedSVD`` default so that the tail of
-    the top ``k`` is accurate; memory ``O((n + p) k)``.
+    the top ``k`` is accurate, though not exact (benchmarks/RESULTS.md); memory
+    ``O((n + p) k)``.
 ``"auto"``
-    ``"gram"`` when ``n_features <= 2000`` or when ``k`` is at least
-    ``min(n_samples, n_features) - 1`` (ARPACK needs ``k < min(n, p)``),
-    otherwise ``"arpack"``. Gram + ``eigh`` costs ``O(nnz * p + p^3)`` and is
-    the fastest exact route for a few thousand items; past that the ``p^3`` of
-    ``eigh`` dominates and Lanczos on ``X`` wins (../shared/docs/MEASURED.md:
-    ``eigh`` alone took 52 s at p = 10,000).
+    ``"gram"`` when ``m = min(n_samples, n_features) <= GRAM_MAX_DIM`` or when
+    ``k >= m - 1`` (ARPACK needs ``k < m``), otherwise ``"arpack"``. Gram +
+    ``eigh`` costs ``O(sum_i nnz_i^2 + m^3)`` (``nnz_i``: non-zeros of row ``i``
+    of ``Y``); past a few thousand the ``m^3`` and the near-dense ``m x m``
+    product dominate and Lanczos on ``X`` wins (``benchmarks/bench_solvers.py``,
+    results in ``benchmarks/RESULTS.md``).
+
+A row-chunked :mod:`dask.array` goes to :mod:`skcosim._dask`, which computes
+``X^T X`` or the Lanczos products block by block on the Dask scheduler; the
+eigendecomposition of the small ``p x p`` problem stays here.
 
 When ``k`` exceeds ``min(n_samples, n_features)`` the missing components are
 returned as zero singular values with zero vectors: the rank-``k`` optimum of
@@ -43,25 +58,42 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from joblib import cpu_count
-from scipy.sparse.linalg import svds
+from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
 
+from . import _dask
+
 SOLVERS = ("auto", "gram", "randomized", "arpack")
 
-#: Largest number of features for which ``solver="auto"`` picks ``"gram"``.
-GRAM_MAX_FEATURES = 2000
+#: Largest ``min(n_samples, n_features)`` for which ``solver="auto"`` picks
+#: ``"gram"`` (benchmarks/RESULTS.md, "Solver crossover").
+GRAM_MAX_DIM = 2000
 
-# Rows of X per block when the sparse Gram matrix is summed over row blocks.
+#: Alias kept for code written against the first version of this module.
+GRAM_MAX_FEATURES = GRAM_MAX_DIM
+
+#: Smallest ``p`` from which :func:`top_k_eigh` uses Lanczos (``eigsh``) on a
+#: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``.
+EIGSH_MIN_DIM = 3000
+
+# Non-zeros per row block of the sparse Gram product; several blocks per thread
+# keep the partial products (and their sparse intermediates) small.
 _GRAM_BLOCK_NNZ = 2_000_000
+
+# Below this many non-zeros a threaded matrix-vector product costs more in
+# dispatch than it saves.
+_THREAD_MIN_NNZ = 200_000
+
+
+def _n_threads():
+    return max(1, cpu_count(only_physical_cores=False))
 
 
 def _choose_solver(n_samples, n_features, n_components):
     """The rule of ``solver="auto"`` (module docstring)."""
-    if (
-        n_features <= GRAM_MAX_FEATURES
-        or n_components >= min(n_samples, n_features) - 1
-    ):
+    m = min(n_samples, n_features)
+    if m <= GRAM_MAX_DIM or n_components >= m - 1:
         return "gram"
     return "arpack"
 
@@ -71,24 +103,38 @@ def gram_matrix(X):
 
     Sparse input is multiplied in row blocks on all cores: scipy's sparse
     product releases the GIL, and block products summed are faster than one
-    large product (MEASURED.md). The result has the dtype of ``X``.
+    large product (MEASURED.md). The result has the dtype of ``X``. A
+    row-chunked dask array is reduced block by block on its scheduler
+    (:func:`skcosim._dask.gram_matrix`).
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
 
     Returns
     -------
     G : ndarray of shape (n_features, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim._spectrum import gram_matrix
+    >>> gram_matrix(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    array([[1., 2.],
+           [2., 5.]])
     """
+    if _dask.is_dask_array(X):
+        return _dask.gram_matrix(X)
     if not sp.issparse(X):
         X = np.asarray(X)
         return X.T @ X
     X = sp.csr_matrix(X)
     n_blocks = max(1, math.ceil(X.nnz / _GRAM_BLOCK_NNZ))
-    n_threads = min(cpu_count(only_physical_cores=False), n_blocks)
-    bounds = np.linspace(0, X.shape[0], n_blocks + 1).astype(int)
-    slices = [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    n_threads = min(_n_threads(), n_blocks)
+    if n_threads > 1:
+        # at least one block per thread, and a multiple of the thread count
+        n_blocks = n_threads * math.ceil(n_blocks / n_threads)
+    slices = _row_slices(X.shape[0], n_blocks)
 
     def block_sum(my_slices):
         acc = None
@@ -103,8 +149,8 @@ def gram_matrix(X):
     else:
         groups = [slices[i::n_threads] for i in range(n_threads)]
         with ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(block_sum, groups))
-        G = parts[0]
+            parts = [part for part in pool.map(block_sum, groups) if part is not None]
+        G = parts[0] if parts else None
         for part in parts[1:]:
             G = G + part
     if G is None:  # no rows at all
@@ -112,13 +158,24 @@ def gram_matrix(X):
     return G.toarray()
 
 
+def _row_slices(n_rows, n_blocks):
+    bounds = np.linspace(0, n_rows, n_blocks + 1).astype(int)
+    return [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
 def top_k_eigh(M, n_components):
     """Top ``n_components`` eigenpairs of a symmetric matrix, largest first.
+
+    LAPACK's ``eigh`` (restricted to the wanted indices) for small matrices;
+    for ``p >= EIGSH_MIN_DIM`` and ``k <= p / 8`` ARPACK's Lanczos on the dense
+    matrix, whose cost grows as ``p^2`` per iteration instead of ``eigh``'s
+    ``p^3`` (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000), at the same accuracy
+    (tolerance: machine precision).
 
     Parameters
     ----------
     M : ndarray of shape (p, p)
-        Symmetric matrix (only the lower triangle is read).
+        Symmetric matrix (only the lower triangle is read by ``eigh``).
     n_components : int
         Number of eigenpairs; must be at most ``p``.
 
@@ -128,12 +185,38 @@ def top_k_eigh(M, n_components):
         In descending order.
     eigenvectors : ndarray of shape (p, n_components)
         Orthonormal columns, signs fixed by :func:`_flip_signs`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim._spectrum import top_k_eigh
+    >>> w, Q = top_k_eigh(np.diag([1.0, 3.0, 2.0]), 2)
+    >>> w
+    array([3., 2.])
+    >>> Q
+    array([[0., 0.],
+           [1., 0.],
+           [0., 1.]])
     """
     p = M.shape[0]
+    if n_components == 0:
+        return np.zeros(0, M.dtype), np.zeros((p, 0), M.dtype)
+    if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
+        v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
+        w, Q = eigsh(
+            M, k=n_components, which="LA", v0=v0, ncv=_lanczos_ncv(n_components, p)
+        )
+        order = np.argsort(w)[::-1]
+        return w[order], _flip_signs(Q[:, order])
     w, Q = scipy.linalg.eigh(
         M, subset_by_index=[p - n_components, p - 1], check_finite=False
     )
     return w[::-1], _flip_signs(Q[:, ::-1])
+
+
+def _lanczos_ncv(k, m):
+    """Lanczos basis size: ARPACK's restarts are costly, a wider basis is cheap."""
+    return min(m, max(3 * k, 2 * k + 1, 20))
 
 
 def _flip_signs(V):
@@ -144,6 +227,85 @@ def _flip_signs(V):
     signs = np.sign(V[idx, np.arange(V.shape[1])])
     signs[signs == 0] = 1
     return V * signs.astype(V.dtype)
+
+
+class _NormalOperator(LinearOperator):
+    """``v -> Y^T (Y v)`` with the row blocks of a sparse ``Y`` on threads.
+
+    Both sparse products release the GIL, so the blocks run in parallel; each
+    thread keeps its own output vector and the parts are summed. The dtype is
+    that of ``Y``: float32 data stays float32 (MEASURED.md: float32 halves the
+    memory traffic), and ARPACK then runs in single precision too.
+    """
+
+    def __init__(self, Y, pool):
+        self.pool = pool
+        if pool is not None and sp.issparse(Y):
+            self.blocks = [Y[s] for s in _row_slices(Y.shape[0], pool._max_workers)]
+        else:
+            self.blocks = [Y]
+        super().__init__(dtype=Y.dtype, shape=(Y.shape[1], Y.shape[1]))
+
+    def _apply(self, v):
+        if len(self.blocks) == 1:
+            Y = self.blocks[0]
+            return Y.T @ (Y @ v)
+        parts = list(self.pool.map(lambda B: B.T @ (B @ v), self.blocks))
+        out = parts[0]
+        for part in parts[1:]:
+            out += part
+        return out
+
+    def _matvec(self, v):
+        return self._apply(np.asarray(v, dtype=self.dtype).ravel())
+
+    def _matmat(self, V):
+        return self._apply(np.asarray(V, dtype=self.dtype))
+
+    def _adjoint(self):
+        return self
+
+
+def _smaller_side(X):
+    """``(Y, transposed)``: ``Y = X`` if ``n >= p`` else ``X^T`` (CSR if sparse)."""
+    if X.shape[0] >= X.shape[1]:
+        return (sp.csr_matrix(X) if sp.issparse(X) else X), False
+    return (sp.csr_matrix(X.T) if sp.issparse(X) else X.T), True
+
+
+def _right_vectors(X, Q, s, transposed):
+    """``V_k`` from the eigenvectors ``Q`` of ``Y^T Y`` (module docstring)."""
+    if not transposed:
+        return Q
+    # V = X^T U diag(1/s): null components get zero vectors (zeroed by _padded).
+    XtU = X.T @ Q
+    XtU = XtU.toarray() if sp.issparse(XtU) else np.asarray(XtU)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(s > 0, 1.0 / s, 0.0).astype(XtU.dtype)
+    return _flip_signs(XtU * inv)
+
+
+def _arpack_spectrum(X, k, dtype, random_state):
+    """Top-``k`` of ``X`` by Lanczos on ``Y^T Y`` (module docstring, "arpack")."""
+    Y, transposed = _smaller_side(X)
+    if Y.dtype != dtype:
+        Y = Y.astype(dtype)
+    m = Y.shape[1]
+    rng = check_random_state(random_state)
+    v0 = rng.uniform(-1, 1, size=m).astype(dtype)
+    nnz = Y.nnz if sp.issparse(Y) else Y.size
+    threads = _n_threads() if sp.issparse(Y) and nnz >= _THREAD_MIN_NNZ else 1
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
+        op = _NormalOperator(Y, pool)
+        w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=_lanczos_ncv(k, m))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    order = np.argsort(w)[::-1]
+    w, Q = w[order], _flip_signs(Q[:, order])
+    s = np.sqrt(np.clip(w, 0, None))
+    return s, _right_vectors(X, Q, s, transposed)
 
 
 def top_k_spectrum(
@@ -159,8 +321,9 @@ def top_k_spectrum(
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Interaction matrix; float32 input gives float32 output.
+    X : {ndarray, sparse matrix, dask array} of shape (n_samples, n_features)
+        Interaction matrix; float32 input gives float32 output. A dask array
+        must be chunked along rows only (numpy or scipy.sparse chunks).
     n_components : int
         Number ``k`` of components. When larger than
         ``min(n_samples, n_features)`` the extra components are zero.
@@ -198,6 +361,16 @@ def top_k_spectrum(
     n_samples, n_features = X.shape
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     k = min(n_components, n_samples, n_features)
+    if _dask.is_dask_array(X):
+        s, V = _dask.top_k_spectrum(
+            X,
+            k,
+            solver=solver,
+            random_state=random_state,
+            n_iter=n_iter,
+            n_oversamples=n_oversamples,
+        )
+        return _padded(s.astype(dtype), V.astype(dtype), n_components, max(X.shape))
     if solver == "auto":
         solver = _choose_solver(n_samples, n_features, k)
     if solver == "arpack" and k >= min(n_samples, n_features):
@@ -214,13 +387,11 @@ def top_k_spectrum(
             max(n_samples, n_features),
         )
     if solver == "gram":
-        return spectrum_from_gram(gram_matrix(X), n_components, n_samples=n_samples)
-    if solver == "arpack":
-        rng = check_random_state(random_state)
-        v0 = rng.uniform(-1, 1, size=min(n_samples, n_features)).astype(dtype)
-        _, sk, Vt = svds(X, k=k, solver="arpack", v0=v0, return_singular_vectors="vh")
-        order = np.argsort(sk)[::-1]
-        sk, Vk = sk[order], _flip_signs(Vt[order].T)
+        Y, transposed = _smaller_side(X)
+        s, Q = _spectrum_from_gram(gram_matrix(Y), k, max(n_samples, n_features))
+        sk, Vk = s, _right_vectors(X, Q, s, transposed)
+    elif solver == "arpack":
+        sk, Vk = _arpack_spectrum(X, k, dtype, random_state)
     else:  # randomized
         _, sk, Vt = randomized_svd(
             X,
@@ -233,28 +404,60 @@ def top_k_spectrum(
     return _padded(sk, Vk, n_components, max(n_samples, n_features))
 
 
+def _spectrum_from_gram(G, k, max_dim):
+    """``(s, Q)``: square roots of the top-``k`` eigenvalues of ``G``, eigenvectors.
+
+    Eigenvalues of ``G`` carry absolute errors ~ ``eps * s_1^2``, so the rank
+    tolerance applies to ``s^2`` here, not to ``s`` (``max_dim``: the larger
+    dimension of ``X``, as in numpy.linalg.matrix_rank).
+    """
+    w, Q = top_k_eigh(G, k)
+    w = np.where(w > w.max(initial=0) * max_dim * np.finfo(G.dtype).eps, w, 0)
+    return np.sqrt(w), Q
+
+
 def spectrum_from_gram(G, n_components, *, n_samples):
     """Top-``k`` singular values and right singular vectors from ``G = X^T X``.
 
     The ``"gram"`` solver of :func:`top_k_spectrum`, for callers that need
-    ``G`` itself too (the exact dropout form). Same returns.
+    ``G`` itself too (the exact dropout form).
+
+    Parameters
+    ----------
+    G : ndarray of shape (n_features, n_features)
+        ``X^T X``.
+    n_components : int
+        Number ``k`` of components.
+    n_samples : int
+        Number of rows of ``X`` (bounds the rank and sets the tolerance).
+
+    Returns
+    -------
+    singular_values : ndarray of shape (n_components,)
+    components : ndarray of shape (n_features, n_components)
+        As returned by :func:`top_k_spectrum`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim._spectrum import spectrum_from_gram
+    >>> X = np.diag([3.0, 2.0, 1.0])
+    >>> s, V = spectrum_from_gram(X.T @ X, 2, n_samples=3)
+    >>> s
+    array([3., 2.])
     """
     n_features = G.shape[0]
     k = min(n_components, n_samples, n_features)
+    max_dim = max(n_samples, n_features)
     if k == 0:
         return _padded(
             np.zeros(0, G.dtype),
             np.zeros((n_features, 0), G.dtype),
             n_components,
-            max(n_samples, n_features),
+            max_dim,
         )
-    w, Vk = top_k_eigh(G, k)
-    # Eigenvalues of G carry absolute errors ~ eps * s_1^2, so the rank
-    # tolerance applies to s^2 here, not to s.
-    w = np.where(
-        w > w.max(initial=0) * max(n_samples, n_features) * np.finfo(G.dtype).eps, w, 0
-    )
-    return _padded(np.sqrt(w), Vk, n_components, max(n_samples, n_features))
+    s, Vk = _spectrum_from_gram(G, k, max_dim)
+    return _padded(s, Vk, n_components, max_dim)
 
 
 def _padded(sk, Vk, n_components, max_dim):

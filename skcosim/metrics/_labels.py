@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, validate_params
@@ -28,6 +29,15 @@ def _label_indicator(labels, m):
             if arr.shape[0] != m:
                 raise ValueError(
                     f"labels has {arr.shape[0]} entries but E has {m} rows."
+                )
+            # A missing label is not a label: NaN would agree with NaN, and
+            # None cannot be sorted next to other labels.
+            missing = np.flatnonzero(pd.isna(arr))
+            if missing.size:
+                raise ValueError(
+                    f"labels has {missing.size} missing values (NaN or None), "
+                    f"first at item {missing[0]}: give every item a label, or "
+                    "pass label sets (an empty set for an unlabelled item)."
                 )
             return np.unique(arr, return_inverse=True)[1].ravel(), None
         Y = sp.csr_array(check_array(arr, input_name="labels"))

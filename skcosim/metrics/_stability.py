@@ -11,6 +11,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import (
@@ -216,6 +217,8 @@ def resample_stability(
     True
     """
     rng = check_random_state(random_state)
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()  # COO and DIA cannot be indexed by rows
     n = _num_samples(X)
     n_sub = round(subsample * n)
     if n_sub < 1:

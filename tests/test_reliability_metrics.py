@@ -9,10 +9,24 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skcosim import WeightDecayAutoencoder
-from skcosim.metrics import cosine_neighbors
+from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim.metrics import (
+    cosine_neighbors,
+    gauge_stability,
+    make_ndcg_scorer,
+    make_recall_scorer,
+    make_stability_scorer,
+    ndcg_at_k,
+    neighbor_label_agreement,
+    neighbor_overlap,
+    recall_at_k,
+    resample_stability,
+    train_test_split_interactions,
+)
 
 
 def _brute_force(E, k, exclude_self=True):
@@ -198,3 +212,189 @@ def test_neighbors_are_exact_on_random_embeddings_with_blocks(embedding):
         ref_idx, ref_sims = _brute_force(embedding, 6)
         assert_array_equal(indices, ref_idx)
         assert_allclose(sims, ref_sims, atol=1e-12)
+
+
+# -- neighbor_overlap, gauge and resample stability -------------------------------
+
+
+def test_overlap_of_embeddings_of_different_items_is_rejected(embedding):
+    """M13: E1 and E2 with different numbers of rows, or a NaN in one."""
+    with pytest.raises(ValueError, match="must embed the same items"):
+        neighbor_overlap(embedding, embedding[:-1], 3)
+    bad = embedding.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="E2 contains NaN"):
+        neighbor_overlap(embedding, bad, 3)
+
+
+def test_overlap_of_zero_and_integer_embeddings_is_defined(embedding):
+    """M14: all-zero embeddings overlap fully; integer input is exact."""
+    zero = np.zeros_like(embedding)
+    assert neighbor_overlap(zero, zero, 3) == 1.0
+    per_item = neighbor_overlap(zero, embedding, 3, average=False)
+    assert np.all((per_item >= 0) & (per_item <= 1))
+    as_int = np.round(embedding * 1e6).astype(np.int64)
+    assert neighbor_overlap(as_int, embedding, 3) == 1.0
+
+
+@pytest.fixture
+def interactions():
+    rng = np.random.RandomState(5)
+    return (rng.rand(80, 15) < 0.3).astype(np.float64)
+
+
+def test_gauge_stability_on_a_wrong_or_unfitted_model_names_the_problem(
+    interactions,
+):
+    """M15: unfitted model, non-skcosim model, too many neighbours."""
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        gauge_stability(WeightDecayAutoencoder(n_components=3), 3)
+    with pytest.raises(TypeError, match="PCA has no item_embeddings"):
+        gauge_stability(PCA(2).fit(interactions), 3)
+    model = WeightDecayAutoencoder(n_components=3).fit(interactions)
+    with pytest.raises(ValueError, match="n_neighbors=15 is too large"):
+        gauge_stability(model, 15)
+
+
+def test_gauge_stability_of_degenerate_models_is_finite(interactions):
+    """M16: every component cut, a zero matrix, n_components above the rank."""
+    cut = WeightDecayAutoencoder(n_components=3, alpha=1e6).fit(interactions)
+    assert gauge_stability(cut, 3, random_state=0) == 1.0
+    zero = DropoutAutoencoder(n_components=3).fit(np.zeros((5, 15)))
+    assert gauge_stability(zero, 3, random_state=0) == 1.0
+    wide = DropoutAutoencoder(n_components=10).fit(interactions[:3])
+    score = gauge_stability(wide, 3, random_state=0)
+    assert 0.0 <= score <= 1.0
+    # Projected embeddings are gauge-free even at n_components > rank. (With
+    # 3 binary users many items have identical columns: their exact cosine
+    # ties are broken by rounding, so real-valued data is used here.)
+    rng = np.random.RandomState(6)
+    wide = DropoutAutoencoder(n_components=10).fit(rng.rand(3, 15))
+    assert gauge_stability(wide, 3, embedding="projected", random_state=0) == 1.0
+
+
+@pytest.mark.parametrize("fmt", ["coo", "dok", "lil", "csc", "dia"])
+def test_resample_stability_accepts_every_sparse_format(interactions, fmt):
+    """M17: COO / DOK / LIL / CSC / DIA input gives the CSR result.
+
+    Regression: COO raised "'coo_matrix' object is not subscriptable".
+    """
+    model = WeightDecayAutoencoder(n_components=3)
+    expected = resample_stability(
+        model, sp.csr_matrix(interactions), 3, n_resamples=2, random_state=0
+    )
+    X = getattr(sp, f"{fmt}_matrix")(interactions)
+    got = resample_stability(model, X, 3, n_resamples=2, random_state=0)
+    assert got == expected
+
+
+def test_resample_stability_on_too_few_or_bad_users_names_the_problem(interactions):
+    """M18: subsample leaving no user; NaN in X; two users only."""
+    model = WeightDecayAutoencoder(n_components=3)
+    with pytest.raises(ValueError, match="leaves no sample to fit on"):
+        resample_stability(model, interactions, 3, subsample=0.001)
+    bad = interactions.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        resample_stability(model, bad, 3)
+    # One user per half: each fit is rank one, still a defined overlap.
+    score = resample_stability(model, interactions[:2], 3, random_state=0)
+    assert 0.0 <= score <= 1.0
+
+
+# -- label agreement --------------------------------------------------------------
+
+
+def test_label_agreement_rejects_mismatched_or_missing_labels(embedding):
+    """M19: labels of the wrong length; NaN or None labels.
+
+    Regression: None raised "'<' not supported between 'int' and 'NoneType'",
+    and NaN labels counted as one shared label.
+    """
+    labels = np.arange(60) % 4
+    with pytest.raises(ValueError, match="labels has 59 entries but E has 60"):
+        neighbor_label_agreement(embedding, labels[:-1], 3)
+    with_nan = labels.astype(float)
+    with_nan[[3, 9]] = np.nan
+    with pytest.raises(ValueError, match=r"2 missing values .* first at item 3"):
+        neighbor_label_agreement(embedding, with_nan, 3)
+    with_none = list(labels)
+    with_none[7] = None
+    with pytest.raises(ValueError, match="missing values"):
+        neighbor_label_agreement(embedding, with_none, 3)
+
+
+def test_label_agreement_is_the_same_for_any_label_values(embedding):
+    """M20: string, integer and huge integer labels give the same agreement."""
+    codes = np.arange(60) % 4
+    expected = neighbor_label_agreement(embedding, codes, 5)
+    names = np.array(["rock", "jazz", "pop", "folk"])[codes]
+    huge = codes.astype(np.int64) * (2**62 // 4) + 2**60
+    assert neighbor_label_agreement(embedding, names, 5) == expected
+    assert neighbor_label_agreement(embedding, huge, 5) == expected
+    agree = neighbor_label_agreement(np.zeros((60, 3)), codes, 5, average=False)
+    assert not np.isnan(agree).any()
+
+
+# -- ranking metrics -------------------------------------------------------------
+
+
+@pytest.fixture
+def split(interactions):
+    X_train, X_test = train_test_split_interactions(
+        interactions, test_size=0.3, random_state=0
+    )
+    model = WeightDecayAutoencoder(n_components=3).fit(X_train)
+    return model, X_train, X_test
+
+
+@pytest.mark.parametrize("metric", [recall_at_k, ndcg_at_k])
+def test_ranking_metrics_on_bad_held_out_data_name_the_problem(split, metric):
+    """M21: empty X_test, k > items, other users, unfitted model, NaN."""
+    model, X_train, X_test = split
+    with pytest.raises(ValueError, match="X_test holds no interaction"):
+        metric(model, X_train, sp.csr_matrix(X_test.shape), 5)
+    with pytest.raises(ValueError, match="k=16 is larger than the number of items"):
+        metric(model, X_train, X_test, 16)
+    with pytest.raises(ValueError, match="must hold the same users"):
+        metric(model, X_train, X_test[:10], 5)
+    with pytest.raises(NotFittedError):
+        metric(WeightDecayAutoencoder(n_components=3), X_train, X_test, 5)
+    nan_test = X_test.toarray()
+    nan_test[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X_test contains NaN"):
+        metric(model, X_train, nan_test, 5)
+
+
+@pytest.mark.parametrize("metric", [recall_at_k, ndcg_at_k])
+def test_ranking_metrics_of_a_zero_model_are_defined(split, metric):
+    """M22: every component cut: all scores tie, the metric is still in [0, 1]."""
+    _, X_train, X_test = split
+    zero = WeightDecayAutoencoder(n_components=3, alpha=1e6).fit(X_train)
+    score = metric(zero, X_train, X_test, 5)
+    assert 0.0 <= score <= 1.0
+    per_user = metric(zero, X_train, X_test, 5, average=False)
+    # NaN marks (documented) only users without held-out items.
+    no_test = np.diff(sp.csr_matrix(X_test).indptr) == 0
+    assert_array_equal(np.isnan(per_user), no_test)
+
+
+def test_train_test_split_of_degenerate_users():
+    """M23: users with 0 or 1 interaction; test_size outside (0, 1)."""
+    X = np.array([[0, 0, 0, 0], [0, 1, 0, 0], [1, 1, 1, 1]], dtype=float)
+    X_train, X_test = train_test_split_interactions(X, 0.5, random_state=0)
+    assert_array_equal((X_train + X_test).toarray(), X)
+    assert X_train[1].nnz == 1 and X_test[1].nnz == 0  # the only one stays
+    assert X_test[2].nnz == 2
+    for bad in (0.0, 1.0):
+        with pytest.raises(InvalidParameterError, match="'test_size' parameter"):
+            train_test_split_interactions(X, bad)
+
+
+def test_scorers_with_more_neighbors_than_items_name_k(interactions):
+    """M24: the default k=20 of the ranking scorers on 15 items."""
+    model = WeightDecayAutoencoder(n_components=3).fit(interactions)
+    for make in (make_recall_scorer, make_ndcg_scorer):
+        with pytest.raises(ValueError, match="k=20 is larger than the number"):
+            make()(model, interactions)
+    assert make_stability_scorer()(model, interactions) == 1.0

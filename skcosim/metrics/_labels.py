@@ -74,8 +74,7 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     ----------
     E : array-like of shape (m, d)
         Item embedding, one row per item.
-    labels : array-like of shape (m,), list of m label sets, or \
-            {array-like, sparse matrix} of shape (m, n_labels)
+    labels : array-like of shape (m,) or (m, n_labels), sparse matrix, or list
         One label per item (any hashable values), a set (or list) of labels
         per item, or a binary indicator matrix of labels (multi-label).
     n_neighbors : int, default=10

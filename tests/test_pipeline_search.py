@@ -1,0 +1,117 @@
+"""skcosim in scikit-learn pipelines and grid searches (issue 3, definition of done)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import Normalizer
+
+from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim.datasets import make_clustered_interactions
+from skcosim.metrics import make_recall_scorer, make_stability_scorer
+from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_clustered_interactions(
+        n_users=400, n_items=60, n_clusters=4, random_state=0
+    )
+
+
+def test_grid_search_over_pipeline_with_stability_and_recall(data):
+    pipe = Pipeline(
+        [
+            ("scale", PopularityScaler()),
+            ("ae", DropoutAutoencoder(n_components=5)),
+        ]
+    )
+    grid = {"ae__alpha": [1.0, 30.0], "scale__beta": [0.0, 0.5]}
+    search = GridSearchCV(
+        pipe,
+        grid,
+        scoring={
+            "stability": make_stability_scorer(n_neighbors=5, n_draws=3),
+            "recall": make_recall_scorer(k=10),
+        },
+        refit="recall",
+        cv=KFold(3, shuffle=True, random_state=0),
+        n_jobs=2,
+    ).fit(data.data)
+    results = search.cv_results_
+    for name in ("stability", "recall"):
+        scores = results[f"mean_test_{name}"]
+        assert scores.shape == (4,)
+        assert np.all((scores >= 0) & (scores <= 1))
+    # Objective 1 embeddings depend on the gauge: stability clearly below 1.
+    assert np.all(results["mean_test_stability"] < 0.9)
+    best = int(np.argmax(results["mean_test_recall"]))
+    assert search.best_index_ == best
+    assert isinstance(search.best_estimator_, Pipeline)
+
+
+def test_grid_search_stability_separates_gauge_free_models(data):
+    # ProjectedEmbedding and WeightDecayAutoencoder score 1.0, Dropout less.
+    pipe = Pipeline(
+        [("scale", PopularityScaler()), ("model", WeightDecayAutoencoder())]
+    )
+    grid = {
+        "model": [
+            WeightDecayAutoencoder(n_components=5),
+            DropoutAutoencoder(n_components=5, alpha=10.0),
+            ProjectedEmbedding(DropoutAutoencoder(n_components=5, alpha=10.0)),
+        ]
+    }
+    search = GridSearchCV(
+        pipe, grid, scoring=make_stability_scorer(n_neighbors=5, n_draws=3), cv=2
+    ).fit(data.data)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores[0] == 1.0
+    assert scores[1] < 0.9
+    assert scores[2] == 1.0
+
+
+def test_resample_stability_scorer_in_cross_validate(data):
+    pipe = make_pipeline(PopularityScaler(beta=0.5), WeightDecayAutoencoder(5))
+    result = cross_validate(
+        pipe,
+        data.data,
+        cv=2,
+        scoring=make_stability_scorer("resample", n_neighbors=5, n_resamples=1),
+    )
+    assert result["test_score"].shape == (2,)
+    assert np.all((result["test_score"] > 0) & (result["test_score"] <= 1))
+
+
+def test_set_output_pandas_gives_named_columns_through_the_pipeline(data):
+    items = [f"item{j}" for j in range(data.data.shape[1])]
+    X = pd.DataFrame(data.data.toarray(), columns=items)
+    pipe = Pipeline(
+        [("scale", PopularityScaler(beta=0.5)), ("ae", DropoutAutoencoder(4))]
+    ).set_output(transform="pandas")
+    Z = pipe.fit_transform(X)
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == [f"dropoutautoencoder{i}" for i in range(4)]
+    scaled = pipe[0].transform(X)
+    assert isinstance(scaled, pd.DataFrame)
+    assert list(scaled.columns) == items
+    # The same with the projection and sklearn's row Normalizer behind it.
+    proj = make_pipeline(
+        PopularityScaler(), ProjectedEmbedding(DropoutAutoencoder(3)), Normalizer()
+    ).set_output(transform="pandas")
+    P = proj.fit_transform(X)
+    assert list(P.columns) == [f"projectedembedding{i}" for i in range(3)]
+    np.testing.assert_allclose(np.linalg.norm(P.to_numpy(), axis=1), 1.0, rtol=1e-12)
+
+
+def test_recall_scorer_on_pandas_input_keeps_feature_names(data):
+    items = [f"item{j}" for j in range(data.data.shape[1])]
+    X = pd.DataFrame(data.data.toarray(), columns=items)
+    pipe = make_pipeline(PopularityScaler(), WeightDecayAutoencoder(4)).fit(X)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        score = make_recall_scorer(k=5)(pipe, X)
+    assert 0 < score <= 1

@@ -103,6 +103,9 @@ def load_interactions(
     if isinstance(path_or_dataframe, pd.DataFrame):
         source = "the DataFrame"
         _check_columns(list(path_or_dataframe.columns), columns, source)
+        repeated = [c for c in columns if np.sum(path_or_dataframe.columns == c) > 1]
+        if repeated:  # frame[col] would be a DataFrame, not a column
+            raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
         frame = path_or_dataframe[columns]
     elif isinstance(path_or_dataframe, str | os.PathLike):
         frame, source = _read_file(Path(path_or_dataframe), columns)
@@ -129,6 +132,11 @@ def load_interactions(
         (values, (user_codes, item_codes)), shape=(len(users), len(items))
     )  # COO -> CSR adds up duplicate (user, item) rows
     X.sum_duplicates()
+    if not np.all(np.isfinite(X.data)):
+        raise ValueError(
+            f"Column {value_col!r} of {source}: summing duplicate (user, item) "
+            "rows overflowed float64; rescale the values."
+        )
     X.eliminate_zeros()
     # "user_ids"/"item_ids", not "users"/"items": a Bunch is a dict, and
     # ``bunch.items`` would be the dict method.

@@ -1,0 +1,484 @@
+"""Reliability catalogue, input files and the command line under faults.
+
+Part 1 (``L`` cases): what :func:`skcosim.datasets.load_interactions` (the
+reader behind ``skcosim audit``) does with broken logs. Part 2 (``C`` cases):
+``skcosim`` run in-process through :func:`skcosim.cli.main` with faults
+injected: interrupted runs leave no partial files, unwritable output
+directories give a one-line message and a non-zero exit status. One test per
+row of ``docs/reliability.rst``.
+"""
+
+import errno
+import gzip
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+
+from skcosim import _report
+from skcosim.cli import main
+from skcosim.datasets import load_interactions
+
+
+def _csv(tmp_path, text, name="log.csv", mode="w"):
+    path = tmp_path / name
+    with open(path, mode) as handle:
+        handle.write(text)
+    return path
+
+
+# == Part 1: interaction logs =====================================================
+
+
+@pytest.mark.parametrize(
+    "cols, match",
+    [
+        (("user", "movie", None), r"Column\(s\) \['movie'\] not found"),
+        (("person", "item", None), r"Column\(s\) \['person'\] not found"),
+        (("user", "item", "rating"), r"Column\(s\) \['rating'\] not found"),
+    ],
+)
+def test_missing_columns_are_named(tmp_path, cols, match):
+    """L01: a CSV without the user, item or value column asked for."""
+    path = _csv(tmp_path, "user,item\n1,2\n")
+    with pytest.raises(ValueError, match=match + r".*has columns \['user', 'item'\]"):
+        load_interactions(path, *cols)
+
+
+def test_duplicate_rows_are_summed(tmp_path):
+    """L02: duplicate (user, item) rows add up (counts, or summed ratings)."""
+    path = _csv(tmp_path, "u,i,r\n1,a,4\n1,a,5\n2,b,1\n1,a,1\n")
+    counts = load_interactions(path, "u", "i")
+    assert_array_equal(counts.data.toarray(), [[3, 0], [0, 1]])
+    sums = load_interactions(path, "u", "i", "r")
+    assert_array_equal(sums.data.toarray(), [[10, 0], [0, 1]])
+    assert list(sums.user_ids) == ["1", "2"] and list(sums.item_ids) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        ("four", "row 1 is not a finite number: 'four'"),
+        ("1e400", "row 1 is not a finite number"),
+        ("", "row 1 is missing"),
+        ("nan", "row 1 is missing"),
+    ],
+    ids=["word", "overflow", "empty", "nan"],
+)
+def test_non_numeric_or_non_finite_values_are_named_with_their_row(
+    tmp_path, value, match
+):
+    """L03: a word, an overflowing number, a blank or NaN in the value column."""
+    path = _csv(tmp_path, f"u,i,r\n1,2,5\n1,3,{value}\n")
+    with pytest.raises(ValueError, match=f"Column 'r' of file .*{match}"):
+        load_interactions(path, "u", "i", "r")
+
+
+def test_missing_ids_are_named_with_their_row(tmp_path):
+    """L04: a blank user id (CSV) or a NaN item id (DataFrame)."""
+    path = _csv(tmp_path, "u,i\n1,2\n,3\n")
+    with pytest.raises(ValueError, match=r"Column 'u' .* 1 missing id.*row 1"):
+        load_interactions(path, "u", "i")
+    frame = pd.DataFrame({"u": [1, 2], "i": [1.0, np.nan]})
+    with pytest.raises(ValueError, match="Column 'i' of the DataFrame has 1 missing"):
+        load_interactions(frame, "u", "i")
+
+
+def test_huge_ids_are_kept_exactly(tmp_path):
+    """L05: ids beyond int64 in a CSV, int64/uint64 extremes and big ints."""
+    big_user = "9" * 30
+    big_item = str(2**64)
+    path = _csv(tmp_path, f"u,i\n{big_user},{big_item}\n1,3\n")
+    bunch = load_interactions(path, "u", "i")
+    assert list(bunch.user_ids) == ["1", big_user]
+    assert list(bunch.item_ids) == [big_item, "3"]
+    assert_array_equal(bunch.data.toarray(), [[0, 1], [1, 0]])
+    extremes = [np.iinfo(np.int64).min, 1, np.iinfo(np.int64).max]
+    bunch = load_interactions(pd.DataFrame({"u": extremes, "i": [1, 2, 3]}), "u", "i")
+    assert list(bunch.user_ids) == sorted(extremes)
+    unsigned = np.array([2**64 - 1, 1], dtype=np.uint64)
+    bunch = load_interactions(pd.DataFrame({"u": unsigned, "i": [1, 2]}), "u", "i")
+    assert list(bunch.user_ids) == [1, 2**64 - 1]
+    bunch = load_interactions(pd.DataFrame({"u": [10**30, 1], "i": [1, 2]}), "u", "i")
+    assert list(bunch.user_ids) == [1, 10**30]
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("", "is empty"),
+        ("u,i\n", r"has no interactions \(no rows\)"),
+        (b"\x00\xff\xfe\x00garbage", "could not be read as CSV"),
+    ],
+    ids=["empty-file", "header-only", "binary"],
+)
+def test_empty_or_unreadable_files_are_named(tmp_path, content, match):
+    """L06: an empty file, a header without rows, a binary file."""
+    mode = "wb" if isinstance(content, bytes) else "w"
+    path = _csv(tmp_path, content, mode=mode)
+    with pytest.raises(ValueError, match=match):
+        load_interactions(path, "u", "i")
+
+
+def test_missing_file_or_a_directory_is_named(tmp_path):
+    """L07: a path that does not exist, or a directory."""
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        load_interactions(tmp_path / "nope.csv", "u", "i")
+    with pytest.raises(ValueError, match="is a directory, not a file"):
+        load_interactions(tmp_path, "u", "i")
+
+
+def test_ids_are_strings_so_leading_zeros_and_spaces_matter(tmp_path):
+    """L08: "007", "7" and " 7" are three users (documented: ids are strings)."""
+    path = _csv(tmp_path, "u,i\n007,1\n7,1\n 7,1\n")
+    bunch = load_interactions(path, "u", "i")
+    assert list(bunch.user_ids) == [" 7", "007", "7"]
+
+
+def test_byte_order_mark_crlf_and_gzip_are_read(tmp_path):
+    """L09: a UTF-8 BOM, Windows line ends, a gzip-compressed CSV, a TSV."""
+    text = "\ufeffu,i\r\n1,2\r\n1,3\r\n"
+    bom = load_interactions(_csv(tmp_path, text, name="bom.csv"), "u", "i")
+    assert_array_equal(bom.data.toarray(), [[1, 1]])
+    gz = tmp_path / "log.csv.gz"
+    with gzip.open(gz, "wt") as handle:
+        handle.write("u,i\n1,2\n1,3\n")
+    assert_array_equal(load_interactions(gz, "u", "i").data.toarray(), [[1, 1]])
+    tsv = _csv(tmp_path, "u\ti\n1\t2\n", name="log.tsv")
+    assert_array_equal(load_interactions(tsv, "u", "i").data.toarray(), [[1]])
+
+
+def test_dataframe_with_repeated_column_names_is_rejected():
+    """L10: a DataFrame with two columns called "u".
+
+    Regression: pandas' factorize raised "factorize requires a Series ...".
+    """
+    frame = pd.DataFrame([[1, 2, 3]], columns=["u", "u", "i"])
+    with pytest.raises(ValueError, match=r"Column\(s\) \['u'\] appear more than once"):
+        load_interactions(frame, "u", "i")
+
+
+def test_duplicates_summing_past_float64_are_rejected():
+    """L11: two finite values whose sum overflows to inf.
+
+    Regression: the matrix silently held inf.
+    """
+    frame = pd.DataFrame({"u": [1, 1], "i": [1, 1], "r": [1e308, 1e308]})
+    with pytest.raises(ValueError, match=r"summing duplicate .* overflowed"):
+        load_interactions(frame, "u", "i", "r")
+
+
+def test_values_summing_to_zero_keep_the_user_with_an_empty_row(tmp_path):
+    """L12: +1 and -1 for the same pair: nothing stored, the user is kept."""
+    path = _csv(tmp_path, "u,i,r\n1,a,1\n1,a,-1\n2,b,1\n")
+    bunch = load_interactions(path, "u", "i", "r")
+    assert bunch.data.shape == (2, 2)
+    assert bunch.data.nnz == 1
+    assert_array_equal(bunch.data.toarray(), [[0, 0], [0, 1]])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"user_col": 0, "item_col": "i"}, TypeError, "user_col must be a column name"),
+        ({"user_col": "u", "item_col": "u"}, ValueError, "must differ"),
+    ],
+)
+def test_bad_column_arguments_are_named(kwargs, error, match):
+    """L13: a non-string column name; the same column for users and items."""
+    with pytest.raises(error, match=match):
+        load_interactions(pd.DataFrame({"u": [1], "i": [2]}), **kwargs)
+
+
+# == Part 2: the command line under faults =========================================
+
+
+@pytest.fixture
+def log_csv(tmp_path):
+    """A small interaction log with string item ids and a duplicate row."""
+    rng = np.random.RandomState(0)
+    users, items = np.nonzero(rng.rand(60, 12) < 0.3)
+    frame = pd.DataFrame({"user": users, "item": [f"it{j}" for j in items]})
+    frame = pd.concat([frame, frame.iloc[:1]])  # one duplicate (user, item) row
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def fast_models(monkeypatch):
+    """Only two cheap models in the comparison: fault tests need no more."""
+    original = _report.default_models
+
+    def two_models(*args, **kwargs):
+        specs = original(*args, **kwargs)
+        return [specs[0], specs[-1]]
+
+    monkeypatch.setattr(_report, "default_models", two_models)
+
+
+def _audit(log, out, *extra):
+    return main(
+        [
+            "audit",
+            str(log),
+            "--user-col",
+            "user",
+            "--item-col",
+            "item",
+            "--out",
+            str(out),
+            "--n-components",
+            "3",
+            "--no-progress",
+            *extra,
+        ]
+    )
+
+
+def _one_line_error(capsys):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def _files(directory):
+    return sorted(p.name for p in Path(directory).iterdir())
+
+
+def test_audit_end_to_end_writes_a_complete_report_without_nan(
+    log_csv, tmp_path, capsys
+):
+    """C01: a normal audit (all models): the three files, valid JSON, no NaN."""
+    out = tmp_path / "new" / "nested"  # missing directories are created
+    assert _audit(log_csv, out) == 0
+    names = _files(out)
+    assert {"audit.md", "audit.json"} <= set(names)
+    assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")]
+    text = (out / "audit.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    payload = json.loads(text)
+    log = pd.read_csv(log_csv)
+    assert payload["data"]["n_users"] == log["user"].nunique()
+    # The duplicate row is summed, not a second interaction.
+    assert payload["data"]["n_nonzero"] == len(log) - 1
+    for row in payload["models"]:
+        assert 0.0 <= row["gauge_stability"] <= 1.0
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, RuntimeError])
+def test_a_run_interrupted_before_writing_leaves_no_file(
+    log_csv, tmp_path, monkeypatch, capsys, fast_models, fault
+):
+    """C02: Ctrl-C (exit 130) or a crash in the last step: nothing written."""
+
+    def broken(*args, **kwargs):
+        raise fault("injected")
+
+    monkeypatch.setattr(_report, "json_report", broken)
+    out = tmp_path / "out"
+    if fault is KeyboardInterrupt:
+        assert _audit(log_csv, out) == 130
+        assert "interrupted" in _one_line_error(capsys)
+    else:
+        with pytest.raises(RuntimeError, match="injected"):
+            _audit(log_csv, out)
+    assert _files(out) == []
+
+
+@pytest.mark.parametrize("fault", ["disk-full", "interrupt"])
+def test_a_failure_while_writing_keeps_the_previous_report_and_no_temp_files(
+    log_csv, tmp_path, monkeypatch, capsys, fast_models, fault
+):
+    """C03: the disk fills up (or Ctrl-C) while the second file is written.
+
+    The previous report stays whole, no temporary file is left behind.
+    """
+    out = tmp_path / "out"
+    assert _audit(log_csv, out) == 0
+    before = {name: (out / name).read_bytes() for name in _files(out)}
+    capsys.readouterr()
+
+    real_fdopen = os.fdopen
+    calls = []
+
+    def failing_fdopen(fd, *args, **kwargs):
+        calls.append(fd)
+        if len(calls) == 2:
+            os.close(fd)
+            if fault == "interrupt":
+                raise KeyboardInterrupt
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", failing_fdopen)
+    status = _audit(log_csv, out, "--seed", "1")
+    monkeypatch.undo()
+    if fault == "interrupt":
+        assert status == 130
+    else:
+        assert status == 1
+        assert "No space left on device" in _one_line_error(capsys)
+    assert _files(out) == sorted(before)
+    for name, content in before.items():
+        assert (out / name).read_bytes() == content
+
+
+def test_output_path_that_is_a_file_gives_a_one_line_error(log_csv, tmp_path, capsys):
+    """C04: --out names an existing file, or a directory below a file."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    for out in (blocker, blocker / "sub"):
+        assert _audit(log_csv, out) == 1
+        err = _one_line_error(capsys)
+        assert "cannot write to output directory" in err
+        assert str(out) in err
+    assert blocker.read_text() == "not a directory"
+
+
+def test_read_only_output_directory_gives_a_one_line_error(
+    log_csv, tmp_path, capsys, monkeypatch
+):
+    """C05: an output directory where files cannot be created (EACCES/EROFS).
+
+    Simulated by making file creation fail the way a read-only directory or
+    file system does, so that the test also means something when run as root
+    (root ignores permission bits).
+    """
+    out = tmp_path / "out"
+    out.mkdir()
+    for code, reason in [
+        (errno.EACCES, "Permission denied"),
+        (errno.EROFS, "Read-only file system"),
+    ]:
+
+        def refuse(*args, _code=code, _reason=reason, **kwargs):
+            raise OSError(_code, _reason)
+
+        monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+        assert _audit(log_csv, out) == 1
+        err = _one_line_error(capsys)
+        assert f"cannot write to output directory {str(out)!r}: {reason}" in err
+    assert _files(out) == []
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root ignores permission bits; C05 covers it by simulation",
+)
+def test_really_read_only_output_directory_gives_a_one_line_error(
+    log_csv, tmp_path, capsys
+):
+    """C05b: chmod 0o500 on the output directory (non-root runs)."""
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        assert _audit(log_csv, out) == 1
+        assert "Permission denied" in _one_line_error(capsys)
+    finally:
+        out.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "log_text, args, match",
+    [
+        ("user,item\n1,a\n", ["--item-col", "movie"], r"\['movie'\] not found"),
+        ("user,item,r\n1,a,x\n2,b,1\n", ["--value-col", "r"], "not a finite number"),
+        ("user,item\n1,a\n2,a\n", [], "1 distinct item"),
+        ("user,item,r\n1,a,0\n2,b,0\n", ["--value-col", "r"], "no nonzero"),
+        ("", [], "is empty"),
+    ],
+    ids=["missing-column", "non-numeric", "one-item", "all-zero", "empty"],
+)
+def test_bad_logs_give_a_one_line_error_and_no_report(
+    tmp_path, capsys, log_text, args, match
+):
+    """C06: the audit of a broken log: exit 1, one line naming the problem."""
+    path = _csv(tmp_path, log_text)
+    out = tmp_path / "out"
+    argv = ["audit", str(path), "--user-col", "user", "--item-col", "item"]
+    if "--item-col" in args:
+        argv = argv[:-2]
+    status = main([*argv, *args, "--out", str(out), "--no-progress"])
+    assert status == 1
+    err = _one_line_error(capsys)
+    assert err.startswith("skcosim audit: error:")
+    assert re.search(match, err), err
+    assert not out.exists() or _files(out) == []
+
+
+def test_missing_log_file_gives_a_one_line_error(tmp_path, capsys):
+    """C07: the log path does not exist."""
+    status = main(
+        [
+            "audit",
+            str(tmp_path / "nope.csv"),
+            "--user-col",
+            "u",
+            "--item-col",
+            "i",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert status == 1
+    assert "No such file" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--n-components", "0"],
+        ["--n-components", "three"],
+        ["--alpha", "nan"],
+        ["--alpha", "-1"],
+        ["--alpha", "inf"],
+    ],
+)
+def test_bad_numeric_options_are_usage_errors(log_csv, tmp_path, capsys, args):
+    """C08: non-positive or non-numeric --n-components / --alpha: exit 2."""
+    status = main(
+        [
+            "audit",
+            str(log_csv),
+            "--user-col",
+            "user",
+            "--item-col",
+            "item",
+            "--out",
+            str(tmp_path / "out"),
+            *args,
+        ]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "expected a positive" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_huge_ids_survive_into_the_audit_report(tmp_path, capsys, fast_models):
+    """C09: 30-digit user ids and item ids beyond uint64, end to end."""
+    rng = np.random.RandomState(2)
+    users, items = np.nonzero(rng.rand(40, 8) < 0.4)
+    big_items = [str(2**70 + j) for j in range(8)]
+    frame = pd.DataFrame(
+        {
+            "user": [f"{10**29 + int(u)}" for u in users],
+            "item": [big_items[j] for j in items],
+        }
+    )
+    path = tmp_path / "huge.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert _audit(path, out) == 0
+    payload = json.loads((out / "audit.json").read_text())
+    listed = {entry["item"] for entry in payload["popular_item_neighbors"]}
+    assert listed <= set(big_items) and len(listed) == 8

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from functools import partial
 
 import numpy as np
 import scipy.linalg
@@ -12,7 +13,17 @@ from sklearn.utils.validation import check_random_state
 
 from ._base import _BaseLinearAutoencoder
 from ._gauge import sample_gauge
+from ._gradient import (
+    as_float64,
+    dropout_sgd,
+    fit_factors_lbfgs,
+    product_penalty_loss_grad,
+    random_factors,
+)
 from ._spectrum import gram_matrix, spectrum_from_gram, top_k_eigh, top_k_spectrum
+
+#: The gradient solvers (MATH.md, "Which gauge does training pick?").
+GRADIENT = ("lbfgs", "dropout-sgd")
 
 SCALINGS = ("identity", "symmetric", "encoder", "random")
 
@@ -71,12 +82,48 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         - ``"random"``: ``R = diag(exp(z))``, ``z ~ N(0, 1)`` drawn from
           ``random_state``: a random, equally optimal gauge.
         - an array ``d`` of positive numbers: ``R = diag(d)``.
-    solver : {"auto", "gram", "randomized", "arpack"}, default="auto"
-        How the top-``k`` spectrum of ``X`` is computed (without ``dropout``);
-        see :func:`skcosim._spectrum.top_k_spectrum`. With ``dropout`` the
-        Gram matrix is formed whatever the solver.
+    solver : {"auto", "gram", "randomized", "arpack", "lbfgs", "dropout-sgd"}, \
+            default="auto"
+        How the model is fitted. The first four compute the closed form from
+        the top-``k`` spectrum of ``X`` (without ``dropout``); see
+        :func:`skcosim._spectrum.top_k_spectrum`. With ``dropout`` the Gram
+        matrix is formed whatever the solver. The gradient solvers train the
+        factors from a random start (``init_scale``):
+
+        - ``"lbfgs"``: full-batch L-BFGS on the same objective (the expected
+          loss with ``dropout``), deterministic given ``random_state``: a
+          check of the closed form by training.
+        - ``"dropout-sgd"``: minibatch SGD with real random input-dropout
+          masks (rate ``dropout``, none if ``None``), the way a practitioner
+          trains it; see :func:`skcosim._gradient.dropout_sgd`.
+
+        Training picks the split of ``A B^T`` itself (MATH.md, "Which gauge
+        does training pick?"), so ``scaling`` must stay ``"identity"``.
+    max_iter : int, default=500
+        Gradient solvers only: maximum number of L-BFGS iterations, or of
+        epochs (passes over the users) of ``"dropout-sgd"``; a
+        ``ConvergenceWarning`` is raised when it is reached.
+    tol : float, default=1e-7
+        Gradient solvers only. ``"lbfgs"`` stops when the relative decrease of
+        the loss in one iteration falls below ``tol``; ``"dropout-sgd"`` when
+        the epoch loss has not improved by ``tol`` (relative) for 10 epochs at
+        the smallest of four halving step sizes.
+    learning_rate : float, default=0.2
+        ``"dropout-sgd"`` only: the step as a fraction of ``1 / L``, ``L`` a
+        bound on the curvature of the loss recomputed at each step.
+    batch_size : int, default=200
+        ``"dropout-sgd"`` only: users per minibatch.
+    init_scale : float, default=0.1
+        Gradient solvers only: standard deviation of each entry of the random
+        start. Gradient flow conserves ``A^T A - B^T B``: a small start ends
+        near the balanced ("symmetric") split, an ordinary one on a
+        seed-dependent split.
+    verbose : int, default=0
+        Gradient solvers only: progress output (a tqdm bar when installed,
+        else one line per iteration).
     random_state : int, RandomState instance or None, default=None
-        Seeds the solvers and ``scaling="random"``.
+        Seeds the solvers, the random start and masks of the gradient solvers,
+        and ``scaling="random"``.
 
     Attributes
     ----------
@@ -88,7 +135,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         Top singular values ``s_i`` of the training data.
     gauge_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
-        returned one.
+        returned one (ones for the gradient solvers).
+    n_iter_ : int
+        Gradient solvers only: iterations (L-BFGS) or epochs (dropout-sgd).
+    loss_curve_ : ndarray of shape (n_iter_ + 1,) or (n_iter_,)
+        Gradient solvers only: the objective at the start and after each
+        L-BFGS iteration, or the mean minibatch loss (masks included) of
+        each epoch of dropout-sgd.
     n_features_in_ : int
         Number of items seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -133,6 +186,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         **_BaseLinearAutoencoder._parameter_constraints,
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), None],
         "scaling": [StrOptions(set(SCALINGS)), "array-like"],
+        "solver": [StrOptions({"auto", "gram", "randomized", "arpack", *GRADIENT})],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "init_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -143,6 +203,12 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         dropout=None,
         scaling="identity",
         solver="auto",
+        max_iter=500,
+        tol=1e-7,
+        learning_rate=0.2,
+        batch_size=200,
+        init_scale=0.1,
+        verbose=0,
         random_state=None,
     ):
         super().__init__(
@@ -150,9 +216,17 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         )
         self.dropout = dropout
         self.scaling = scaling
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.init_scale = init_scale
+        self.verbose = verbose
 
     def _fit(self, X):
         d = self._user_scaling()  # validate before the expensive part
+        if self.solver in GRADIENT:
+            return self._fit_gradient(X)
         if self.dropout:
             A0, B0, s = self._fit_dropout(X)
         else:
@@ -172,6 +246,56 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.decoder_ = B0 / R.astype(B0.dtype)
         self.singular_values_ = s
         self.gauge_ = R
+
+    def _fit_gradient(self, X):
+        """Train ``A, B`` by L-BFGS or dropout SGD (:mod:`skcosim._gradient`)."""
+        if not (isinstance(self.scaling, str) and self.scaling == "identity"):
+            raise ValueError(
+                f"scaling={self.scaling!r} needs a closed-form solver: with "
+                f"solver={self.solver!r} the split is the one training reaches."
+            )
+        rng = check_random_state(self.random_state)
+        # singular_values_ as for the closed forms; s_1 also sets the SGD step.
+        s, _ = top_k_spectrum(X, self.n_components, random_state=rng)
+        X64 = as_float64(X)
+        A0, B0 = random_factors(X.shape[1], self.n_components, self.init_scale, rng)
+        q = self.dropout or 0.0
+        name = f"{type(self).__name__}(solver={self.solver!r})"
+        if self.solver == "lbfgs":
+            # Objective 1 / EDLAE expected loss: Lambda = alpha + q/(1-q) diag(G).
+            lam = self.alpha + q / (1.0 - q) * _column_squared_norms(X64)
+            A, B, n_iter, curve = fit_factors_lbfgs(
+                X64,
+                A0,
+                B0,
+                partial(product_penalty_loss_grad, lam=lam),
+                max_iter=self.max_iter,
+                tol=self.tol,
+                verbose=self.verbose,
+                name=name,
+            )
+        else:
+            A, B, n_iter, curve = dropout_sgd(
+                X64,
+                A0,
+                B0,
+                dropout=q,
+                alpha=self.alpha,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                learning_rate=self.learning_rate,
+                batch_size=min(self.batch_size, X.shape[0]),
+                random_state=rng,
+                top_singular_value=float(s[0]),
+                verbose=self.verbose,
+                name=name,
+            )
+        self.encoder_ = A.astype(X.dtype)
+        self.decoder_ = B.astype(X.dtype)
+        self.singular_values_ = s
+        self.gauge_ = np.ones(self.n_components)
+        self.n_iter_ = n_iter
+        self.loss_curve_ = np.asarray(curve)
 
     def _fit_dropout(self, X):
         """EDLAE closed form: reduced-rank ridge regression (MATH.md)."""

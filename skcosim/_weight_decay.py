@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import numbers
+from functools import partial
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_random_state
 
 from ._base import _BaseLinearAutoencoder, squared_frobenius
+from ._gradient import (
+    as_float64,
+    fit_factors_lbfgs,
+    random_factors,
+    weight_decay_loss_grad,
+)
 from ._spectrum import top_k_spectrum
+
+#: Standard deviation of each entry of the random start of ``solver="lbfgs"``.
+LBFGS_INIT_SCALE = 0.1
 
 
 class WeightDecayAutoencoder(_BaseLinearAutoencoder):
@@ -32,12 +46,24 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     alpha : float, default=1.0
         Weight-decay strength (the paper's lambda), in units of singular
         values: components with ``s_i <= alpha`` are cut.
-    solver : {"auto", "gram", "randomized", "arpack"}, default="auto"
+    solver : {"auto", "gram", "randomized", "arpack", "lbfgs"}, default="auto"
         How the top-``k`` spectrum of ``X`` is computed; see
         :func:`skcosim._spectrum.top_k_spectrum` for each and the rule of
-        ``"auto"``.
+        ``"auto"``. ``"lbfgs"`` instead trains ``A, B`` by full-batch L-BFGS
+        on the same objective from a random start (entries ``N(0, 0.1^2)``):
+        a check of the closed form by training.
+    max_iter : int, default=500
+        ``"lbfgs"`` only: maximum number of iterations (then a
+        ``ConvergenceWarning``).
+    tol : float, default=1e-7
+        ``"lbfgs"`` only: stop when the relative decrease of the loss in one
+        iteration falls below ``tol``.
+    verbose : int, default=0
+        ``"lbfgs"`` only: progress output (a tqdm bar when installed, else
+        one line per iteration).
     random_state : int, RandomState instance or None, default=None
-        Seeds the ``"randomized"`` and ``"arpack"`` solvers.
+        Seeds the ``"randomized"`` and ``"arpack"`` solvers and the start of
+        ``"lbfgs"``.
 
     Attributes
     ----------
@@ -47,6 +73,10 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         ``B``; its rows are the item embeddings.
     singular_values_ : ndarray of shape (n_components,)
         Top singular values ``s_i`` of the training data.
+    n_iter_ : int
+        ``"lbfgs"`` only: number of L-BFGS iterations.
+    loss_curve_ : ndarray of shape (n_iter_ + 1,)
+        ``"lbfgs"`` only: the objective at the start and after each iteration.
     n_features_in_ : int
         Number of items seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -86,7 +116,35 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
 
     _gauge_group = "orthogonal"
 
+    _parameter_constraints: dict = {
+        **_BaseLinearAutoencoder._parameter_constraints,
+        "solver": [StrOptions({"auto", "gram", "randomized", "arpack", "lbfgs"})],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        alpha=1.0,
+        solver="auto",
+        max_iter=500,
+        tol=1e-7,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            n_components, alpha=alpha, solver=solver, random_state=random_state
+        )
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+
     def _fit(self, X):
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(X)
         s, V = top_k_spectrum(
             X, self.n_components, solver=self.solver, random_state=self.random_state
         )
@@ -97,6 +155,25 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
             scale_a = np.where(s > 0, root_h / s, 0).astype(V.dtype)
         self.encoder_ = V * scale_a
         self.decoder_ = V * root_h.astype(V.dtype)
+        self.singular_values_ = s
+
+    def _fit_lbfgs(self, X):
+        """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._gradient`)."""
+        rng = check_random_state(self.random_state)
+        s, _ = top_k_spectrum(X, self.n_components, random_state=rng)
+        A0, B0 = random_factors(X.shape[1], self.n_components, LBFGS_INIT_SCALE, rng)
+        A, B, self.n_iter_, self.loss_curve_ = fit_factors_lbfgs(
+            as_float64(X),
+            A0,
+            B0,
+            partial(weight_decay_loss_grad, alpha=self.alpha),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            name=f"{type(self).__name__}(solver='lbfgs')",
+        )
+        self.encoder_ = A.astype(X.dtype)
+        self.decoder_ = B.astype(X.dtype)
         self.singular_values_ = s
 
     def _penalty(self, X, P):

@@ -1,0 +1,487 @@
+"""Gradient training of linear autoencoders: losses, analytic gradients, drivers.
+
+Everything iterative in skcosim lives here once:
+
+- the losses and their analytic gradients with respect to the encoder ``A``
+  and the decoder ``B``, all computed without an ``n x p`` array (or, for the
+  softmax loss, one ``batch_size x p`` block of users at a time):
+
+  * :func:`product_penalty_loss_grad`: Objective 1 and its exact dropout
+    form EDLAE (MATH.md), ``||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2``;
+  * :func:`weight_decay_loss_grad`: Objective 2,
+    ``||X - X A B^T||^2 + alpha (||X A||^2 + ||B||^2)``;
+  * :func:`cosine_squared_loss_grad` and :func:`cosine_softmax_loss_grad`:
+    the two losses of Objective 3 on the normalized factors;
+
+- :func:`minimize_lbfgs`, the full-batch driver (scipy's L-BFGS-B) with
+  ``n_iter``, loss curve, progress output and a ``ConvergenceWarning``;
+- :func:`dropout_sgd`, minibatch stochastic gradient descent on
+  ``||X - X~ A B^T||^2`` with real random input-dropout masks ``X~``: the way a
+  practitioner trains a dropout autoencoder (MATH.md, "Which gauge does
+  training pick?").
+
+Parameters are packed as ``[A.ravel(), B.ravel()]`` in float64.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.extmath import safe_sparse_dot
+
+from ._base import squared_frobenius
+
+#: Smoothing of the row normalization: ``N(z) = z / sqrt(||z||^2 + EPS^2)``.
+#: Equal to ``z / ||z||`` to float64 precision for any row with
+#: ``||z|| > 1e-4``, and ``N(0) = 0`` (a user without interactions or an item
+#: with a zero embedding has cosine 0 with everything) instead of ``0 / 0``.
+NORMALIZE_EPS = 1e-12
+
+#: Number of entries of one ``batch_size x n_features`` block of the softmax
+#: loss when ``batch_size="auto"`` (32 MB in float64).
+AUTO_BLOCK_ENTRIES = 2**22
+
+
+# -- the row normalization of Objective 3 -----------------------------------------
+
+
+def normalize_rows(Z):
+    """Rows of ``Z`` scaled to unit L2 norm, ``N(0) = 0`` (smoothed by EPS).
+
+    Returns ``(Z_hat, r)`` with ``r = sqrt(||z||^2 + EPS^2)`` per row, the
+    factor :func:`normalize_rows_backward` needs.
+    """
+    r = np.sqrt(np.einsum("ij,ij->i", Z, Z) + NORMALIZE_EPS**2)
+    return Z / r[:, None], r
+
+
+def normalize_rows_backward(Z_hat, r, grad):
+    """Gradient with respect to ``Z`` from the gradient with respect to ``N(Z)``.
+
+    MATH.md, Objective 3: through ``z -> z / ||z||`` a gradient ``g`` becomes
+    ``(I - z_hat z_hat^T) g / ||z||`` (here with the smoothed norm ``r``).
+    """
+    return (grad - Z_hat * np.einsum("ij,ij->i", Z_hat, grad)[:, None]) / r[:, None]
+
+
+def resolve_batch_size(batch_size, n_samples, n_features):
+    """Rows per block of the softmax loss; ``"auto"`` keeps a block near 32 MB."""
+    if batch_size == "auto":
+        batch_size = max(1, AUTO_BLOCK_ENTRIES // max(n_features, 1))
+    return int(max(1, min(batch_size, n_samples)))
+
+
+# -- losses and gradients ------------------------------------------------------------
+
+
+def _reconstruction_terms(X, A, B):
+    """``||X - X A B^T||^2`` and its pieces: ``P = X A``, ``X B``, Gram matrices."""
+    P = safe_sparse_dot(X, A, dense_output=True)
+    XB = safe_sparse_dot(X, B, dense_output=True)
+    PtP = P.T @ P
+    BtB = B.T @ B
+    loss = squared_frobenius(X) - 2.0 * np.einsum("ij,ij->", P, XB)
+    loss += np.einsum("ij,ij->", PtP, BtB)
+    return loss, P, XB, PtP, BtB
+
+
+def weight_decay_loss_grad(X, A, B, alpha):
+    """Objective 2 loss and gradients ``(loss, dA, dB)``.
+
+    ``L = ||X - X A B^T||^2 + alpha (||X A||^2 + ||B||^2)``, with ``P = X A``:
+    ``dL/dP = -2 X B + 2 P B^T B + 2 alpha P``, ``dA = X^T dL/dP``,
+    ``dB = -2 X^T P + 2 B P^T P + 2 alpha B``. Cost ``O(nnz(X) k + (n + p) k^2)``.
+    """
+    loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
+    loss += alpha * (np.einsum("ij,ij->", P, P) + np.einsum("ij,ij->", B, B))
+    dP = 2.0 * (P @ BtB - XB + alpha * P)
+    dA = safe_sparse_dot(X.T, dP, dense_output=True)
+    dB = 2.0 * (B @ PtP - safe_sparse_dot(X.T, P, dense_output=True) + alpha * B)
+    return float(loss), dA, dB
+
+
+def product_penalty_loss_grad(X, A, B, lam):
+    """Objective 1 / EDLAE loss and gradients ``(loss, dA, dB)``.
+
+    ``L = ||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2`` with the diagonal
+    ``Lambda = diag(lam)`` (``lam = alpha`` for Objective 1; plus
+    ``q / (1 - q) diag(X^T X)`` for the expected loss of input dropout, MATH.md
+    "Exact dropout equivalence"). The penalty is ``tr((A^T Lambda A)(B^T B))``,
+    so ``dA += 2 Lambda A B^T B`` and ``dB += 2 B A^T Lambda A``.
+    """
+    loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
+    LA = A * lam[:, None]
+    AtLA = A.T @ LA
+    loss += np.einsum("ij,ij->", AtLA, BtB)
+    dP = 2.0 * (P @ BtB - XB)
+    dA = safe_sparse_dot(X.T, dP, dense_output=True) + 2.0 * LA @ BtB
+    dB = 2.0 * (B @ (PtP + AtLA) - safe_sparse_dot(X.T, P, dense_output=True))
+    return float(loss), dA, dB
+
+
+def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
+    """Objective 3, squared loss, with the optimal scale: ``(loss, dA, dB, c)``.
+
+    ``L(A, B) = min_c ||X - c P Q^T||^2`` with ``P = N(X A)``, ``Q = N(B)``,
+    expanded as in MATH.md: ``||X||^2 - 2 c tr(P^T X Q) + c^2 tr(P^T P Q^T Q)``,
+    minimized by ``c = tr(P^T X Q) / tr(P^T P Q^T Q)``, giving
+    ``L = ||X||^2 - c tr(P^T X Q)``. At the optimal ``c`` the gradient is that of
+    the expansion at fixed ``c`` (envelope theorem). Only sparse-dense products
+    and ``n x k``, ``p x k`` arrays: ``O(nnz(X) k + (n + p) k^2)``.
+
+    ``c`` may come out negative; ``-c, -Q`` is then the same fit with ``c > 0``
+    (the caller flips the decoder). When every cosine is zero (all-zero
+    factors), ``c = 0`` and the gradient is zero.
+    """
+    if x_sq is None:
+        x_sq = squared_frobenius(X)
+    Z = safe_sparse_dot(X, A, dense_output=True)
+    P, r_p = normalize_rows(Z)
+    del Z
+    Q, r_q = normalize_rows(B)
+    XQ = safe_sparse_dot(X, Q, dense_output=True)
+    cross = float(np.einsum("ij,ij->", P, XQ))
+    PtP = P.T @ P
+    QtQ = Q.T @ Q
+    quad = float(np.einsum("ij,ij->", PtP, QtQ))
+    if quad <= 0.0:
+        return x_sq, np.zeros_like(A), np.zeros_like(B), 0.0
+    c = cross / quad
+    loss = x_sq - c * cross
+    # dL/dP = -2c X Q + 2c^2 P Q^T Q;  dL/dQ = -2c X^T P + 2c^2 Q P^T P.
+    dP = XQ
+    dP *= -2.0 * c
+    dP += (2.0 * c * c) * (P @ QtQ)
+    dQ = (2.0 * c * c) * (Q @ PtP) - 2.0 * c * safe_sparse_dot(
+        X.T, P, dense_output=True
+    )
+    dZ = normalize_rows_backward(P, r_p, dP)
+    dA = safe_sparse_dot(X.T, dZ, dense_output=True)
+    dB = normalize_rows_backward(Q, r_q, dQ)
+    return float(loss), dA, dB, c
+
+
+def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size):
+    """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
+
+    ``L = - sum_u sum_i x_ui log softmax_i(S_u)``, ``S = N(X A) N(B)^T / t``
+    (MATH.md). Per block of ``batch_size`` users:
+    ``dL/dS = rowsum(X) softmax(S) - X`` (MATH.md, divided by ``t`` once more
+    through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
+    large array is one ``batch_size x p`` block, reused in place: memory
+    ``O(batch_size p + (n + p) k)``, time ``O(n p k)``.
+    """
+    n = X.shape[0]
+    Q, r_q = normalize_rows(B)
+    dA = np.zeros_like(A)
+    dQ = np.zeros_like(B)
+    loss = 0.0
+    t = float(temperature)
+    for start in range(0, n, batch_size):
+        Xb = X[start : start + batch_size]
+        Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True))
+        row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
+        XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
+        S = Pb @ Q.T
+        S /= t
+        m = S.max(axis=1)
+        S -= m[:, None]
+        np.exp(S, out=S)
+        total = S.sum(axis=1)
+        # sum_i x_ui log softmax_i = sum_i x_ui S_ui - rowsum_u logsumexp_u
+        loss += float(row_sum @ (m + np.log(total)))
+        loss -= float(np.einsum("ij,ij->", Pb, XbQ)) / t
+        S *= (row_sum / total)[:, None]  # rowsum(X) softmax(S)
+        dPb = (S @ Q - XbQ) / t
+        dQ += (S.T @ Pb - safe_sparse_dot(Xb.T, Pb, dense_output=True)) / t
+        del S
+        dZb = normalize_rows_backward(Pb, r_p, dPb)
+        dA += safe_sparse_dot(Xb.T, dZb, dense_output=True)
+    dB = normalize_rows_backward(Q, r_q, dQ)
+    return loss, dA, dB
+
+
+# -- progress and convergence reporting ---------------------------------------------
+
+
+class Progress:
+    """``verbose`` output: a tqdm bar when tqdm is installed, else one line each.
+
+    ``verbose=0`` prints nothing; ``verbose >= 1`` reports every iteration.
+    ``verbose >= 2`` forces plain lines even with tqdm (e.g. for log files).
+    """
+
+    def __init__(self, verbose, total, name):
+        self.verbose = verbose
+        self.name = name
+        self.bar = None
+        if verbose == 1:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(total=total, desc=name, leave=False)
+
+    def update(self, iteration, loss):
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.6g}", refresh=False)
+        else:
+            print(f"{self.name}: iteration {iteration}, loss = {loss:.8g}")
+            sys.stdout.flush()
+
+    def close(self, message=None):
+        if self.bar is not None:
+            self.bar.close()
+        if self.verbose and message:
+            print(f"{self.name}: {message}")
+
+
+def warn_not_converged(name, max_iter):
+    """The ``ConvergenceWarning`` every gradient solver raises at ``max_iter``."""
+    warnings.warn(
+        f"{name} stopped at max_iter={max_iter} before reaching tol; "
+        "increase max_iter or tol.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def as_float64(X):
+    """``X`` in float64 (CSR when sparse), the precision every loss is computed in."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=np.float64)
+    return np.asarray(X, dtype=np.float64)
+
+
+def random_factors(n_features, n_components, init_scale, random_state):
+    """``A, B`` with independent ``N(0, init_scale^2)`` entries (float64)."""
+    A = random_state.normal(0.0, init_scale, size=(n_features, n_components))
+    B = random_state.normal(0.0, init_scale, size=(n_features, n_components))
+    return A, B
+
+
+def pack(A, B):
+    """``[A.ravel(), B.ravel()]`` in float64."""
+    return np.concatenate([A.ravel(), B.ravel()]).astype(np.float64, copy=False)
+
+
+def unpack(theta, n_features, n_components):
+    """Inverse of :func:`pack` (views, no copy)."""
+    size = n_features * n_components
+    A = theta[:size].reshape(n_features, n_components)
+    B = theta[size:].reshape(n_features, n_components)
+    return A, B
+
+
+def minimize_lbfgs(fun, theta0, *, max_iter, tol, verbose=0, name="L-BFGS"):
+    """Minimize ``fun(theta) -> (loss, grad)`` with scipy's L-BFGS-B.
+
+    Stops when the relative decrease of the loss falls below ``tol``
+    (L-BFGS-B's ``ftol``), when the largest gradient entry falls below ``tol``
+    times its value at the start, or at ``max_iter`` iterations (then with a
+    ``ConvergenceWarning``).
+
+    Returns
+    -------
+    theta : ndarray
+        The last iterate.
+    n_iter : int
+        Number of L-BFGS iterations (at least 1).
+    loss_curve : list of float
+        The loss after each iteration (the loss at ``theta0`` first).
+    """
+    cache = {}
+
+    def cached(theta):
+        # scipy evaluates theta0 again; reuse the first evaluation.
+        if "theta" in cache and np.array_equal(theta, cache["theta"]):
+            return cache["value"]
+        value = fun(theta)
+        cache["theta"], cache["value"] = theta.copy(), value
+        return value
+
+    f0, g0 = cached(theta0)
+    curve = [float(f0)]
+    progress = Progress(verbose, max_iter, name)
+    progress.update(0, f0)
+
+    def callback(intermediate_result):
+        curve.append(float(intermediate_result.fun))
+        progress.update(len(curve) - 1, curve[-1])
+
+    gtol = tol * float(np.max(np.abs(g0), initial=0.0))
+    result = scipy.optimize.minimize(
+        cached,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={
+            "maxiter": max_iter,
+            "maxfun": max(15000, 4 * max_iter),
+            "ftol": tol,
+            "gtol": gtol,
+            "maxcor": 20,
+        },
+    )
+    progress.close(f"stopped after {result.nit} iterations: {result.message}")
+    if result.status == 1:
+        warn_not_converged(name, max_iter)
+    # A start that is already stationary (zero gradient) stops L-BFGS before
+    # its first iteration; the evaluation of that start counts as one, the
+    # scikit-learn convention (n_iter_ >= 1).
+    return result.x, max(int(result.nit), 1), curve
+
+
+def fit_factors_lbfgs(X, A, B, loss_grad, *, max_iter, tol, verbose=0, name="L-BFGS"):
+    """Minimize ``loss_grad(X, A, B) -> (loss, dA, dB)`` over ``A, B`` from ``A, B``.
+
+    Returns ``(A, B, n_iter, loss_curve)`` (see :func:`minimize_lbfgs`).
+    """
+    p, k = A.shape
+
+    def fun(theta):
+        loss, dA, dB = loss_grad(X, *unpack(theta, p, k))
+        return loss, pack(dA, dB)
+
+    theta, n_iter, curve = minimize_lbfgs(
+        fun, pack(A, B), max_iter=max_iter, tol=tol, verbose=verbose, name=name
+    )
+    A, B = unpack(theta, p, k)
+    return A.copy(), B.copy(), n_iter, np.asarray(curve)
+
+
+# -- dropout training -----------------------------------------------------------------
+
+
+def _spectral_norm_sq(M):
+    """Largest eigenvalue of ``M^T M`` (``k x k``)."""
+    return float(np.linalg.eigvalsh(M.T @ M)[-1])
+
+
+def dropout_sgd(
+    X,
+    A,
+    B,
+    *,
+    dropout,
+    alpha,
+    max_iter,
+    tol,
+    learning_rate,
+    batch_size,
+    random_state,
+    top_singular_value,
+    n_iter_no_change=10,
+    verbose=0,
+    name="dropout-SGD",
+):
+    """Minibatch SGD with real input-dropout masks (MATH.md, Objective 1, EDLAE).
+
+    Each step takes ``batch_size`` users, draws a Bernoulli mask ``M`` on the
+    non-zeros of ``X_b`` (entries kept with probability ``1 - q``), sets
+    ``X~_b = X_b * M / (1 - q)`` and steps down the gradient of
+    ``n / |b| ||X_b - X~_b A B^T||^2 + alpha ||A B^T||^2``, an unbiased sample of
+    the gradient of the EDLAE expected loss. Zeros of ``X`` stay zero under any
+    mask, so only the stored entries are drawn.
+
+    The step is ``learning_rate / L`` with ``L`` a bound on the curvature,
+    ``2 (s_1^2 / (1 - q) + alpha) (1 + ||A||_2^2 + ||B||_2^2)`` (``s_1`` the top
+    singular value of ``X``), recomputed at every step. A scalar step size
+    only reparametrizes time, so the gradient flow and its conserved imbalance
+    ``A^T A - B^T B`` (MATH.md, "Which gauge does training pick?") are those of
+    plain gradient descent; the normalization only keeps the step stable for
+    any data scale and init scale. Plain SGD, neither momentum nor Adam: both
+    break the conservation (Adam rescales each coordinate; with momentum the
+    tiny-init runs of the test data ended visibly unbalanced).
+
+    An iteration is one epoch (a pass over the users in random order). The run
+    stops when the epoch's mean minibatch loss has not improved by ``tol``
+    (relative) for ``n_iter_no_change`` epochs, or at ``max_iter``. The step
+    size is halved at each such plateau before stopping at the last one, so
+    that the iterate settles (SGD with a constant step keeps jittering).
+
+    Returns ``(A, B, n_iter, loss_curve)``; the loss curve holds the mean
+    stochastic loss of each epoch (noisy, dropout included).
+    """
+    rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    n = X.shape[0]
+    keep = 1.0 - dropout
+    sparse = sp.issparse(X)
+    A = A.copy()
+    B = B.copy()
+    curvature = 2.0 * (top_singular_value**2 / keep + alpha)
+    lr = float(learning_rate)
+    curve = []
+    best = np.inf
+    no_change = 0
+    n_halvings = 0
+    progress = Progress(verbose, max_iter, name)
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        order = rng.permutation(n)
+        epoch_loss = 0.0
+        for start in range(0, n, batch_size):
+            rows = np.sort(order[start : start + batch_size])
+            Xb = X[rows]
+            if dropout > 0:
+                Xt = Xb.copy()
+                if sparse:
+                    Xt.data *= (rng.random(Xt.data.shape[0]) < keep) / keep
+                else:
+                    Xt *= (rng.random(Xt.shape) < keep) / keep
+            else:
+                Xt = Xb
+            weight = n / Xb.shape[0]
+            # ||X_b - X~_b A B^T||^2 with P = X~_b A (n_b x k), no n_b x p array.
+            P = safe_sparse_dot(Xt, A, dense_output=True)
+            XbB = safe_sparse_dot(Xb, B, dense_output=True)
+            BtB = B.T @ B
+            PtP = P.T @ P
+            AtA = A.T @ A
+            loss = squared_frobenius(Xb) - 2.0 * np.einsum("ij,ij->", P, XbB)
+            loss = weight * (loss + np.einsum("ij,ij->", PtP, BtB))
+            loss += alpha * np.einsum("ij,ij->", AtA, BtB)
+            epoch_loss += loss * Xb.shape[0] / n
+            dP = 2.0 * weight * (P @ BtB - XbB)
+            dA = safe_sparse_dot(Xt.T, dP, dense_output=True) + 2.0 * alpha * A @ BtB
+            dB = 2.0 * weight * (B @ PtP - safe_sparse_dot(Xb.T, P, dense_output=True))
+            dB += 2.0 * alpha * B @ AtA
+            step = lr / (
+                curvature * (1.0 + _spectral_norm_sq(A) + _spectral_norm_sq(B))
+            )
+            A -= step * dA
+            B -= step * dB
+        curve.append(float(epoch_loss))
+        progress.update(n_iter, epoch_loss)
+        if not np.isfinite(epoch_loss):
+            raise FloatingPointError(
+                f"{name} diverged (loss {epoch_loss}); lower learning_rate."
+            )
+        if epoch_loss < best * (1.0 - tol):
+            best = epoch_loss
+            no_change = 0
+        else:
+            no_change += 1
+        if no_change >= n_iter_no_change:
+            if n_halvings >= 3:
+                break
+            lr /= 2.0
+            n_halvings += 1
+            no_change = 0
+            best = epoch_loss
+    else:
+        progress.close(f"stopped at max_iter={max_iter}")
+        warn_not_converged(name, max_iter)
+        return A, B, n_iter, curve
+    progress.close(f"converged after {n_iter} epochs")
+    return A, B, n_iter, curve

@@ -1,0 +1,307 @@
+"""The gradient machinery: analytic gradients, L-BFGS and dropout-SGD solvers."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+
+from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim._gradient import (
+    cosine_softmax_loss_grad,
+    cosine_squared_loss_grad,
+    normalize_rows,
+    normalize_rows_backward,
+    product_penalty_loss_grad,
+    weight_decay_loss_grad,
+)
+from skcosim.metrics import neighbor_overlap
+
+
+def _data(n=40, p=15, density=0.3, seed=0, sparse=True):
+    rng = np.random.RandomState(seed)
+    X = (rng.rand(n, p) < density) * rng.randint(1, 4, size=(n, p)).astype(float)
+    X[0] = 0.0  # a user without interactions
+    return sp.csr_matrix(X) if sparse else X
+
+
+def _factors(p=15, k=4, seed=1):
+    rng = np.random.RandomState(seed)
+    return rng.randn(p, k), rng.randn(p, k)
+
+
+def _assert_gradient_matches_central_differences(loss_grad, A, B, *, rtol=1e-6):
+    """Directional derivatives along random directions vs central differences."""
+    _, dA, dB = loss_grad(A, B)
+    rng = np.random.RandomState(42)
+    h = 1e-6
+    for _ in range(5):
+        VA, VB = rng.randn(*A.shape), rng.randn(*B.shape)
+        f_plus = loss_grad(A + h * VA, B + h * VB)[0]
+        f_minus = loss_grad(A - h * VA, B - h * VB)[0]
+        numeric = (f_plus - f_minus) / (2 * h)
+        analytic = np.sum(dA * VA) + np.sum(dB * VB)
+        assert_allclose(analytic, numeric, rtol=rtol, atol=1e-6 * abs(f_plus))
+
+
+def _naive_reconstruction(X, A, B):
+    X = np.asarray(X.todense()) if sp.issparse(X) else X
+    return np.sum((X - X @ A @ B.T) ** 2)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_weight_decay_gradient_matches_finite_differences(sparse):
+    X = _data(sparse=sparse)
+    A, B = _factors()
+    _assert_gradient_matches_central_differences(
+        lambda A, B: weight_decay_loss_grad(X, A, B, 2.0), A, B
+    )
+
+
+def test_weight_decay_loss_is_objective_2():
+    X = _data()
+    A, B = _factors()
+    Xd = X.toarray()
+    expected = _naive_reconstruction(X, A, B) + 2.0 * (
+        np.sum((Xd @ A) ** 2) + np.sum(B**2)
+    )
+    assert_allclose(weight_decay_loss_grad(X, A, B, 2.0)[0], expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+def test_product_penalty_gradient_matches_finite_differences(sparse, dropout):
+    # Objective 1 (dropout = 0) and the EDLAE expected loss (dropout > 0).
+    X = _data(sparse=sparse)
+    Xd = X.toarray() if sparse else X
+    lam = 3.0 + dropout / (1 - dropout) * np.sum(Xd**2, axis=0)
+    A, B = _factors()
+    _assert_gradient_matches_central_differences(
+        lambda A, B: product_penalty_loss_grad(X, A, B, lam), A, B
+    )
+
+
+def test_product_penalty_loss_is_edlae_expected_loss():
+    X = _data()
+    Xd = X.toarray()
+    q = 0.4
+    lam = 3.0 + q / (1 - q) * np.sum(Xd**2, axis=0)
+    A, B = _factors()
+    W = A @ B.T
+    expected = _naive_reconstruction(X, A, B) + np.sum(lam[:, None] * W**2)
+    assert_allclose(product_penalty_loss_grad(X, A, B, lam)[0], expected, rtol=1e-10)
+
+
+def test_normalize_rows_backward_matches_finite_differences():
+    rng = np.random.RandomState(0)
+    Z = rng.randn(6, 3)
+    G = rng.randn(6, 3)
+    Z_hat, r = normalize_rows(Z)
+    analytic = normalize_rows_backward(Z_hat, r, G)
+    h = 1e-6
+    numeric = np.zeros_like(Z)
+    for idx in np.ndindex(Z.shape):
+        E = np.zeros_like(Z)
+        E[idx] = h
+        numeric[idx] = (
+            np.sum(G * normalize_rows(Z + E)[0]) - np.sum(G * normalize_rows(Z - E)[0])
+        ) / (2 * h)
+    assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_normalize_rows_maps_zero_rows_to_zero_without_nan():
+    Z = np.array([[3.0, 4.0], [0.0, 0.0]])
+    Z_hat, r = normalize_rows(Z)
+    assert_allclose(Z_hat, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-12)
+    grad = normalize_rows_backward(Z_hat, r, np.ones_like(Z))
+    assert np.all(np.isfinite(grad))
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_cosine_squared_gradient_matches_finite_differences(sparse):
+    X = _data(sparse=sparse)
+    A, B = _factors()
+    _assert_gradient_matches_central_differences(
+        lambda A, B: cosine_squared_loss_grad(X, A, B)[:3], A, B
+    )
+
+
+def test_cosine_squared_loss_is_the_expanded_loss_at_the_optimal_scale():
+    X = _data()
+    Xd = X.toarray()
+    A, B = _factors()
+    loss, _, _, c = cosine_squared_loss_grad(X, A, B)
+    P, Q = normalize_rows(Xd @ A)[0], normalize_rows(B)[0]
+    C = P @ Q.T
+    assert_allclose(loss, np.sum((Xd - c * C) ** 2), rtol=1e-10)
+    # c minimizes the loss over the scale: perturbing it only increases it.
+    for delta in (-1e-3, 1e-3):
+        assert np.sum((Xd - (c + delta) * C) ** 2) > loss
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+@pytest.mark.parametrize("batch_size", [7, 40])
+def test_cosine_softmax_gradient_matches_finite_differences(sparse, batch_size):
+    X = _data(sparse=sparse)
+    A, B = _factors()
+    _assert_gradient_matches_central_differences(
+        lambda A, B: cosine_softmax_loss_grad(
+            X, A, B, temperature=0.5, batch_size=batch_size
+        ),
+        A,
+        B,
+    )
+
+
+def test_cosine_softmax_loss_is_the_multinomial_likelihood_for_any_batch_size():
+    X = _data()
+    Xd = X.toarray()
+    A, B = _factors()
+    t = 0.2
+    S = normalize_rows(Xd @ A)[0] @ normalize_rows(B)[0].T / t
+    log_softmax = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+    expected = -np.sum(Xd * log_softmax)
+    full = cosine_softmax_loss_grad(X, A, B, temperature=t, batch_size=40)
+    blocks = cosine_softmax_loss_grad(X, A, B, temperature=t, batch_size=3)
+    assert_allclose(full[0], expected, rtol=1e-10)
+    assert_allclose(blocks[0], expected, rtol=1e-10)
+    assert_allclose(blocks[1], full[1], rtol=1e-9, atol=1e-12)
+    assert_allclose(blocks[2], full[2], rtol=1e-9, atol=1e-12)
+
+
+# -- L-BFGS against the closed forms ---------------------------------------------------
+
+
+def _small_interactions():
+    rng = np.random.RandomState(0)
+    return sp.csr_matrix((rng.rand(300, 60) < 0.15).astype(float))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        WeightDecayAutoencoder(6, alpha=2.0),
+        DropoutAutoencoder(6, alpha=5.0),
+        DropoutAutoencoder(6, alpha=1.0, dropout=0.3),
+    ],
+    ids=["objective2", "objective1", "edlae"],
+)
+def test_lbfgs_reaches_the_closed_form_loss(estimator):
+    X = _small_interactions()
+    closed = estimator.fit(X).objective(X)
+    trained = estimator.set_params(
+        solver="lbfgs", tol=1e-12, max_iter=3000, random_state=0
+    ).fit(X)
+    assert_allclose(trained.objective(X), closed, rtol=1e-4)
+    assert trained.n_iter_ == len(trained.loss_curve_) - 1
+    assert trained.loss_curve_[-1] < trained.loss_curve_[0]
+
+
+def test_lbfgs_warns_at_max_iter():
+    X = _small_interactions()
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        model = WeightDecayAutoencoder(6, solver="lbfgs", max_iter=3).fit(X)
+    assert model.n_iter_ == 3
+
+
+def test_lbfgs_is_deterministic_given_random_state():
+    X = _small_interactions()
+    a = DropoutAutoencoder(4, solver="lbfgs", random_state=3).fit(X)
+    b = DropoutAutoencoder(4, solver="lbfgs", random_state=3).fit(X)
+    assert_allclose(a.decoder_, b.decoder_, rtol=0, atol=0)
+
+
+def test_gradient_solvers_reject_a_requested_scaling():
+    X = _small_interactions()
+    with pytest.raises(ValueError, match="split is the one training reaches"):
+        DropoutAutoencoder(4, solver="lbfgs", scaling="symmetric").fit(X)
+
+
+def test_gradient_solvers_keep_float32():
+    X = _small_interactions().astype(np.float32)
+    model = DropoutAutoencoder(4, solver="lbfgs", random_state=0).fit(X)
+    assert model.encoder_.dtype == np.float32
+    assert model.transform(X).dtype == np.float32
+
+
+def test_verbose_reports_every_iteration(capsys):
+    X = _small_interactions()
+    model = WeightDecayAutoencoder(
+        4, solver="lbfgs", max_iter=5, verbose=2, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X)
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if ", loss =" in line
+    ]
+    assert len(lines) == model.n_iter_ + 1
+
+
+# -- dropout SGD: which gauge does training pick? ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gauge_data():
+    """Low-rank data whose 8 components all matter (MATH.md, "Which gauge")."""
+    rng = np.random.RandomState(0)
+    n, p, k = 1000, 100, 8
+    V = np.linalg.qr(rng.randn(p, k))[0]
+    s = np.linspace(2.0, 1.0, k)
+    return rng.randn(n, k) @ np.diag(s) @ V.T + 0.3 * rng.randn(n, p)
+
+
+def _dropout_sgd_fit(X, init_scale, seed):
+    return DropoutAutoencoder(
+        8,
+        alpha=1.0,
+        dropout=0.5,
+        solver="dropout-sgd",
+        init_scale=init_scale,
+        random_state=seed,
+    ).fit(X)
+
+
+@pytest.mark.slow
+def test_dropout_sgd_init_scale_decides_the_gauge(gauge_data):
+    X = gauge_data
+    closed = DropoutAutoencoder(8, alpha=1.0, dropout=0.5).fit(X)
+    symmetric = DropoutAutoencoder(8, alpha=1.0, dropout=0.5, scaling="symmetric")
+    symmetric = symmetric.fit(X).decoder_
+    ordinary = [_dropout_sgd_fit(X, 0.1, seed) for seed in (0, 1)]
+    tiny = _dropout_sgd_fit(X, 0.001, 0)
+
+    # Every run reaches the closed-form expected loss within 2 %.
+    for model in [*ordinary, tiny]:
+        assert_allclose(model.objective(X), closed.objective(X), rtol=0.02)
+    # Ordinary init: same loss, different neighbours (a seed-dependent gauge).
+    overlap = neighbor_overlap(ordinary[0].decoder_, ordinary[1].decoder_)
+    assert overlap < 0.85
+    # Tiny init: near the balanced split A^T A = B^T B, so near "symmetric".
+    imbalance = tiny.encoder_.T @ tiny.encoder_ - tiny.decoder_.T @ tiny.decoder_
+    assert np.linalg.norm(imbalance) < 0.1 * np.linalg.norm(tiny.decoder_) ** 2
+    assert neighbor_overlap(tiny.decoder_, symmetric) >= 0.9
+    assert neighbor_overlap(tiny.decoder_, symmetric) > max(
+        neighbor_overlap(m.decoder_, symmetric) for m in ordinary
+    )
+
+
+def test_dropout_sgd_warns_at_max_iter(gauge_data):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        model = DropoutAutoencoder(
+            8, dropout=0.5, solver="dropout-sgd", max_iter=2, random_state=0
+        ).fit(gauge_data)
+    assert model.n_iter_ == 2
+    assert len(model.loss_curve_) == 2
+
+
+def test_dropout_sgd_on_sparse_input_lowers_the_loss():
+    X = _small_interactions()
+    model = DropoutAutoencoder(
+        4, dropout=0.3, solver="dropout-sgd", max_iter=20, batch_size=50, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X)
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    # Better than the zero model, whose loss is ||X||^2.
+    assert model.objective(X) < 0.9 * X.multiply(X).sum()
+    assert np.all(np.isfinite(model.encoder_))

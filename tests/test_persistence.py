@@ -20,6 +20,9 @@ from sklearn.pipeline import make_pipeline
 import skcosim
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 
+# The cosine model runs few iterations here: convergence is not what is tested.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def _models():
     models = [

@@ -40,6 +40,10 @@ def _all_estimators():
 
 ALL_ESTIMATORS = _all_estimators()
 
+# The cosine model runs few iterations here: it is the input handling that is
+# tested, not convergence.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 
 def _ids(estimators):
     return [
@@ -153,7 +157,7 @@ def test_one_item_gives_the_scalar_closed_form(
     assert_array_equal(model.encoder_[:, 1:], 0)
 
 
-@all_estimators
+@closed_forms
 @pytest.mark.parametrize("solver", ["gram", "arpack", "randomized"])
 @pytest.mark.parametrize("sparse", [False, True])
 def test_all_zero_X_gives_the_zero_model(estimator, solver, sparse):
@@ -162,8 +166,6 @@ def test_all_zero_X_gives_the_zero_model(estimator, solver, sparse):
     Regression: ``solver="arpack"`` raised ``ArpackError: Starting vector is
     zero`` before zero matrices were short-cut in ``top_k_spectrum``.
     """
-    if "solver" not in estimator.get_params():
-        pytest.skip("estimator has no solver parameter")
     X = np.zeros((30, 10))
     X = sp.csr_matrix(X) if sparse else X
     model = clone(estimator).set_params(solver=solver, random_state=0).fit(X)
@@ -754,3 +756,96 @@ def test_no_runtime_warnings_on_degenerate_fits(estimator, small_binary):
                 assert np.all(np.isfinite(model.transform(X)))
                 for kind in ("decoder", "encoder", "projected"):
                     assert np.all(np.isfinite(model.item_embeddings(kind)))
+
+
+# -- the model trained for cosine (Objective 3) ----------------------------------
+
+needs_cosine = pytest.mark.skipif(
+    not hasattr(skcosim, "CosineAutoencoder"), reason="CosineAutoencoder not built"
+)
+
+
+def _cosine(**params):
+    params = {"n_components": 3, "max_iter": 15, "random_state": 0, **params}
+    return skcosim.CosineAutoencoder(**params)
+
+
+@needs_cosine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_cosine_model_alpha_cutting_its_start_names_the_problem(small_binary):
+    """E40: CosineAutoencoder with alpha >= s_1 and the weight-decay start."""
+    s1 = np.linalg.norm(small_binary, 2)
+    with pytest.raises(ValueError, match="the weight-decay start is zero"):
+        _cosine(alpha=2 * s1).fit(small_binary)
+    model = _cosine(alpha=2 * s1, init="random").fit(small_binary)
+    _assert_finite(model)
+    assert np.all(np.isfinite(model.transform(small_binary)))
+
+
+@needs_cosine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("loss", ["softmax", "squared"])
+@pytest.mark.parametrize("init", ["weight_decay", "random"])
+def test_cosine_model_on_all_zero_X_is_finite(loss, init):
+    """E41: CosineAutoencoder on a matrix without interactions."""
+    X = np.zeros((6, 5))
+    model = _cosine(loss=loss, init=init).fit(X)
+    _assert_finite(model)
+    assert_array_equal(model.transform(X), 0)
+    assert np.isfinite(model.objective(X))
+    assert np.all(np.isfinite(model.inverse_transform(model.transform(X))))
+
+
+@needs_cosine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("loss", ["softmax", "squared"])
+def test_cosine_model_gives_unseen_items_and_empty_users_zero_rows(small_binary, loss):
+    """E42: unseen items get zero decoder rows; empty users zero embeddings.
+
+    The reconstruction of an empty user is defined (cosine 0 with every item:
+    a uniform softmax, or zeros), never NaN.
+    """
+    X = small_binary.copy()
+    X[:, 2] = 0
+    X[3] = 0
+    model = _cosine(loss=loss, max_iter=30).fit(X)
+    _assert_finite(model)
+    assert_array_equal(model.decoder_[2], 0)
+    Z = model.transform(X)
+    assert_array_equal(Z[3], 0)
+    recon = model.inverse_transform(Z)
+    assert np.all(np.isfinite(recon))
+    if loss == "softmax":
+        assert_allclose(recon[3], 1.0 / X.shape[1], rtol=1e-12)
+    else:
+        assert_array_equal(recon[3], 0)
+
+
+@needs_cosine
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("temperature", [1e-8, 1e300])
+def test_cosine_model_extreme_temperatures_stay_finite(small_binary, temperature):
+    """E43: temperature 1e-8 (logits ~1e8) or 1e300 (all logits ~0)."""
+    model = _cosine(temperature=temperature, max_iter=10).fit(small_binary)
+    _assert_finite(model)
+    assert np.isfinite(model.objective(small_binary))
+    assert np.all(np.isfinite(model.inverse_transform(model.transform(small_binary))))
+
+
+@needs_cosine
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("loss", "hinge"),
+        ("temperature", 0.0),
+        ("temperature", np.inf),
+        ("max_iter", 0),
+        ("tol", -1.0),
+        ("init", "pca"),
+        ("batch_size", 0),
+    ],
+)
+def test_cosine_model_bad_parameters_are_named(small_binary, param, value):
+    """E44: unknown loss or init, temperature 0 or inf, max_iter 0, tol < 0."""
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+        _cosine(**{param: value}).fit(small_binary)

@@ -16,15 +16,14 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics.pairwise import cosine_similarity
-from sklearn.utils import check_random_state
 
 from ._dropout import DropoutAutoencoder
-from ._gauge import sample_gauge
 from ._weight_decay import WeightDecayAutoencoder
 
 #: Columns of the report, in order: (key, header).
@@ -142,7 +141,12 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
     )
     cosine = cosine_autoencoder_class()
     if cosine is not None:
-        params = {"n_components": n_components, "random_state": random_state}
+        # alpha sets its Objective 2 start (the deterministic default init).
+        params = {
+            "n_components": n_components,
+            "alpha": float(alpha),
+            "random_state": random_state,
+        }
         if max_iter is not None:
             params["max_iter"] = max_iter
         specs.append(
@@ -173,65 +177,32 @@ def _metrics():
     return metrics
 
 
-def _overlap(E1, E2, n_neighbors):
-    return float(_metrics().neighbor_overlap(E1, E2, n_neighbors, average=True))
-
-
 def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state):
-    """Mean Jaccard@k between the model's item embedding and the same after a
-    random admissible gauge transform (MATH.md, Neighbour stability).
-
-    For the decoder embedding this is :func:`skcosim.metrics.gauge_stability`;
-    for another ``kind`` (the projection) the same draws are applied to that
-    embedding, since the metric scores the decoder.
-    """
-    if kind == "decoder":
-        return float(
-            _metrics().gauge_stability(
-                model, n_neighbors, n_draws=n_draws, random_state=random_state
-            )
-        )
-    rng = check_random_state(random_state)
-    E = model.item_embeddings(kind)
-    k = E.shape[1]
-    draws = [
-        _overlap(
-            E,
-            model.item_embeddings(kind, gauge=sample_gauge(model._gauge_group, k, rng)),
+    """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding."""
+    return float(
+        _metrics().gauge_stability(
+            model,
             n_neighbors,
+            n_draws=n_draws,
+            embedding=kind,
+            random_state=random_state,
         )
-        for _ in range(n_draws)
-    ]
-    return float(np.mean(draws))
+    )
 
 
 def resample_stability_of(model, kind, X, n_neighbors, n_draws, random_state):
-    """Mean Jaccard@k between models refitted on two random halves of the users.
-
-    For the decoder embedding this is :func:`skcosim.metrics.resample_stability`;
-    for another ``kind`` the halves are fitted here and that embedding compared.
-    """
-    if kind == "decoder":
-        return float(
-            _metrics().resample_stability(
-                model,
-                X,
-                n_neighbors=n_neighbors,
-                n_draws=n_draws,
-                random_state=random_state,
-            )
+    """:func:`skcosim.metrics.resample_stability` (random halves of the users)
+    of the ``kind`` item embedding."""
+    return float(
+        _metrics().resample_stability(
+            model,
+            X,
+            n_neighbors,
+            n_resamples=n_draws,
+            embedding=kind,
+            random_state=random_state,
         )
-    from sklearn.base import clone
-
-    rng = check_random_state(random_state)
-    n = X.shape[0]
-    draws = []
-    for _ in range(n_draws):
-        perm = rng.permutation(n)
-        halves = perm[: n // 2], perm[n // 2 :]
-        E1, E2 = (clone(model).fit(X[h]).item_embeddings(kind) for h in halves)
-        draws.append(_overlap(E1, E2, n_neighbors))
-    return float(np.mean(draws))
+    )
 
 
 @dataclass
@@ -272,23 +243,31 @@ def compare_models(
     for spec in specs:
         if progress is not None:
             progress.step(f"fit {spec.name}")
-        start = time.perf_counter()
-        model = spec.estimator.fit(X)
-        fit_seconds = time.perf_counter() - start
-        E = np.asarray(model.item_embeddings(spec.kind))
-        scores = {
-            "loss": float(model.objective(X)),
-            "gauge_stability": gauge_stability_of(
-                model, spec.kind, n_neighbors, n_draws, random_state
-            ),
-            "resample_stability": resample_stability_of(
-                model, spec.kind, X, n_neighbors, resample_draws, random_state
-            ),
-            "label_agreement": None
-            if labels is None
-            else float(metrics.neighbor_label_agreement(E, labels, n_neighbors)),
-            "fit_seconds": fit_seconds,
-        }
+        with warnings.catch_warnings(record=True) as caught:
+            # e.g. ConvergenceWarnings of an iterative model (also from its
+            # refits on halves): reported in the notes of the report instead
+            # of interleaved with the progress bar.
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            model = spec.estimator.fit(X)
+            fit_seconds = time.perf_counter() - start
+            E = np.asarray(model.item_embeddings(spec.kind))
+            scores = {
+                "loss": float(model.objective(X)),
+                "gauge_stability": gauge_stability_of(
+                    model, spec.kind, n_neighbors, n_draws, random_state
+                ),
+                "resample_stability": resample_stability_of(
+                    model, spec.kind, X, n_neighbors, resample_draws, random_state
+                ),
+                "label_agreement": None
+                if labels is None
+                else float(metrics.neighbor_label_agreement(E, labels, n_neighbors)),
+                "fit_seconds": fit_seconds,
+            }
+        notes = [spec.note] if spec.note else []
+        notes += sorted({" ".join(str(w.message).split()) for w in caught})
+        scores["notes"] = notes
         results.append(ModelResult(spec=spec, model=model, embeddings=E, scores=scores))
         if progress is not None:
             progress.advance()
@@ -378,6 +357,11 @@ How to read it (MATH.md, "Neighbour stability"):
 def markdown_report(title, intro, rows, n_neighbors, *, figure=None, extra=""):
     """The full Markdown report."""
     parts = [f"# {title}", "", intro, "", markdown_table(rows), ""]
+    notes = [
+        f"- {row['name']}: {note}" for row in rows for note in row.get("notes", [])
+    ]
+    if notes:
+        parts += ["Notes:", "", *notes, ""]
     parts.append(HOW_TO_READ.format(k=n_neighbors))
     if figure is not None:
         parts += [f"![Item-item cosine similarities]({figure})", ""]
@@ -420,8 +404,10 @@ def figure_png(panels, *, labels=None, columns=4, dpi=80):
     fig = Figure(figsize=(3.2 * columns, 3.3 * rows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax, (title, S) in zip(axes, panels, strict=False):
+        # Antialiased downsampling: hundreds of items share a few hundred
+        # pixels; "nearest" would alias the noise (and bloat the PNG).
         SimilarityMatrixDisplay(S, labels=labels, title=title).plot(
-            ax=ax, colorbar=False
+            ax=ax, colorbar=False, im_kw={"interpolation": "antialiased"}
         )
         ax.title.set_fontsize(9)
     for ax in axes[n:]:
@@ -430,7 +416,21 @@ def figure_png(panels, *, labels=None, columns=4, dpi=80):
     fig.colorbar(im, ax=list(axes[:n]), shrink=0.6, label="cosine similarity")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
+    return _palette_png(buffer.getvalue())
+
+
+def _palette_png(png):
+    """Re-encode a PNG with a 256-colour palette (Pillow, a matplotlib
+    dependency): noisy heatmaps compress badly in RGBA, and the figure is meant
+    for READMEs and docs. 256 colours keep the colour bar free of banding."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return png
+    with Image.open(io.BytesIO(png)) as image:
+        out = io.BytesIO()
+        image.convert("RGB").quantize(colors=256).save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def similarity_panels(results, order, truth=None):
@@ -465,6 +465,12 @@ def check_writable_dir(path):
     return path
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(files):
     """Write several files atomically: ``files`` maps path -> str or bytes.
 
@@ -484,6 +490,8 @@ def write_atomic(files):
                 dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
             )
             staged.append((tmp, path))
+            # mkstemp creates 0600; give the file the mode open() would.
+            os.chmod(tmp, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -190,7 +190,7 @@ def test_stability_from_estimator_sweeps_clones_with_each_value(sim, monkeypatch
 
     seen = []
 
-    def fake_draw(kind, estimator, X, n_neighbors, seed):
+    def fake_draw(kind, estimator, X, n_neighbors, embedding, seed):
         seen.append((kind, estimator.alpha, hasattr(estimator, "decoder_")))
         return estimator.alpha / 10
 

@@ -11,20 +11,25 @@ from sklearn.utils._plotting import _interval_max_min_ratio, _validate_style_kwa
 STABILITY_KINDS = ("gauge", "resample")
 
 
-def _stability_draw(kind, estimator, X, n_neighbors, seed):
+def _stability_draw(kind, estimator, X, n_neighbors, embedding, seed):
     """One draw of a stability metric of skcosim.metrics (MATH.md, Neighbour
     stability); imported here so that plotting does not need metrics at import."""
     from skcosim import metrics
 
     if kind == "gauge":
         value = metrics.gauge_stability(
-            estimator, n_neighbors, n_draws=1, random_state=seed
+            estimator, n_neighbors, n_draws=1, embedding=embedding, random_state=seed
         )
     else:
         value = metrics.resample_stability(
-            estimator, X, n_neighbors=n_neighbors, n_draws=1, random_state=seed
+            estimator,
+            X,
+            n_neighbors,
+            n_resamples=1,
+            embedding=embedding,
+            random_state=seed,
         )
-    return float(np.mean(value))
+    return float(value)
 
 
 class NeighborStabilityDisplay:
@@ -142,6 +147,7 @@ class NeighborStabilityDisplay:
         param_name,
         param_range,
         kind="gauge",
+        embedding=None,
         n_neighbors=10,
         n_draws=5,
         random_state=None,
@@ -173,6 +179,9 @@ class NeighborStabilityDisplay:
             Its values.
         kind : {"gauge", "resample"}, default="gauge"
             The stability score.
+        embedding : {"decoder", "encoder", "projected"}, default=None
+            Which item embedding is scored; ``None``: the model's default
+            (see :func:`skcosim.metrics.gauge_stability`).
         n_neighbors : int, default=10
             ``k`` of Jaccard@k.
         n_draws : int, default=5
@@ -204,7 +213,9 @@ class NeighborStabilityDisplay:
                 model.fit(X)
             for j in range(int(n_draws)):
                 seed = int(rng.randint(np.iinfo(np.int32).max))
-                scores[i, j] = _stability_draw(kind, model, X, n_neighbors, seed)
+                scores[i, j] = _stability_draw(
+                    kind, model, X, n_neighbors, embedding, seed
+                )
         if score_name is None:
             score_name = f"{kind.capitalize()} stability (Jaccard@{n_neighbors})"
         display = cls(

@@ -107,7 +107,16 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             counts = np.count_nonzero(X, axis=0)
         self.popularity_ = np.maximum(counts, 1) / X.shape[0]
-        self.scale_ = self.popularity_ ** -float(self.beta)
+        with np.errstate(over="ignore"):
+            self.scale_ = self.popularity_ ** -float(self.beta)
+        # inf (or 0) would turn the columns into inf/NaN (or erase them, and
+        # inverse_transform would divide by zero): refuse rather than pass on.
+        if not np.all(np.isfinite(self.scale_) & (self.scale_ > 0)):
+            raise ValueError(
+                f"beta={self.beta} makes popularity ** -beta overflow or underflow "
+                f"float64 (popularity from {self.popularity_.min():.3g} to "
+                f"{self.popularity_.max():.3g}); use a smaller |beta|."
+            )
         return self
 
     def transform(self, X):

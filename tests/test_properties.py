@@ -18,6 +18,7 @@ from sklearn.base import clone
 import skcosim
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim._gauge import apply_gauge, sample_gauge
+from skcosim.preprocessing import ProjectedEmbedding
 
 # The cosine model runs few iterations here: convergence is not what is tested.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -232,3 +233,22 @@ def test_input_X_is_never_modified_in_place(X, k, dropout, fmt):
             assert Xin.dtype == before.dtype
             assert Xin.flags.f_contiguous == before.flags.f_contiguous
             assert_array_equal(Xin, before)
+
+
+@given(
+    X=interaction_matrices(),
+    k=n_components,
+    alpha=st.sampled_from([0.1, 1.0, 10.0]),
+    log_d=arrays(np.float64, 6, elements=st.floats(-4, 4)),
+)
+def test_projected_embedding_cosines_do_not_depend_on_the_split(X, k, alpha, log_d):
+    """Remedy 2: ProjectedEmbedding of any diagonal split has the same cosines."""
+    base = ProjectedEmbedding(DropoutAutoencoder(n_components=k, alpha=alpha)).fit(X)
+    d = np.exp(log_d[:k])
+    other = ProjectedEmbedding(
+        DropoutAutoencoder(n_components=k, alpha=alpha, scaling=d)
+    ).fit(X)
+    assert_allclose(
+        _cosines(other.item_embeddings()), _cosines(base.item_embeddings()), atol=1e-7
+    )
+    assert_allclose(other.transform(X), X @ other.projected_encoder_, atol=1e-12)

@@ -15,11 +15,14 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skcosim
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
 
 CLOSED_FORMS = [
     WeightDecayAutoencoder(n_components=3, alpha=0.5),
@@ -849,3 +852,100 @@ def test_cosine_model_bad_parameters_are_named(small_binary, param, value):
     """E44: unknown loss or init, temperature 0 or inf, max_iter 0, tol < 0."""
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         _cosine(**{param: value}).fit(small_binary)
+
+
+# -- preprocessing: PopularityScaler (Remedy 3), ProjectedEmbedding (Remedy 2) ---
+
+
+@pytest.mark.parametrize("beta", [200.0, -200.0, 1000.0])
+def test_popularity_scaler_beta_overflowing_float64_names_beta(beta):
+    """P01: |beta| so large that popularity ** -beta is inf or 0.
+
+    Regression: the scale was inf (or 0) with only a RuntimeWarning; a
+    following autoencoder then failed with "Input X contains NaN".
+    """
+    X = np.zeros((200, 3))
+    X[0, 0], X[:, 1], X[::2, 2] = 1, 1, 1  # popularity 1/200, 1, 1/2
+    with pytest.raises(ValueError, match=f"beta={beta} makes popularity"):
+        PopularityScaler(beta=beta).fit(X)
+
+
+@pytest.mark.parametrize("beta", [np.nan, np.inf, "0.5"])
+def test_popularity_scaler_bad_beta_names_the_parameter(small_binary, beta):
+    """P02: beta NaN, inf or a string."""
+    with pytest.raises(InvalidParameterError, match="'beta' parameter"):
+        PopularityScaler(beta=beta).fit(small_binary)
+
+
+def test_popularity_scaler_on_unseen_items_and_empty_data_is_finite(small_binary):
+    """P03: an unseen item counts as one user; an all-zero X scales evenly."""
+    X = small_binary.copy()
+    X[:, 4] = 0
+    scaler = PopularityScaler(beta=1.0).fit(X)
+    n = X.shape[0]
+    assert_allclose(scaler.popularity_[4], 1 / n)
+    assert_allclose(scaler.popularity_, np.maximum((X != 0).sum(0), 1) / n)
+    assert_allclose(scaler.transform(X), X / scaler.popularity_)
+    zero = PopularityScaler(beta=1.0).fit(np.zeros((5, 3)))
+    assert_allclose(zero.scale_, 5.0)
+    assert_array_equal(zero.inverse_transform(zero.transform(np.ones((2, 3)))), 1)
+
+
+@pytest.mark.parametrize("fmt", ["coo_matrix", "dok_matrix", "lil_matrix", "csc_array"])
+def test_popularity_scaler_on_any_sparse_format_gives_the_dense_result(
+    small_binary, fmt
+):
+    """P04: COO / DOK / LIL / CSC input: sparse output, values of the dense path."""
+    X = getattr(sp, fmt)(small_binary)
+    scaler = PopularityScaler().fit(X)
+    out = scaler.transform(X)
+    assert sp.issparse(out)
+    assert_allclose(out.toarray(), PopularityScaler().fit_transform(small_binary))
+
+
+@pytest.mark.parametrize("beta", [0.5, -0.5])
+def test_pipeline_with_popularity_scaler_on_degenerate_data_is_finite(
+    small_binary, beta
+):
+    """P05: scaler + autoencoder on data with unseen items and empty users."""
+    X = small_binary.copy()
+    X[:, [1, 6]] = 0
+    X[[0, 5]] = 0
+    for model in CLOSED_FORMS:
+        pipe = make_pipeline(PopularityScaler(beta=beta), clone(model)).fit(X)
+        Z = pipe.transform(X)
+        assert np.all(np.isfinite(Z))
+        assert_array_equal(Z[[0, 5]], 0)
+        assert np.all(np.isfinite(pipe.inverse_transform(Z)))
+
+
+def test_projected_embedding_of_a_non_autoencoder_names_the_problem(small_binary):
+    """P06: ProjectedEmbedding(PCA()): not a linear autoencoder."""
+    with pytest.raises(TypeError, match="has no encoder_ and decoder_"):
+        ProjectedEmbedding(PCA(2)).fit(small_binary)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [np.zeros((6, 5)), None],
+    ids=["zero-X", "every-component-cut"],
+)
+def test_projected_embedding_of_a_zero_model_is_zero(small_binary, X):
+    """P07: the wrapped model is all zero: projected embeddings are 0, no NaN."""
+    X = small_binary if X is None else X
+    proj = ProjectedEmbedding(WeightDecayAutoencoder(n_components=3, alpha=1e6))
+    proj.fit(X)
+    assert_array_equal(proj.item_embeddings(), 0)
+    assert_array_equal(proj.transform(X), 0)
+
+
+@all_estimators
+def test_projected_embedding_rejects_nan_and_other_columns(estimator, small_binary):
+    """P08: NaN at fit; a different number of items at transform."""
+    bad = small_binary.copy()
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ProjectedEmbedding(clone(estimator)).fit(bad)
+    proj = ProjectedEmbedding(clone(estimator)).fit(small_binary)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        proj.transform(small_binary[:, :4])

@@ -77,7 +77,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         not a penalty of Objective 3: both losses are invariant to the norms
         of ``X A`` and of each row of ``B``, so an L2 penalty would only drive
         the norms towards zero without changing any cosine.
-    max_iter : int, default=200
+    max_iter : int, default=500
         Maximum number of L-BFGS iterations.
     tol : float, default=1e-6
         Stop when the relative decrease of the loss in one iteration falls
@@ -161,7 +161,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     >>> from skcosim import CosineAutoencoder
     >>> rng = np.random.RandomState(0)
     >>> X = (rng.rand(100, 30) < 0.2).astype(float)
-    >>> model = CosineAutoencoder(n_components=5, max_iter=50).fit(X)
+    >>> model = CosineAutoencoder(n_components=5).fit(X)
     >>> model.transform(X).shape
     (100, 5)
     >>> np.allclose(np.linalg.norm(model.decoder_, axis=1), 1.0)
@@ -194,7 +194,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         loss="softmax",
         temperature=0.1,
         alpha=1.0,
-        max_iter=200,
+        max_iter=500,
         tol=1e-6,
         init="weight_decay",
         batch_size="auto",

@@ -40,10 +40,11 @@ OBJECTIVE1 = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def tiny_settings():
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(cli.REPRODUCE_SETTINGS, "quick", TINY)
+        mp.setattr(cli, "AUDIT_MAX_ITER", TINY["max_iter"])
         yield
 
 
@@ -339,9 +340,7 @@ def test_failure_while_writing_data_leaves_no_report(tmp_path, monkeypatch):
         raise ValueError("cannot serialize")
 
     monkeypatch.setattr(_report, "json_report", broken)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(cli.REPRODUCE_SETTINGS, "quick", TINY)
-        assert cli.main(["reproduce", "--quick", "--out", str(tmp_path)]) == 1
+    assert cli.main(["reproduce", "--quick", "--out", str(tmp_path)]) == 1
     assert list(tmp_path.iterdir()) == []
 
 

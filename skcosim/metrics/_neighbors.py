@@ -1,4 +1,4 @@
-"""Exact top-k cosine neighbours, in row blocks.
+"""Exact top-k cosine neighbours, tile by tile.
 
 The one function every neighbour metric of skcosim uses (MATH.md, "Neighbour
 stability": ``N(i)`` = the ``k`` nearest rows of item ``i`` by cosine).
@@ -6,6 +6,7 @@ stability": ``N(i)`` = the ``k`` nearest rows of item ``i`` by cosine).
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral
 
@@ -15,10 +16,10 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_info, threadpool_limits
 
-# Bytes of the similarity block each thread holds: 16 MiB keeps two blocks in a
+# Bytes of the similarity tile each thread holds: 16 MiB keeps two tiles in a
 # 32 MiB L3 cache, so the passes after the matrix product read from cache.
 _BLOCK_BYTES = 16 * 2**20
-# Columns per group of the threshold pre-selection (see _select_block).
+# Entries per group of the threshold pre-selection (see _tile).
 _MAX_GROUP_SIZE = 64
 
 
@@ -51,46 +52,108 @@ def _zero_row_neighbors(i, m, k, exclude_self):
     return first[:k]
 
 
-def _select_block(S, i0, m, k, w, g, exclude_self, zero_rows):
-    """Exact top-``k`` of each row of the similarity block ``S`` (``nb x g*w``).
+def _group_shape(c, k):
+    """Group size ``w`` and number of groups ``g`` for ``c`` similarities.
+
+    ``g >= 4 (k + 1)`` when ``w > 1``, so at least ``k`` group maxima are
+    finite even with self and padding set to ``-inf``.
+    """
+    w = max(1, min(_MAX_GROUP_SIZE, c // (4 * (k + 1))))
+    return w, -(-c // w)
+
+
+def _kth_largest(G, k, axis):
+    """The ``k``-th largest entry of ``G`` along ``axis``."""
+    n = G.shape[axis]
+    return np.take(np.partition(G, n - k, axis=axis), n - k, axis=axis)
+
+
+def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k):
+    """Fold candidates ``(query, neighbour, similarity)`` into the running top-k.
+
+    Order: larger similarity first, then the smaller index (deterministic
+    ties). A query may have any number of candidates; its current top-k
+    (``-inf`` / index ``m`` placeholders at first) takes part in the sort.
+    Queries usually have a few candidates, so each one's top-k and
+    candidates go into one short row of a dense array, sorted row-wise.
+    """
+    if cand_q.size == 0:
+        return
+    order = np.argsort(cand_q, kind="stable")
+    cand_q, cand_j, cand_v = cand_q[order], cand_j[order], cand_v[order]
+    queries, first, counts = np.unique(cand_q, return_index=True, return_counts=True)
+    width = k + int(counts.max())
+    vals = np.full((queries.size, width), -np.inf, dtype=best_val.dtype)
+    idx = np.full((queries.size, width), np.iinfo(np.intp).max, dtype=np.intp)
+    vals[:, :k] = best_val[queries]
+    idx[:, :k] = best_idx[queries]
+    group = np.repeat(np.arange(queries.size), counts)
+    slot = k + np.arange(cand_q.size) - first[group]
+    vals[group, slot] = cand_v
+    idx[group, slot] = cand_j
+    top = np.lexsort((idx, -vals), axis=1)[:, :k]
+    best_val[queries] = np.take_along_axis(vals, top, axis=1)
+    best_idx[queries] = np.take_along_axis(idx, top, axis=1)
+
+
+def _group_bound(S, r, c, k, axis):
+    """Lower bound of the ``k``-th largest entry of each row (``axis=1``) or
+    column (``axis=0``) of ``S[:r, :c]``, from maxima of strided groups.
 
     ``np.argpartition`` over every row costs more than the matrix product
-    (MEASURED.md), so the selection first bounds the answer: split the columns
-    into ``g`` groups of ``w`` (strided: group ``j`` holds columns
-    ``j, j + g, ...``) and take each group's maximum in one vectorized pass.
-    The ``k``-th largest group maximum ``t`` is at most the ``k``-th largest
-    similarity (``k`` distinct groups reach ``t``), so every neighbour lies in
-    a group whose maximum is ``>= t``: typically ``k`` groups, ``k * w``
-    candidates instead of ``m``. Ties at the ``k``-th value are all kept as
-    candidates, then broken by the smaller column index.
+    (MEASURED.md). Instead, split the ``c`` entries of a row into ``g``
+    groups of ``w`` (group ``j`` holds columns ``j, j + g, ...``) and take each
+    group's maximum in one vectorized pass: the ``k``-th largest group
+    maximum is at most the ``k``-th largest entry (``k`` distinct groups reach
+    it). ``S`` is used with a padding of ``-inf`` up to ``w g`` entries.
     """
-    nb = S.shape[0]
-    rows_in_block = np.arange(nb)
-    if exclude_self:
-        S[rows_in_block, i0 + rows_in_block] = -np.inf
-    G = S.reshape(nb, w, g).max(axis=1)
-    t = np.partition(G, g - k, axis=1)[:, g - k]
-    # Zero rows are answered directly (all cosines 0): no candidate groups.
-    t[zero_rows] = np.inf
-    rr, jj = np.nonzero(G >= t[:, None])
-    cols = jj[:, None] + g * np.arange(w)
-    vals = S[rr[:, None], cols]
-    keep = vals >= t[rr, None]
-    rows = np.broadcast_to(rr[:, None], cols.shape)[keep]
-    cols = cols[keep]
-    vals = vals[keep]
-    # Sort by row, then similarity (descending), then column (ascending).
-    order = np.lexsort((cols, -vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    indices = np.empty((nb, k), dtype=np.intp)
-    similarities = np.zeros((nb, k), dtype=S.dtype)
-    live = np.flatnonzero(~zero_rows)
-    pick = np.searchsorted(rows, live)[:, None] + np.arange(k)
-    indices[live] = cols[pick]
-    similarities[live] = vals[pick]
-    for r in np.flatnonzero(zero_rows):
-        indices[r] = _zero_row_neighbors(i0 + r, m, k, exclude_self)
-    return indices, similarities
+    if axis == 1:
+        w, g = _group_shape(c, k)
+        S[:r, c : w * g] = -np.inf
+        G = S[:r, : w * g].reshape(r, w, g).max(axis=1)
+        return _kth_largest(G, k, axis=1)
+    w, g = _group_shape(r, k)
+    S[r : w * g, :c] = -np.inf
+    G = S[: w * g, :c].reshape(w, g, c).max(axis=0)
+    return _kth_largest(G, k, axis=0)
+
+
+def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_idx):
+    """Fold one tile ``S = U_a U_b^T`` of the similarity matrix into the top-k.
+
+    The matrix is symmetric, so a tile with ``a < b`` serves both the rows
+    of block ``a`` (neighbours in block ``b``) and the rows of block ``b``
+    (neighbours in block ``a``): half the matrix products. Only entries at
+    least as large as a lower bound of their row's ``k``-th largest
+    similarity can be neighbours: the running ``k``-th best of the row, or
+    for a row seen for the first time, the group-maximum bound. After a few
+    tiles, a row's running bound is high and a tile brings few candidates.
+    """
+    i0, i1, j0, j1 = bounds[a], bounds[a + 1], bounds[b], bounds[b + 1]
+    r, c = i1 - i0, j1 - j0
+    S = buf  # (P, P) with P >= every padded tile width, see _group_bound
+    block = S[:r, :c]
+    np.matmul(U[i0:i1], U[j0:j1].T, out=block)
+    if a == b and exclude_self:
+        block[np.arange(r), np.arange(r)] = -np.inf
+    # Zero rows are answered directly (bound +inf: no candidates).
+    t_row = np.where(zero[i0:i1], np.inf, best_val[i0:i1, k - 1])
+    if np.any(t_row == -np.inf):
+        t_row = np.maximum(t_row, _group_bound(S, r, c, k, axis=1))
+    mask = maskbuf[: r * c].reshape(r, c)
+    np.greater_equal(block, t_row[:, None], out=mask)
+    if a != b:
+        t_col = np.where(zero[j0:j1], np.inf, best_val[j0:j1, k - 1])
+        if np.any(t_col == -np.inf):
+            t_col = np.maximum(t_col, _group_bound(S, r, c, k, axis=0))
+        mask |= block >= t_col
+    ri, ci = np.divmod(np.flatnonzero(mask), c)
+    v = block[ri, ci]
+    sel = v >= t_row[ri]
+    _merge(best_val, best_idx, i0 + ri[sel], j0 + ci[sel], v[sel], k)
+    if a != b:
+        sel = v >= t_col[ci]
+        _merge(best_val, best_idx, j0 + ci[sel], i0 + ri[sel], v[sel], k)
 
 
 @validate_params(
@@ -116,9 +179,10 @@ def cosine_neighbors(
         \cos(e_i, e_j) = \frac{e_i^\top e_j}{\lVert e_i \rVert \, \lVert e_j \rVert},
 
     sorted by decreasing similarity. Exact (no approximation): the rows are
-    L2-normalized (any scale, however small or large), then processed
-    in blocks of ``batch_size`` rows, each block compared with all rows by one
-    matrix product, so memory is ``O(batch_size x m)``, never ``m x m``.
+    L2-normalized (any scale, however small or large), then the similarity
+    matrix is computed tile by tile (``batch_size x batch_size`` rows against
+    columns, one matrix product each) and only a running top-``k`` per row is
+    kept: memory is ``O(batch_size^2 + m k)`` per thread, never ``m x m``.
 
     Parameters
     ----------
@@ -131,10 +195,11 @@ def cosine_neighbors(
     exclude_self : bool, default=True
         Leave row ``i`` out of its own neighbours.
     batch_size : int, default=None
-        Rows per block. ``None`` picks blocks of about 16 MiB of similarities.
+        Rows (and columns) per tile. ``None`` picks tiles of about 16 MiB of
+        similarities (2048 rows in float32).
     n_jobs : int, default=None
-        Threads working on blocks in parallel (NumPy and BLAS release the
-        GIL; BLAS itself is then limited to one thread per block). ``None``
+        Threads working on tiles in parallel (NumPy and BLAS release the
+        GIL; BLAS itself is then limited to one thread per tile). ``None``
         uses as many threads as BLAS may currently use (all CPUs, or 1 inside
         a joblib worker that limits threads); ``-1`` all CPUs.
 
@@ -156,11 +221,13 @@ def cosine_neighbors(
     ``i`` only when fewer than ``n_neighbors`` rows have a positive cosine
     with it.
 
-    The selection after each block's matrix product bounds the ``k``-th
-    largest similarity by group maxima and ranks only the few rows above the
-    bound, instead of partitioning all ``m`` similarities. Many exact ties
-    (e.g. many identical rows) make more candidates and are slower, never
-    wrong.
+    The similarity matrix is symmetric: each off-diagonal tile serves the
+    rows of both its row block and its column block, so only half of it is
+    computed. After each tile's matrix product, the selection bounds the
+    ``k``-th largest similarity of each row by group maxima and ranks only
+    the few entries above the bound, instead of partitioning all of them.
+    Many exact ties (e.g. many identical rows) make more candidates and are
+    slower, never wrong.
 
     Examples
     --------
@@ -193,40 +260,60 @@ def cosine_neighbors(
     U = _unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype
 
-    w = max(1, min(_MAX_GROUP_SIZE, m // (4 * (k + 1))))
-    g = -(-m // w)  # ceil(m / w) >= 4 (k + 1): enough finite group maxima
-    W = g * w
+    # Square tiles of about _BLOCK_BYTES; even widths, each > 2 (k + 1).
     if batch_size is None:
-        batch_size = max(1, _BLOCK_BYTES // (W * dtype.itemsize))
-    batch_size = min(batch_size, m)
-    starts = np.arange(0, m, batch_size)
+        batch_size = math.isqrt(_BLOCK_BYTES // dtype.itemsize)
+    tile = min(max(batch_size, 4 * (k + 1)), m)
+    n_tiles = -(-m // tile)
+    bounds = np.linspace(0, m, n_tiles + 1).astype(np.intp)
+    pairs = [(a, b) for a in range(n_tiles) for b in range(a, n_tiles)]
     n_threads = _blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
-    n_threads = max(1, min(n_threads, starts.size))
+    n_threads = max(1, min(n_threads, len(pairs)))
+    # Buffer side: the largest padded tile width (see _group_bound).
+    P = max(np.prod(_group_shape(int(c), k)) for c in np.unique(np.diff(bounds)))
 
-    UT = np.ascontiguousarray(U.T)
-    indices = np.empty((m, k), dtype=np.intp)
-    similarities = np.empty((m, k), dtype=dtype)
-
-    def work(my_starts):
-        # Each thread owns one buffer; padded columns stay -inf forever.
-        buf = np.empty((batch_size, W), dtype=dtype)
-        buf[:, m:] = -np.inf
-        for i0 in my_starts:
-            i1 = min(i0 + batch_size, m)
-            S = buf[: i1 - i0]
-            np.matmul(U[i0:i1], UT, out=S[:, :m])
-            ind, sim = _select_block(S, i0, m, k, w, g, exclude_self, zero[i0:i1])
-            indices[i0:i1] = ind
-            similarities[i0:i1] = sim
+    def work(my_pairs):
+        # Each thread keeps its own tile buffers and running top-k.
+        buf = np.empty((P, P), dtype=dtype)
+        maskbuf = np.empty(P * P, dtype=bool)
+        best_val = np.full((m, k), -np.inf, dtype=dtype)
+        best_idx = np.full((m, k), m, dtype=np.intp)
+        for a, b in my_pairs:
+            _tile(
+                U,
+                bounds,
+                a,
+                b,
+                k,
+                exclude_self,
+                zero,
+                buf,
+                maskbuf,
+                best_val,
+                best_idx,
+            )
+        return best_val, best_idx
 
     if n_threads == 1:
-        work(starts)
+        similarities, indices = work(pairs)
     else:
         with threadpool_limits(limits=1, user_api="blas"):
             with ThreadPoolExecutor(n_threads) as pool:
-                futures = [
-                    pool.submit(work, starts[t::n_threads]) for t in range(n_threads)
-                ]
-                for future in futures:
-                    future.result()
+                parts = list(
+                    pool.map(work, [pairs[t::n_threads] for t in range(n_threads)])
+                )
+        similarities, indices = parts[0]
+        live = np.flatnonzero(~zero)
+        for best_val, best_idx in parts[1:]:
+            _merge(
+                similarities,
+                indices,
+                np.repeat(live, k),
+                best_idx[live].ravel(),
+                best_val[live].ravel(),
+                k,
+            )
+    for i in np.flatnonzero(zero):
+        indices[i] = _zero_row_neighbors(i, m, k, exclude_self)
+        similarities[i] = 0
     return indices, similarities

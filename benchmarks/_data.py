@@ -1,0 +1,127 @@
+"""Data for the benchmarks: synthetic power-law interactions and MovieLens-100k.
+
+Nothing here is part of the package. MovieLens-100k is read at run time from
+the recbole wheel (downloaded with pip into ``benchmarks/.cache``, never
+committed); the package itself never depends on recbole.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+RECBOLE = "recbole==1.2.1"
+ML100K_MEMBER = "recbole/dataset_example/ml-100k/ml-100k.inter"
+
+#: Named synthetic sizes: (n_users, n_items, nnz).
+SIZES = {
+    "small": (20_000, 2_000, 240_000),
+    "medium": (200_000, 5_000, 2_400_000),
+    "large": (1_000_000, 20_000, 10_000_000),
+}
+
+
+def make_powerlaw(
+    n_users,
+    n_items,
+    nnz,
+    *,
+    item_exponent=1.0,
+    user_sigma=1.0,
+    dtype=np.float64,
+    random_state=0,
+):
+    """A binary CSR matrix with Zipf item popularity and log-normal user activity.
+
+    Each interaction draws its user with probability proportional to a
+    log-normal activity (sigma ``user_sigma``) and its item with probability
+    proportional to ``rank^-item_exponent``, independently; repeated pairs are
+    merged and draws continue until exactly ``nnz`` distinct pairs are set.
+    Popular items make the column norms, and so the top singular values,
+    power-law distributed, as in real interaction logs.
+
+    Parameters
+    ----------
+    n_users, n_items, nnz : int
+        Shape and number of non-zeros.
+    item_exponent : float, default=1.0
+        Zipf exponent of item popularity.
+    user_sigma : float, default=1.0
+        Standard deviation of the log of user activity.
+    dtype : {np.float64, np.float32}, default=np.float64
+    random_state : int, default=0
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_users, n_items)
+    """
+    if nnz > n_users * n_items:
+        raise ValueError("nnz exceeds n_users * n_items.")
+    rng = np.random.default_rng(random_state)
+    item_p = np.arange(1, n_items + 1, dtype=np.float64) ** -item_exponent
+    item_p /= item_p.sum()
+    user_p = rng.lognormal(0.0, user_sigma, n_users)
+    user_p /= user_p.sum()
+    keys = np.zeros(0, dtype=np.int64)
+    while keys.size < nnz:
+        missing = nnz - keys.size
+        m = int(missing * 1.2) + 1000
+        rows = rng.choice(n_users, size=m, p=user_p)
+        cols = rng.choice(n_items, size=m, p=item_p)
+        new = rows.astype(np.int64) * n_items + cols
+        keys = np.union1d(keys, new)  # sorted, distinct
+    if keys.size > nnz:  # drop a random surplus, keep exactly nnz
+        keys = np.sort(rng.choice(keys, size=nnz, replace=False))
+    rows, cols = np.divmod(keys, n_items)
+    indptr = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_users), out=indptr[1:])
+    index_dtype = np.int32 if nnz < 2**31 else np.int64
+    return sp.csr_matrix(
+        (
+            np.ones(nnz, dtype=dtype),
+            cols.astype(index_dtype),
+            indptr.astype(index_dtype),
+        ),
+        shape=(n_users, n_items),
+    )
+
+
+def _recbole_wheel():
+    wheels = sorted(CACHE.glob("recbole-1.2.1-*.whl"))
+    if wheels:
+        return wheels[0]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", RECBOLE, "-d", CACHE],
+        check=True,
+        capture_output=True,
+    )
+    return sorted(CACHE.glob("recbole-1.2.1-*.whl"))[0]
+
+
+def load_movielens_100k(binary=True, dtype=np.float64):
+    """MovieLens-100k as a users x items CSR matrix (943 x 1682).
+
+    Read from the recbole 1.2.1 wheel (``pip download`` into
+    ``benchmarks/.cache`` on first use). ``binary=True`` sets every rating to
+    1 (implicit feedback, what ALS and the autoencoders are compared on).
+    """
+    with zipfile.ZipFile(_recbole_wheel()) as wheel:
+        text = wheel.read(ML100K_MEMBER).decode()
+    table = np.loadtxt(io.StringIO(text), skiprows=1, dtype=np.float64)
+    users = np.unique(table[:, 0], return_inverse=True)[1]
+    items = np.unique(table[:, 1], return_inverse=True)[1]
+    values = np.ones(len(table)) if binary else table[:, 2]
+    X = sp.csr_matrix(
+        (values.astype(dtype), (users, items)),
+        shape=(users.max() + 1, items.max() + 1),
+    )
+    X.sum_duplicates()
+    return X

@@ -1,0 +1,143 @@
+"""The Dask paths give the in-memory embeddings, on a real local cluster.
+
+A ``distributed.LocalCluster`` with two worker processes on the loopback
+interface runs every computation here, so block functions are pickled and
+executed in other processes, as on a real cluster.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.model_selection import GridSearchCV
+
+from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+joblib = pytest.importorskip("joblib")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def X():
+    """Rank 8 (singular values 100 down to 20) plus small noise, sparsified."""
+    rng = np.random.RandomState(0)
+    n, p = 600, 80
+    U = np.linalg.qr(rng.randn(n, 8))[0]
+    V = np.linalg.qr(rng.randn(p, 8))[0]
+    D = (U * np.geomspace(100, 20, 8)) @ V.T + 0.02 * rng.randn(n, p)
+    return sp.csr_matrix(np.where(np.abs(D) > 0.1, D, 0.0))
+
+
+def _dask(X, kind, chunk_rows=150):
+    if kind == "sparse":
+        return da.from_array(X, chunks=(chunk_rows, -1), asarray=False)
+    return da.from_array(X.toarray(), chunks=(chunk_rows, 40))  # column chunks too
+
+
+def _cosines(E):
+    norms = np.linalg.norm(E, axis=1, keepdims=True)
+    U = E / np.where(norms > 0, norms, 1.0)
+    return U @ U.T
+
+
+ESTIMATORS = [
+    WeightDecayAutoencoder(6, alpha=0.5),
+    DropoutAutoencoder(6, alpha=2.0),
+    DropoutAutoencoder(6, alpha=2.0, dropout=0.3),
+]
+
+
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_dask_fit_gives_the_in_memory_item_cosines(client, X, kind, estimator):
+    memory = estimator.__class__(**estimator.get_params()).fit(X)
+    dask = estimator.__class__(**estimator.get_params()).fit(_dask(X, kind))
+    assert_allclose(dask.singular_values_, memory.singular_values_, rtol=1e-10)
+    for attr in ("decoder_", "encoder_"):
+        E_dask, E_memory = getattr(dask, attr), getattr(memory, attr)
+        assert_allclose(_cosines(E_dask), _cosines(E_memory), atol=1e-6)
+    assert dask.n_features_in_ == X.shape[1]
+
+
+def test_dask_arpack_solver_gives_the_in_memory_item_cosines(client, X):
+    # One Dask computation per Lanczos product: slow on a cluster, so one case.
+    params = {"n_components": 6, "alpha": 0.5, "solver": "arpack", "random_state": 0}
+    memory = WeightDecayAutoencoder(**params).fit(X)
+    dask = WeightDecayAutoencoder(**params).fit(_dask(X, "sparse", chunk_rows=300))
+    assert_allclose(dask.singular_values_, memory.singular_values_, rtol=1e-10)
+    assert_allclose(_cosines(dask.decoder_), _cosines(memory.decoder_), atol=1e-6)
+
+
+def test_dask_randomized_solver_is_close_to_the_exact_spectrum(client, X):
+    exact = WeightDecayAutoencoder(6, alpha=0.5, solver="gram").fit(X)
+    dask = WeightDecayAutoencoder(6, alpha=0.5, solver="randomized", random_state=0)
+    dask.fit(_dask(X, "sparse"))
+    # Approximate by design (Dask's svd_compressed, 10 power iterations), but
+    # after s_8 = 20 the spectrum drops to ~1: the power iterations resolve it.
+    assert_allclose(dask.singular_values_, exact.singular_values_, rtol=1e-8)
+    assert_allclose(_cosines(dask.decoder_), _cosines(exact.decoder_), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+def test_transform_of_a_dask_array_is_a_dask_array_with_the_same_values(
+    client, X, kind
+):
+    model = WeightDecayAutoencoder(6, alpha=0.5).fit(X)
+    Xd = _dask(X, kind)
+    Z = model.transform(Xd)
+    assert isinstance(Z, da.Array)
+    assert Z.shape == (X.shape[0], 6)
+    assert Z.chunks[0] == Xd.chunks[0]
+    assert_allclose(Z.compute(), model.transform(X), rtol=1e-12, atol=1e-12)
+
+
+def test_float32_dask_input_gives_float32_model_and_transform(client, X):
+    Xd = _dask(X.astype(np.float32), "sparse")
+    model = WeightDecayAutoencoder(6, alpha=0.5).fit(Xd)
+    assert model.decoder_.dtype == np.float32
+    assert model.transform(Xd).dtype == np.float32
+    exact = WeightDecayAutoencoder(6, alpha=0.5).fit(X)
+    assert_allclose(_cosines(model.decoder_), _cosines(exact.decoder_), atol=1e-4)
+
+
+def test_non_finite_dask_input_raises_value_error(client, X):
+    bad = X.copy()
+    bad.data[3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        WeightDecayAutoencoder(6).fit(_dask(bad, "sparse"))
+
+
+def test_dask_transform_with_wrong_number_of_features_raises(client, X):
+    model = WeightDecayAutoencoder(6).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        model.transform(_dask(X[:, :50], "sparse"))
+
+
+def test_grid_search_under_the_dask_joblib_backend_matches_the_default(client, X):
+    grid = {"alpha": [0.1, 1.0, 10.0], "n_components": [4, 8]}
+    search = GridSearchCV(WeightDecayAutoencoder(), grid, cv=3)
+    with joblib.parallel_config(backend="dask"):
+        search.fit(X)
+    reference = GridSearchCV(WeightDecayAutoencoder(), grid, cv=3).fit(X)
+    assert search.best_params_ == reference.best_params_
+    assert_allclose(
+        search.cv_results_["mean_test_score"],
+        reference.cv_results_["mean_test_score"],
+        rtol=1e-10,
+    )

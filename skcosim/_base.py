@@ -248,9 +248,17 @@ class _BaseLinearAutoencoder(
         loss : float
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        return self._objective(self._validate_X(X, reset=False))
+
+    def _objective(self, X):
+        """:meth:`objective` on an already validated ``X``."""
         P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
+
+    def _set_closed_form_convergence(self, X):
+        """``n_iter_`` and ``loss_curve_`` of a closed-form fit: one exact solve."""
+        self.n_iter_ = 1
+        self.loss_curve_ = np.array([self._objective(X)])
 
     # -- item embeddings --------------------------------------------------------
 

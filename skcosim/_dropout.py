@@ -137,11 +137,12 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
         returned one (ones for the gradient solvers).
     n_iter_ : int
-        Gradient solvers only: iterations (L-BFGS) or epochs (dropout-sgd).
-    loss_curve_ : ndarray of shape (n_iter_ + 1,) or (n_iter_,)
-        Gradient solvers only: the objective at the start and after each
-        L-BFGS iteration, or the mean minibatch loss (masks included) of
-        each epoch of dropout-sgd.
+        Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
+        solvers (one exact solve).
+    loss_curve_ : ndarray of shape (n_iter_ + 1,), (n_iter_,) or (1,)
+        The objective at the start and after each L-BFGS iteration, or the
+        mean minibatch loss (masks included) of each epoch of dropout-sgd;
+        for the closed-form solvers, the objective at the solution.
     n_features_in_ : int
         Number of items seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -246,6 +247,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.decoder_ = B0 / R.astype(B0.dtype)
         self.singular_values_ = s
         self.gauge_ = R
+        self._set_closed_form_convergence(X)
 
     def _fit_gradient(self, X):
         """Train ``A, B`` by L-BFGS or dropout SGD (:mod:`skcosim._gradient`)."""

@@ -74,9 +74,11 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     singular_values_ : ndarray of shape (n_components,)
         Top singular values ``s_i`` of the training data.
     n_iter_ : int
-        ``"lbfgs"`` only: number of L-BFGS iterations.
-    loss_curve_ : ndarray of shape (n_iter_ + 1,)
-        ``"lbfgs"`` only: the objective at the start and after each iteration.
+        Number of L-BFGS iterations; 1 for the closed-form solvers (one exact
+        solve).
+    loss_curve_ : ndarray of shape (n_iter_ + 1,) or (1,)
+        ``"lbfgs"``: the objective at the start and after each iteration;
+        closed-form solvers: the objective at the solution.
     n_features_in_ : int
         Number of items seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -156,6 +158,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         self.encoder_ = V * scale_a
         self.decoder_ = V * root_h.astype(V.dtype)
         self.singular_values_ = s
+        self._set_closed_form_convergence(X)
 
     def _fit_lbfgs(self, X):
         """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._gradient`)."""

@@ -140,20 +140,18 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
     t_row = np.where(zero[i0:i1], np.inf, best_val[i0:i1, k - 1])
     if np.any(t_row == -np.inf):
         t_row = np.maximum(t_row, _group_bound(S, r, c, k, axis=1))
-    mask = maskbuf[: r * c].reshape(r, c)
+    mask = maskbuf[0, : r * c].reshape(r, c)
     np.greater_equal(block, t_row[:, None], out=mask)
+    ri, ci = np.divmod(np.flatnonzero(mask), c)
+    _merge(best_val, best_idx, i0 + ri, j0 + ci, block[ri, ci], k)
     if a != b:
         t_col = np.where(zero[j0:j1], np.inf, best_val[j0:j1, k - 1])
         if np.any(t_col == -np.inf):
             t_col = np.maximum(t_col, _group_bound(S, r, c, k, axis=0))
-        mask |= block >= t_col
-    ri, ci = np.divmod(np.flatnonzero(mask), c)
-    v = block[ri, ci]
-    sel = v >= t_row[ri]
-    _merge(best_val, best_idx, i0 + ri[sel], j0 + ci[sel], v[sel], k)
-    if a != b:
-        sel = v >= t_col[ci]
-        _merge(best_val, best_idx, j0 + ci[sel], i0 + ri[sel], v[sel], k)
+        mask = maskbuf[1, : r * c].reshape(r, c)
+        np.greater_equal(block, t_col, out=mask)
+        ri, ci = np.divmod(np.flatnonzero(mask), c)
+        _merge(best_val, best_idx, j0 + ci, i0 + ri, block[ri, ci], k)
 
 
 @validate_params(
@@ -275,7 +273,7 @@ def cosine_neighbors(
     def work(my_pairs):
         # Each thread keeps its own tile buffers and running top-k.
         buf = np.empty((P, P), dtype=dtype)
-        maskbuf = np.empty(P * P, dtype=bool)
+        maskbuf = np.empty((2, P * P), dtype=bool)
         best_val = np.full((m, k), -np.inf, dtype=dtype)
         best_idx = np.full((m, k), m, dtype=np.intp)
         for a, b in my_pairs:

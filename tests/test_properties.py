@@ -18,6 +18,7 @@ from sklearn.base import clone
 import skcosim
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim._gauge import apply_gauge, sample_gauge
+from skcosim.metrics import cosine_neighbors, gauge_stability, resample_stability
 from skcosim.preprocessing import ProjectedEmbedding
 
 # The cosine model runs few iterations here: convergence is not what is tested.
@@ -252,3 +253,37 @@ def test_projected_embedding_cosines_do_not_depend_on_the_split(X, k, alpha, log
         _cosines(other.item_embeddings()), _cosines(base.item_embeddings()), atol=1e-7
     )
     assert_allclose(other.transform(X), X @ other.projected_encoder_, atol=1e-12)
+
+
+@given(
+    E=arrays(
+        np.float64,
+        st.tuples(st.integers(2, 15), st.integers(1, 4)),
+        elements=st.integers(-2, 2).map(float),
+    ),
+    fortran=st.booleans(),
+)
+def test_cosine_neighbors_never_modifies_E_and_has_no_nan(E, fortran):
+    """cosine_neighbors: input untouched, similarities finite in [-1, 1]."""
+    E = np.asfortranarray(E) if fortran else E
+    before = E.copy(order="K")
+    k = min(3, E.shape[0] - 1)
+    indices, sims = cosine_neighbors(E, k)
+    assert_array_equal(E, before)
+    assert np.all(np.isfinite(sims))
+    assert np.all(np.abs(sims) <= 1 + 1e-12)
+    assert np.all(indices != np.arange(E.shape[0])[:, None])
+
+
+@given(X=binary_matrices.filter(lambda X: X.shape[1] >= 3), seed=seeds)
+def test_stability_metrics_with_the_same_random_state_are_identical(X, seed):
+    """gauge_stability and resample_stability repeat exactly for one seed."""
+    model = DropoutAutoencoder(n_components=2, alpha=1.0).fit(X)
+    assert gauge_stability(model, 2, n_draws=2, random_state=seed) == gauge_stability(
+        model, 2, n_draws=2, random_state=seed
+    )
+    if X.shape[0] >= 2:
+        estimator = WeightDecayAutoencoder(n_components=2, alpha=0.5)
+        a = resample_stability(estimator, X, 2, n_resamples=1, random_state=seed)
+        b = resample_stability(estimator, X, 2, n_resamples=1, random_state=seed)
+        assert a == b

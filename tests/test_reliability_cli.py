@@ -482,3 +482,39 @@ def test_huge_ids_survive_into_the_audit_report(tmp_path, capsys, fast_models):
     payload = json.loads((out / "audit.json").read_text())
     listed = {entry["item"] for entry in payload["popular_item_neighbors"]}
     assert listed <= set(big_items) and len(listed) == 8
+
+
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, MemoryError])
+def test_reproduce_interrupted_mid_run_leaves_no_file(
+    tmp_path, monkeypatch, capsys, fault
+):
+    """C10: ``skcosim reproduce`` stopped while fitting (Ctrl-C, out of memory)."""
+
+    def broken(*args, **kwargs):
+        raise fault()
+
+    monkeypatch.setattr(_report, "compare_models", broken)
+    out = tmp_path / "out"
+    argv = ["reproduce", "--quick", "--out", str(out), "--no-progress"]
+    if fault is KeyboardInterrupt:
+        assert main(argv) == 130
+        assert "interrupted" in _one_line_error(capsys)
+    else:
+        with pytest.raises(MemoryError):
+            main(argv)
+    assert _files(out) == []
+
+
+def test_reproduce_into_an_unwritable_directory_fails_before_any_work(
+    tmp_path, monkeypatch, capsys
+):
+    """C11: ``skcosim reproduce --out`` below a file: one line, nothing computed."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("simulated data before checking --out")
+
+    monkeypatch.setattr("skcosim.datasets.make_clustered_interactions", must_not_run)
+    assert main(["reproduce", "--quick", "--out", str(blocker / "out")]) == 1
+    assert "cannot write to output directory" in _one_line_error(capsys)

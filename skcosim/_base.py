@@ -49,10 +49,17 @@ def squared_reconstruction_error(X, P, B):
     """
     P = np.asarray(P, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
-    XB = safe_sparse_dot(X, B, dense_output=True)
-    cross = float(np.einsum("ij,ij->", P, XB))
-    quad = float(np.einsum("ij,ij->", P.T @ P, B.T @ B))
-    return max(squared_frobenius(X) - 2.0 * cross + quad, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        XB = safe_sparse_dot(X, B, dense_output=True)
+        cross = float(np.einsum("ij,ij->", P, XB))
+        quad = float(np.einsum("ij,ij->", P.T @ P, B.T @ B))
+        total = squared_frobenius(X) - 2.0 * cross + quad
+    if not np.isfinite(total):  # inf - inf: would be returned as NaN
+        raise ValueError(
+            "X is too large: its squared reconstruction error overflows float64. "
+            "Rescale X (e.g. divide by its largest entry)."
+        )
+    return max(total, 0.0)
 
 
 def projection_factor(decoder):

@@ -350,6 +350,21 @@ def test_very_large_values_are_rejected_with_a_clear_message(estimator, small_bi
 
 
 @closed_forms
+@pytest.mark.parametrize("method", ["score", "objective"])
+def test_scoring_data_too_large_for_float64_names_the_problem(
+    estimator, small_binary, method
+):
+    """E18b: score / objective of a fitted model on X * 1e160 (squares overflow).
+
+    Regression: both returned NaN (inf - inf in the expanded error).
+    """
+    model = clone(estimator).fit(small_binary)
+    assert np.isfinite(getattr(model, method)(small_binary * 1e150))
+    with pytest.raises(ValueError, match="X is too large: its squared reconstruction"):
+        getattr(model, method)(small_binary * 1e160)
+
+
+@closed_forms
 @pytest.mark.parametrize("scale", [1e-100, 1e100])
 def test_extreme_but_representable_scales_give_the_same_cosines(
     estimator, small_binary, scale

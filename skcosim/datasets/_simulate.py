@@ -149,7 +149,9 @@ def make_clustered_interactions(
     item_labels = rank_cluster[order].astype(np.intp)
     weights = weights[order]
     item_popularity = weights / weights.sum()
-    log_w = np.log(weights)
+    # Log-weights from the ranks, not log(weights): for a large exponent the
+    # weights underflow to 0 and log(0) = -inf would make the draw arbitrary.
+    log_w = -float(popularity_exponent) * np.log(ranks[order] + 1.0)
 
     # Step 4: user clusters and activity.
     user_labels = rng.randint(n_clusters, size=n_users).astype(np.intp)

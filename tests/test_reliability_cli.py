@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from numpy.testing import assert_array_equal
 
 from skcosim import _report
 from skcosim.cli import main
-from skcosim.datasets import load_interactions
+from skcosim.datasets import load_interactions, make_clustered_interactions
 
 
 def _csv(tmp_path, text, name="log.csv", mode="w"):
@@ -194,6 +195,27 @@ def test_bad_column_arguments_are_named(kwargs, error, match):
     """L13: a non-string column name; the same column for users and items."""
     with pytest.raises(error, match=match):
         load_interactions(pd.DataFrame({"u": [1], "i": [2]}), **kwargs)
+
+
+def test_simulated_data_with_an_extreme_popularity_exponent_is_exact():
+    """D01: make_clustered_interactions(popularity_exponent=400).
+
+    Weights ``(r + 1) ** -400`` underflow to 0 from rank 6 on. The draw must
+    still follow the weights: with one cluster, every user gets exactly the
+    ``n_u`` most popular items. Regression: log(0) = -inf raised a
+    RuntimeWarning and left the order among the underflowed items to the
+    tie handling of the partial sort.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        bunch = make_clustered_interactions(
+            300, 10, 1, n_interactions=8, popularity_exponent=400, random_state=0
+        )
+    X = bunch.data.toarray()
+    n_u = X.sum(axis=1).astype(int)
+    assert n_u.max() > 6  # some users reach the underflowed ranks
+    expected = (np.arange(10) < n_u[:, None]).astype(float)
+    assert_array_equal(X, expected)
 
 
 # == Part 2: the command line under faults =========================================

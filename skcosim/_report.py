@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics.pairwise import cosine_similarity
 
 from ._dropout import DropoutAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
+from .metrics._neighbors import _unit_rows
 
 #: Columns of the report, in order: (key, header).
 COLUMNS = (
@@ -439,7 +439,10 @@ def similarity_panels(results, order, truth=None):
     if truth is not None:
         panels.append(("ground truth (same cluster)", truth))
     for r in results:
-        panels.append((r.spec.name, cosine_similarity(r.embeddings[order])))
+        # Zero rows: cosine 0 (MATH.md, Objective 2); tiny rows keep their
+        # cosines (sklearn's cosine_similarity zeroes rows of norm < 10 eps).
+        U = _unit_rows(r.embeddings[order])
+        panels.append((r.spec.name, U @ U.T))
     return panels
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._plotting import _validate_style_kwargs
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from ..metrics._neighbors import _unit_rows
 
 
 def cluster_order(labels, popularity=None) -> np.ndarray:
@@ -206,9 +207,10 @@ class SimilarityMatrixDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_embeddings")
         E = check_array(embeddings, dtype=[np.float64, np.float32])
         order = _check_order(order, E.shape[0])
-        # sklearn's cosine_similarity leaves zero rows at zero after
-        # normalization: cosine 0, never NaN (MATH.md, Objective 2).
-        S = cosine_similarity(E[order])
+        # Zero rows stay zero: cosine 0, never NaN (MATH.md, Objective 2). Not
+        # sklearn's cosine_similarity: it zeroes rows of norm < 10 eps too.
+        U = _unit_rows(E[order])
+        S = U @ U.T
         if labels is not None:
             labels = np.asarray(labels)
             if labels.shape != (E.shape[0],):

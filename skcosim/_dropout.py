@@ -103,11 +103,12 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         Gradient solvers only: maximum number of L-BFGS iterations, or of
         epochs (passes over the users) of ``"dropout-sgd"``; a
         ``ConvergenceWarning`` is raised when it is reached.
-    tol : float, default=1e-7
+    tol : float or None, default=None
         Gradient solvers only. ``"lbfgs"`` stops when the relative decrease of
-        the loss in one iteration falls below ``tol``; ``"dropout-sgd"`` when
-        the epoch loss has not improved by ``tol`` (relative) for 10 epochs at
-        the smallest of four halving step sizes.
+        the loss in one iteration falls below ``tol`` (``None``: 1e-7);
+        ``"dropout-sgd"`` when the expected loss after an epoch has not
+        improved by ``tol`` (relative, ``None``: 1e-4) for 10 epochs at the
+        smallest of four halving step sizes.
     learning_rate : float, default=0.2
         ``"dropout-sgd"`` only: the step as a fraction of ``1 / L``, ``L`` a
         bound on the curvature of the loss recomputed at each step.
@@ -140,8 +141,8 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
     loss_curve_ : ndarray of shape (n_iter_ + 1,), (n_iter_,) or (1,)
-        The objective at the start and after each L-BFGS iteration, or the
-        mean minibatch loss (masks included) of each epoch of dropout-sgd;
+        The objective at the start and after each L-BFGS iteration, or after
+        each epoch of dropout-sgd (the expected loss, computed exactly);
         for the closed-form solvers, the objective at the solution.
     n_features_in_ : int
         Number of items seen during :term:`fit`.
@@ -189,7 +190,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         "scaling": [StrOptions(set(SCALINGS)), "array-like"],
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack", *GRADIENT})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left"), None],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "init_scale": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -205,7 +206,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         scaling="identity",
         solver="auto",
         max_iter=500,
-        tol=1e-7,
+        tol=None,
         learning_rate=0.2,
         batch_size=200,
         init_scale=0.1,
@@ -272,7 +273,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 B0,
                 partial(product_penalty_loss_grad, lam=lam),
                 max_iter=self.max_iter,
-                tol=self.tol,
+                tol=1e-7 if self.tol is None else self.tol,
                 verbose=self.verbose,
                 name=name,
             )
@@ -284,7 +285,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 dropout=q,
                 alpha=self.alpha,
                 max_iter=self.max_iter,
-                tol=self.tol,
+                tol=1e-4 if self.tol is None else self.tol,
                 learning_rate=self.learning_rate,
                 batch_size=min(self.batch_size, X.shape[0]),
                 random_state=rng,

@@ -105,17 +105,20 @@ def weight_decay_loss_grad(X, A, B, alpha):
     return float(loss), dA, dB
 
 
-def product_penalty_loss_grad(X, A, B, lam):
+def product_penalty_loss_grad(X, A, B, lam, *, with_grad=True):
     """Objective 1 / EDLAE loss and gradients ``(loss, dA, dB)``.
 
     ``L = ||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2`` with the diagonal
     ``Lambda = diag(lam)`` (``lam = alpha`` for Objective 1; plus
     ``q / (1 - q) diag(X^T X)`` for the expected loss of input dropout, MATH.md
     "Exact dropout equivalence"). The penalty is ``tr((A^T Lambda A)(B^T B))``,
-    so ``dA += 2 Lambda A B^T B`` and ``dB += 2 B A^T Lambda A``.
+    so ``dA += 2 Lambda A B^T B`` and ``dB += 2 B A^T Lambda A``. With
+    ``with_grad=False`` only the loss is returned.
     """
     loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
     LA = A * lam[:, None]
+    if not with_grad:
+        return float(loss + np.einsum("ij,ij->", A.T @ LA, BtB))
     AtLA = A.T @ LA
     loss += np.einsum("ij,ij->", AtLA, BtB)
     dP = 2.0 * (P @ BtB - XB)
@@ -404,14 +407,16 @@ def dropout_sgd(
     break the conservation (Adam rescales each coordinate; with momentum the
     tiny-init runs of the test data ended visibly unbalanced).
 
-    An iteration is one epoch (a pass over the users in random order). The run
-    stops when the epoch's mean minibatch loss has not improved by ``tol``
-    (relative) for ``n_iter_no_change`` epochs, or at ``max_iter``. The step
-    size is halved at each such plateau before stopping at the last one, so
-    that the iterate settles (SGD with a constant step keeps jittering).
+    An iteration is one epoch (a pass over the users in random order). After
+    each epoch the exact expected loss (the EDLAE objective, one pass over
+    ``X``, about the cost of the epoch) is recorded. The run stops when it has
+    not improved by ``tol`` (relative) for ``n_iter_no_change`` epochs, or at
+    ``max_iter``. The step size is halved at each such plateau, three times,
+    before stopping at the fourth, so that the iterate settles (SGD with a
+    constant step keeps jittering).
 
-    Returns ``(A, B, n_iter, loss_curve)``; the loss curve holds the mean
-    stochastic loss of each epoch (noisy, dropout included).
+    Returns ``(A, B, n_iter, loss_curve)``; the loss curve holds the expected
+    loss after each epoch.
     """
     rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     n = X.shape[0]
@@ -420,6 +425,12 @@ def dropout_sgd(
     A = A.copy()
     B = B.copy()
     curvature = 2.0 * (top_singular_value**2 / keep + alpha)
+    # Lambda of the expected loss (MATH.md, "Exact dropout equivalence").
+    if sparse:
+        col_sq = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
+    else:
+        col_sq = np.einsum("ij,ij->j", X, X)
+    lam = alpha + dropout / keep * col_sq
     lr = float(learning_rate)
     curve = []
     best = np.inf
@@ -429,7 +440,6 @@ def dropout_sgd(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         order = rng.permutation(n)
-        epoch_loss = 0.0
         for start in range(0, n, batch_size):
             rows = np.sort(order[start : start + batch_size])
             Xb = X[rows]
@@ -448,10 +458,6 @@ def dropout_sgd(
             BtB = B.T @ B
             PtP = P.T @ P
             AtA = A.T @ A
-            loss = squared_frobenius(Xb) - 2.0 * np.einsum("ij,ij->", P, XbB)
-            loss = weight * (loss + np.einsum("ij,ij->", PtP, BtB))
-            loss += alpha * np.einsum("ij,ij->", AtA, BtB)
-            epoch_loss += loss * Xb.shape[0] / n
             dP = 2.0 * weight * (P @ BtB - XbB)
             dA = safe_sparse_dot(Xt.T, dP, dense_output=True) + 2.0 * alpha * A @ BtB
             dB = 2.0 * weight * (B @ PtP - safe_sparse_dot(Xb.T, P, dense_output=True))
@@ -461,7 +467,8 @@ def dropout_sgd(
             )
             A -= step * dA
             B -= step * dB
-        curve.append(float(epoch_loss))
+        epoch_loss = product_penalty_loss_grad(X, A, B, lam, with_grad=False)
+        curve.append(epoch_loss)
         progress.update(n_iter, epoch_loss)
         if not np.isfinite(epoch_loss):
             raise FloatingPointError(

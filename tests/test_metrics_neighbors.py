@@ -2,8 +2,11 @@
 
 import tracemalloc
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skcosim.metrics import cosine_neighbors
@@ -126,3 +129,40 @@ def test_cosine_neighbors_memory_is_bounded_on_100k_rows():
     ref = np.argsort(-C, axis=1, kind="stable")[:, :10]
     assert_array_equal(ind[rows], ref)
     assert_allclose(sim[rows], np.take_along_axis(C, ref, axis=1), atol=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    m=st.integers(2, 250),
+    d=st.integers(1, 5),
+    n_jobs=st.sampled_from([1, 2]),
+    exclude_self=st.booleans(),
+)
+def test_cosine_neighbors_are_a_true_top_k_with_many_ties(
+    data, m, d, n_jobs, exclude_self
+):
+    # Small integer entries: many zero rows, duplicated rows and exact ties.
+    values = data.draw(
+        hnp.arrays(np.float64, (m, d), elements=st.integers(-2, 2).map(float))
+    )
+    k = data.draw(st.integers(1, m - 1 if exclude_self else m))
+    batch_size = data.draw(st.integers(1, m + 5))
+    ind, sim = cosine_neighbors(
+        values, k, exclude_self=exclude_self, batch_size=batch_size, n_jobs=n_jobs
+    )
+    _, ref_sim = _brute_force(values, k, exclude_self=exclude_self)
+    # The similarities are the k largest (whatever the order among ties) ...
+    assert_allclose(sim, ref_sim, atol=1e-12)
+    # ... of distinct neighbours, each with the similarity reported for it,
+    rows = np.arange(m)[:, None]
+    assert np.all(np.diff(np.sort(ind, axis=1), axis=1) > 0)
+    if exclude_self:
+        assert not np.any(ind == rows)
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    U = np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
+    assert_allclose(np.einsum("ikd,id->ik", U[ind], U), sim, atol=1e-12)
+    # ... sorted by decreasing similarity, equal ones by increasing index.
+    assert np.all(np.diff(sim, axis=1) <= 0)
+    tied = sim[:, 1:] == sim[:, :-1]
+    assert np.all(np.diff(ind, axis=1)[tied] > 0)

@@ -158,6 +158,12 @@ class _BaseLinearAutoencoder(
         if _dask.is_dask_array(X):
             # Row-chunked dask array: checked without computing (skcosim._dask).
             return _dask.validate(self, X, reset=reset)
+        kind = getattr(getattr(X, "dtype", None), "kind", None)
+        if kind in ("m", "M"):  # numpy would cast dates to float silently
+            raise TypeError(
+                f"X has dtype {X.dtype}: interactions must be numbers, not dates "
+                "or durations."
+            )
         return validate_data(
             self,
             X,

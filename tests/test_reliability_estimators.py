@@ -469,6 +469,19 @@ def test_complex_input_is_rejected(estimator, small_binary):
 
 
 @all_estimators
+@pytest.mark.parametrize("dtype", ["datetime64[D]", "timedelta64[s]"])
+def test_dates_and_durations_are_rejected(estimator, dtype):
+    """E45: datetime64 or timedelta64 arrays.
+
+    Regression: numpy cast them to float (days, nanoseconds since 1970)
+    and the fit went ahead.
+    """
+    X = np.arange(12).reshape(4, 3).astype(dtype)
+    with pytest.raises(TypeError, match="interactions must be numbers, not dates"):
+        clone(estimator).fit(X)
+
+
+@all_estimators
 @pytest.mark.parametrize(
     "X, match",
     [

@@ -213,6 +213,7 @@ def recall_at_k(
     Returns
     -------
     recall : float or ndarray of shape (n_samples,)
+        Mean recall in ``[0, 1]``, or the recall of each user.
 
     See Also
     --------
@@ -278,6 +279,7 @@ def ndcg_at_k(
     Returns
     -------
     ndcg : float or ndarray of shape (n_samples,)
+        Mean NDCG in ``[0, 1]``, or the NDCG of each user.
 
     See Also
     --------

@@ -153,6 +153,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_original : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Unscaled data, sparse if ``X`` is, in its dtype.
         """
         check_is_fitted(self)
         # check_array, not validate_data: the input usually comes from a

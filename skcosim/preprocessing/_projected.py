@@ -175,6 +175,7 @@ class ProjectedEmbedding(
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
+            The reconstruction ``X A B^T`` of the wrapped autoencoder.
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
@@ -202,6 +203,7 @@ class ProjectedEmbedding(
         Returns
         -------
         embeddings : ndarray of shape (n_features, n_components)
+            One row per item.
         """
         check_is_fitted(self)
         if kind != "projected":

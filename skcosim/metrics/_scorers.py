@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
+import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._overlap import OVERLAP_METHODS
@@ -54,8 +55,6 @@ class _RankingScorer:
         )
         if hasattr(X, "columns"):
             # Keep the item names the estimator was fitted with.
-            import pandas as pd
-
             X_train = pd.DataFrame(X_train.toarray(), columns=X.columns, index=X.index)
         return self._metrics[self.metric](
             estimator, X_train, X_test, self.k, batch_size=self.batch_size

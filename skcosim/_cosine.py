@@ -115,7 +115,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         or computed with ARPACK for ``init="random"`` and warm starts).
     n_iter_ : int
         Number of L-BFGS iterations of the last fit.
-    loss_curve_ : ndarray of shape (n_iter_ + 1,)
+    loss_curve_ : ndarray of shape (`n_iter_` + 1,)
         The training loss at the start and after each iteration.
     n_features_in_ : int
         Number of items seen during :term:`fit`.

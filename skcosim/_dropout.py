@@ -140,7 +140,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     n_iter_ : int
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
-    loss_curve_ : ndarray of shape (n_iter_ + 1,), (n_iter_,) or (1,)
+    loss_curve_ : ndarray of shape (`n_iter_` + 1,), (`n_iter_`,) or (1,)
         The objective at the start and after each L-BFGS iteration, or after
         each epoch of dropout-sgd (the expected loss, computed exactly);
         for the closed-form solvers, the objective at the solution.

@@ -76,7 +76,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     n_iter_ : int
         Number of L-BFGS iterations; 1 for the closed-form solvers (one exact
         solve).
-    loss_curve_ : ndarray of shape (n_iter_ + 1,) or (1,)
+    loss_curve_ : ndarray of shape (`n_iter_` + 1,) or (1,)
         ``"lbfgs"``: the objective at the start and after each iteration;
         closed-form solvers: the objective at the solution.
     n_features_in_ : int

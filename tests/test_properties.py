@@ -9,7 +9,7 @@ deficiency all turn up.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
@@ -275,6 +275,7 @@ def test_cosine_neighbors_never_modifies_E_and_has_no_nan(E, fortran):
     assert np.all(indices != np.arange(E.shape[0])[:, None])
 
 
+@settings(max_examples=20)  # two metric runs of several fits each per example
 @given(X=binary_matrices.filter(lambda X: X.shape[1] >= 3), seed=seeds)
 def test_stability_metrics_with_the_same_random_state_are_identical(X, seed):
     """gauge_stability and resample_stability repeat exactly for one seed."""

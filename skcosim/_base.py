@@ -75,6 +75,20 @@ def projection_factor(decoder):
     return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
 
 
+def check_not_dates(X):
+    """Raise a TypeError for datetime64 / timedelta64 arrays.
+
+    ``check_array(dtype=float)`` would cast them to numbers (days or
+    nanoseconds since 1970) and the fit would go ahead.
+    """
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in ("m", "M"):
+        raise TypeError(
+            f"X has dtype {X.dtype}: interactions must be numbers, not dates "
+            "or durations."
+        )
+
+
 def _check_gram_fits(X):
     """Raise a ValueError when ``X^T X`` would overflow the dtype of ``X``.
 
@@ -158,12 +172,7 @@ class _BaseLinearAutoencoder(
         if _dask.is_dask_array(X):
             # Row-chunked dask array: checked without computing (skcosim._dask).
             return _dask.validate(self, X, reset=reset)
-        kind = getattr(getattr(X, "dtype", None), "kind", None)
-        if kind in ("m", "M"):  # numpy would cast dates to float silently
-            raise TypeError(
-                f"X has dtype {X.dtype}: interactions must be numbers, not dates "
-                "or durations."
-            )
+        check_not_dates(X)
         return validate_data(
             self,
             X,

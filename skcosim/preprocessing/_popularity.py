@@ -15,6 +15,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._base import check_not_dates
+
 
 def _scale_columns(X, scale):
     """``X diag(scale)``; sparse stays sparse (same format), dense stays dense."""
@@ -99,6 +101,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted scaler.
         """
+        check_not_dates(X)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
@@ -133,6 +136,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Scaled interactions, sparse if ``X`` is, in its dtype.
         """
         check_is_fitted(self)
+        check_not_dates(X)
         X = validate_data(
             self,
             X,

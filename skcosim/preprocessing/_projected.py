@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._base import projection_factor
+from .._base import check_not_dates, projection_factor
 from .._gauge import apply_gauge
 from .._weight_decay import WeightDecayAutoencoder
 
@@ -120,6 +120,7 @@ class ProjectedEmbedding(
         self : object
             The fitted transformer.
         """
+        check_not_dates(X)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
@@ -150,6 +151,7 @@ class ProjectedEmbedding(
             Rows with the cosines of the rows of ``X A B^T``.
         """
         check_is_fitted(self)
+        check_not_dates(X)
         X = validate_data(
             self,
             X,

@@ -979,6 +979,21 @@ def test_projected_embedding_rejects_nan_and_other_columns(estimator, small_bina
         proj.transform(small_binary[:, :4])
 
 
+@pytest.mark.parametrize(
+    "transformer",
+    [PopularityScaler(), ProjectedEmbedding()],
+    ids=["PopularityScaler", "ProjectedEmbedding"],
+)
+def test_preprocessing_rejects_dates_at_fit_and_transform(transformer, small_binary):
+    """P09: datetime64 input to PopularityScaler and ProjectedEmbedding."""
+    dates = np.arange(12).reshape(4, 3).astype("datetime64[D]")
+    with pytest.raises(TypeError, match="not dates or durations"):
+        clone(transformer).fit(dates)
+    fitted = clone(transformer).fit(small_binary[:, :3])
+    with pytest.raises(TypeError, match="not dates or durations"):
+        fitted.transform(dates)
+
+
 # -- the catalogue page lists exactly the cases tested ---------------------------
 
 

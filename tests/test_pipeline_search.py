@@ -20,6 +20,7 @@ def data():
     )
 
 
+@pytest.mark.slow  # starts two joblib worker processes: 16 s on a loaded machine
 def test_grid_search_over_pipeline_with_stability_and_recall(data):
     pipe = Pipeline(
         [

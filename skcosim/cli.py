@@ -39,8 +39,9 @@ REPRODUCE_SETTINGS = {
         n_components=50,
         alpha=100.0,
         n_draws=5,
-        resample_draws=2,
-        max_iter=100,
+        resample_draws=3,
+        iterative_resample_draws=1,
+        max_iter=50,
     ),
     "quick": dict(
         n_users=4000,
@@ -49,7 +50,8 @@ REPRODUCE_SETTINGS = {
         n_components=20,
         alpha=100.0 * math.sqrt(4000 / 20000),
         n_draws=3,
-        resample_draws=1,
+        resample_draws=2,
+        iterative_resample_draws=1,
         max_iter=30,
     ),
 }
@@ -63,6 +65,8 @@ N_SHOWN_ITEMS = 10  # popular items whose neighbours the audit lists
 N_SHOWN_NEIGHBORS = 5
 MAX_HEATMAP_ITEMS = 300  # the audit's heatmaps show the most popular items
 AUDIT_MAX_ITER = 100  # L-BFGS iterations of the cosine-trained model
+AUDIT_GAUGE_DRAWS = 5
+AUDIT_RESAMPLE_DRAWS = 3  # 1 for the cosine-trained model (iterative, costly)
 
 
 class CommandError(Exception):
@@ -284,6 +288,7 @@ def reproduce(args) -> int:
         n_neighbors=N_NEIGHBORS,
         n_draws=settings["n_draws"],
         resample_draws=settings["resample_draws"],
+        iterative_resample_draws=settings["iterative_resample_draws"],
         random_state=args.seed,
         progress=progress,
     )
@@ -308,7 +313,10 @@ def reproduce(args) -> int:
         f"{settings['alpha']:.4g} (Objective 1: alpha^2 = "
         f"{settings['alpha'] ** 2:.4g}); top-{N_NEIGHBORS} cosine neighbours of "
         f"the item embeddings; {settings['n_draws']} gauge draws, "
-        f"{settings['resample_draws']} resample draw(s)."
+        f"{settings['resample_draws']} resample draws "
+        f"({settings['iterative_resample_draws']} for the cosine-trained model, "
+        f"fitted with at most {settings['max_iter']} L-BFGS iterations from the "
+        "Objective 2 solution)."
     )
     figure = REPRODUCE_FILES["figure"] if png is not None else None
     markdown = report.markdown_report(
@@ -373,8 +381,9 @@ def audit(args) -> int:
         X,
         labels=None,
         n_neighbors=N_NEIGHBORS,
-        n_draws=5,
-        resample_draws=2,
+        n_draws=AUDIT_GAUGE_DRAWS,
+        resample_draws=AUDIT_RESAMPLE_DRAWS,
+        iterative_resample_draws=1,
         random_state=args.seed,
         progress=progress,
     )
@@ -410,8 +419,10 @@ def audit(args) -> int:
         f"duplicate rows summed): {n_users} users x {n_items} items, {X.nnz} "
         f"nonzero entries. Models with k = {k} and alpha = {alpha:.4g} "
         f"(Objective 1: alpha^2 = {alpha**2:.4g}); top-{N_NEIGHBORS} cosine "
-        "neighbours of the item embeddings; 5 gauge draws, 2 resample draws. "
-        "No item labels, so no label agreement."
+        f"neighbours of the item embeddings; {AUDIT_GAUGE_DRAWS} gauge draws, "
+        f"{AUDIT_RESAMPLE_DRAWS} resample draws (1 for the cosine-trained model, "
+        f"at most {AUDIT_MAX_ITER} L-BFGS iterations from the Objective 2 "
+        "solution). No item labels, so no label agreement."
     )
     figure = AUDIT_FILES["figure"] if png is not None else None
     markdown = report.markdown_report(

@@ -29,6 +29,7 @@ TINY = dict(
     alpha=100.0 * np.sqrt(300 / 20000),
     n_draws=2,
     resample_draws=1,
+    iterative_resample_draws=1,
     max_iter=5,
 )
 

@@ -197,6 +197,32 @@ def test_bad_column_arguments_are_named(kwargs, error, match):
         load_interactions(pd.DataFrame({"u": [1], "i": [2]}), **kwargs)
 
 
+def test_parquet_with_missing_columns_or_not_parquet_is_named(tmp_path):
+    """L14: a Parquet file without the asked column; a CSV named .parquet."""
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "log.parquet"
+    pd.DataFrame({"u": [1, 2], "i": ["a", "b"], "r": [1.0, 2.0]}).to_parquet(path)
+    with pytest.raises(ValueError, match=r"Column\(s\) \['x'\] not found"):
+        load_interactions(path, "u", "x")
+    bunch = load_interactions(path, "u", "i", "r")
+    assert_array_equal(bunch.data.toarray(), [[1, 0], [0, 2]])
+    assert list(bunch.user_ids) == [1, 2]  # Parquet keeps the column types
+    fake = _csv(tmp_path, "u,i\n1,2\n", name="fake.parquet")
+    with pytest.raises(ValueError, match="is not a readable Parquet file"):
+        load_interactions(fake, "u", "i")
+
+
+def test_loading_never_modifies_the_callers_dataframe():
+    """L15: a DataFrame with duplicates, mixed ids and bool values is unchanged."""
+    frame = pd.DataFrame(
+        {"u": [3, 1, 3, "x"], "i": [1, 2, 1, 2], "r": [True, False, True, True]}
+    )
+    before = frame.copy(deep=True)
+    bunch = load_interactions(frame, "u", "i", "r")
+    pd.testing.assert_frame_equal(frame, before)
+    assert bunch.data.sum() == 3
+
+
 def test_simulated_data_with_an_extreme_popularity_exponent_is_exact():
     """D01: make_clustered_interactions(popularity_exponent=400).
 

@@ -339,7 +339,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         loss : float
         """
         check_is_fitted(self)
-        X = as_float64(self._validate_X(X, reset=False))
+        return self._objective(self._validate_X(X, reset=False))
+
+    def _objective(self, X):
+        """:meth:`objective` on an already validated ``X``."""
+        X = as_float64(X)
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)
         if self.loss == "softmax":

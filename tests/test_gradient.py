@@ -305,3 +305,16 @@ def test_dropout_sgd_on_sparse_input_lowers_the_loss():
     # Better than the zero model, whose loss is ||X||^2.
     assert model.objective(X) < 0.9 * X.multiply(X).sum()
     assert np.all(np.isfinite(model.encoder_))
+
+
+def test_verbose_one_shows_a_tqdm_progress_bar(capsys):
+    pytest.importorskip("tqdm")
+    X = _small_interactions()
+    model = WeightDecayAutoencoder(
+        4, solver="lbfgs", max_iter=5, verbose=1, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X)
+    captured = capsys.readouterr()
+    assert "%|" in captured.err  # the bar, on stderr
+    assert ", loss =" not in captured.out  # no per-iteration lines

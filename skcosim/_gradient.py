@@ -440,34 +440,42 @@ def dropout_sgd(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         order = rng.permutation(n)
-        for start in range(0, n, batch_size):
-            rows = np.sort(order[start : start + batch_size])
-            Xb = X[rows]
-            if dropout > 0:
-                Xt = Xb.copy()
-                if sparse:
-                    Xt.data *= (rng.random(Xt.data.shape[0]) < keep) / keep
+        # A diverging run overflows: checked below, with a clear error instead.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n, batch_size):
+                rows = np.sort(order[start : start + batch_size])
+                Xb = X[rows]
+                if dropout > 0:
+                    Xt = Xb.copy()
+                    if sparse:
+                        Xt.data *= (rng.random(Xt.data.shape[0]) < keep) / keep
+                    else:
+                        Xt *= (rng.random(Xt.shape) < keep) / keep
                 else:
-                    Xt *= (rng.random(Xt.shape) < keep) / keep
-            else:
-                Xt = Xb
-            weight = n / Xb.shape[0]
-            # ||X_b - X~_b A B^T||^2 with P = X~_b A (n_b x k), no n_b x p array.
-            P = safe_sparse_dot(Xt, A, dense_output=True)
-            XbB = safe_sparse_dot(Xb, B, dense_output=True)
-            BtB = B.T @ B
-            PtP = P.T @ P
-            AtA = A.T @ A
-            dP = 2.0 * weight * (P @ BtB - XbB)
-            dA = safe_sparse_dot(Xt.T, dP, dense_output=True) + 2.0 * alpha * A @ BtB
-            dB = 2.0 * weight * (B @ PtP - safe_sparse_dot(Xb.T, P, dense_output=True))
-            dB += 2.0 * alpha * B @ AtA
-            step = lr / (
-                curvature * (1.0 + _spectral_norm_sq(A) + _spectral_norm_sq(B))
-            )
-            A -= step * dA
-            B -= step * dB
-        epoch_loss = product_penalty_loss_grad(X, A, B, lam, with_grad=False)
+                    Xt = Xb
+                weight = n / Xb.shape[0]
+                # ||X_b - X~_b A B^T||^2 with P = X~_b A (n_b x k), no n_b x p array.
+                P = safe_sparse_dot(Xt, A, dense_output=True)
+                XbB = safe_sparse_dot(Xb, B, dense_output=True)
+                BtB = B.T @ B
+                PtP = P.T @ P
+                AtA = A.T @ A
+                dP = 2.0 * weight * (P @ BtB - XbB)
+                dA = (
+                    safe_sparse_dot(Xt.T, dP, dense_output=True) + 2.0 * alpha * A @ BtB
+                )
+                dB = (
+                    2.0
+                    * weight
+                    * (B @ PtP - safe_sparse_dot(Xb.T, P, dense_output=True))
+                )
+                dB += 2.0 * alpha * B @ AtA
+                step = lr / (
+                    curvature * (1.0 + _spectral_norm_sq(A) + _spectral_norm_sq(B))
+                )
+                A -= step * dA
+                B -= step * dB
+            epoch_loss = product_penalty_loss_grad(X, A, B, lam, with_grad=False)
         curve.append(epoch_loss)
         progress.update(n_iter, epoch_loss)
         if not np.isfinite(epoch_loss):

@@ -318,3 +318,12 @@ def test_verbose_one_shows_a_tqdm_progress_bar(capsys):
     captured = capsys.readouterr()
     assert "%|" in captured.err  # the bar, on stderr
     assert ", loss =" not in captured.out  # no per-iteration lines
+
+
+def test_dropout_sgd_divergence_raises_a_clear_error():
+    X = _small_interactions()
+    model = DropoutAutoencoder(
+        4, solver="dropout-sgd", learning_rate=1e4, max_iter=50, random_state=0
+    )
+    with pytest.raises(FloatingPointError, match="lower learning_rate"):
+        model.fit(X)

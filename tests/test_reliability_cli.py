@@ -566,3 +566,20 @@ def test_reproduce_into_an_unwritable_directory_fails_before_any_work(
     monkeypatch.setattr("skcosim.datasets.make_clustered_interactions", must_not_run)
     assert main(["reproduce", "--quick", "--out", str(blocker / "out")]) == 1
     assert "cannot write to output directory" in _one_line_error(capsys)
+
+
+def test_two_audits_with_the_same_seed_write_the_same_report(
+    log_csv, tmp_path, capsys, fast_models
+):
+    """C12: determinism end to end: same log, same seed, same numbers."""
+
+    def numbers(out):
+        payload = json.loads((out / "audit.json").read_text())
+        for row in payload["models"]:
+            row.pop("fit_seconds", None)  # wall-clock time, the only variable
+        payload["settings"].pop("path", None)
+        return payload
+
+    assert _audit(log_csv, tmp_path / "a") == 0
+    assert _audit(log_csv, tmp_path / "b") == 0
+    assert numbers(tmp_path / "a") == numbers(tmp_path / "b")

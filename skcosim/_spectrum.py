@@ -53,6 +53,7 @@ from __future__ import annotations
 import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.linalg
@@ -61,6 +62,7 @@ from joblib import cpu_count
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
+from threadpoolctl import threadpool_limits
 
 from . import _dask
 
@@ -68,7 +70,7 @@ SOLVERS = ("auto", "gram", "randomized", "arpack")
 
 #: Largest ``min(n_samples, n_features)`` for which ``solver="auto"`` picks
 #: ``"gram"`` (benchmarks/RESULTS.md, "Solver crossover").
-GRAM_MAX_DIM = 2000
+GRAM_MAX_DIM = 1000
 
 #: Alias kept for code written against the first version of this module.
 GRAM_MAX_FEATURES = GRAM_MAX_DIM
@@ -201,16 +203,17 @@ def top_k_eigh(M, n_components):
     p = M.shape[0]
     if n_components == 0:
         return np.zeros(0, M.dtype), np.zeros((p, 0), M.dtype)
-    if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
-        v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
-        w, Q = eigsh(
-            M, k=n_components, which="LA", v0=v0, ncv=_lanczos_ncv(n_components, p)
+    with _single_threaded_blas(M.size) as pool:
+        if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
+            v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
+            op = _ThreadedOperator(M, pool, normal=False)
+            ncv = _lanczos_ncv(n_components, p)
+            w, Q = eigsh(op, k=n_components, which="LA", v0=v0, ncv=ncv)
+            order = np.argsort(w)[::-1]
+            return w[order], _flip_signs(Q[:, order])
+        w, Q = scipy.linalg.eigh(
+            M, subset_by_index=[p - n_components, p - 1], check_finite=False
         )
-        order = np.argsort(w)[::-1]
-        return w[order], _flip_signs(Q[:, order])
-    w, Q = scipy.linalg.eigh(
-        M, subset_by_index=[p - n_components, p - 1], check_finite=False
-    )
     return w[::-1], _flip_signs(Q[:, ::-1])
 
 
@@ -229,28 +232,35 @@ def _flip_signs(V):
     return V * signs.astype(V.dtype)
 
 
-class _NormalOperator(LinearOperator):
-    """``v -> Y^T (Y v)`` with the row blocks of a sparse ``Y`` on threads.
+class _ThreadedOperator(LinearOperator):
+    """``v -> Y^T (Y v)`` (``normal=True``) or ``v -> Y v``, row blocks on threads.
 
-    Both sparse products release the GIL, so the blocks run in parallel; each
-    thread keeps its own output vector and the parts are summed. The dtype is
-    that of ``Y``: float32 data stays float32 (MEASURED.md: float32 halves the
-    memory traffic), and ARPACK then runs in single precision too.
+    scipy's sparse products and numpy's BLAS calls release the GIL, so the row
+    blocks of ``Y`` run in parallel, each on one core; the caller runs the
+    solver under ``threadpool_limits(1)`` (see :func:`_single_threaded_blas`).
+    For ``Y^T Y`` each thread keeps its own output and the parts are summed.
+    The dtype is that of ``Y``: float32 data stays float32 (MEASURED.md:
+    float32 halves the memory traffic), and ARPACK then runs in single
+    precision too.
     """
 
-    def __init__(self, Y, pool):
+    def __init__(self, Y, pool, *, normal=True):
         self.pool = pool
-        if pool is not None and sp.issparse(Y):
-            self.blocks = [Y[s] for s in _row_slices(Y.shape[0], pool._max_workers)]
-        else:
-            self.blocks = [Y]
-        super().__init__(dtype=Y.dtype, shape=(Y.shape[1], Y.shape[1]))
+        self.normal = normal
+        n_blocks = pool._max_workers if pool is not None else 1
+        self.blocks = [Y[s] for s in _row_slices(Y.shape[0], n_blocks)]
+        m = Y.shape[1]
+        super().__init__(dtype=Y.dtype, shape=(m, m))
+
+    def _block(self, B, v):
+        return B.T @ (B @ v) if self.normal else B @ v
 
     def _apply(self, v):
         if len(self.blocks) == 1:
-            Y = self.blocks[0]
-            return Y.T @ (Y @ v)
-        parts = list(self.pool.map(lambda B: B.T @ (B @ v), self.blocks))
+            return self._block(self.blocks[0], v)
+        parts = list(self.pool.map(lambda B: self._block(B, v), self.blocks))
+        if not self.normal:
+            return np.concatenate(parts)
         out = parts[0]
         for part in parts[1:]:
             out += part
@@ -264,6 +274,26 @@ class _NormalOperator(LinearOperator):
 
     def _adjoint(self):
         return self
+
+
+@contextmanager
+def _single_threaded_blas(size):
+    """A thread pool for the operator, with BLAS itself on one thread.
+
+    ARPACK and LAPACK's ``eigh`` make many small BLAS calls, each a barrier
+    for BLAS's threads: on a busy machine one descheduled thread stalls every
+    call (benchmarks/RESULTS.md: ``eigh`` of a 943 x 943 Gram took 2.2 s with
+    2 OpenBLAS threads and 0.2 s with one). The parallelism is put where the
+    work is instead: row blocks of the operator on our own threads.
+    """
+    threads = _n_threads() if size >= _THREAD_MIN_NNZ else 1
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 def _smaller_side(X):
@@ -293,15 +323,10 @@ def _arpack_spectrum(X, k, dtype, random_state):
     m = Y.shape[1]
     rng = check_random_state(random_state)
     v0 = rng.uniform(-1, 1, size=m).astype(dtype)
-    nnz = Y.nnz if sp.issparse(Y) else Y.size
-    threads = _n_threads() if sp.issparse(Y) and nnz >= _THREAD_MIN_NNZ else 1
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    try:
-        op = _NormalOperator(Y, pool)
+    size = Y.nnz if sp.issparse(Y) else Y.size
+    with _single_threaded_blas(size) as pool:
+        op = _ThreadedOperator(Y, pool)
         w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=_lanczos_ncv(k, m))
-    finally:
-        if pool is not None:
-            pool.shutdown()
     order = np.argsort(w)[::-1]
     w, Q = w[order], _flip_signs(Q[:, order])
     s = np.sqrt(np.clip(w, 0, None))

@@ -237,3 +237,19 @@ def test_softmax_peak_memory_is_set_by_batch_size_not_n_samples():
     assert abs(large - small) < 0.25 * block
     # 4x the batch_size on the same data: the peak grows by about 3 blocks.
     assert peak(large_n, 2000) - large > 2 * block
+
+
+def test_public_surface_matches_the_other_autoencoders(clustered):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(clustered.data.toarray(), columns=[f"item{j}" for j in range(100)])
+    model = CosineAutoencoder(8, max_iter=5).set_output(transform="pandas").fit(X)
+    Z = model.transform(X)
+    assert list(Z.columns) == [f"cosineautoencoder{i}" for i in range(8)]
+    assert list(model.feature_names_in_) == list(X.columns)
+    for kind in ("decoder", "encoder", "projected"):
+        assert model.item_embeddings(kind).shape == (100, 8)
+    # Rotations are the only gauge left, and they keep every cosine.
+    R = sample_gauge("orthogonal", 8, random_state=0)
+    E, E_rot = model.item_embeddings(), model.item_embeddings(gauge=R)
+    cos = E @ E.T
+    assert_allclose(E_rot @ E_rot.T, cos, atol=1e-12)

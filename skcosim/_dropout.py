@@ -161,6 +161,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     zero rows when ``alpha == 0`` and ``dropout`` is set (the minimum-norm
     solution).
 
+    ``X`` may also be a :mod:`dask.array` chunked along rows (numpy or
+    scipy.sparse chunks; ``pip install skcosim[dask]``): ``fit`` then computes
+    ``X^T X`` (or the Lanczos products, ``solver="arpack"``) block by block on
+    the Dask scheduler, and ``transform`` returns a lazy dask array.
+
     References
     ----------
     .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of

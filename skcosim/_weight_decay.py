@@ -97,6 +97,11 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     top-``k`` spectrum is all the fit needs: ``O(nnz(X) k)`` memory with the
     ``"arpack"`` and ``"randomized"`` solvers.
 
+    ``X`` may also be a :mod:`dask.array` chunked along rows (numpy or
+    scipy.sparse chunks; ``pip install skcosim[dask]``): ``fit`` then computes
+    ``X^T X`` (or the Lanczos products, ``solver="arpack"``) block by block on
+    the Dask scheduler, and ``transform`` returns a lazy dask array.
+
     References
     ----------
     .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of

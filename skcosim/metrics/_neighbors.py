@@ -20,6 +20,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 # measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less
 # time than 2048 and ~25 % less than 1024 (fewer tiles, fewer merges).
 _BLOCK_BYTES = 36 * 2**20
+# Smallest tile side used, whatever batch_size says.
+_MIN_TILE = 32
 # Entries per group of the threshold pre-selection (see _tile).
 _MAX_GROUP_SIZE = 64
 
@@ -107,7 +109,11 @@ def _group_bound(S, r, c, k, axis):
     group's maximum in one vectorized pass: the ``k``-th largest group
     maximum is at most the ``k``-th largest entry (``k`` distinct groups reach
     it). ``S`` is used with a padding of ``-inf`` up to ``w g`` entries.
+    A tile with at most ``k`` entries per line gives no bound (``-inf``):
+    all its entries are candidates.
     """
+    if (c if axis == 1 else r) <= k:
+        return np.full(r if axis == 1 else c, -np.inf, dtype=S.dtype)
     if axis == 1:
         w, g = _group_shape(c, k)
         S[:r, c : w * g] = -np.inf
@@ -194,8 +200,8 @@ def cosine_neighbors(
     exclude_self : bool, default=True
         Leave row ``i`` out of its own neighbours.
     batch_size : int, default=None
-        Rows (and columns) per tile. ``None`` picks tiles of about 36 MiB of
-        similarities (3072 rows in float32).
+        Rows (and columns) per tile, at least 32. ``None`` picks tiles of
+        about 36 MiB of similarities (3072 rows in float32).
     n_jobs : int, default=None
         Threads working on tiles in parallel (NumPy and BLAS release the
         GIL; BLAS itself is then limited to one thread per tile). ``None``
@@ -259,10 +265,13 @@ def cosine_neighbors(
     U = _unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype
 
-    # Square tiles of about _BLOCK_BYTES; even widths, each > 2 (k + 1).
+    # Square tiles of about _BLOCK_BYTES, of even widths, at least _MIN_TILE
+    # (smaller tiles cost more in Python than they save). Their size does not
+    # depend on k: a tile narrower than k bounds nothing and every entry of it
+    # is a candidate (correct, slower).
     if batch_size is None:
         batch_size = math.isqrt(_BLOCK_BYTES // dtype.itemsize)
-    tile = min(max(batch_size, 4 * (k + 1)), m)
+    tile = min(max(batch_size, _MIN_TILE), m)
     n_tiles = -(-m // tile)
     bounds = np.linspace(0, m, n_tiles + 1).astype(np.intp)
     pairs = [(a, b) for a in range(n_tiles) for b in range(a, n_tiles)]

@@ -50,6 +50,7 @@ nothing.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -62,7 +63,7 @@ from joblib import cpu_count
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _dask
 
@@ -237,7 +238,7 @@ class _ThreadedOperator(LinearOperator):
 
     scipy's sparse products and numpy's BLAS calls release the GIL, so the row
     blocks of ``Y`` run in parallel, each on one core; the caller runs the
-    solver under ``threadpool_limits(1)`` (see :func:`_single_threaded_blas`).
+    solver with BLAS limited to one thread (see :func:`_single_threaded_blas`).
     For ``Y^T Y`` each thread keeps its own output and the parts are summed.
     The dtype is that of ``Y``: float32 data stays float32 (MEASURED.md:
     float32 halves the memory traffic), and ARPACK then runs in single
@@ -286,14 +287,24 @@ def _single_threaded_blas(size):
     2 OpenBLAS threads and 0.2 s with one). The parallelism is put where the
     work is instead: row blocks of the operator on our own threads.
     """
-    threads = _n_threads() if size >= _THREAD_MIN_NNZ else 1
+    if size < _THREAD_MIN_NNZ:  # small: no threads, and no limits to set
+        yield None
+        return
+    threads = _n_threads()
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             yield pool
     finally:
         if pool is not None:
             pool.shutdown()
+
+
+@functools.cache
+def _blas_controller():
+    # Scanning the loaded libraries costs ~20 ms: do it once (numpy's and
+    # scipy's BLAS are loaded by the imports of this module).
+    return ThreadpoolController()
 
 
 def _smaller_side(X):

@@ -1,0 +1,94 @@
+"""The fast paths of skcosim._spectrum give the exact spectrum.
+
+The solvers work on the smaller side of ``X``, split their products over row
+blocks on threads, keep float32 in float32 and switch to Lanczos for large
+dense eigenproblems; each of these is checked here against numpy's dense SVD.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from skcosim import _spectrum
+from skcosim._spectrum import top_k_eigh, top_k_spectrum
+
+
+def _reference(X, k):
+    _, s, Vt = np.linalg.svd(X.toarray() if sp.issparse(X) else X)
+    return s[:k], Vt[:k].T
+
+
+def _assert_same_subspace_columns(V, V_ref, atol):
+    # columns equal up to sign (distinct singular values: unique directions)
+    signs = np.sign(np.sum(V * V_ref, axis=0))
+    assert_allclose(V * signs, V_ref, atol=atol)
+
+
+@pytest.fixture
+def many_threads(monkeypatch):
+    """Force the threaded row-block products even on small matrices."""
+    monkeypatch.setattr(_spectrum, "_THREAD_MIN_NNZ", 0)
+    monkeypatch.setattr(_spectrum, "_n_threads", lambda: 3)
+
+
+@pytest.mark.parametrize("shape", [(300, 60), (60, 300)], ids=["tall", "wide"])
+@pytest.mark.parametrize("solver", ["gram", "arpack"])
+@pytest.mark.parametrize("sparse", [True, False], ids=["sparse", "dense"])
+def test_exact_solvers_match_dense_svd_on_either_side(
+    many_threads, shape, solver, sparse
+):
+    X = sp.random(*shape, density=0.2, random_state=0, format="csr")
+    X = X if sparse else X.toarray()
+    s_ref, V_ref = _reference(X, 8)
+    s, V = top_k_spectrum(X, 8, solver=solver, random_state=0)
+    assert V.shape == (shape[1], 8)
+    assert_allclose(s, s_ref, rtol=1e-10)
+    _assert_same_subspace_columns(V, V_ref, atol=1e-8)
+    assert_allclose(V.T @ V, np.eye(8), atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["gram", "arpack"])
+def test_float32_input_stays_float32_and_is_accurate_to_single_precision(solver):
+    X = sp.random(400, 80, density=0.2, random_state=1, format="csr")
+    s_ref, V_ref = _reference(X, 6)
+    s, V = top_k_spectrum(X.astype(np.float32), 6, solver=solver, random_state=0)
+    assert s.dtype == np.float32 and V.dtype == np.float32
+    assert_allclose(s, s_ref, rtol=1e-5)
+    _assert_same_subspace_columns(V, V_ref, atol=1e-3)
+
+
+def test_threaded_operator_equals_the_plain_products(many_threads):
+    X = sp.random(500, 40, density=0.1, random_state=2, format="csr")
+    v = np.random.RandomState(0).rand(40)
+    with _spectrum._single_threaded_blas(X.nnz) as pool:
+        assert pool is not None
+        normal = _spectrum._ThreadedOperator(X, pool)
+        assert len(normal.blocks) == 3
+        assert_allclose(normal @ v, X.T @ (X @ v), rtol=1e-12)
+        M = (X.T @ X).toarray()
+        plain = _spectrum._ThreadedOperator(M, pool, normal=False)
+        assert_allclose(plain @ v, M @ v, rtol=1e-12)
+
+
+def test_lanczos_branch_of_top_k_eigh_matches_lapack(monkeypatch):
+    rng = np.random.RandomState(0)
+    p = 400
+    Q = np.linalg.qr(rng.randn(p, p))[0]
+    w = np.geomspace(1000, 1, p)
+    M = (Q * w) @ Q.T
+    w_lapack, V_lapack = top_k_eigh(M, 10)
+    monkeypatch.setattr(_spectrum, "EIGSH_MIN_DIM", 100)  # take the eigsh branch
+    w_lanczos, V_lanczos = top_k_eigh(M, 10)
+    assert_allclose(w_lanczos, w_lapack, rtol=1e-10)
+    assert_allclose(w_lapack, w[:10], rtol=1e-10)
+    _assert_same_subspace_columns(V_lanczos, V_lapack, atol=1e-8)
+
+
+def test_auto_rule_picks_gram_for_a_small_side_and_arpack_otherwise():
+    small = _spectrum.GRAM_MAX_DIM
+    assert _spectrum._choose_solver(10 * small, small, 10) == "gram"
+    assert _spectrum._choose_solver(small, 10 * small, 10) == "gram"
+    assert _spectrum._choose_solver(10 * small, small + 1, 10) == "arpack"
+    # ARPACK needs k < min(n, p) - 1: the full spectrum goes through the Gram
+    assert _spectrum._choose_solver(10 * small, small + 1, small) == "gram"

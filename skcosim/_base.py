@@ -256,9 +256,11 @@ class _BaseLinearAutoencoder(
     def objective(self, X):
         """Value of the training objective on ``X`` (lower is better).
 
-        The full loss of the model's objective in MATH.md, reconstruction error
-        plus regularizer, summed over all users and items (not averaged). The
-        fitted closed forms minimize it on the training data.
+        The full loss the model is trained on (MATH.md), summed over all users
+        and items (not averaged): reconstruction error plus regularizer for
+        Objectives 1 and 2, which the fitted closed forms minimize on the
+        training data; the softmax or squared cosine loss for
+        :class:`~skcosim.CosineAutoencoder`. Computed without an ``n x p`` array.
 
         Parameters
         ----------

@@ -322,27 +322,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     # -- the model's own loss and reconstruction -----------------------------------
 
-    def objective(self, X):
-        """Value of the training loss on ``X`` (lower is better).
-
-        The softmax loss (negative multinomial log-likelihood) or the squared
-        loss ``||X - c N(X A) N(B)^T||^2`` with the fitted ``c`` (``scale_``),
-        summed over all users. Computed in blocks, without an ``n x p`` array.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Interaction matrix.
-
-        Returns
-        -------
-        loss : float
-        """
-        check_is_fitted(self)
-        return self._objective(self._validate_X(X, reset=False))
-
     def _objective(self, X):
-        """:meth:`objective` on an already validated ``X``."""
+        """The cosine loss on a validated ``X``: the softmax loss (negative
+        multinomial log-likelihood) or ``||X - c N(X A) N(B)^T||^2`` with the
+        fitted ``c`` (``scale_``), summed over all users, in blocks."""
         X = as_float64(X)
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)

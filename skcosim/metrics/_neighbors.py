@@ -71,7 +71,7 @@ def _kth_largest(G, k, axis):
     return np.take(np.partition(G, n - k, axis=axis), n - k, axis=axis)
 
 
-def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k):
+def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k, presorted=False):
     """Fold candidates ``(query, neighbour, similarity)`` into the running top-k.
 
     Order: larger similarity first, then the smaller index (deterministic
@@ -79,12 +79,16 @@ def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k):
     (``-inf`` / index ``m`` placeholders at first) takes part in the sort.
     Queries usually have a few candidates, so each one's top-k and
     candidates go into one short row of a dense array, sorted row-wise.
+    ``presorted``: ``cand_q`` is already non-decreasing.
     """
     if cand_q.size == 0:
         return
-    order = np.argsort(cand_q, kind="stable")
-    cand_q, cand_j, cand_v = cand_q[order], cand_j[order], cand_v[order]
-    queries, first, counts = np.unique(cand_q, return_index=True, return_counts=True)
+    if not presorted:
+        order = np.argsort(cand_q, kind="stable")
+        cand_q, cand_j, cand_v = cand_q[order], cand_j[order], cand_v[order]
+    first = np.flatnonzero(np.concatenate([[True], cand_q[1:] != cand_q[:-1]]))
+    queries = cand_q[first]
+    counts = np.diff(np.append(first, cand_q.size))
     width = k + int(counts.max())
     vals = np.full((queries.size, width), -np.inf, dtype=best_val.dtype)
     idx = np.full((queries.size, width), np.iinfo(np.intp).max, dtype=np.intp)
@@ -150,7 +154,8 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
     mask = maskbuf[0, : r * c].reshape(r, c)
     np.greater_equal(block, t_row[:, None], out=mask)
     ri, ci = np.divmod(np.flatnonzero(mask), c)
-    _merge(best_val, best_idx, i0 + ri, j0 + ci, block[ri, ci], k)
+    # flatnonzero is row-major: the queries (rows) come sorted.
+    _merge(best_val, best_idx, i0 + ri, j0 + ci, block[ri, ci], k, presorted=True)
     if a != b:
         t_col = np.where(zero[j0:j1], np.inf, best_val[j0:j1, k - 1])
         if np.any(t_col == -np.inf):
@@ -320,6 +325,7 @@ def cosine_neighbors(
                 best_idx[live].ravel(),
                 best_val[live].ravel(),
                 k,
+                presorted=True,
             )
     for i in np.flatnonzero(zero):
         indices[i] = _zero_row_neighbors(i, m, k, exclude_self)

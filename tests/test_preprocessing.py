@@ -6,7 +6,6 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import Normalizer
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.metrics import cosine_neighbors
@@ -24,16 +23,7 @@ def _cosines(E):
     return U @ U.T
 
 
-@parametrize_with_checks(
-    [
-        PopularityScaler(),
-        PopularityScaler(beta=1.0),
-        ProjectedEmbedding(),
-        ProjectedEmbedding(DropoutAutoencoder(n_components=3, scaling="random")),
-    ]
-)
-def test_sklearn_compatible_transformer(estimator, check):
-    check(estimator)
+# scikit-learn's common checks of both transformers run in tests/test_common.py.
 
 
 # -- PopularityScaler -----------------------------------------------------------

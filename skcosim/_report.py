@@ -432,17 +432,28 @@ def figure_png(panels, *, labels=None, columns=4, dpi=80):
     return _palette_png(buffer.getvalue())
 
 
-def _palette_png(png):
-    """Re-encode a PNG with a 256-colour palette (Pillow, a matplotlib
+def _palette_png(png, cmap="RdBu_r"):
+    """Re-encode a PNG with a fixed 256-colour palette (Pillow, a matplotlib
     dependency): noisy heatmaps compress badly in RGBA, and the figure is meant
-    for READMEs and docs. 256 colours keep the colour bar free of banding."""
+    for READMEs and docs. The palette is 200 colours of the heatmaps'
+    colormap plus 56 greys (text, lines, background), so the colour bar and
+    the heatmaps keep their colours (an adaptive palette bands the rarer
+    side of the colormap)."""
     try:
+        from matplotlib import colormaps
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow comes with matplotlib
         return png
+    colours = np.round(colormaps[cmap](np.linspace(0, 1, 200))[:, :3] * 255)
+    greys = np.repeat(np.round(np.linspace(0, 255, 56))[:, None], 3, axis=1)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(np.vstack([colours, greys]).astype(np.uint8).ravel().tolist())
     with Image.open(io.BytesIO(png)) as image:
+        indexed = image.convert("RGB").quantize(
+            palette=palette, dither=Image.Dither.NONE
+        )
         out = io.BytesIO()
-        image.convert("RGB").quantize(colors=256).save(out, format="PNG", optimize=True)
+        indexed.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 

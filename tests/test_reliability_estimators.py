@@ -789,6 +789,50 @@ def test_no_runtime_warnings_on_degenerate_fits(estimator, small_binary):
                     assert np.all(np.isfinite(model.item_embeddings(kind)))
 
 
+# -- gradient solvers on degenerate data -----------------------------------------
+
+
+def _degenerate_cases(small_binary):
+    unseen = small_binary.copy()
+    unseen[:, 2] = 0
+    return {
+        "zero": np.zeros((6, 4)),
+        "one-user": small_binary[[1]],
+        "one-item": small_binary[:, [0]],
+        "unseen-item": unseen,
+    }
+
+
+@closed_forms
+@pytest.mark.parametrize("case", ["zero", "one-user", "one-item", "unseen-item"])
+def test_lbfgs_on_degenerate_data_reaches_the_closed_form_loss(
+    estimator, small_binary, case
+):
+    """E46: solver="lbfgs" (with and without dropout) on degenerate data.
+
+    Finite factors, and the loss of the closed form within 1e-5 of
+    ||X||^2 (the loss is a sum over all entries).
+    """
+    X = _degenerate_cases(small_binary)[case]
+    closed = clone(estimator).fit(X)
+    trained = clone(estimator).set_params(solver="lbfgs", random_state=0).fit(X)
+    _assert_finite(trained)
+    scale = max(1.0, float(np.sum(X**2)))
+    assert abs(trained.objective(X) - closed.objective(X)) <= 1e-5 * scale
+
+
+@pytest.mark.parametrize("case", ["zero", "one-user", "one-item", "unseen-item"])
+def test_dropout_sgd_on_degenerate_data_is_finite(small_binary, case):
+    """E47: solver="dropout-sgd" (real random masks) on the same degenerate data."""
+    X = _degenerate_cases(small_binary)[case]
+    model = DropoutAutoencoder(
+        n_components=3, dropout=0.3, solver="dropout-sgd", max_iter=5, random_state=0
+    ).fit(X)
+    _assert_finite(model)
+    assert np.isfinite(model.objective(X))
+    assert np.all(np.isfinite(model.transform(X)))
+
+
 # -- the model trained for cosine (Objective 3) ----------------------------------
 
 needs_cosine = pytest.mark.skipif(

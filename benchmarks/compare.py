@@ -70,6 +70,16 @@ def _interleaved(methods, repeat):
     return best
 
 
+def _one_blas_thread(fn):
+    """Run ``fn`` with BLAS on one thread: what skcosim's Lanczos solver does.
+
+    On a busy machine multi-threaded BLAS can stall (RESULTS.md); this row
+    shows the peer under the same setting, so the ratio is not an artefact.
+    """
+    with threadpool_limits(1, "blas"):
+        return fn()
+
+
 def _peak_memory(fn):
     """Peak bytes allocated while ``fn`` runs (tracemalloc), and its output."""
     gc.collect()
@@ -138,6 +148,9 @@ def bench_fit(name, X, k, repeat, memory, targets):
         "TruncatedSVD (randomized, default)": lambda: TruncatedSVD(
             k, random_state=0
         ).fit(X),
+        "TruncatedSVD, BLAS on 1 thread": lambda: _one_blas_thread(
+            lambda: TruncatedSVD(k, random_state=0).fit(X)
+        ),
         "scipy svds (arpack)": lambda: svds(X, k=k, random_state=0),
         "WeightDecayAutoencoder": lambda: WeightDecayAutoencoder(k, random_state=0).fit(
             X
@@ -151,6 +164,9 @@ def bench_fit(name, X, k, repeat, memory, targets):
     ref = np.sort(res["scipy svds (arpack)"][1][1])[::-1]
     singular = {
         "TruncatedSVD (randomized, default)": res["TruncatedSVD (randomized, default)"][
+            1
+        ].singular_values_,
+        "TruncatedSVD, BLAS on 1 thread": res["TruncatedSVD, BLAS on 1 thread"][
             1
         ].singular_values_,
         "scipy svds (arpack)": ref,

@@ -174,16 +174,28 @@ def test_transform_is_X_times_the_encoder(X, k, alpha, dropout, sparse, dtype):
     X=binary_matrices,
     k=n_components,
     seed=seeds,
-    solver=st.sampled_from(["randomized", "arpack", "gram"]),
+    solver=st.sampled_from(["randomized", "arpack", "gram", "lbfgs", "dropout-sgd"]),
 )
 def test_same_random_state_gives_identical_results(X, k, seed, solver):
     """Two fits with the same random_state agree bit for bit."""
+    gradient = {"max_iter": 5} if solver in ("lbfgs", "dropout-sgd") else {}
     models = [
-        WeightDecayAutoencoder(n_components=k, solver=solver, random_state=seed),
         DropoutAutoencoder(
-            n_components=k, scaling="random", solver=solver, random_state=seed
+            n_components=k,
+            # the split of a trained model is the one training reaches
+            scaling="identity" if gradient else "random",
+            solver=solver,
+            random_state=seed,
+            dropout=0.3 if solver == "dropout-sgd" else None,
+            **gradient,
         ),
     ]
+    if solver != "dropout-sgd":  # a DropoutAutoencoder solver only
+        models.append(
+            WeightDecayAutoencoder(
+                n_components=k, solver=solver, random_state=seed, **gradient
+            )
+        )
     if hasattr(skcosim, "CosineAutoencoder"):
         models.append(
             skcosim.CosineAutoencoder(

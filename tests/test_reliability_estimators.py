@@ -833,6 +833,19 @@ def test_dropout_sgd_on_degenerate_data_is_finite(small_binary, case):
     assert np.all(np.isfinite(model.transform(X)))
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "dropout-sgd"])
+@pytest.mark.parametrize("scaling", ["symmetric", "random", np.ones(3)], ids=str)
+def test_a_split_requested_from_a_gradient_solver_names_the_conflict(
+    small_binary, solver, scaling
+):
+    """E48: scaling other than "identity" with a gradient solver."""
+    model = DropoutAutoencoder(
+        n_components=3, dropout=0.3, scaling=scaling, solver=solver, max_iter=2
+    )
+    with pytest.raises(ValueError, match="needs a closed-form solver"):
+        model.fit(small_binary)
+
+
 # -- the model trained for cosine (Objective 3) ----------------------------------
 
 needs_cosine = pytest.mark.skipif(

@@ -227,7 +227,17 @@ def test_input_X_is_never_modified_in_place(X, k, dropout, fmt):
     else:
         Xin = getattr(sp, f"{fmt}_matrix")(X)
     before = Xin.copy() if sp.issparse(Xin) else Xin.copy(order="K")
-    for model in _all_models(k, 1.0, dropout):
+    trained = [  # gradient solvers: real dropout masks must not touch X
+        DropoutAutoencoder(
+            n_components=k,
+            dropout=0.5,
+            solver="dropout-sgd",
+            max_iter=2,
+            random_state=0,
+        ),
+        WeightDecayAutoencoder(n_components=k, solver="lbfgs", max_iter=3),
+    ]
+    for model in _all_models(k, 1.0, dropout) + trained:
         model.fit(Xin)
         Z = model.transform(Xin)
         Z_before = Z.copy()

@@ -162,8 +162,36 @@ def _resolve_external_label(app, env, node, contnode):
     return ref
 
 
+def _write_cli_help(app):
+    """Write ``skcosim ... --help`` to gen_modules/cli/ for cli.rst to include.
+
+    Generated at build time so the page shows the options of the installed
+    command line, never a stale copy.
+    """
+    import subprocess
+
+    out = os.path.join(app.srcdir, "gen_modules", "cli")
+    os.makedirs(out, exist_ok=True)
+    env = {**os.environ, "COLUMNS": "70"}
+    for name, args in [
+        ("skcosim", []),
+        ("reproduce", ["reproduce"]),
+        ("audit", ["audit"]),
+    ]:
+        text = subprocess.run(
+            [sys.executable, "-m", "skcosim", *args, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout
+        with open(os.path.join(out, f"{name}.txt"), "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 def setup(app):
     app.connect("missing-reference", _resolve_external_label)
+    app.connect("builder-inited", _write_cli_help)
 
 
 # -- HTML ----------------------------------------------------------------------

@@ -199,6 +199,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
     from ._spectrum import (
         _flip_signs,
         _lanczos_ncv,
+        _rank_rtol,
         _spectrum_from_gram,
     )
 
@@ -227,7 +228,9 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         op = _DaskNormalOperator(blocks, n_features, dtype)
         w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=_lanczos_ncv(k, n_features))
         order = np.argsort(w)[::-1]
-        return np.sqrt(np.clip(w[order], 0, None)), _flip_signs(Q[:, order])
+        w = w[order]
+        w = np.where(w > w.max(initial=0) * _rank_rtol(dtype, max_dim), w, 0)
+        return np.sqrt(w), _flip_signs(Q[:, order])
     # randomized: Dask's own randomized SVD, which accepts scipy.sparse chunks
     import dask.array as da
 

@@ -340,7 +340,9 @@ def _arpack_spectrum(X, k, dtype, random_state):
         w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=_lanczos_ncv(k, m))
     order = np.argsort(w)[::-1]
     w, Q = w[order], _flip_signs(Q[:, order])
-    s = np.sqrt(np.clip(w, 0, None))
+    # Eigenvalues of Y^T Y: the rank tolerance applies to s^2 (as for "gram").
+    w = np.where(w > w.max(initial=0) * _rank_rtol(dtype, max(X.shape)), w, 0)
+    s = np.sqrt(w)
     return s, _right_vectors(X, Q, s, transposed)
 
 
@@ -448,8 +450,19 @@ def _spectrum_from_gram(G, k, max_dim):
     dimension of ``X``, as in numpy.linalg.matrix_rank).
     """
     w, Q = top_k_eigh(G, k)
-    w = np.where(w > w.max(initial=0) * max_dim * np.finfo(G.dtype).eps, w, 0)
+    w = np.where(w > w.max(initial=0) * _rank_rtol(G.dtype, max_dim), w, 0)
     return np.sqrt(w), Q
+
+
+def _rank_rtol(dtype, max_dim):
+    """Relative tolerance below which a singular value (or eigenvalue) is zero.
+
+    numpy.linalg.matrix_rank's ``max(n, p) * eps``, with float64's ``eps``, and
+    never below ``8 * eps`` of the working dtype. With float32's ``eps`` the
+    factor ``max(n, p)`` would cut real components: 0.12 ``s_1`` at a million
+    rows (benchmarks/RESULTS.md, the float32 fit of the 1M x 20k matrix).
+    """
+    return max(max_dim * np.finfo(np.float64).eps, 8 * np.finfo(dtype).eps)
 
 
 def spectrum_from_gram(G, n_components, *, n_samples):
@@ -499,12 +512,12 @@ def spectrum_from_gram(G, n_components, *, n_samples):
 def _padded(sk, Vk, n_components, max_dim):
     """Zero-pad to ``n_components``, zeroing numerically null components.
 
-    Singular values below the numerical rank tolerance (numpy.linalg.matrix_rank's
-    rule) are zero and their directions arbitrary, so both are set to zero.
+    Singular values below the numerical rank tolerance (:func:`_rank_rtol`) are
+    zero and their directions arbitrary, so both are set to zero.
     """
     dtype = Vk.dtype
     k = sk.shape[0]
-    tol = sk.max(initial=0) * max_dim * np.finfo(dtype).eps
+    tol = sk.max(initial=0) * _rank_rtol(dtype, max_dim)
     keep = sk > tol
     s = np.zeros(n_components, dtype=dtype)
     V = np.zeros((Vk.shape[0], n_components), dtype=dtype)

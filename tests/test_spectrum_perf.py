@@ -92,3 +92,20 @@ def test_auto_rule_picks_gram_for_a_small_side_and_arpack_otherwise():
     assert _spectrum._choose_solver(10 * small, small + 1, 10) == "arpack"
     # ARPACK needs k < min(n, p) - 1: the full spectrum goes through the Gram
     assert _spectrum._choose_solver(10 * small, small + 1, small) == "gram"
+
+
+@pytest.mark.parametrize("solver", ["gram", "arpack"])
+def test_float32_keeps_small_real_components_of_a_tall_matrix(solver):
+    # 200,000 rows: the rank rule max(n, p) * eps32 would cut every singular
+    # value below 2.4 % of s_1, though float32 resolves them.
+    rng = np.random.RandomState(0)
+    n, p = 200_000, 30
+    X = sp.random(n, p, density=0.002, random_state=rng, format="csc")
+    X = (X @ sp.diags(np.geomspace(1.0, 0.005, p))).tocsr()
+    s_ref, _ = _reference(X.T @ X, p)  # eigenvalues of the Gram: s^2
+    s, _ = top_k_spectrum(X.astype(np.float32), 28, solver=solver, random_state=0)
+    assert s[-1] / s[0] < 0.01  # below the old cut
+    # float32 eigenvalues of X^T X err by ~eps32 * s_1^2: relative error of
+    # s_i ~ eps32 / (2 (s_i / s_1)^2), about 1e-3 at s_i / s_1 = 0.007
+    assert_allclose(s, np.sqrt(s_ref[:28]), rtol=3e-3)
+    assert np.all(s > 0)

@@ -308,3 +308,23 @@ def test_load_rejects_wrong_argument_types():
         load_interactions(LOG, 0, "item")
     with pytest.raises(ValueError, match="must differ"):
         load_interactions(LOG, "user", "user")
+
+
+def test_defaults_make_objective1_splits_disagree_and_weight_decay_find_clusters():
+    # The reason for the defaults (docstring): on the default process, two
+    # equally optimal splits of Objective 1 share few top-10 neighbours while
+    # Objective 2 puts almost every neighbour in the item's own cluster.
+    from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+    from skcosim.metrics import neighbor_label_agreement, neighbor_overlap
+
+    bunch = make_clustered_interactions(n_users=4000, n_items=200, random_state=0)
+    X, labels = bunch.data, bunch.item_labels
+    alpha = 100.0 * np.sqrt(4000 / 20000)  # singular values grow as sqrt(n_users)
+    identity = DropoutAutoencoder(20, alpha=alpha**2).fit(X)
+    rescaled = DropoutAutoencoder(20, alpha=alpha**2, scaling="random", random_state=0)
+    rescaled.fit(X)
+    assert_allclose(identity.objective(X), rescaled.objective(X), rtol=1e-9)
+    overlap = neighbor_overlap(identity.item_embeddings(), rescaled.item_embeddings())
+    assert overlap < 0.5
+    wd = WeightDecayAutoencoder(20, alpha=alpha).fit(X)
+    assert neighbor_label_agreement(wd.item_embeddings(), labels) > 0.95

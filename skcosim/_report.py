@@ -524,6 +524,13 @@ def write_atomic(files):
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+        # os.replace onto a directory fails: check every target before the
+        # first replace, so that such a failure cannot leave a partial set.
+        for _, path in staged:
+            if path.is_dir():
+                raise IsADirectoryError(
+                    f"cannot write {str(path)!r}: it is a directory"
+                )
         for tmp, path in staged:
             os.replace(tmp, path)
     except BaseException:

@@ -583,3 +583,21 @@ def test_two_audits_with_the_same_seed_write_the_same_report(
     assert _audit(log_csv, tmp_path / "a") == 0
     assert _audit(log_csv, tmp_path / "b") == 0
     assert numbers(tmp_path / "a") == numbers(tmp_path / "b")
+
+
+def test_a_target_that_is_a_directory_leaves_the_previous_report_whole(
+    log_csv, tmp_path, capsys, fast_models
+):
+    """C13: ``audit.json`` in --out is a directory (the report cannot be written).
+
+    Regression: ``audit.md`` was replaced before the JSON failed, leaving a
+    report without its JSON and figure.
+    """
+    out = tmp_path / "out"
+    (out / "audit.json").mkdir(parents=True)
+    (out / "audit.md").write_text("previous report")
+    assert _audit(log_csv, out) == 1
+    err = _one_line_error(capsys)
+    assert f"cannot write {str(out / 'audit.json')!r}: it is a directory" in err
+    assert (out / "audit.md").read_text() == "previous report"
+    assert _files(out) == ["audit.json", "audit.md"]

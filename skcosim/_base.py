@@ -250,6 +250,8 @@ class _BaseLinearAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if _dask.is_dask_array(X):
+            return -_dask.squared_reconstruction_error(self, X) / X.shape[0]
         P = safe_sparse_dot(X, self.encoder_, dense_output=True)
         return -squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
 
@@ -276,6 +278,8 @@ class _BaseLinearAutoencoder(
 
     def _objective(self, X):
         """:meth:`objective` on an already validated ``X``."""
+        if _dask.is_dask_array(X):
+            return _dask.objective(self, X)  # one pass over the row blocks
         P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
 

@@ -82,6 +82,14 @@ def validate(estimator, X, *, reset):
         raise TypeError(f"Expected a numeric dask array, got dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
+    solver = getattr(estimator, "solver", None)
+    if reset and solver not in ("auto", "gram", "arpack", "randomized"):
+        raise TypeError(
+            f"{type(estimator).__name__}"
+            + (f"(solver={solver!r})" if solver is not None else "")
+            + " needs X in memory; dask arrays are accepted by the closed-form "
+            'solvers ("auto", "gram", "arpack", "randomized").'
+        )
     _check_feature_names(estimator, X, reset=reset)
     _check_n_features(estimator, X, reset=reset)
     return _rows_only(X)
@@ -240,6 +248,57 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
     )
     s, Vt = dask.compute(s, Vt)
     return np.asarray(s, dtype=dtype), _flip_signs(np.asarray(Vt, dtype=dtype).T)
+
+
+def _block_normal_products(B, M):
+    """``[B^T (B M), diag(B^T B)]`` of one row block, as one ``p x (m + 1)`` array."""
+    _check_finite(B)
+    BM = B @ M
+    GM = B.T @ (BM.toarray() if sp.issparse(BM) else np.asarray(BM))
+    col_sq = B.multiply(B).sum(axis=0) if sp.issparse(B) else (B * B).sum(axis=0)
+    return np.column_stack([np.asarray(GM), np.asarray(col_sq).ravel()])
+
+
+def _reconstruction_terms(estimator, X):
+    """``||X - X A B^T||^2``, ``P^T P`` and ``diag(X^T X)`` in one pass over ``X``.
+
+    With ``G = X^T X``: ``||X||^2 = tr(G)``, ``tr(P^T X B) = tr(A^T G B)`` and
+    ``P^T P = A^T G A`` (MATH.md, Objective 3, the same expansion), so
+    ``X^T (X [A, B])`` and ``diag(G)`` summed over the row blocks are enough.
+    """
+    import dask
+
+    A = np.asarray(estimator.encoder_, dtype=np.float64)
+    B = np.asarray(estimator.decoder_, dtype=np.float64)
+    k = A.shape[1]
+    products = dask.delayed(_block_normal_products, pure=True)
+    M = np.hstack([A, B])
+    (S,) = dask.compute(_tree_sum([products(blk, M) for blk in _blocks(X)]))
+    GA, GB, col_sq = S[:, :k], S[:, k : 2 * k], S[:, -1]
+    PtP = A.T @ GA
+    cross = float(np.sum(A * GB))
+    error = float(col_sq.sum()) - 2.0 * cross + float(np.sum(PtP * (B.T @ B)))
+    return max(error, 0.0), PtP, col_sq
+
+
+def squared_reconstruction_error(estimator, X):
+    """``||X - X A B^T||_F^2`` of a fitted estimator on a dask array."""
+    return _reconstruction_terms(estimator, X)[0]
+
+
+def objective(estimator, X):
+    """The training objective of a fitted closed-form estimator on a dask array.
+
+    The regularizers of Objectives 1 and 2 and of exact dropout read ``X`` only
+    through its column norms and ``P = X A`` only through ``P^T P``; they are
+    evaluated on stand-ins with exactly those: ``diag(||x_j||)`` for ``X`` and
+    a ``k x k`` factor ``F`` with ``F^T F = P^T P`` for ``P``.
+    """
+    error, PtP, col_sq = _reconstruction_terms(estimator, X)
+    w, U = np.linalg.eigh(PtP)
+    P_stand_in = (U * np.sqrt(np.clip(w, 0, None))).T
+    X_stand_in = sp.diags(np.sqrt(col_sq)).tocsr()
+    return error + estimator._penalty(X_stand_in, P_stand_in)
 
 
 def transform(X, A):

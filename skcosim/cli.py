@@ -560,8 +560,13 @@ def main(argv: list[str] | None = None) -> int:
     Examples
     --------
     >>> from skcosim.cli import main
-    >>> main(["--version"])  # doctest: +SKIP
-    skcosim 0.1.0.dev0
+    >>> main(["--version"])
+    skcosim ...
+    0
+
+    From a shell: ``skcosim reproduce --quick --out results`` writes
+    ``results/figure1.png``, ``results/report.md`` and
+    ``results/report.json``.
     """
     parser = build_parser()
     try:

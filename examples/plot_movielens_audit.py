@@ -52,12 +52,18 @@ def find_cached_movielens():
     tab-separated "atomic" files; they are read from inside the wheel (recbole
     itself is not needed). Returns None when there is no cached copy.
     """
-    try:
-        cache = Path(__file__).resolve().parents[1] / "benchmarks" / ".cache"
-    except NameError:  # run interactively, without __file__
-        cache = Path("benchmarks") / ".cache"
+    # sphinx-gallery runs examples from examples/ without __file__; a script
+    # may also be run from the repository root.
+    roots = [Path.cwd(), Path.cwd().parent]
+    if "__file__" in globals():
+        roots.insert(0, Path(__file__).resolve().parents[1])
+    wheels = [
+        wheel
+        for root in roots
+        for wheel in sorted((root / "benchmarks" / ".cache").glob("recbole-*.whl"))
+    ]
     member = "recbole/dataset_example/ml-100k/ml-100k.{}"
-    for wheel in sorted(cache.glob("recbole-*.whl")):
+    for wheel in wheels:
         with zipfile.ZipFile(wheel) as archive:
             try:
                 inter = archive.read(member.format("inter"))

@@ -101,6 +101,8 @@ class ModelSpec:
     note: str = ""
     #: Iterative fit (L-BFGS): refitted on fewer resamples, see compare_models.
     iterative: bool = False
+    #: A model whose failure on the data is a note in the report, not an error.
+    optional: bool = False
 
 
 def cosine_autoencoder_class():
@@ -157,6 +159,7 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
                 objective="Objective 3 (cosine softmax)",
                 estimator=cosine(**params),
                 iterative=True,
+                optional=True,
             )
         )
     specs.append(
@@ -218,6 +221,50 @@ class ModelResult:
     scores: dict = field(default_factory=dict)
 
 
+_EMPTY_SCORES = dict.fromkeys(
+    ("loss", "gauge_stability", "resample_stability", "label_agreement", "fit_seconds")
+)
+
+
+def _score_model(spec, X, labels, n_neighbors, n_draws, resample_draws, seed, notes):
+    """Fit one model and compute its row of the report.
+
+    An optional model (``spec.optional``, the cosine-trained one) that cannot
+    be fitted on these data, or on a resample of them, gets ``None`` scores
+    and a note instead of stopping the whole report: e.g. its Objective 2
+    start is zero when ``alpha`` exceeds every singular value of a half.
+    """
+    failures = (ValueError, FloatingPointError) if spec.optional else ()
+    try:
+        start = time.perf_counter()
+        model = spec.estimator.fit(X)
+        fit_seconds = time.perf_counter() - start
+    except failures as exc:
+        notes.append(f"not fitted: {exc}")
+        return ModelResult(
+            spec=spec, model=None, embeddings=None, scores={**_EMPTY_SCORES}
+        )
+    E = np.asarray(model.item_embeddings(spec.kind))
+    scores = {
+        "loss": float(model.objective(X)),
+        "gauge_stability": gauge_stability_of(
+            model, spec.kind, n_neighbors, n_draws, seed
+        ),
+        "resample_stability": None,
+        "label_agreement": None
+        if labels is None
+        else float(_metrics().neighbor_label_agreement(E, labels, n_neighbors)),
+        "fit_seconds": fit_seconds,
+    }
+    try:
+        scores["resample_stability"] = resample_stability_of(
+            model, spec.kind, X, n_neighbors, resample_draws, seed
+        )
+    except failures as exc:
+        notes.append(f"no resample stability: {exc}")
+    return ModelResult(spec=spec, model=model, embeddings=E, scores=scores)
+
+
 def compare_models(
     specs,
     X,
@@ -241,7 +288,6 @@ def compare_models(
     ``resample_stability``, ``label_agreement`` (``None`` without labels) and
     ``fit_seconds``.
     """
-    metrics = _metrics()
     n_neighbors = int(min(n_neighbors, X.shape[1] - 1))
     if n_neighbors < 1:
         raise ValueError(
@@ -251,37 +297,25 @@ def compare_models(
     for spec in specs:
         if progress is not None:
             progress.step(f"fit {spec.name}")
+        notes = [spec.note] if spec.note else []
         with warnings.catch_warnings(record=True) as caught:
             # e.g. ConvergenceWarnings of an iterative model (also from its
             # refits on halves): reported in the notes of the report instead
             # of interleaved with the progress bar.
             warnings.simplefilter("always")
-            start = time.perf_counter()
-            model = spec.estimator.fit(X)
-            fit_seconds = time.perf_counter() - start
-            E = np.asarray(model.item_embeddings(spec.kind))
-            scores = {
-                "loss": float(model.objective(X)),
-                "gauge_stability": gauge_stability_of(
-                    model, spec.kind, n_neighbors, n_draws, random_state
-                ),
-                "resample_stability": resample_stability_of(
-                    model,
-                    spec.kind,
-                    X,
-                    n_neighbors,
-                    iterative_resample_draws if spec.iterative else resample_draws,
-                    random_state,
-                ),
-                "label_agreement": None
-                if labels is None
-                else float(metrics.neighbor_label_agreement(E, labels, n_neighbors)),
-                "fit_seconds": fit_seconds,
-            }
-        notes = [spec.note] if spec.note else []
+            result = _score_model(
+                spec,
+                X,
+                labels,
+                n_neighbors,
+                n_draws,
+                iterative_resample_draws if spec.iterative else resample_draws,
+                random_state,
+                notes,
+            )
         notes += sorted({" ".join(str(w.message).split()) for w in caught})
-        scores["notes"] = notes
-        results.append(ModelResult(spec=spec, model=model, embeddings=E, scores=scores))
+        result.scores["notes"] = notes
+        results.append(result)
         if progress is not None:
             progress.advance()
     return results
@@ -295,6 +329,8 @@ def neighbor_table(results, items, n_neighbors):
     metrics = _metrics()
     table = {int(i): {} for i in items}
     for res in results:
+        if res.embeddings is None:  # an optional model that was not fitted
+            continue
         idx, _ = metrics.cosine_neighbors(res.embeddings, n_neighbors)
         for i in items:
             table[int(i)][res.spec.name] = [int(j) for j in idx[i]]
@@ -464,6 +500,8 @@ def similarity_panels(results, order, truth=None):
     if truth is not None:
         panels.append(("ground truth (same cluster)", truth))
     for r in results:
+        if r.embeddings is None:  # an optional model that was not fitted
+            continue
         # Zero rows: cosine 0 (MATH.md, Objective 2); tiny rows keep their
         # cosines (sklearn's cosine_similarity zeroes rows of norm < 10 eps).
         U = _unit_rows(r.embeddings[order])

@@ -221,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="regularization in units of singular values: Objective 2 uses "
         "alpha=A (cuts components with s_i <= A), Objective 1 alpha=A**2 (the "
         "same cut-off). Default: the median of the top-k singular values of "
-        "the data, so that Objective 2 keeps about half of the components",
+        "the data (so that Objective 2 keeps about half of the components), at "
+        "most half the largest one",
     )
     aud.add_argument(
         "--out",
@@ -404,7 +405,10 @@ def audit(args) -> int:
     alpha = args.alpha
     if alpha is None:
         s, _ = top_k_spectrum(X, k, random_state=args.seed)
-        alpha = float(np.median(s[s > 0])) if np.any(s > 0) else 1.0
+        # Capped at s_1 / 2: a random half of the users has a top singular
+        # value near s_1 / sqrt(2), which must stay above alpha for the
+        # resampled models (and the cosine model's Objective 2 start).
+        alpha = float(min(np.median(s[s > 0]), s[0] / 2)) if s[0] > 0 else 1.0
 
     specs = report.default_models(
         k, alpha, random_state=args.seed, max_iter=AUDIT_MAX_ITER
@@ -466,7 +470,9 @@ def audit(args) -> int:
         rows,
         N_NEIGHBORS,
         figure=figure,
-        extra=_neighbors_markdown(neighbors, [r.spec.name for r in results]),
+        extra=_neighbors_markdown(
+            neighbors, [r.spec.name for r in results if r.embeddings is not None]
+        ),
     )
     payload = {
         "command": "audit",

@@ -220,13 +220,14 @@ def test_audit_writes_report_with_neighbours_labelled_by_item_id(audited, log_cs
     assert all(m["label_agreement"] is None for m in report["models"])
 
 
-def test_audit_default_alpha_is_the_median_top_singular_value(audited):
+def test_audit_default_alpha_is_the_capped_median_top_singular_value(audited):
     from skcosim._spectrum import top_k_spectrum
 
     report = json.loads((audited[1] / "audit.json").read_text())
     X = make_clustered_interactions(300, 40, 4, random_state=0).data
     s, _ = top_k_spectrum(X, 5)
-    assert_allclose(report["settings"]["alpha"], np.median(s), rtol=1e-6)
+    expected = min(np.median(s), s[0] / 2)
+    assert_allclose(report["settings"]["alpha"], expected, rtol=1e-6)
 
 
 def test_audit_value_column_and_parquet(log_csv, tmp_path):
@@ -404,3 +405,29 @@ def test_console_script_reports_bad_input_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "missing.csv" in result.stderr
+
+
+class _FailingModel:
+    def fit(self, X):
+        raise ValueError("alpha is too large for these data")
+
+
+def test_failing_optional_model_becomes_a_note_not_an_error():
+    from skcosim import WeightDecayAutoencoder
+
+    X = make_clustered_interactions(100, 12, 3, random_state=0).data
+    specs = [
+        _report.ModelSpec("failing", "Objective 3", _FailingModel(), optional=True),
+        _report.ModelSpec("wd", "Objective 2", WeightDecayAutoencoder(3)),
+    ]
+    failing, wd = _report.compare_models(specs, X, n_neighbors=3, n_draws=1)
+    assert failing.embeddings is None and failing.scores["loss"] is None
+    assert failing.scores["notes"] == ["not fitted: alpha is too large for these data"]
+    assert wd.scores["gauge_stability"] == 1.0
+    assert [name for name, _ in _report.similarity_panels([failing, wd], [0, 1])] == [
+        "wd"
+    ]
+    assert "n/a" in _report.text_table(_report.rows_of([failing, wd]))
+    specs[0].optional = False
+    with pytest.raises(ValueError, match="too large"):
+        _report.compare_models(specs, X, n_neighbors=3, n_draws=1)

@@ -603,13 +603,6 @@ def test_a_target_that_is_a_directory_leaves_the_previous_report_whole(
     assert _files(out) == ["audit.json", "audit.md"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known problem (docs/reliability.rst, Known limitations): alpha is "
-    "chosen on the full log, and the cosine model's weight-decay start is cut "
-    "to zero on the random halves of resample_stability",
-)
 def test_audit_of_a_small_sparse_log_completes(tmp_path, capsys):
     """An audit of a valid, small, uniformly sparse log (100 users x 30 items)."""
     rng = np.random.RandomState(1)

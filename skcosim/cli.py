@@ -258,8 +258,8 @@ def _add_common_flags(parser):
     parser.add_argument(
         "--no-progress",
         action="store_true",
-        help="do not show progress (a tqdm bar when tqdm is installed, else "
-        "one line per step, on standard error)",
+        help="do not show progress (shown on standard error when it is a "
+        "terminal: a tqdm bar when tqdm is installed, else one line per step)",
     )
     parser.add_argument(
         "--blas-threads",
@@ -275,6 +275,12 @@ def _add_common_flags(parser):
 
 
 # -- commands ------------------------------------------------------------------------
+
+
+def _show_progress(args):
+    """Progress goes to standard error, and only to a terminal: piped or
+    logged output, and error messages, stay free of progress lines."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 def _has_matplotlib():
@@ -306,38 +312,41 @@ def reproduce(args) -> int:
         max_iter=settings["max_iter"],
     )
     draw_png = _has_matplotlib()
-    progress = report.Progress(len(specs) + 1 + draw_png, enabled=not args.no_progress)
-    progress.step("simulate interactions")
-    data = make_clustered_interactions(
-        settings["n_users"],
-        settings["n_items"],
-        settings["n_clusters"],
-        random_state=args.seed,
-    )
-    X = data.data
-    progress.advance()
-    results = report.compare_models(
-        specs,
-        X,
-        labels=data.item_labels,
-        n_neighbors=N_NEIGHBORS,
-        n_draws=settings["n_draws"],
-        resample_draws=settings["resample_draws"],
-        iterative_resample_draws=settings["iterative_resample_draws"],
-        random_state=args.seed,
-        progress=progress,
-    )
-    png = None
-    if draw_png:
-        progress.step("draw the figure")
-        order = cluster_order(data.item_labels, data.item_popularity)
-        labels = data.item_labels[order]
-        truth = (labels[:, None] == labels[None, :]).astype(float)
-        png = report.figure_png(
-            report.similarity_panels(results, order, truth), labels=labels
+    progress = report.Progress(len(specs) + 1 + draw_png, enabled=_show_progress(args))
+    try:
+        progress.step("simulate interactions")
+        data = make_clustered_interactions(
+            settings["n_users"],
+            settings["n_items"],
+            settings["n_clusters"],
+            random_state=args.seed,
         )
+        X = data.data
         progress.advance()
-    progress.close()
+        results = report.compare_models(
+            specs,
+            X,
+            labels=data.item_labels,
+            n_neighbors=N_NEIGHBORS,
+            n_draws=settings["n_draws"],
+            resample_draws=settings["resample_draws"],
+            iterative_resample_draws=settings["iterative_resample_draws"],
+            random_state=args.seed,
+            progress=progress,
+        )
+        png = None
+        if draw_png:
+            progress.step("draw the figure")
+            order = cluster_order(data.item_labels, data.item_popularity)
+            labels = data.item_labels[order]
+            truth = (labels[:, None] == labels[None, :]).astype(float)
+            png = report.figure_png(
+                report.similarity_panels(results, order, truth), labels=labels
+            )
+            progress.advance()
+    finally:
+        # Before any error message: tqdm clears its line (leave=False).
+        progress.close()
 
     rows = report.rows_of(results)
     intro = (
@@ -391,50 +400,58 @@ def audit(args) -> int:
 
     out = report.check_writable_dir(args.out)
     start = time.perf_counter()
-    bunch = load_interactions(args.path, args.user_col, args.item_col, args.value_col)
-    X = bunch.data
-    n_users, n_items = X.shape
-    if n_items < 2:
-        raise CommandError(
-            f"{args.path} has {n_items} distinct item(s): comparing neighbours "
-            "needs at least 2."
-        )
-    if X.nnz == 0:
-        raise CommandError(f"{args.path} has no nonzero interaction values.")
-    k = min(args.n_components, n_users, n_items)
-    alpha = args.alpha
-    if alpha is None:
-        s, _ = top_k_spectrum(X, k, random_state=args.seed)
-        # Capped at s_1 / 2: a random half of the users has a top singular
-        # value near s_1 / sqrt(2), which must stay above alpha for the
-        # resampled models (and the cosine model's Objective 2 start).
-        alpha = float(min(np.median(s[s > 0]), s[0] / 2)) if s[0] > 0 else 1.0
-
-    specs = report.default_models(
-        k, alpha, random_state=args.seed, max_iter=AUDIT_MAX_ITER
-    )
     draw_png = _has_matplotlib()
-    progress = report.Progress(len(specs) + draw_png, enabled=not args.no_progress)
-    results = report.compare_models(
-        specs,
-        X,
-        labels=None,
-        n_neighbors=N_NEIGHBORS,
-        n_draws=AUDIT_GAUGE_DRAWS,
-        resample_draws=AUDIT_RESAMPLE_DRAWS,
-        iterative_resample_draws=1,
-        random_state=args.seed,
-        progress=progress,
-    )
-    popularity = np.diff(X.tocsc().indptr)  # number of users per item
-    by_popularity = np.argsort(-popularity, kind="stable")
-    png = None
-    if draw_png:
-        progress.step("draw the heatmaps")
-        shown = by_popularity[:MAX_HEATMAP_ITEMS]
-        png = report.figure_png(report.similarity_panels(results, shown))
+    n_models = len(report.default_models(1, 1.0, random_state=None))
+    progress = report.Progress(1 + n_models + draw_png, enabled=_show_progress(args))
+    try:
+        progress.step(f"read {args.path}")
+        bunch = load_interactions(
+            args.path, args.user_col, args.item_col, args.value_col
+        )
+        X = bunch.data
+        n_users, n_items = X.shape
+        if n_items < 2:
+            raise CommandError(
+                f"{args.path} has {n_items} distinct item(s): comparing "
+                "neighbours needs at least 2."
+            )
+        if X.nnz == 0:
+            raise CommandError(f"{args.path} has no nonzero interaction values.")
+        k = min(args.n_components, n_users, n_items)
+        alpha = args.alpha
+        if alpha is None:
+            s, _ = top_k_spectrum(X, k, random_state=args.seed)
+            # Capped at s_1 / 2: a random half of the users has a top singular
+            # value near s_1 / sqrt(2), which must stay above alpha for the
+            # resampled models (and the cosine model's Objective 2 start).
+            alpha = float(min(np.median(s[s > 0]), s[0] / 2)) if s[0] > 0 else 1.0
         progress.advance()
-    progress.close()
+
+        specs = report.default_models(
+            k, alpha, random_state=args.seed, max_iter=AUDIT_MAX_ITER
+        )
+        results = report.compare_models(
+            specs,
+            X,
+            labels=None,
+            n_neighbors=N_NEIGHBORS,
+            n_draws=AUDIT_GAUGE_DRAWS,
+            resample_draws=AUDIT_RESAMPLE_DRAWS,
+            iterative_resample_draws=1,
+            random_state=args.seed,
+            progress=progress,
+        )
+        popularity = np.diff(X.tocsc().indptr)  # number of users per item
+        by_popularity = np.argsort(-popularity, kind="stable")
+        png = None
+        if draw_png:
+            progress.step("draw the heatmaps")
+            shown = by_popularity[:MAX_HEATMAP_ITEMS]
+            png = report.figure_png(report.similarity_panels(results, shown))
+            progress.advance()
+    finally:
+        # Before any error message: tqdm clears its line (leave=False).
+        progress.close()
 
     sample = by_popularity[: min(N_SHOWN_ITEMS, n_items)]
     n_shown = min(N_SHOWN_NEIGHBORS, n_items - 1)

@@ -431,3 +431,14 @@ def test_failing_optional_model_becomes_a_note_not_an_error():
     specs[0].optional = False
     with pytest.raises(ValueError, match="too large"):
         _report.compare_models(specs, X, n_neighbors=3, n_draws=1)
+
+
+@pytest.mark.parametrize(
+    "tty, no_progress, shown",
+    [(True, False, True), (True, True, False), (False, False, False)],
+)
+def test_progress_only_on_a_terminal(monkeypatch, tty, no_progress, shown):
+    import argparse
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty, raising=False)
+    assert cli._show_progress(argparse.Namespace(no_progress=no_progress)) is shown

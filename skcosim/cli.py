@@ -76,8 +76,8 @@ which 10 of its items are an item's nearest neighbours is not set by the data,
 so resample stability is low for every model; label agreement tells whether a
 model finds the clusters. The Objective 1 rows show the paper's point: one
 loss, other neighbours (gauge stability well below 1), and a random gauge can
-lose the clusters altogether. Objective 2, the cosine-trained model and the
-projection have gauge-free neighbours."""
+lose much of the cluster structure. Objective 2, the cosine-trained model and
+the projection have gauge-free neighbours."""
 
 
 class CommandError(Exception):

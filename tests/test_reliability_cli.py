@@ -604,7 +604,11 @@ def test_a_target_that_is_a_directory_leaves_the_previous_report_whole(
 
 
 def test_audit_of_a_small_sparse_log_completes(tmp_path, capsys):
-    """An audit of a valid, small, uniformly sparse log (100 users x 30 items)."""
+    """C14: an audit of a valid, small, uniformly sparse log (100 x 30 items).
+
+    Regression: it stopped with "the weight-decay start is zero" (alpha from
+    the full log cut the cosine model's start on the resample halves).
+    """
     rng = np.random.RandomState(1)
     users, items = np.nonzero(rng.rand(100, 30) < 0.05)
     path = tmp_path / "small.csv"

@@ -228,11 +228,17 @@ def test_overlap_of_embeddings_of_different_items_is_rejected(embedding):
 
 
 def test_overlap_of_zero_and_integer_embeddings_is_defined(embedding):
-    """M14: all-zero embeddings overlap fully; integer input is exact."""
+    """M14: zero rows share no neighbours; integer input is exact."""
     zero = np.zeros_like(embedding)
-    assert neighbor_overlap(zero, zero, 3) == 1.0
-    per_item = neighbor_overlap(zero, embedding, 3, average=False)
-    assert np.all((per_item >= 0) & (per_item <= 1))
+    # No direction, no neighbours: an all-zero embedding is not "stable".
+    assert neighbor_overlap(zero, zero, 3) == 0.0
+    assert_array_equal(neighbor_overlap(zero, embedding, 3, average=False), 0.0)
+    # Zero rows are left out of the mean, so they do not dilute the others.
+    partial = embedding.copy()
+    partial[:5] = 0
+    per_item = neighbor_overlap(partial, partial, 3, average=False)
+    assert_array_equal(per_item[:5], 0.0)
+    assert neighbor_overlap(partial, partial, 3) == 1.0
     as_int = np.round(embedding * 1e6).astype(np.int64)
     assert neighbor_overlap(as_int, embedding, 3) == 1.0
 
@@ -258,10 +264,12 @@ def test_gauge_stability_on_a_wrong_or_unfitted_model_names_the_problem(
 
 def test_gauge_stability_of_degenerate_models_is_finite(interactions):
     """M16: every component cut, a zero matrix, n_components above the rank."""
+    # A model with no direction left is scored 0, not "perfectly stable".
     cut = WeightDecayAutoencoder(n_components=3, alpha=1e6).fit(interactions)
-    assert gauge_stability(cut, 3, random_state=0) == 1.0
+    assert gauge_stability(cut, 3, random_state=0) == 0.0
+    assert resample_stability(cut, interactions, 3, random_state=0) == 0.0
     zero = DropoutAutoencoder(n_components=3).fit(np.zeros((5, 15)))
-    assert gauge_stability(zero, 3, random_state=0) == 1.0
+    assert gauge_stability(zero, 3, random_state=0) == 0.0
     wide = DropoutAutoencoder(n_components=10).fit(interactions[:3])
     score = gauge_stability(wide, 3, random_state=0)
     assert 0.0 <= score <= 1.0

@@ -11,7 +11,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
-from ._neighbors import cosine_neighbors
+from ._neighbors import cosine_neighbors, zero_rows
 
 
 def _label_indicator(labels, m):
@@ -68,7 +68,9 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
         a_i = \frac{1}{k} \, \big|\{ j \in N(i) : L(i) \cap L(j) \neq \emptyset \}\big|
 
     With one label per item this is the share of neighbours with the same
-    label. An item without labels agrees with no neighbour.
+    label. An item without labels agrees with no neighbour, and neither does
+    an item whose embedding row is zero (it has no direction, so its
+    "neighbours" would only be a tie-break by index).
 
     Parameters
     ----------
@@ -113,4 +115,7 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
         shared = Y[rows].multiply(Y[ind.ravel()]).sum(axis=1)
         agree = np.asarray(shared).reshape(m, n_neighbors) > 0
     agreement = agree.mean(axis=1)
+    # A zero row's neighbours are tie-broken by index, not found: it agrees
+    # with none of them (an embedding with every component cut scores 0).
+    agreement[zero_rows(E)] = 0.0
     return float(agreement.mean()) if average else agreement

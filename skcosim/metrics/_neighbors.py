@@ -47,6 +47,11 @@ def _unit_rows(E):
     return U
 
 
+def zero_rows(E):
+    """Rows of ``E`` that are all zero: no direction, cosine 0 with everything."""
+    return ~np.any(E != 0, axis=1)
+
+
 def _zero_row_neighbors(i, m, k, exclude_self):
     """Neighbours of a zero row: every cosine is 0, ties go to small indices."""
     first = np.arange(k + 1)
@@ -266,7 +271,7 @@ def cosine_neighbors(
             f"n_neighbors={k} is too large for {m} rows: at most {k_max} "
             f"(exclude_self={exclude_self})."
         )
-    zero = ~np.any(E != 0, axis=1)
+    zero = zero_rows(E)
     U = _unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype
 

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
-from ._neighbors import cosine_neighbors
+from ._neighbors import cosine_neighbors, zero_rows
 
 OVERLAP_METHODS = ("jaccard", "rbo")
 
@@ -48,11 +48,30 @@ def rbo_from_indices(ind1, ind2, p=0.9):
     return X @ weights + X[:, -1] / k * p**k
 
 
-def overlap_from_indices(ind1, ind2, method="jaccard", p=0.9):
-    """Per-row overlap of two neighbour index arrays."""
+def overlap_from_indices(ind1, ind2, method="jaccard", p=0.9, *, undirected=None):
+    """Per-row overlap of two neighbour index arrays.
+
+    Rows flagged in ``undirected`` (a zero embedding row in either embedding)
+    have no neighbours to share: their overlap is 0.
+    """
     if method == "jaccard":
-        return jaccard_from_indices(ind1, ind2)
-    return rbo_from_indices(ind1, ind2, p=p)
+        overlap = jaccard_from_indices(ind1, ind2)
+    else:
+        overlap = rbo_from_indices(ind1, ind2, p=p)
+    if undirected is not None:
+        overlap[undirected] = 0.0
+    return overlap
+
+
+def mean_overlap(overlap, undirected):
+    """Mean overlap over the rows with a direction in both embeddings.
+
+    A zero row's neighbours are tie-broken by index, not found: counting them
+    would score an all-zero embedding (every component cut) as perfectly
+    stable. When no row has a direction there is nothing stable: 0.0.
+    """
+    directed = ~undirected
+    return float(overlap[directed].mean()) if directed.any() else 0.0
 
 
 @validate_params(
@@ -97,7 +116,11 @@ def neighbor_overlap(
           \mathrm{RBO}_i = \frac{X_k}{k} p^k
               + \frac{1 - p}{p} \sum_{d=1}^{k} \frac{X_d}{d} p^d
 
-    Both are 1 for identical lists and 0 for disjoint ones.
+    Both are 1 for identical lists and 0 for disjoint ones. An item whose row
+    is zero in either embedding has no direction, so no neighbours: its
+    overlap is 0 and it is left out of the mean; the mean is 0.0 when no item
+    has a direction (an embedding whose components are all cut is not
+    "stable").
 
     Parameters
     ----------
@@ -158,5 +181,6 @@ def neighbor_overlap(
         )
     ind1, _ = cosine_neighbors(E1, n_neighbors)
     ind2, _ = cosine_neighbors(E2, n_neighbors)
-    overlap = overlap_from_indices(ind1, ind2, method, p)
-    return float(overlap.mean()) if average else overlap
+    undirected = zero_rows(E1) | zero_rows(E2)
+    overlap = overlap_from_indices(ind1, ind2, method, p, undirected=undirected)
+    return mean_overlap(overlap, undirected) if average else overlap

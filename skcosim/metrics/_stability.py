@@ -24,8 +24,8 @@ from sklearn.utils.validation import _num_samples
 
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
-from ._neighbors import cosine_neighbors
-from ._overlap import OVERLAP_METHODS, overlap_from_indices
+from ._neighbors import cosine_neighbors, zero_rows
+from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
 
 EMBEDDING_KINDS = ("decoder", "encoder", "projected")
 
@@ -128,8 +128,11 @@ def gauge_stability(
     scores = []
     for _ in range(n_draws):
         R = sample_gauge(group, E.shape[1], rng)
-        ind_R, _ = cosine_neighbors(item_embeddings(model, embedding, R), n_neighbors)
-        scores.append(overlap_from_indices(ind, ind_R, method).mean())
+        E_R = item_embeddings(model, embedding, R)
+        ind_R, _ = cosine_neighbors(E_R, n_neighbors)
+        undirected = zero_rows(E) | zero_rows(E_R)
+        overlap = overlap_from_indices(ind, ind_R, method, undirected=undirected)
+        scores.append(mean_overlap(overlap, undirected))
     return float(np.mean(scores))
 
 
@@ -232,10 +235,12 @@ def resample_stability(
         second = (
             perm[n_sub : 2 * n_sub] if 2 * n_sub <= n else rng.permutation(n)[:n_sub]
         )
-        neighbors = []
+        neighbors, undirected = [], False
         for rows in (first, second):
             fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
             E = item_embeddings(fitted_item_model(fitted), embedding)
             neighbors.append(cosine_neighbors(E, n_neighbors)[0])
-        scores.append(overlap_from_indices(*neighbors, method).mean())
+            undirected |= zero_rows(E)
+        overlap = overlap_from_indices(*neighbors, method, undirected=undirected)
+        scores.append(mean_overlap(overlap, undirected))
     return float(np.mean(scores))

@@ -78,7 +78,11 @@ GRAM_MAX_FEATURES = GRAM_MAX_DIM
 
 #: Smallest ``p`` from which :func:`top_k_eigh` uses Lanczos (``eigsh``) on a
 #: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``.
-EIGSH_MIN_DIM = 3000
+EIGSH_MIN_DIM = 800
+
+# Largest n * p for which a sparse X at least 2 % dense is densified for its
+# Gram product (64 MB in float64).
+_DENSE_GRAM_MAX_SIZE = 8_000_000
 
 # Non-zeros per row block of the sparse Gram product; several blocks per thread
 # keep the partial products (and their sparse intermediates) small.
@@ -132,6 +136,13 @@ def gram_matrix(X):
         X = np.asarray(X)
         return X.T @ X
     X = sp.csr_matrix(X)
+    if X.shape[0] * X.shape[1] <= _DENSE_GRAM_MAX_SIZE and X.nnz >= 0.02 * max(
+        X.shape[0] * X.shape[1], 1
+    ):
+        # small and not very sparse: BLAS's dense product beats the sparse one
+        # (MovieLens-100k, X X^T: 20 ms vs 47 ms; benchmarks/RESULTS.md)
+        D = X.toarray()
+        return D.T @ D
     n_blocks = max(1, math.ceil(X.nnz / _GRAM_BLOCK_NNZ))
     n_threads = min(_n_threads(), n_blocks)
     if n_threads > 1:
@@ -172,8 +183,9 @@ def top_k_eigh(M, n_components):
     LAPACK's ``eigh`` (restricted to the wanted indices) for small matrices;
     for ``p >= EIGSH_MIN_DIM`` and ``k <= p / 8`` ARPACK's Lanczos on the dense
     matrix, whose cost grows as ``p^2`` per iteration instead of ``eigh``'s
-    ``p^3`` (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000), at the same accuracy
-    (tolerance: machine precision).
+    ``p^3`` (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000; k = 64, one BLAS
+    thread: 76 ms vs 101 ms at p = 943, 40 ms vs 29 ms at p = 500), at the
+    same accuracy (tolerance: machine precision).
 
     Parameters
     ----------
@@ -207,7 +219,10 @@ def top_k_eigh(M, n_components):
     with _single_threaded_blas(M.size) as pool:
         if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
             v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
-            op = _ThreadedOperator(M, pool, normal=False)
+            # a dense matvec below ~2000^2 is faster than a thread hand-off
+            op = _ThreadedOperator(
+                M, pool if M.size >= 4_000_000 else None, normal=False
+            )
             ncv = _lanczos_ncv(n_components, p)
             w, Q = eigsh(op, k=n_components, which="LA", v0=v0, ncv=ncv)
             order = np.argsort(w)[::-1]

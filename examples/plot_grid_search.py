@@ -110,10 +110,12 @@ print(
 # %%
 # Small ``alpha`` keeps weak, noisy components: the neighbours change with the
 # sample of users, and normalizing popularity (``beta = 0.5``) helps both
-# scores. Large ``alpha`` collapses the embedding to a handful of dimensions
-# (fewer still on the halves of a validation fold, whose singular values are
-# smaller): then most cosines are close to +1 or -1, every resample produces
-# the same tie-broken neighbour lists and stability reaches 1, while recall
+# scores. Large ``alpha`` cuts components until the embedding degenerates (a
+# handful of dimensions on all users, fewer still on the halves of a
+# validation fold, whose singular values are smaller). With one or two
+# dimensions left, most cosines are close to +1 or -1, every resample gives the
+# same tie-broken neighbour lists, and stability reaches 1; with none left, the
+# items have no neighbours at all and stability drops to 0. Either way recall
 # falls to what ranking by popularity gives. This is why stability is scored
 # *together with* a ranking metric: choose the stablest setting among those
 # that still rank well.

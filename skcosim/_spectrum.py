@@ -14,9 +14,11 @@ vectors follow from the left ones, ``V_k = X^T U_k diag(1 / s_k)``.
 Solvers of :func:`top_k_spectrum`:
 
 ``"gram"``
-    Forms ``Y^T Y`` (sparse-aware, summed over row blocks on all cores) and
-    takes its top ``k`` eigenpairs (:func:`top_k_eigh`). Exact to machine
-    precision for the leading values; memory ``m x m``.
+    Forms ``Y^T Y`` (sparse-aware, summed over row blocks on all cores; a
+    small ``Y`` at least 2 % dense is densified for BLAS) and takes its top
+    ``k`` eigenpairs (:func:`top_k_eigh`: LAPACK, or Lanczos from
+    ``m = EIGSH_MIN_DIM``). Exact to machine precision for the leading values;
+    memory ``m x m``.
 ``"arpack"``
     ARPACK's Lanczos (:func:`scipy.sparse.linalg.eigsh`) on the operator
     ``v -> Y^T (Y v)``, applied as two sparse matrix-vector products over row
@@ -32,11 +34,19 @@ Solvers of :func:`top_k_spectrum`:
     ``O((n + p) k)``.
 ``"auto"``
     ``"gram"`` when ``m = min(n_samples, n_features) <= GRAM_MAX_DIM`` or when
-    ``k >= m - 1`` (ARPACK needs ``k < m``), otherwise ``"arpack"``. Gram +
-    ``eigh`` costs ``O(sum_i nnz_i^2 + m^3)`` (``nnz_i``: non-zeros of row ``i``
-    of ``Y``); past a few thousand the ``m^3`` and the near-dense ``m x m``
-    product dominate and Lanczos on ``X`` wins (``benchmarks/bench_solvers.py``,
-    results in ``benchmarks/RESULTS.md``).
+    ``k >= m - 1`` (ARPACK needs ``k < m``), otherwise ``"arpack"``. The Gram
+    route costs ``O(sum_i nnz_i^2)`` (``nnz_i``: non-zeros of row ``i`` of
+    ``Y``) plus the ``m x m`` eigenproblem: measured (k = 64, power-law
+    items), it wins up to m = 1,000, ties at 1,500-2,000 and is 2.6x slower
+    at 5,000, where the near-dense ``m x m`` product dominates
+    (``benchmarks/bench_solvers.py``; ``benchmarks/RESULTS.md``, "Solver
+    crossover"). ``"randomized"`` is never picked: slower than ``"arpack"``
+    and inexact on these spectra.
+
+While ARPACK or LAPACK run, BLAS is limited to one thread and the products
+run over row blocks on our own threads instead: the eigensolvers' many small
+BLAS calls each wait for every BLAS thread, and on a busy machine that made
+``eigh`` 5-10x slower (``benchmarks/RESULTS.md``).
 
 A row-chunked :mod:`dask.array` goes to :mod:`skcosim._dask`, which computes
 ``X^T X`` or the Lanczos products block by block on the Dask scheduler; the

@@ -25,6 +25,10 @@ import numpy as np
 from . import __version__
 from . import _report as report
 
+# The public surface is the command itself (``main``, the console script);
+# the rest of this module implements its subcommands.
+__all__ = ["main"]
+
 PROG = "skcosim"
 
 #: Settings of ``reproduce``: the full run and ``--quick``. ``alpha`` is in

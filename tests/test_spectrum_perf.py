@@ -109,3 +109,36 @@ def test_float32_keeps_small_real_components_of_a_tall_matrix(solver):
     # s_i ~ eps32 / (2 (s_i / s_1)^2), about 1e-3 at s_i / s_1 = 0.007
     assert_allclose(s, np.sqrt(s_ref[:28]), rtol=3e-3)
     assert np.all(s > 0)
+
+
+def _integer_matrix(values, rng):
+    """A 60 x 40 sparse matrix, 30 % dense (the BLAS branch of gram_matrix)."""
+    X = sp.random(60, 40, density=0.3, random_state=rng, format="csr")
+    X.data = rng.choice(values, size=X.nnz).astype(np.float64)
+    return X
+
+
+@pytest.mark.parametrize(
+    "values", [[1], [1, 2, 3, 5], [-3, 7, 250]], ids=["binary", "counts", "signed"]
+)
+def test_gram_of_integer_data_is_exact_through_float32(values):
+    X = _integer_matrix(values, np.random.RandomState(0))
+    assert _spectrum._integer_gram_is_exact_in_float32(X)
+    G = _spectrum.gram_matrix(X)
+    assert G.dtype == np.float64
+    exact = X.T.astype(np.int64) @ X.astype(np.int64)  # integer arithmetic
+    assert np.array_equal(G, exact.toarray())
+
+
+def test_gram_keeps_float64_when_float32_would_round():
+    rng = np.random.RandomState(1)
+    # 4097^2 = 2^24 + 8193 is odd: float32 cannot hold a single product
+    big = _integer_matrix([4097], rng)
+    halves = _integer_matrix([1], rng)
+    halves.data[::2] = 0.5
+    for X in (big, halves):
+        assert not _spectrum._integer_gram_is_exact_in_float32(X)
+    G = _spectrum.gram_matrix(big)
+    assert np.array_equal(G, (big.T.astype(np.int64) @ big.astype(np.int64)).toarray())
+    D = halves.toarray()
+    assert_allclose(_spectrum.gram_matrix(halves), D.T @ D, rtol=1e-15)

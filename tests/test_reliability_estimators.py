@@ -1051,6 +1051,28 @@ def test_preprocessing_rejects_dates_at_fit_and_transform(transformer, small_bin
         fitted.transform(dates)
 
 
+@pytest.mark.parametrize(
+    "fmt", ["csr_matrix", "csc_matrix", "coo_matrix", "csr_array", "coo_array"]
+)
+def test_popularity_scaler_keeps_the_sparse_format(small_binary, fmt):
+    """P10: CSR, CSC, COO in: the same format (and container) out, same values.
+
+    Regression: COO input came back as CSR although the docstring promised
+    the sparse format is kept.
+    """
+    X = getattr(sp, fmt)(small_binary)
+    scaler = PopularityScaler(beta=1.0).fit(X)
+    dense = PopularityScaler(beta=1.0).fit_transform(small_binary)
+    for out, expected in [
+        (scaler.transform(X), dense),
+        (scaler.fit_transform(X), dense),
+        (scaler.inverse_transform(scaler.transform(X)), small_binary),
+    ]:
+        assert type(out) is type(X)
+        assert out.format == X.format
+        assert_allclose(out.toarray(), expected, rtol=1e-12)
+
+
 # -- the catalogue page lists exactly the cases tested ---------------------------
 
 

@@ -18,12 +18,21 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .._base import check_not_dates
 
 
-def _scale_columns(X, scale):
-    """``X diag(scale)``; sparse stays sparse (same format), dense stays dense."""
+def _sparse_format(X):
+    """The format of a sparse ``X`` (``"coo"``, ``"csr"``, ...), else ``None``."""
+    return X.format if sp.issparse(X) else None
+
+
+def _scale_columns(X, scale, fmt=None):
+    """``X diag(scale)``; sparse stays sparse, dense stays dense.
+
+    ``X`` is the validated (CSR or CSC) matrix; ``fmt`` the format of the
+    input before validation converted it. The result is converted back to it
+    (a COO input gives COO output), so the sparse format is kept.
+    """
     scale = scale.astype(X.dtype, copy=False)
     if sp.issparse(X):
-        fmt = X.format
-        return (X @ sp.diags_array(scale)).asformat(fmt)
+        return (X @ sp.diags_array(scale)).asformat(fmt or X.format)
     return X * scale
 
 
@@ -40,8 +49,10 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     ``beta=0`` leaves ``X`` unchanged, ``beta=1`` divides by the popularity
     (inverse propensity). Sparse input gives sparse output of the same
-    format; zeros stay zeros. Put it before an autoencoder in a Pipeline;
-    for row normalization use :class:`sklearn.preprocessing.Normalizer`.
+    format (CSR, CSC, COO, ...; computed in CSR or CSC and converted back) and
+    container type (``*_matrix`` or ``*_array``); zeros stay zeros. Put it
+    before an autoencoder in a Pipeline; for row normalization use
+    :class:`sklearn.preprocessing.Normalizer`.
 
     Parameters
     ----------
@@ -133,10 +144,12 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_new : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Scaled interactions, sparse if ``X`` is, in its dtype.
+            Scaled interactions, in the dtype of ``X`` and, when ``X`` is
+            sparse, in its sparse format.
         """
         check_is_fitted(self)
         check_not_dates(X)
+        fmt = _sparse_format(X)
         X = validate_data(
             self,
             X,
@@ -144,7 +157,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             reset=False,
         )
-        return _scale_columns(X, self.scale_)
+        return _scale_columns(X, self.scale_, fmt)
 
     def inverse_transform(self, X):
         """Undo the scaling: divide each item column by ``scale_``.
@@ -157,18 +170,20 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_original : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Unscaled data, sparse if ``X`` is, in its dtype.
+            Unscaled data, in the dtype of ``X`` and, when ``X`` is sparse,
+            in its sparse format.
         """
         check_is_fitted(self)
         # check_array, not validate_data: the input usually comes from a
         # later step's inverse_transform, without item names.
+        fmt = _sparse_format(X)
         X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but PopularityScaler is expecting "
                 f"{self.n_features_in_} features as input."
             )
-        return _scale_columns(X, 1.0 / self.scale_)
+        return _scale_columns(X, 1.0 / self.scale_, fmt)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

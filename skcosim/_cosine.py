@@ -6,7 +6,12 @@ import numbers
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    check_non_negative,
+    check_random_state,
+)
 
 from ._base import _BaseLinearAutoencoder, squared_frobenius
 from ._gradient import (
@@ -67,8 +72,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     n_components : int, default=10
         Dimension ``k`` of the embeddings.
     loss : {"softmax", "squared"}, default="softmax"
-        The loss on the cosines, see above. The softmax loss is meant for
-        non-negative ``X`` (counts, binary interactions).
+        The loss on the cosines, see above. The softmax loss treats each row
+        of ``X`` as (unnormalized) counts over items, so it needs
+        non-negative ``X`` (counts, binary interactions): negative entries
+        raise a ``ValueError``. The squared loss takes any real ``X`` (e.g.
+        mean-centred ratings).
     temperature : float, default=0.1
         Temperature ``t`` of the softmax loss (ignored by the squared loss).
     alpha : float, default=1.0
@@ -216,7 +224,24 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     # -- fitting -------------------------------------------------------------------
 
+    def _check_X_for_loss(self, X):
+        """Raise a ValueError for negative entries under the softmax loss.
+
+        ``- sum_i x_ui log softmax_i`` is a multinomial likelihood: each row of
+        ``X`` holds (unnormalized) counts over items, and a negative count is
+        meaningless (it rewards the model for giving that item a low
+        probability, without bound). The squared loss takes any real ``X``.
+        """
+        if self.loss == "softmax":
+            check_non_negative(
+                X,
+                f"{type(self).__name__}(loss='softmax'), whose loss treats "
+                "each row of X as counts over items; use loss='squared' for "
+                "data with negative values (e.g. mean-centred ratings)",
+            )
+
     def _fit(self, X):
+        self._check_X_for_loss(X)
         n, p = X.shape
         k = self.n_components
         X64 = as_float64(X)
@@ -320,12 +345,19 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         # Objective 3 has no penalty term (see the alpha parameter).
         return 0.0
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The softmax loss rejects negative X (see _check_X_for_loss).
+        tags.input_tags.positive_only = self.loss == "softmax"
+        return tags
+
     # -- the model's own loss and reconstruction -----------------------------------
 
     def _objective(self, X):
         """The cosine loss on a validated ``X``: the softmax loss (negative
         multinomial log-likelihood) or ``||X - c N(X A) N(B)^T||^2`` with the
         fitted ``c`` (``scale_``), summed over all users, in blocks."""
+        self._check_X_for_loss(X)
         X = as_float64(X)
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)

@@ -131,7 +131,9 @@ def test_cosine_model_cosines_are_invariant_under_rotations(X, k, seed):
 # -- transform ---------------------------------------------------------------------
 
 
-def _all_models(k, alpha, dropout):
+def _all_models(k, alpha, dropout, X):
+    # The softmax loss (the default) rejects negative X: the squared loss then.
+    loss = "softmax" if X.min() >= 0 else "squared"
     models = [
         WeightDecayAutoencoder(n_components=k, alpha=alpha),
         DropoutAutoencoder(n_components=k, alpha=alpha, dropout=dropout),
@@ -139,7 +141,7 @@ def _all_models(k, alpha, dropout):
     if hasattr(skcosim, "CosineAutoencoder"):
         models.append(
             skcosim.CosineAutoencoder(
-                n_components=k, alpha=0.0, max_iter=5, random_state=0
+                n_components=k, loss=loss, alpha=0.0, max_iter=5, random_state=0
             )
         )
     return models
@@ -157,7 +159,7 @@ def test_transform_is_X_times_the_encoder(X, k, alpha, dropout, sparse, dtype):
     """transform(X) == X @ encoder_, dense or sparse, float32 or float64."""
     Xt = X.astype(dtype)
     Xt = sp.csr_matrix(Xt) if sparse else Xt
-    for model in _all_models(k, alpha, dropout):
+    for model in _all_models(k, alpha, dropout, X):
         model.fit(Xt)
         Z = model.transform(Xt)
         assert Z.dtype == dtype
@@ -237,7 +239,7 @@ def test_input_X_is_never_modified_in_place(X, k, dropout, fmt):
         ),
         WeightDecayAutoencoder(n_components=k, solver="lbfgs", max_iter=3),
     ]
-    for model in _all_models(k, 1.0, dropout) + trained:
+    for model in _all_models(k, 1.0, dropout, X) + trained:
         model.fit(Xin)
         Z = model.transform(Xin)
         Z_before = Z.copy()

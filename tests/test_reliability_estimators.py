@@ -939,6 +939,31 @@ def test_cosine_model_bad_parameters_are_named(small_binary, param, value):
         _cosine(**{param: value}).fit(small_binary)
 
 
+@needs_cosine
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_cosine_softmax_loss_rejects_negative_values(small_binary, sparse):
+    """E49: negative values with loss="softmax"; the squared loss takes them.
+
+    Regression: the softmax loss (a multinomial likelihood, rows of X are
+    counts over items) fitted negative data without complaint.
+    """
+    negative = small_binary.copy()
+    negative[3, 4] = -1e-3  # one small negative entry among the counts
+    centred = small_binary - small_binary.mean(axis=0)  # mean-centred ratings
+    convert = sp.csr_matrix if sparse else np.asarray
+    match = r"Negative values in data passed to CosineAutoencoder\(loss='softmax'\)"
+    for X in (negative, centred):
+        with pytest.raises(ValueError, match=match):
+            _cosine(loss="softmax").fit(convert(X))
+    fitted = _cosine(loss="softmax").fit(convert(small_binary))
+    for method in (fitted.score, fitted.objective):
+        with pytest.raises(ValueError, match="use loss='squared'"):
+            method(convert(centred))
+    squared = _cosine(loss="squared").fit(convert(centred))
+    assert np.all(np.isfinite(squared.transform(convert(centred))))
+    assert 0.0 <= squared.objective(convert(centred)) <= np.sum(centred**2)
+
+
 # -- preprocessing: PopularityScaler (Remedy 3), ProjectedEmbedding (Remedy 2) ---
 
 

@@ -111,14 +111,17 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         smallest of four halving step sizes.
     learning_rate : float, default=0.2
         ``"dropout-sgd"`` only: the step as a fraction of ``1 / L``, ``L`` a
-        bound on the curvature of the loss recomputed at each step.
+        bound on the curvature of the loss recomputed at each step. A run
+        that diverges (its loss overflows, or ends more than 10 times above
+        its start) raises a ``ValueError`` naming ``learning_rate``.
     batch_size : int, default=200
         ``"dropout-sgd"`` only: users per minibatch.
     init_scale : float, default=0.1
         Gradient solvers only: standard deviation of each entry of the random
         start. Gradient flow conserves ``A^T A - B^T B``: a small start ends
         near the balanced ("symmetric") split, an ordinary one on a
-        seed-dependent split.
+        seed-dependent split. A start so large that its loss overflows
+        float64 raises a ``ValueError`` naming ``init_scale``.
     verbose : int, default=0
         Gradient solvers only: progress output (a tqdm bar when installed,
         else one line per iteration).
@@ -281,6 +284,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 tol=1e-7 if self.tol is None else self.tol,
                 verbose=self.verbose,
                 name=name,
+                init_scale=self.init_scale,
             )
         else:
             A, B, n_iter, curve = dropout_sgd(
@@ -297,6 +301,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 top_singular_value=float(s[0]),
                 verbose=self.verbose,
                 name=name,
+                init_scale=self.init_scale,
             )
         self.encoder_ = A.astype(X.dtype)
         self.decoder_ = B.astype(X.dtype)

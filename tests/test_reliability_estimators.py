@@ -846,6 +846,69 @@ def test_a_split_requested_from_a_gradient_solver_names_the_conflict(
         model.fit(small_binary)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "dropout-sgd"])
+@pytest.mark.parametrize("init_scale", [1e100, 1e200])
+def test_gradient_solver_overflowing_start_names_init_scale(
+    small_binary, solver, init_scale
+):
+    """E50: init_scale so large that the initial factors overflow float64.
+
+    Regression: solver="lbfgs" blamed X ("X is too large: its squared
+    reconstruction error overflows"), dropout-sgd with 1e200 failed inside
+    numpy ("Eigenvalues did not converge").
+    """
+    model = DropoutAutoencoder(
+        n_components=3, solver=solver, init_scale=init_scale, random_state=0
+    )
+    match = rf"init_scale={init_scale:g} makes the initial factors overflow float64"
+    with pytest.raises(ValueError, match=match.replace("+", r"\+")) as info:
+        model.fit(small_binary)
+    assert "X is too large" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "case, learning_rate, max_iter",
+    [
+        ("zero", 1e6, 5),
+        ("one-user", 1e6, 5),
+        ("unseen-item", 1e6, 5),
+        ("unseen-item", 1e6, 500),
+        ("all", 100.0, 500),
+    ],
+)
+def test_dropout_sgd_diverging_learning_rate_names_it(
+    small_binary, case, learning_rate, max_iter
+):
+    """E51: dropout-sgd with a learning_rate that diverges, finite or overflowing.
+
+    Regression: with learning_rate=1e6 and max_iter=5 the run ended at a
+    finite loss near 1e107, over 1e100 times its start, with only the
+    ConvergenceWarning of max_iter; with learning_rate=100 on the whole
+    matrix it stopped as converged after 41 epochs (no warning at all) at a
+    loss near 5e122: a growing loss never improves, so the plateau rule ended
+    it. Only a loss
+    that overflowed raised (a FloatingPointError). All now raise a ValueError
+    (still also a FloatingPointError) naming learning_rate.
+    """
+    X = small_binary if case == "all" else _degenerate_cases(small_binary)[case]
+    model = DropoutAutoencoder(
+        n_components=3,
+        dropout=0.3,
+        solver="dropout-sgd",
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        random_state=0,
+    )
+    match = rf"diverged: .* lower learning_rate \(now {learning_rate:g}\)"
+    with pytest.raises(ValueError, match=match.replace("+", r"\+")) as info:
+        model.fit(X)
+    assert isinstance(info.value, FloatingPointError)
+    # The default step trains the same data: no error, the loss goes down.
+    fitted = clone(model).set_params(learning_rate=0.2).fit(X)
+    assert np.isfinite(fitted.objective(X))
+    assert fitted.loss_curve_[-1] <= fitted.loss_curve_[0]
+
+
 # -- the model trained for cosine (Objective 3) ----------------------------------
 
 needs_cosine = pytest.mark.skipif(

@@ -153,7 +153,7 @@ def gram_matrix(X):
         # (MovieLens-100k, X X^T: 20 ms vs 47 ms; benchmarks/RESULTS.md)
         if X.dtype == np.float64 and _integer_gram_is_exact_in_float32(X):
             # counts and 0/1 interactions: float32 gives the float64 result
-            # exactly, in half the time (9 ms vs 18 ms on MovieLens-100k)
+            # exactly, faster (MovieLens-100k: 14 vs 22 ms; bench_eigensolver.py)
             D = X.astype(np.float32).toarray()
             return (D.T @ D).astype(np.float64)
         D = X.toarray()
@@ -273,11 +273,11 @@ def _lanczos_ncv(k, m, *, wide=True):
     ``X``: fewer restarts). Otherwise ``1.5k + 4``, narrower than ARPACK's
     default ``2k + 1``: on a dense ``p x p`` Gram matrix ARPACK's own work
     (re-orthogonalization, restarts), which grows with the basis, is about
-    half the cost. Measured with one BLAS thread, minimum of 5-7 runs: at
-    p = 943 (MovieLens-100k) 58 vs 65 ms for k = 64 and 89 vs 103 ms for
-    k = 100; at p = 2,000 (power law) 258 vs 282 ms, 367 vs 456 ms and 552 vs
-    606 ms for k = 64, 100 and 128; within 10 % of each other for k = 16 and
-    32 (``benchmarks/RESULTS.md``).
+    half the cost. Measured with one BLAS thread on 943 x 943 (MovieLens-100k)
+    and 2,000 x 2,000 (power law) Gram matrices, three runs: 0.84-0.85x the
+    time of ``2k + 1`` at k = 100, 0.89-1.01x at k = 64, 0.95-1.08x (noise)
+    at k = 16, 32 and 128 (``benchmarks/bench_eigensolver.py``;
+    ``benchmarks/RESULTS.md``).
     """
     if wide:
         return min(m, max(3 * k, 20))

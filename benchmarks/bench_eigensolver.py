@@ -8,7 +8,14 @@ kept), BLAS on one thread inside the eigensolvers as the package runs them:
    the result is compared bit for bit with float64) against float64.
 2. ``ncv``: ARPACK's Lanczos basis on a dense ``p x p`` Gram matrix, the
    package's ``1.5k + 4`` against ARPACK's default ``2k + 1``.
-3. ``mixed``: an alternative that was measured and *not* adopted: Lanczos in
+3. ``matvec``: the product inside Lanczos on a dense symmetric matrix: BLAS
+   ``symv`` on one thread (reads one triangle; what the package uses) against
+   ``M @ v`` (``gemv``) on one thread and ``gemv`` on two row blocks on two
+   threads (the package's earlier operator).
+4. ``crossover``: LAPACK's ``eigh`` (wanted indices only) against Lanczos
+   with ``symv`` on power-law Gram matrices, p = 200-800, k = p/16 ... p/3:
+   the rule ``p >= EIGSH_MIN_DIM and k <= p / 8`` of ``top_k_eigh``.
+5. ``mixed``: an alternative that was measured and *not* adopted: Lanczos in
    float32, then one float64 block-Krylov Rayleigh-Ritz step on
    ``[Q, G Q]`` with 16 extra vectors. Its eigenvalues are good to ~1e-12,
    but the tail eigenvectors only to ~1e-6 radians (against float64
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.linalg
@@ -34,7 +42,11 @@ from _data import load_movielens_100k, make_powerlaw
 from scipy.sparse.linalg import eigsh
 from threadpoolctl import threadpool_limits
 
-from skcosim._spectrum import _integer_gram_is_exact_in_float32, _lanczos_ncv
+from skcosim._spectrum import (
+    _integer_gram_is_exact_in_float32,
+    _lanczos_ncv,
+    _SymmetricOperator,
+)
 
 
 def _interleaved(methods, repeat):
@@ -50,7 +62,7 @@ def _interleaved(methods, repeat):
 
 def _lanczos(G, k, ncv):
     v0 = np.random.RandomState(0).uniform(-1, 1, G.shape[0]).astype(G.dtype)
-    w, Q = eigsh(G, k=k, which="LA", v0=v0, ncv=ncv)
+    w, Q = eigsh(_SymmetricOperator(G), k=k, which="LA", v0=v0, ncv=ncv)
     order = np.argsort(w)[::-1]
     return w[order], Q[:, order]
 
@@ -131,6 +143,65 @@ def bench_ncv(repeat, ks):
             )
 
 
+def bench_matvec(repeat, dims=(943, 2000, 5000), n_products=100):
+    print(
+        "\n| p | gemv, 1 thread (us) | gemv, 2 row blocks on 2 threads (us) "
+        "| symv, 1 thread (us) | symv / gemv |"
+    )
+    print("|---|---|---|---|---|")
+    rng = np.random.RandomState(0)
+    with ThreadPoolExecutor(2) as pool, threadpool_limits(1, "blas"):
+        for p in dims:
+            A = rng.rand(p, p)
+            M = A + A.T
+            v = rng.rand(p)
+            halves = [M[: p // 2], M[p // 2 :]]
+            op = _SymmetricOperator(M)
+            assert np.allclose(op @ v, M @ v, rtol=1e-12)
+
+            def gemv2(v=v, halves=halves):
+                return np.concatenate(list(pool.map(lambda B: B @ v, halves)))
+
+            methods = {
+                "gemv": lambda M=M, v=v: [M @ v for _ in range(n_products)],
+                "gemv2": lambda gemv2=gemv2: [gemv2() for _ in range(n_products)],
+                "symv": lambda op=op, v=v: [op @ v for _ in range(n_products)],
+            }
+            best, _ = _interleaved(methods, repeat)
+            us = {name: t / n_products * 1e6 for name, t in best.items()}
+            print(
+                f"| {p:,} | {us['gemv']:.0f} | {us['gemv2']:.0f} | {us['symv']:.0f} "
+                f"| {us['symv'] / us['gemv']:.2f} |"
+            )
+
+
+def bench_crossover(repeat, dims=(200, 300, 400, 800), fractions=(16, 8, 6, 4, 3)):
+    print("\n| p | k | LAPACK eigh (ms) | Lanczos, symv (ms) | Lanczos / eigh |")
+    print("|---|---|---|---|---|")
+    for p in dims:
+        Y = make_powerlaw(40 * p, p, 480 * p, random_state=0)
+        D = Y.toarray()
+        G = D.T @ D
+        for fraction in fractions:
+            k = p // fraction
+            ncv = _lanczos_ncv(k, p, wide=False)
+            methods = {
+                "eigh": lambda G=G, wanted=[p - k, p - 1]: scipy.linalg.eigh(
+                    G, subset_by_index=wanted, check_finite=False
+                ),
+                "lanczos": lambda G=G, k=k, ncv=ncv: _lanczos(G, k, ncv),
+            }
+            with threadpool_limits(1, "blas"):
+                best, out = _interleaved(methods, repeat)
+            w_eigh = out["eigh"][0][::-1]
+            assert np.allclose(out["lanczos"][0], w_eigh, rtol=1e-9)
+            print(
+                f"| {p} | {k} (p/{fraction}) | {best['eigh'] * 1e3:.1f} | "
+                f"{best['lanczos'] * 1e3:.1f} | "
+                f"{best['lanczos'] / best['eigh']:.2f} |"
+            )
+
+
 def bench_mixed(repeat, k):
     print(
         f"\n| Gram of (k = {k}) | float64 Lanczos (ms) | mixed (ms) | "
@@ -166,6 +237,8 @@ def main(argv=None):
     ks = [int(k) for k in args.k.split(",")]
     bench_gram(args.repeat)
     bench_ncv(args.repeat, ks)
+    bench_matvec(args.repeat)
+    bench_crossover(args.repeat)
     bench_mixed(args.repeat, 64)
 
 

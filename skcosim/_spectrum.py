@@ -87,8 +87,9 @@ GRAM_MAX_DIM = 1000
 GRAM_MAX_FEATURES = GRAM_MAX_DIM
 
 #: Smallest ``p`` from which :func:`top_k_eigh` uses Lanczos (``eigsh``) on a
-#: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``.
-EIGSH_MIN_DIM = 800
+#: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``
+#: (``benchmarks/bench_eigensolver.py``, "LAPACK or Lanczos").
+EIGSH_MIN_DIM = 400
 
 # Largest n * p for which a sparse X at least 2 % dense is densified for its
 # Gram product (64 MB in float64).
@@ -216,14 +217,17 @@ def top_k_eigh(M, n_components):
     LAPACK's ``eigh`` (restricted to the wanted indices) for small matrices;
     for ``p >= EIGSH_MIN_DIM`` and ``k <= p / 8`` ARPACK's Lanczos on the dense
     matrix, whose cost grows as ``p^2`` per iteration instead of ``eigh``'s
-    ``p^3`` (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000; k = 64, one BLAS
-    thread: 76 ms vs 101 ms at p = 943, 40 ms vs 29 ms at p = 500), at the
-    same accuracy (tolerance: machine precision).
+    ``p^3``, at the same accuracy (tolerance: machine precision). Measured
+    with one BLAS thread (``benchmarks/bench_eigensolver.py``), Lanczos takes
+    0.44-0.97x the time of ``eigh`` at p = 400-800 for ``k <= p / 8`` and
+    1.1-1.8x for larger ``k``; at p = 200-300 ``eigh`` is as fast or faster
+    (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000).
 
     Parameters
     ----------
     M : ndarray of shape (p, p)
-        Symmetric matrix (only the lower triangle is read by ``eigh``).
+        Symmetric matrix; only its lower triangle is read (by LAPACK's
+        ``eigh`` and by the Lanczos branch's ``symv``).
     n_components : int
         Number of eigenpairs; must be at most ``p``.
 
@@ -249,15 +253,13 @@ def top_k_eigh(M, n_components):
     p = M.shape[0]
     if n_components == 0:
         return np.zeros(0, M.dtype), np.zeros((p, 0), M.dtype)
-    with _single_threaded_blas(M.size) as pool:
+    with _single_threaded_blas(M.size):
         if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
             v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
-            # a dense matvec below ~2000^2 is faster than a thread hand-off
-            op = _ThreadedOperator(
-                M, pool if M.size >= 4_000_000 else None, normal=False
-            )
             ncv = _lanczos_ncv(n_components, p, wide=False)
-            w, Q = eigsh(op, k=n_components, which="LA", v0=v0, ncv=ncv)
+            w, Q = eigsh(
+                _SymmetricOperator(M), k=n_components, which="LA", v0=v0, ncv=ncv
+            )
             order = np.argsort(w)[::-1]
             return w[order], _flip_signs(Q[:, order])
         w, Q = scipy.linalg.eigh(
@@ -274,8 +276,8 @@ def _lanczos_ncv(k, m, *, wide=True):
     default ``2k + 1``: on a dense ``p x p`` Gram matrix ARPACK's own work
     (re-orthogonalization, restarts), which grows with the basis, is about
     half the cost. Measured with one BLAS thread on 943 x 943 (MovieLens-100k)
-    and 2,000 x 2,000 (power law) Gram matrices, three runs: 0.84-0.85x the
-    time of ``2k + 1`` at k = 100, 0.89-1.01x at k = 64, 0.95-1.08x (noise)
+    and 2,000 x 2,000 (power law) Gram matrices, four runs: 0.81-0.85x the
+    time of ``2k + 1`` at k = 100, 0.89-1.01x at k = 64, 0.94-1.08x (noise)
     at k = 16, 32 and 128 (``benchmarks/bench_eigensolver.py``;
     ``benchmarks/RESULTS.md``).
     """
@@ -295,34 +297,31 @@ def _flip_signs(V):
 
 
 class _ThreadedOperator(LinearOperator):
-    """``v -> Y^T (Y v)`` (``normal=True``) or ``v -> Y v``, row blocks on threads.
+    """``v -> Y^T (Y v)``, the row blocks of ``Y`` on threads.
 
     scipy's sparse products and numpy's BLAS calls release the GIL, so the row
     blocks of ``Y`` run in parallel, each on one core; the caller runs the
     solver with BLAS limited to one thread (see :func:`_single_threaded_blas`).
-    For ``Y^T Y`` each thread keeps its own output and the parts are summed.
-    The dtype is that of ``Y``: float32 data stays float32 (MEASURED.md:
-    float32 halves the memory traffic), and ARPACK then runs in single
-    precision too.
+    Each thread keeps its own output and the parts are summed. The dtype is
+    that of ``Y``: float32 data stays float32 (MEASURED.md: float32 halves the
+    memory traffic), and ARPACK then runs in single precision too.
     """
 
-    def __init__(self, Y, pool, *, normal=True):
+    def __init__(self, Y, pool):
         self.pool = pool
-        self.normal = normal
         n_blocks = pool._max_workers if pool is not None else 1
         self.blocks = [Y[s] for s in _row_slices(Y.shape[0], n_blocks)]
         m = Y.shape[1]
         super().__init__(dtype=Y.dtype, shape=(m, m))
 
-    def _block(self, B, v):
-        return B.T @ (B @ v) if self.normal else B @ v
+    @staticmethod
+    def _block(B, v):
+        return B.T @ (B @ v)
 
     def _apply(self, v):
         if len(self.blocks) == 1:
             return self._block(self.blocks[0], v)
         parts = list(self.pool.map(lambda B: self._block(B, v), self.blocks))
-        if not self.normal:
-            return np.concatenate(parts)
         out = parts[0]
         for part in parts[1:]:
             out += part
@@ -333,6 +332,36 @@ class _ThreadedOperator(LinearOperator):
 
     def _matmat(self, V):
         return self._apply(np.asarray(V, dtype=self.dtype))
+
+    def _adjoint(self):
+        return self
+
+
+class _SymmetricOperator(LinearOperator):
+    """``v -> M v`` for a dense symmetric ``M``, by BLAS ``symv`` / ``symm``.
+
+    Reads only the lower triangle of ``M`` (as :func:`scipy.linalg.eigh`
+    does), so half the memory of a general product: with one BLAS thread,
+    0.81x the time of ``M @ v`` at p = 943 and 0.47-0.52x at p = 2,000 and
+    5,000, and faster than ``M @ v`` split by rows over two threads at all
+    three sizes (``benchmarks/bench_eigensolver.py``;
+    ``benchmarks/RESULTS.md``). The
+    lower triangle of a C-ordered ``M`` is the upper triangle of the
+    Fortran-ordered ``M.T``, which BLAS takes without a copy.
+    """
+
+    def __init__(self, M):
+        self.M_f = np.asfortranarray(M.T)  # a view when M is C-contiguous
+        self.symv, self.symm = scipy.linalg.get_blas_funcs(("symv", "symm"), (M,))
+        super().__init__(dtype=M.dtype, shape=M.shape)
+
+    def _matvec(self, v):
+        v = np.asarray(v, dtype=self.dtype).ravel()
+        return self.symv(1.0, self.M_f, v, lower=0)
+
+    def _matmat(self, V):
+        V = np.asarray(V, dtype=self.dtype)
+        return self.symm(1.0, self.M_f, V, side=0, lower=0)
 
     def _adjoint(self):
         return self

@@ -66,9 +66,34 @@ def test_threaded_operator_equals_the_plain_products(many_threads):
         normal = _spectrum._ThreadedOperator(X, pool)
         assert len(normal.blocks) == 3
         assert_allclose(normal @ v, X.T @ (X @ v), rtol=1e-12)
-        M = (X.T @ X).toarray()
-        plain = _spectrum._ThreadedOperator(M, pool, normal=False)
-        assert_allclose(plain @ v, M @ v, rtol=1e-12)
+        V = np.random.RandomState(1).rand(40, 3)
+        assert_allclose(normal @ V, X.T @ (X @ V), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_symmetric_operator_reads_the_lower_triangle_only(dtype):
+    rng = np.random.RandomState(3)
+    A = rng.randn(50, 50)
+    M = (A + A.T).astype(dtype)
+    garbled = np.tril(M) + np.triu(rng.randn(50, 50), 1).astype(dtype)
+    op = _spectrum._SymmetricOperator(garbled)
+    v, V = rng.randn(50).astype(dtype), rng.randn(50, 4).astype(dtype)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert (op @ v).dtype == dtype
+    assert_allclose(op @ v, M @ v, rtol=rtol, atol=rtol * 10)
+    assert_allclose(op @ V, M @ V, rtol=rtol, atol=rtol * 10)
+
+
+def test_both_branches_of_top_k_eigh_read_the_lower_triangle_only(monkeypatch):
+    rng = np.random.RandomState(4)
+    p = 300
+    Q = np.linalg.qr(rng.randn(p, p))[0]
+    M = (Q * np.geomspace(100, 1, p)) @ Q.T
+    garbled = np.tril(M) + np.triu(rng.randn(p, p), 1)  # not symmetric
+    w_ref = np.geomspace(100, 1, p)[:8]
+    assert_allclose(top_k_eigh(garbled, 8)[0], w_ref, rtol=1e-10)  # LAPACK
+    monkeypatch.setattr(_spectrum, "EIGSH_MIN_DIM", 100)
+    assert_allclose(top_k_eigh(garbled, 8)[0], w_ref, rtol=1e-10)  # Lanczos
 
 
 def test_lanczos_branch_of_top_k_eigh_matches_lapack(monkeypatch):

@@ -37,11 +37,11 @@ Solvers of :func:`top_k_spectrum`:
     ``k >= m - 1`` (ARPACK needs ``k < m``), otherwise ``"arpack"``. The Gram
     route costs ``O(sum_i nnz_i^2)`` (``nnz_i``: non-zeros of row ``i`` of
     ``Y``) plus the ``m x m`` eigenproblem: measured (k = 64, power-law
-    items), it wins up to m = 1,000, ties at 1,500-2,000 and is 2.6x slower
-    at 5,000, where the near-dense ``m x m`` product dominates
-    (``benchmarks/bench_solvers.py``; ``benchmarks/RESULTS.md``, "Solver
-    crossover"). ``"randomized"`` is never picked: slower than ``"arpack"``
-    and inexact on these spectra.
+    items, tall and wide), it takes 0.6x the time of ``"arpack"`` up to
+    m = 1,500, ties at 2,000 and is 1.8x slower at 3,000, where the
+    near-dense ``m x m`` product dominates (``benchmarks/bench_solvers.py``;
+    ``benchmarks/RESULTS.md``, "Solver crossover"). ``"randomized"`` is
+    never picked: slower than ``"arpack"`` and inexact on these spectra.
 
 While ARPACK or LAPACK run, BLAS is limited to one thread and the products
 run over row blocks on our own threads instead: the eigensolvers' many small
@@ -81,7 +81,7 @@ SOLVERS = ("auto", "gram", "randomized", "arpack")
 
 #: Largest ``min(n_samples, n_features)`` for which ``solver="auto"`` picks
 #: ``"gram"`` (benchmarks/RESULTS.md, "Solver crossover").
-GRAM_MAX_DIM = 1000
+GRAM_MAX_DIM = 1500
 
 #: Alias kept for code written against the first version of this module.
 GRAM_MAX_FEATURES = GRAM_MAX_DIM

@@ -219,9 +219,9 @@ def top_k_eigh(M, n_components):
     matrix, whose cost grows as ``p^2`` per iteration instead of ``eigh``'s
     ``p^3``, at the same accuracy (tolerance: machine precision). Measured
     with one BLAS thread (``benchmarks/bench_eigensolver.py``), Lanczos takes
-    0.44-0.97x the time of ``eigh`` at p = 400-800 for ``k <= p / 8`` and
-    1.1-1.8x for larger ``k``; at p = 200-300 ``eigh`` is as fast or faster
-    (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000).
+    0.42-0.97x the time of ``eigh`` at p = 400-800 for ``k <= p / 8`` and
+    0.9-1.9x for larger ``k``; at p = 200-300 ``eigh`` is about as fast or
+    faster (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000).
 
     Parameters
     ----------
@@ -277,7 +277,7 @@ def _lanczos_ncv(k, m, *, wide=True):
     (re-orthogonalization, restarts), which grows with the basis, is about
     half the cost. Measured with one BLAS thread on 943 x 943 (MovieLens-100k)
     and 2,000 x 2,000 (power law) Gram matrices, four runs: 0.81-0.85x the
-    time of ``2k + 1`` at k = 100, 0.89-1.01x at k = 64, 0.94-1.08x (noise)
+    time of ``2k + 1`` at k = 100, 0.87-1.01x at k = 64, 0.94-1.09x (noise)
     at k = 16, 32 and 128 (``benchmarks/bench_eigensolver.py``;
     ``benchmarks/RESULTS.md``).
     """
@@ -342,7 +342,7 @@ class _SymmetricOperator(LinearOperator):
 
     Reads only the lower triangle of ``M`` (as :func:`scipy.linalg.eigh`
     does), so half the memory of a general product: with one BLAS thread,
-    0.81x the time of ``M @ v`` at p = 943 and 0.47-0.52x at p = 2,000 and
+    0.80x the time of ``M @ v`` at p = 943 and 0.47-0.54x at p = 2,000 and
     5,000, and faster than ``M @ v`` split by rows over two threads at all
     three sizes (``benchmarks/bench_eigensolver.py``;
     ``benchmarks/RESULTS.md``). The

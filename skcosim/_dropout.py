@@ -120,8 +120,14 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         Gradient solvers only: standard deviation of each entry of the random
         start. Gradient flow conserves ``A^T A - B^T B``: a small start ends
         near the balanced ("symmetric") split, an ordinary one on a
-        seed-dependent split. A start so large that its loss overflows
-        float64 raises a ``ValueError`` naming ``init_scale``.
+        seed-dependent split. Keep it at or below about 1. A start so large
+        that its loss overflows float64 raises a ``ValueError`` naming
+        ``init_scale``; so does (as a ``DivergenceError``) an ``"lbfgs"`` run
+        from a huge start that cannot move, ends far above the all-zero
+        model, or ends with a loss float64 cannot resolve (on 25 x 9 binary
+        data from about 1e4). From about 10 to 1e3, ``"lbfgs"`` trains below
+        the all-zero model but above the closed form: the imbalance
+        ``A^T A - B^T B`` it keeps is badly conditioned.
     verbose : int, default=0
         Gradient solvers only: progress output (a tqdm bar when installed,
         else one line per iteration).
@@ -285,6 +291,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 verbose=self.verbose,
                 name=name,
                 init_scale=self.init_scale,
+                grad_scale=float(s[0]) ** 2,
             )
         else:
             A, B, n_iter, curve = dropout_sgd(

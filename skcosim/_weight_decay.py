@@ -179,6 +179,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
             tol=self.tol,
             verbose=self.verbose,
             name=f"{type(self).__name__}(solver='lbfgs')",
+            grad_scale=float(s[0]) ** 2,
         )
         self.encoder_ = A.astype(X.dtype)
         self.decoder_ = B.astype(X.dtype)

@@ -909,6 +909,56 @@ def test_dropout_sgd_diverging_learning_rate_names_it(
     assert fitted.loss_curve_[-1] <= fitted.loss_curve_[0]
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["objective1", "edlae"])
+@pytest.mark.parametrize("init_scale", [1e10, 1e30, 1e50])
+def test_lbfgs_from_a_huge_finite_start_names_init_scale(
+    small_binary, init_scale, dropout
+):
+    """E52: solver="lbfgs" from a huge but finite init_scale (1e10, 1e30, 1e50).
+
+    Regression: from 1e30 and 1e50 L-BFGS could not take a first step (its
+    line search ended ABNORMAL at iteration 0) and the random start came back
+    as the model, loss about 1e123 or 1e203 against ||X||^2 = 87, without any
+    warning; from 1e10 it stopped as converged at a loss near 1e31. Now a
+    ValueError (a DivergenceError, also a FloatingPointError) names
+    init_scale and its value.
+    """
+    model = DropoutAutoencoder(
+        n_components=3,
+        dropout=dropout,
+        solver="lbfgs",
+        init_scale=init_scale,
+        random_state=0,
+    )
+    match = rf"init_scale={init_scale:g} is too large.*lower init_scale"
+    with pytest.raises(ValueError, match=match.replace("+", r"\+")) as info:
+        model.fit(small_binary)
+    assert isinstance(info.value, FloatingPointError)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["objective1", "edlae"])
+def test_lbfgs_from_init_scale_1e3_trains_below_the_zero_model(small_binary, dropout):
+    """E53: solver="lbfgs" with init_scale=1e3: trains, no early stop.
+
+    Regression: the gradient tolerance was relative to the gradient at the
+    start (about 1e12 here), so L-BFGS stopped as converged, without any
+    warning, at a loss about 24 times (3 times with dropout) that of the
+    all-zero model (||X||^2 = 87). Now the tolerance is capped at the data's
+    scale (s_1^2): the fit ends below ||X||^2, though above the closed form
+    (training conserves A^T A - B^T B, here of order 1e6: a badly
+    conditioned split).
+    """
+    model = DropoutAutoencoder(
+        n_components=3, dropout=dropout, solver="lbfgs", init_scale=1e3, random_state=0
+    ).fit(small_binary)
+    _assert_finite(model)
+    zero_model = float(np.sum(small_binary**2))
+    assert model.objective(small_binary) < zero_model
+    assert model.loss_curve_[-1] < zero_model
+    closed = clone(model).set_params(solver="auto").fit(small_binary)
+    assert model.objective(small_binary) >= closed.objective(small_binary) - 1e-9
+
+
 # -- the model trained for cosine (Objective 3) ----------------------------------
 
 needs_cosine = pytest.mark.skipif(

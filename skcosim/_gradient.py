@@ -280,11 +280,14 @@ class Progress:
             print(f"{self.name}: {message}")
 
 
-def warn_not_converged(name, max_iter):
-    """The ``ConvergenceWarning`` every gradient solver raises at ``max_iter``."""
+def warn_not_converged(name, max_iter, note=None):
+    """The ``ConvergenceWarning`` every gradient solver raises at ``max_iter``.
+
+    ``note``, when given, is appended (a sentence).
+    """
     warnings.warn(
         f"{name} stopped at max_iter={max_iter} before reaching tol; "
-        "increase max_iter or tol.",
+        "increase max_iter or tol." + ("" if note is None else f" {note}"),
         ConvergenceWarning,
         stacklevel=3,
     )
@@ -533,6 +536,23 @@ def check_lbfgs_end(
     raise DivergenceError(f"{name} failed: {problem}.")
 
 
+def expanded_loss_error(X, A, B):
+    """Rounding error of the expanded loss of Objectives 1 and 2 at ``A, B``.
+
+    ``eps ||X A||^2 ||B||^2``: the size of the terms ``tr((A^T X^T X A)(B^T B))``
+    that the expansion ``||X||^2 - 2 <X A, X B> + tr((A^T X^T X A)(B^T B))``
+    cancels (measured: the error of the computed loss stays within 1.2 times
+    it). ``inf`` once these terms overflow. Used by the final checks of
+    :func:`fit_factors_lbfgs` and :func:`dropout_sgd`, against
+    :data:`LOSS_RESOLUTION`.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        P = safe_sparse_dot(X, A, dense_output=True)
+        return float(
+            np.finfo(np.float64).eps * squared_frobenius(P) * squared_frobenius(B)
+        )
+
+
 def fit_factors_lbfgs(
     X,
     A,
@@ -567,9 +587,7 @@ def fit_factors_lbfgs(
         return loss, pack(dA, dB)
 
     def loss_error(theta):
-        A, B = unpack(theta, p, k)
-        P = safe_sparse_dot(X, A, dense_output=True)
-        return np.finfo(np.float64).eps * squared_frobenius(P) * squared_frobenius(B)
+        return expanded_loss_error(X, *unpack(theta, p, k))
 
     theta, n_iter, curve = minimize_lbfgs(
         fun,
@@ -675,11 +693,32 @@ def dropout_sgd(
     with np.errstate(over="ignore", invalid="ignore"):
         start_loss = product_penalty_loss_grad(X, A, B, lam, with_grad=False)
     check_start(start_loss, name=name, init_scale=init_scale)
+    # The final check (check_dropout_sgd_end) compares the fit with the
+    # all-zero factors, as fit_factors_lbfgs does.
+    reference = product_penalty_loss_grad(
+        X, np.zeros_like(A), np.zeros_like(B), lam, with_grad=False
+    )
+    start_error = expanded_loss_error(X, A, B)
 
     def diverged(message):
         return DivergenceError(
             f"{name} diverged: {message} (the loss at the start is "
             f"{start_loss:.3g}); lower learning_rate (now {learning_rate:g})."
+        )
+
+    def check_end(stopped_early):
+        check_dropout_sgd_end(
+            curve[-1],
+            start_loss=start_loss,
+            reference=reference,
+            error=expanded_loss_error(X, A, B),
+            start_error=start_error,
+            stopped_early=stopped_early,
+            n_iter=n_iter,
+            name=name,
+            learning_rate=learning_rate,
+            init_scale=init_scale,
+            diverged=diverged,
         )
 
     lr = float(learning_rate)
@@ -745,18 +784,125 @@ def dropout_sgd(
             best = epoch_loss
     else:
         progress.close(f"stopped at max_iter={max_iter}")
-        _check_final_loss(curve[-1], start_loss, n_iter, diverged)
-        warn_not_converged(name, max_iter)
+        check_end(stopped_early=False)
+        warn_not_converged(
+            name,
+            max_iter,
+            note=_above_reference_note(
+                curve[-1], reference, start_loss, init_scale=init_scale
+            ),
+        )
         return A, B, n_iter, curve
     progress.close(f"converged after {n_iter} epochs")
-    _check_final_loss(curve[-1], start_loss, n_iter, diverged)
+    check_end(stopped_early=True)
     return A, B, n_iter, curve
 
 
-def _check_final_loss(loss, start_loss, n_iter, diverged):
-    """Raise ``diverged(...)`` when ``|loss|`` exceeds the start by the factor."""
+def _above_reference_note(loss, reference, start_loss, *, init_scale=None):
+    """The note of a dropout-SGD ``ConvergenceWarning`` ending above the reference.
+
+    ``None`` when the loss ended at or below the all-zero model's. Such a run
+    passed :func:`check_dropout_sgd_end`: its loss is resolved and did not
+    grow, so more epochs can help; from a start far above the reference
+    (a large ``init_scale``) a smaller ``init_scale`` helps more.
+    """
+    if not loss > reference:
+        return None
+    note = (
+        f"Its loss ({loss:.3g}) is still above that of the all-zero model "
+        f"({reference:.3g}): this model is worse than none."
+    )
+    if init_scale is not None and start_loss > DIVERGENCE_FACTOR * reference:
+        note += (
+            f" Its start ({start_loss:.3g}) was far above it too: a smaller "
+            f"init_scale (now {init_scale:g}) trains faster."
+        )
+    return note
+
+
+def check_dropout_sgd_end(
+    loss,
+    *,
+    start_loss,
+    reference,
+    error,
+    start_error,
+    stopped_early,
+    n_iter,
+    name,
+    learning_rate,
+    init_scale=None,
+    diverged,
+):
+    """Raise a :class:`DivergenceError` when a dropout-SGD run produced no model.
+
+    The checks of :func:`check_lbfgs_end`, with the same reference (the loss
+    of the all-zero factors), rounding-error estimate
+    (:func:`expanded_loss_error`) and constants, after the divergence check of
+    a loss that grew. ``error`` and ``start_error`` are the estimated rounding
+    errors of the final loss and of the loss at the start, ``stopped_early``
+    whether the plateau rule ended the run (else ``max_iter`` did), and
+    ``diverged(message)`` builds the error that names ``learning_rate``. In
+    this order, the run failed when:
+
+    - ``|loss|`` exceeds :data:`DIVERGENCE_FACTOR` times the loss at the
+      start: the loss grew, ``learning_rate`` is too large;
+    - ``error`` and ``start_error`` both exceed :data:`LOSS_RESOLUTION` times
+      the reference, however the run stopped: the computed loss cannot tell
+      the fit from the all-zero model, and the start was already that large,
+      so ``init_scale`` is named. Training conserves ``A^T A - B^T B``, so
+      such factors hardly shrink: from ``init_scale=1e4`` on 25 x 9 binary
+      data every run (three seeds, with and without dropout, up to 5,000
+      epochs) ended unresolved; with ``tol=0`` and seed 0 the plateau rule
+      stopped it after 2,900 to 4,800 epochs at 15 to 25 times the
+      reference. The start and the end must both be unresolved: factors
+      that grew during the run from a resolved start are left to the other
+      checks: a
+      step size that spikes the loss can recover (300 x 60 binary data,
+      ``learning_rate=10``: a final loss 0.66 times the reference with an
+      error estimate 0.13 times it);
+    - the plateau rule stopped it at more than :data:`DIVERGENCE_FACTOR` times
+      the reference (in magnitude; a reference of zero is not judged). Both
+      ``init_scale`` and ``learning_rate`` are named when the start was that
+      far above the reference too, else ``learning_rate``.
+
+    A run that stops at ``max_iter`` above the reference, with a resolved
+    loss that did not grow, gets the ``ConvergenceWarning``, as with L-BFGS,
+    with a note that the model is worse than none (:func:`dropout_sgd`): it
+    is still going down, if slowly (from ``init_scale=1e3`` on the same data
+    it ends below the reference after 2,400 to 3,900 epochs with
+    ``random_state=0``; other seeds need more than 5,000).
+    """
     if abs(loss) > DIVERGENCE_FACTOR * start_loss:
         raise diverged(
             f"the loss ended at {loss:.3g} after {n_iter} epochs, more than "
             f"{DIVERGENCE_FACTOR:g} times its start in magnitude"
+        )
+    resolution = LOSS_RESOLUTION * reference
+    if error > resolution and start_error > resolution:
+        problem = (
+            f"the factors are so large that float64 resolves the loss only to "
+            f"about {error:.3g}, more than {LOSS_RESOLUTION:g} times the loss of "
+            f"the all-zero model ({reference:.3g}; the loss ended at {loss:.3g} "
+            f"after {n_iter} epochs, from {start_loss:.3g})"
+        )
+        if init_scale is not None:
+            raise DivergenceError(
+                f"{name}: init_scale={init_scale:g} is too large: {problem}; "
+                "lower init_scale."
+            )
+        raise DivergenceError(f"{name} failed: {problem}.")
+    if stopped_early and reference > 0 and abs(loss) > DIVERGENCE_FACTOR * reference:
+        problem = (
+            f"it stopped after {n_iter} epochs at a loss of {loss:.3g}, more "
+            f"than {DIVERGENCE_FACTOR:g} times that of the all-zero model "
+            f"({reference:.3g}; the loss at the start is {start_loss:.3g})"
+        )
+        if init_scale is not None and start_loss > DIVERGENCE_FACTOR * reference:
+            raise DivergenceError(
+                f"{name} failed: {problem}; lower init_scale (now "
+                f"{init_scale:g}) or learning_rate (now {learning_rate:g})."
+            )
+        raise DivergenceError(
+            f"{name} failed: {problem}; lower learning_rate (now {learning_rate:g})."
         )

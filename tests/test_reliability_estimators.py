@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -957,6 +957,67 @@ def test_lbfgs_from_init_scale_1e3_trains_below_the_zero_model(small_binary, dro
     assert model.loss_curve_[-1] < zero_model
     closed = clone(model).set_params(solver="auto").fit(small_binary)
     assert model.objective(small_binary) >= closed.objective(small_binary) - 1e-9
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["objective1", "edlae"])
+@pytest.mark.parametrize("init_scale", [1e4, 1e30, 1e50])
+def test_dropout_sgd_from_a_huge_finite_start_names_init_scale(
+    small_binary, init_scale, dropout
+):
+    """E54: solver="dropout-sgd" from a huge but finite init_scale (1e4 to 1e50).
+
+    Regression: the run went on to max_iter and ended with only a
+    ConvergenceWarning ("increase max_iter"), at a loss of 1e16 (1e4) to
+    1e201 (1e50) times that of the all-zero model (||X||^2 = 87), which float64
+    could not even resolve. Training conserves A^T A - B^T B, so such factors
+    do not shrink: more epochs do not help. Now a ValueError (a
+    DivergenceError, also a FloatingPointError) names init_scale and its
+    value, as with solver="lbfgs" (E52).
+    """
+    model = DropoutAutoencoder(
+        n_components=3,
+        dropout=dropout,
+        solver="dropout-sgd",
+        init_scale=init_scale,
+        max_iter=20,
+        random_state=0,
+    )
+    match = rf"init_scale={init_scale:g} is too large.*lower init_scale"
+    with pytest.raises(ValueError, match=match.replace("+", r"\+")) as info:
+        model.fit(small_binary)
+    assert isinstance(info.value, FloatingPointError)
+    assert "learning_rate" not in str(info.value)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3], ids=["objective1", "edlae"])
+def test_dropout_sgd_from_init_scale_1e3_warns_then_trains(small_binary, dropout):
+    """E55: solver="dropout-sgd" with init_scale=1e3: slow, a warning, not an error.
+
+    Stopped at max_iter=20 far above the all-zero model (about 1e13 times
+    ||X||^2 = 87), its loss is still resolved (rounding error about 5e-3
+    times ||X||^2) and going down: the ConvergenceWarning, not an error. It
+    now says that the model is worse than none and that a smaller init_scale
+    trains faster (it only said "increase max_iter"). With random_state=0 the
+    run ends below ||X||^2 within 5,000 epochs, as solver="lbfgs" does from
+    the same start (E53); other seeds need more.
+    """
+    model = DropoutAutoencoder(
+        n_components=3,
+        dropout=dropout,
+        solver="dropout-sgd",
+        init_scale=1e3,
+        max_iter=20,
+        random_state=0,
+    )
+    match = r"increase max_iter.*worse than none.*smaller init_scale \(now 1000\)"
+    with pytest.warns(ConvergenceWarning, match=match):
+        model.fit(small_binary)
+    zero_model = float(np.sum(small_binary**2))
+    assert model.loss_curve_[-1] > 1e6 * zero_model
+    model.set_params(max_iter=5000).fit(small_binary)
+    _assert_finite(model)
+    assert model.loss_curve_[-1] < zero_model
+    assert model.objective(small_binary) < zero_model
 
 
 # -- the model trained for cosine (Objective 3) ----------------------------------

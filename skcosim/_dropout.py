@@ -112,8 +112,10 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     learning_rate : float, default=0.2
         ``"dropout-sgd"`` only: the step as a fraction of ``1 / L``, ``L`` a
         bound on the curvature of the loss recomputed at each step. A run
-        that diverges (its loss overflows, or ends more than 10 times above
-        its start) raises a ``ValueError`` naming ``learning_rate``.
+        that diverges (its loss overflows, ends more than 10 times above its
+        start, or stops on its plateau rule more than 10 times above the
+        all-zero model's loss) raises a ``ValueError`` naming
+        ``learning_rate``.
     batch_size : int, default=200
         ``"dropout-sgd"`` only: users per minibatch.
     init_scale : float, default=0.1
@@ -125,9 +127,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         ``init_scale``; so does (as a ``DivergenceError``) an ``"lbfgs"`` run
         from a huge start that cannot move, ends far above the all-zero
         model, or ends with a loss float64 cannot resolve (on 25 x 9 binary
-        data from about 1e4). From about 10 to 1e3, ``"lbfgs"`` trains below
-        the all-zero model but above the closed form: the imbalance
-        ``A^T A - B^T B`` it keeps is badly conditioned.
+        data from about 1e4), and a ``"dropout-sgd"`` run whose loss float64
+        cannot resolve at its start and at its end. From about 10 to 1e3,
+        ``"lbfgs"`` trains below the all-zero model but above the closed
+        form (the imbalance ``A^T A - B^T B`` it keeps is badly conditioned),
+        and ``"dropout-sgd"`` trains very slowly, ending at ``max_iter`` with
+        a ``ConvergenceWarning`` that says when the model is still worse than
+        the all-zero one.
     verbose : int, default=0
         Gradient solvers only: progress output (a tqdm bar when installed,
         else one line per iteration).

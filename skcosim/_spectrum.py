@@ -253,7 +253,7 @@ def top_k_eigh(M, n_components):
     p = M.shape[0]
     if n_components == 0:
         return np.zeros(0, M.dtype), np.zeros((p, 0), M.dtype)
-    with _single_threaded_blas(M.size):
+    with _one_blas_thread(M.size):
         if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
             v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
             ncv = _lanczos_ncv(n_components, p, wide=False)
@@ -301,7 +301,7 @@ class _ThreadedOperator(LinearOperator):
 
     scipy's sparse products and numpy's BLAS calls release the GIL, so the row
     blocks of ``Y`` run in parallel, each on one core; the caller runs the
-    solver with BLAS limited to one thread (see :func:`_single_threaded_blas`).
+    solver with BLAS limited to one thread (see :func:`_one_blas_thread`).
     Each thread keeps its own output and the parts are summed. The dtype is
     that of ``Y``: float32 data stays float32 (MEASURED.md: float32 halves the
     memory traffic), and ARPACK then runs in single precision too.
@@ -345,9 +345,9 @@ class _SymmetricOperator(LinearOperator):
     0.80x the time of ``M @ v`` at p = 943 and 0.47-0.54x at p = 2,000 and
     5,000, and faster than ``M @ v`` split by rows over two threads at all
     three sizes (``benchmarks/bench_eigensolver.py``;
-    ``benchmarks/RESULTS.md``). The
-    lower triangle of a C-ordered ``M`` is the upper triangle of the
-    Fortran-ordered ``M.T``, which BLAS takes without a copy.
+    ``benchmarks/RESULTS.md``). The lower triangle of a C-ordered ``M`` is
+    the upper triangle of the Fortran-ordered ``M.T``, which BLAS takes
+    without a copy.
     """
 
     def __init__(self, M):
@@ -368,26 +368,36 @@ class _SymmetricOperator(LinearOperator):
 
 
 @contextmanager
-def _single_threaded_blas(size):
-    """A thread pool for the operator, with BLAS itself on one thread.
+def _one_blas_thread(size):
+    """BLAS limited to one thread while an eigensolver runs (if ``size`` is large).
 
     ARPACK and LAPACK's ``eigh`` make many small BLAS calls, each a barrier
     for BLAS's threads: on a busy machine one descheduled thread stalls every
     call (benchmarks/RESULTS.md: ``eigh`` of a 943 x 943 Gram took 2.2 s with
-    2 OpenBLAS threads and 0.2 s with one). The parallelism is put where the
-    work is instead: row blocks of the operator on our own threads.
+    2 OpenBLAS threads and 0.2 s with one).
     """
-    if size < _THREAD_MIN_NNZ:  # small: no threads, and no limits to set
-        yield None
+    if size < _THREAD_MIN_NNZ:  # small: no limits to set
+        yield
         return
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
+@contextmanager
+def _single_threaded_blas(size):
+    """A thread pool for the operator, with BLAS itself on one thread.
+
+    :func:`_one_blas_thread`, and the parallelism put where the work is
+    instead: row blocks of the operator on our own threads (``None`` when
+    ``size`` is small or there is one core).
+    """
     threads = _n_threads()
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    try:
-        with _blas_controller().limit(limits=1, user_api="blas"):
+    with _one_blas_thread(size):
+        if size < _THREAD_MIN_NNZ or threads == 1:  # small: no threads
+            yield None
+            return
+        with ThreadPoolExecutor(threads) as pool:
             yield pool
-    finally:
-        if pool is not None:
-            pool.shutdown()
 
 
 @functools.cache

@@ -528,12 +528,21 @@ def check_lbfgs_end(
         )
     else:
         return
+    raise _no_model(name, problem, init_scale)
+
+
+def _no_model(name, problem, init_scale):
+    """The :class:`DivergenceError` of a run that produced no model.
+
+    Names ``init_scale`` when the start was drawn with it (the final checks
+    raise this only for problems a smaller start avoids).
+    """
     if init_scale is not None:
-        raise DivergenceError(
+        return DivergenceError(
             f"{name}: init_scale={init_scale:g} is too large: {problem}; "
             "lower init_scale."
         )
-    raise DivergenceError(f"{name} failed: {problem}.")
+    return DivergenceError(f"{name} failed: {problem}.")
 
 
 def expanded_loss_error(X, A, B):
@@ -572,10 +581,9 @@ def fit_factors_lbfgs(
     :func:`product_penalty_loss_grad`). The final check of
     :func:`minimize_lbfgs` compares the fit with the all-zero factors, whose
     loss (``||X||^2``) is computed by ``loss_grad`` itself, and takes the
-    rounding error of the loss as ``eps ||X A||^2 ||B||^2``, the size of the
-    terms ``tr((A^T X^T X A)(B^T B))`` cancels (measured: the error of the
-    computed loss stays within 1.2 times it). Pass ``s_1^2`` as
-    ``grad_scale``: at factors of unit size the gradient is of that order.
+    rounding error of the loss from :func:`expanded_loss_error`. Pass
+    ``s_1^2`` as ``grad_scale``: at factors of unit size the gradient is of
+    that order.
 
     Returns ``(A, B, n_iter, loss_curve)`` (see :func:`minimize_lbfgs`, which
     also describes ``init_scale`` and ``grad_scale``).
@@ -857,10 +865,9 @@ def check_dropout_sgd_end(
       stopped it after 2,900 to 4,800 epochs at 15 to 25 times the
       reference. The start and the end must both be unresolved: factors
       that grew during the run from a resolved start are left to the other
-      checks: a
-      step size that spikes the loss can recover (300 x 60 binary data,
-      ``learning_rate=10``: a final loss 0.66 times the reference with an
-      error estimate 0.13 times it);
+      checks: a step size that spikes the loss can recover (300 x 60 binary
+      data, ``learning_rate=10``: a final loss 0.66 times the reference with
+      an error estimate 0.13 times it);
     - the plateau rule stopped it at more than :data:`DIVERGENCE_FACTOR` times
       the reference (in magnitude; a reference of zero is not judged). Both
       ``init_scale`` and ``learning_rate`` are named when the start was that
@@ -886,12 +893,7 @@ def check_dropout_sgd_end(
             f"the all-zero model ({reference:.3g}; the loss ended at {loss:.3g} "
             f"after {n_iter} epochs, from {start_loss:.3g})"
         )
-        if init_scale is not None:
-            raise DivergenceError(
-                f"{name}: init_scale={init_scale:g} is too large: {problem}; "
-                "lower init_scale."
-            )
-        raise DivergenceError(f"{name} failed: {problem}.")
+        raise _no_model(name, problem, init_scale)
     if stopped_early and reference > 0 and abs(loss) > DIVERGENCE_FACTOR * reference:
         problem = (
             f"it stopped after {n_iter} epochs at a loss of {loss:.3g}, more "

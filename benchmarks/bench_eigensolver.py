@@ -32,13 +32,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from _data import load_movielens_100k, make_powerlaw
+from _timing import interleaved
 from scipy.sparse.linalg import eigsh
 from threadpoolctl import threadpool_limits
 
@@ -50,14 +50,12 @@ from skcosim._spectrum import (
 
 
 def _interleaved(methods, repeat):
-    best = {name: np.inf for name in methods}
-    out = {}
-    for _ in range(repeat):
-        for name, fn in methods.items():
-            start = time.perf_counter()
-            out[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best, out
+    """``(best times, last outputs)``, two dicts, of :func:`_timing.interleaved`."""
+    res = interleaved(methods, repeat)
+    return (
+        {name: seconds for name, (seconds, _) in res.items()},
+        {name: out for name, (_, out) in res.items()},
+    )
 
 
 def _lanczos(G, k, ncv):

@@ -15,10 +15,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from _data import make_powerlaw
+from _timing import interleaved
 from scipy.sparse.linalg import svds
 from sklearn.decomposition import TruncatedSVD
 
@@ -63,19 +63,13 @@ def main(argv=None):
                 TruncatedSVD(k, random_state=0).fit(X).singular_values_
             ),
         }
-        best = dict.fromkeys(methods, np.inf)
-        values = {}
-        for _ in range(args.repeat):
-            for name, fn in methods.items():
-                start = time.perf_counter()
-                values[name] = np.asarray(fn(), dtype=np.float64)
-                best[name] = min(best[name], time.perf_counter() - start)
-        ref = values["gram"]
-        for name in methods:
-            err = np.max(np.abs(values[name] - ref) / ref)
+        res = interleaved(methods, args.repeat)
+        ref = np.asarray(res["gram"][1], dtype=np.float64)
+        for name, (seconds, values) in res.items():
+            err = np.max(np.abs(np.asarray(values, dtype=np.float64) - ref) / ref)
             print(
                 f"| {m} | {X.shape[0]} x {X.shape[1]} | {X.nnz} | {name} | "
-                f"{best[name]:.2f} | {err:.1e} |",
+                f"{seconds:.2f} | {err:.1e} |",
                 flush=True,
             )
 

@@ -44,6 +44,7 @@ import scipy
 import scipy.sparse as sp
 import sklearn
 from _data import SIZES, load_movielens_100k, make_powerlaw
+from _timing import interleaved, timed
 from scipy.sparse.linalg import svds
 from sklearn.decomposition import TruncatedSVD
 from sklearn.neighbors import NearestNeighbors
@@ -51,23 +52,6 @@ from threadpoolctl import threadpool_limits
 
 import skcosim
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-
-
-def _timed(fn):
-    gc.collect()
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
-
-
-def _interleaved(methods, repeat):
-    """``{name: (best time, last output)}``, methods interleaved per round."""
-    best = {name: (np.inf, None) for name in methods}
-    for _ in range(repeat):
-        for name, fn in methods.items():
-            seconds, out = _timed(fn)
-            best[name] = (min(best[name][0], seconds), out)
-    return best
 
 
 def _one_blas_thread(fn):
@@ -160,7 +144,7 @@ def bench_fit(name, X, k, repeat, memory, targets):
         ).fit(X32),
         "DropoutAutoencoder": lambda: DropoutAutoencoder(k, random_state=0).fit(X),
     }
-    res = _interleaved(methods, repeat)
+    res = interleaved(methods, repeat)
     ref = np.sort(res["scipy svds (arpack)"][1][1])[::-1]
     singular = {
         "TruncatedSVD (randomized, default)": res["TruncatedSVD (randomized, default)"][
@@ -244,7 +228,7 @@ def bench_movielens(k, repeat):
             model.fit(X, show_progress=False)
         return model
 
-    als_res = _interleaved(
+    als_res = interleaved(
         {
             "implicit ALS (15 iterations)": als,
             "WeightDecayAutoencoder": lambda: WeightDecayAutoencoder(
@@ -284,7 +268,7 @@ def bench_neighbors(n_rows, dim, n_neighbors, skip_sklearn):
         (n_rows, dim), dtype=np.float32
     )
     rows = []
-    t_sk, (idx_sk, sim_sk) = _timed(lambda: cosine_neighbors(E, n_neighbors))
+    t_sk, (idx_sk, sim_sk) = timed(lambda: cosine_neighbors(E, n_neighbors))
     rows.append(["skcosim cosine_neighbors", f"{t_sk:.2f}", "1.00"])
     t_faiss = None
     try:
@@ -300,7 +284,7 @@ def bench_neighbors(n_rows, dim, n_neighbors, skip_sklearn):
             D, idx = index.search(U, n_neighbors + 1)
             return D[:, 1:], idx[:, 1:]
 
-        t_faiss, (sim_f, idx_f) = _timed(run_faiss)
+        t_faiss, (sim_f, idx_f) = timed(run_faiss)
         agree = np.mean(np.sort(idx_f, axis=1) == np.sort(idx_sk, axis=1))
         rows.append(
             [
@@ -322,7 +306,7 @@ def bench_neighbors(n_rows, dim, n_neighbors, skip_sklearn):
             )
             return nn.fit(E).kneighbors(E)
 
-        t_nn, _ = _timed(run_nn)
+        t_nn, _ = timed(run_nn)
         rows.append(
             [
                 'NearestNeighbors(metric="cosine", brute)',
@@ -365,7 +349,7 @@ def bench_cosine_autoencoder(k, n_iter):
         model = CosineAutoencoder(
             k, loss="squared", init="random", max_iter=n_iter, tol=0.0, random_state=0
         )
-        seconds, model = _timed(lambda X=X, model=model: model.fit(X))
+        seconds, model = timed(lambda X=X, model=model: model.fit(X))
         per_iter = seconds / max(model.n_iter_, 1)
         per_nnz.append(per_iter / X.nnz * 1e6)
         rows.append(

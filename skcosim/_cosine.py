@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_array,
@@ -24,10 +25,18 @@ from ._gradient import (
     resolve_batch_size,
     unpack,
 )
+from ._sampled_softmax import (
+    ADAM_TOL,
+    NegativeSampler,
+    fit_adam,
+    sampled_batch_size,
+    sampled_softmax_loss_grad,
+    use_sampled_softmax,
+)
 from ._spectrum import top_k_spectrum
 from ._weight_decay import WeightDecayAutoencoder
 
-LOSSES = ("softmax", "squared")
+LOSSES = ("auto", "softmax", "sampled_softmax", "squared")
 INITS = ("weight_decay", "random")
 
 
@@ -186,6 +195,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "init": [StrOptions(set(INITS))],
+        "n_negatives": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sampling_exponent": [Interval(numbers.Real, 0, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -199,12 +211,15 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         self,
         n_components=10,
         *,
-        loss="softmax",
+        loss="auto",
         temperature=0.1,
         alpha=1.0,
         max_iter=500,
         tol=1e-6,
         init="weight_decay",
+        n_negatives=1024,
+        sampling_exponent=0.5,
+        learning_rate=0.01,
         batch_size="auto",
         verbose=0,
         random_state=None,
@@ -217,6 +232,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         self.max_iter = max_iter
         self.tol = tol
         self.init = init
+        self.n_negatives = n_negatives
+        self.sampling_exponent = sampling_exponent
+        self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.verbose = verbose
         self.random_state = random_state
@@ -224,26 +242,33 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     # -- fitting -------------------------------------------------------------------
 
-    def _check_X_for_loss(self, X):
-        """Raise a ValueError for negative entries under the softmax loss.
+    def _resolved_loss(self, n_samples, n_features):
+        """The loss that ``loss="auto"`` stands for on data of this shape."""
+        if self.loss != "auto":
+            return self.loss
+        if use_sampled_softmax(n_samples, n_features, self.n_negatives):
+            return "sampled_softmax"
+        return "softmax"
+
+    def _check_X_for_loss(self, X, loss):
+        """Raise a ValueError for negative entries under a softmax loss.
 
         ``- sum_i x_ui log softmax_i`` is a multinomial likelihood: each row of
         ``X`` holds (unnormalized) counts over items, and a negative count is
         meaningless (it rewards the model for giving that item a low
         probability, without bound). The squared loss takes any real ``X``.
         """
-        if self.loss == "softmax":
+        if loss != "squared":
             check_non_negative(
                 X,
-                f"{type(self).__name__}(loss='softmax'), whose loss treats "
+                f"{type(self).__name__}(loss={loss!r}), whose loss treats "
                 "each row of X as counts over items; use loss='squared' for "
                 "data with negative values (e.g. mean-centred ratings)",
             )
 
     def _fit(self, X):
-        self._check_X_for_loss(X)
-        n, p = X.shape
-        k = self.n_components
+        loss = self._resolved_loss(*X.shape)
+        self._check_X_for_loss(X, loss)
         X64 = as_float64(X)
         A, B, s = self._start(X, X64)
         # Items nobody interacted with: no data about them, held at N(0) = 0
@@ -252,22 +277,42 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         active = np.asarray(abs(X64).sum(axis=0)).ravel() > 0
         B[~active] = 0.0
         A, B = self._rescale(X64, A, B)
+        if loss == "sampled_softmax":
+            A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, active)
+        else:
+            A, B, self.n_iter_, curve = self._fit_lbfgs(X64, A, B, active, loss)
+        scale = 1.0
+        if loss == "squared":
+            _, _, _, scale = cosine_squared_loss_grad(X64, A, B)
+            if scale < 0:  # -c, -Q is the same fit with a positive scale
+                scale, B = -scale, -B
+        Q, _ = normalize_rows(B)
+        self.loss_ = loss
+        self.encoder_ = A.astype(X.dtype)
+        self.decoder_ = Q.astype(X.dtype)
+        self.scale_ = float(scale)
+        self.singular_values_ = s.astype(X.dtype)
+        self.loss_curve_ = np.asarray(curve)
 
+    def _fit_lbfgs(self, X64, A, B, active, loss):
+        """Full-batch L-BFGS on the exact softmax or the squared loss."""
+        n, p = X64.shape
+        k = self.n_components
         batch_size = resolve_batch_size(self.batch_size, n, p)
         x_sq = squared_frobenius(X64)
 
         def fun(theta):
             A, B = unpack(theta, p, k)
-            if self.loss == "squared":
-                loss, dA, dB, _ = cosine_squared_loss_grad(X64, A, B, x_sq=x_sq)
+            if loss == "squared":
+                value, dA, dB, _ = cosine_squared_loss_grad(X64, A, B, x_sq=x_sq)
             else:
-                loss, dA, dB = cosine_softmax_loss_grad(
+                value, dA, dB = cosine_softmax_loss_grad(
                     X64, A, B, temperature=self.temperature, batch_size=batch_size
                 )
             dB[~active] = 0.0
-            return loss, pack(dA, dB)
+            return value, pack(dA, dB)
 
-        theta, self.n_iter_, curve = minimize_lbfgs(
+        theta, n_iter, curve = minimize_lbfgs(
             fun,
             pack(A, B),
             max_iter=self.max_iter,
@@ -276,17 +321,26 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             name=type(self).__name__,
         )
         A, B = unpack(theta, p, k)
-        scale = 1.0
-        if self.loss == "squared":
-            _, _, _, scale = cosine_squared_loss_grad(X64, A, B, x_sq=x_sq)
-            if scale < 0:  # -c, -Q is the same fit with a positive scale
-                scale, B = -scale, -B
-        Q, _ = normalize_rows(B)
-        self.encoder_ = A.astype(X.dtype)
-        self.decoder_ = Q.astype(X.dtype)
-        self.scale_ = float(scale)
-        self.singular_values_ = s.astype(X.dtype)
-        self.loss_curve_ = np.asarray(curve)
+        return A, B, n_iter, curve
+
+    def _fit_sampled(self, X64, A, B, active):
+        """Minibatch Adam on the sampled softmax (docs/user_guide/objectives.rst)."""
+        fit = fit_adam(
+            sp.csr_matrix(X64),
+            A,
+            B,
+            active=active,
+            temperature=self.temperature,
+            n_negatives=self.n_negatives,
+            exponent=self.sampling_exponent,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            tol=ADAM_TOL,
+            random_state=check_random_state(self.random_state),
+            verbose=self.verbose,
+            name=type(self).__name__,
+        )
+        return fit.A, fit.B, fit.n_iter, fit.loss_curve
 
     def _start(self, X, X64):
         """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
@@ -347,8 +401,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # The softmax loss rejects negative X (see _check_X_for_loss).
-        tags.input_tags.positive_only = self.loss == "softmax"
+        # The softmax losses reject negative X (see _check_X_for_loss).
+        tags.input_tags.positive_only = self.loss != "squared"
         return tags
 
     # -- the model's own loss and reconstruction -----------------------------------
@@ -356,12 +410,30 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     def _objective(self, X):
         """The cosine loss on a validated ``X``: the softmax loss (negative
         multinomial log-likelihood) or ``||X - c N(X A) N(B)^T||^2`` with the
-        fitted ``c`` (``scale_``), summed over all users, in blocks."""
-        self._check_X_for_loss(X)
+        fitted ``c`` (``scale_``), summed over all users, in blocks.
+
+        The sampled softmax is evaluated on one fixed sample of negatives
+        (seed 0): a deterministic estimate of the full softmax loss at
+        ``O((nnz + n S) k)`` cost."""
+        self._check_X_for_loss(X, self.loss_)
         X = as_float64(X)
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)
-        if self.loss == "softmax":
+        if self.loss_ == "sampled_softmax":
+            X = sp.csr_matrix(X)
+            sampler = NegativeSampler(
+                X, self.n_negatives, self.sampling_exponent, np.random.RandomState(0)
+            )
+            loss, _, _ = sampled_softmax_loss_grad(
+                X,
+                A,
+                B,
+                temperature=self.temperature,
+                sample=sampler.draw(),
+                batch_size=sampled_batch_size(self.n_negatives, X.shape[0]),
+            )
+            return float(loss)
+        if self.loss_ == "softmax":
             batch_size = resolve_batch_size(self.batch_size, *X.shape)
             loss, _, _ = cosine_softmax_loss_grad(
                 X, A, B, temperature=self.temperature, batch_size=batch_size
@@ -421,7 +493,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             )
         P, _ = normalize_rows(Z.astype(np.float64))
         cosines = P @ self.decoder_.T.astype(np.float64)
-        if self.loss == "squared":
+        if self.loss_ == "squared":
             out = self.scale_ * cosines
         else:
             out = _softmax_rows(cosines / self.temperature)

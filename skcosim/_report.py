@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ._dropout import DropoutAutoencoder
+from ._spectrum import shared_spectra
 from ._weight_decay import WeightDecayAutoencoder
 from .metrics._neighbors import _unit_rows
 
@@ -59,6 +60,9 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.done = 0
         self.bar = None
+        #: Wall-clock seconds of each announced step, in order.
+        self.seconds = {}
+        self._current = None
         if enabled:
             try:
                 from tqdm.auto import tqdm
@@ -68,7 +72,9 @@ class Progress:
                 self.bar = tqdm(total=total, file=self.stream, leave=False)
 
     def step(self, description):
-        """Announce the next step (before doing it)."""
+        """Announce the next step (before doing it); the last one is timed."""
+        self._clock()
+        self._current = (description, time.perf_counter())
         if not self.enabled:
             return
         if self.bar is not None:
@@ -82,7 +88,16 @@ class Progress:
         if self.bar is not None:
             self.bar.update(1)
 
+    def _clock(self):
+        if self._current is not None:
+            name, start = self._current
+            self.seconds[name] = self.seconds.get(name, 0.0) + (
+                time.perf_counter() - start
+            )
+            self._current = None
+
     def close(self):
+        self._clock()
         if self.bar is not None:
             self.bar.close()
 
@@ -183,7 +198,7 @@ def _metrics():
     return metrics
 
 
-def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state):
+def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_items):
     """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding."""
     return float(
         _metrics().gauge_stability(
@@ -192,11 +207,14 @@ def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state):
             n_draws=n_draws,
             embedding=kind,
             random_state=random_state,
+            max_items=max_items,
         )
     )
 
 
-def resample_stability_of(model, kind, X, n_neighbors, n_draws, random_state):
+def resample_stability_of(
+    model, kind, X, n_neighbors, n_draws, random_state, max_items
+):
     """:func:`skcosim.metrics.resample_stability` (random halves of the users)
     of the ``kind`` item embedding."""
     return float(
@@ -207,6 +225,7 @@ def resample_stability_of(model, kind, X, n_neighbors, n_draws, random_state):
             n_resamples=n_draws,
             embedding=kind,
             random_state=random_state,
+            max_items=max_items,
         )
     )
 
@@ -226,7 +245,25 @@ _EMPTY_SCORES = dict.fromkeys(
 )
 
 
-def _score_model(spec, X, labels, n_neighbors, n_draws, resample_draws, seed, notes):
+@dataclass
+class Scoring:
+    """How :func:`compare_models` scores each model (see its parameters)."""
+
+    labels: object = None
+    n_neighbors: int = 10
+    n_draws: int = 5
+    resample_draws: int = 2
+    iterative_resample_draws: int = 1
+    random_state: int = 0
+    max_items: int | None = None
+
+
+def _announce(progress, text):
+    if progress is not None:
+        progress.step(text)
+
+
+def _score_model(spec, X, scoring, notes, progress=None):
     """Fit one model and compute its row of the report.
 
     An optional model (``spec.optional``, the cosine-trained one) that cannot
@@ -235,7 +272,9 @@ def _score_model(spec, X, labels, n_neighbors, n_draws, resample_draws, seed, no
     start is zero when ``alpha`` exceeds every singular value of a half.
     """
     failures = (ValueError, FloatingPointError) if spec.optional else ()
+    seed, k = scoring.random_state, scoring.n_neighbors
     try:
+        _announce(progress, f"{spec.name}: fit")
         start = time.perf_counter()
         model = spec.estimator.fit(X)
         fit_seconds = time.perf_counter() - start
@@ -245,20 +284,25 @@ def _score_model(spec, X, labels, n_neighbors, n_draws, resample_draws, seed, no
             spec=spec, model=None, embeddings=None, scores={**_EMPTY_SCORES}
         )
     E = np.asarray(model.item_embeddings(spec.kind))
+    _announce(progress, f"{spec.name}: loss and gauge stability")
     scores = {
         "loss": float(model.objective(X)),
         "gauge_stability": gauge_stability_of(
-            model, spec.kind, n_neighbors, n_draws, seed
+            model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
         ),
         "resample_stability": None,
         "label_agreement": None
-        if labels is None
-        else float(_metrics().neighbor_label_agreement(E, labels, n_neighbors)),
+        if scoring.labels is None
+        else float(_metrics().neighbor_label_agreement(E, scoring.labels, k)),
         "fit_seconds": fit_seconds,
     }
+    draws = (
+        scoring.iterative_resample_draws if spec.iterative else scoring.resample_draws
+    )
     try:
+        _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
         scores["resample_stability"] = resample_stability_of(
-            model, spec.kind, X, n_neighbors, resample_draws, seed
+            model, spec.kind, X, k, draws, seed, scoring.max_items
         )
     except failures as exc:
         notes.append(f"no resample stability: {exc}")
@@ -275,6 +319,7 @@ def compare_models(
     resample_draws=2,
     iterative_resample_draws=1,
     random_state=0,
+    max_items=None,
     progress=None,
 ):
     """Fit each model on ``X`` and score it.
@@ -282,6 +327,9 @@ def compare_models(
     Each draw of the resample stability refits the model twice; an
     iterative model (the cosine-trained one, ~100x the cost of a closed form)
     gets ``iterative_resample_draws`` draws instead of ``resample_draws``.
+    The closed forms share one spectrum per (re)sample of ``X``
+    (:func:`skcosim._spectrum.shared_spectra`), and with ``max_items`` the
+    stabilities average over a random sample of that many items.
 
     Returns a list of :class:`ModelResult`; ``scores`` holds ``loss`` (the
     model's training objective on ``X``), ``gauge_stability``,
@@ -293,32 +341,38 @@ def compare_models(
         raise ValueError(
             f"The data has {X.shape[1]} item(s): neighbours need at least 2 items."
         )
+    scoring = Scoring(
+        labels=labels,
+        n_neighbors=n_neighbors,
+        n_draws=n_draws,
+        resample_draws=resample_draws,
+        iterative_resample_draws=iterative_resample_draws,
+        random_state=random_state,
+        max_items=max_items,
+    )
     results = []
-    for spec in specs:
-        if progress is not None:
-            progress.step(f"fit {spec.name}")
-        notes = [spec.note] if spec.note else []
-        with warnings.catch_warnings(record=True) as caught:
-            # e.g. ConvergenceWarnings of an iterative model (also from its
-            # refits on halves): reported in the notes of the report instead
-            # of interleaved with the progress bar.
-            warnings.simplefilter("always")
-            result = _score_model(
-                spec,
-                X,
-                labels,
-                n_neighbors,
-                n_draws,
-                iterative_resample_draws if spec.iterative else resample_draws,
-                random_state,
-                notes,
-            )
-        notes += sorted({" ".join(str(w.message).split()) for w in caught})
-        result.scores["notes"] = notes
-        results.append(result)
-        if progress is not None:
-            progress.advance()
+    with shared_spectra():
+        for spec in specs:
+            results.append(_compare_one(spec, X, scoring, progress))
     return results
+
+
+def _compare_one(spec, X, scoring, progress):
+    notes = [spec.note] if spec.note else []
+    if spec.iterative and progress is not None and progress.bar is not None:
+        # A bar of its own counts the iterations of the long fits.
+        spec.estimator.set_params(verbose=1)
+    with warnings.catch_warnings(record=True) as caught:
+        # e.g. ConvergenceWarnings of an iterative model (also from its
+        # refits on halves): reported in the notes of the report instead
+        # of interleaved with the progress bar.
+        warnings.simplefilter("always")
+        result = _score_model(spec, X, scoring, notes, progress)
+    notes += sorted({" ".join(str(w.message).split()) for w in caught})
+    result.scores["notes"] = notes
+    if progress is not None:
+        progress.advance()
+    return result
 
 
 def neighbor_table(results, items, n_neighbors):

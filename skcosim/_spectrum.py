@@ -61,10 +61,12 @@ nothing.
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import scipy.linalg
@@ -446,6 +448,40 @@ def _arpack_spectrum(X, k, dtype, random_state):
     return s, _right_vectors(X, Q, s, transposed)
 
 
+#: The cache of :func:`shared_spectra` (``None`` outside of it).
+_SHARED: ContextVar[dict | None] = ContextVar("skcosim_shared_spectra", default=None)
+
+
+@contextmanager
+def shared_spectra():
+    """Within this block, :func:`top_k_spectrum` decomposes each matrix once.
+
+    Models compared on the same data (every Objective 1 split, Objective 2,
+    their projections) and on the same resamples need the same top-``k``
+    spectrum; the exact solvers return it from a cache keyed by a digest of
+    the matrix's contents, so equal matrices built separately (the same
+    random half, drawn for each model) share it too.
+    """
+    if _SHARED.get() is not None:  # nested: the outer block's cache serves
+        yield
+        return
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _digest(X):
+    """A digest of the contents of an in-memory matrix (format included)."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((X.shape, str(X.dtype), getattr(X, "format", "dense"))).encode())
+    parts = (X.indptr, X.indices, X.data) if sp.issparse(X) else (X,)
+    for part in parts:
+        h.update(np.ascontiguousarray(part).data)
+    return h.hexdigest()
+
+
 def top_k_spectrum(
     X,
     n_components,
@@ -496,6 +532,23 @@ def top_k_spectrum(
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}.")
+    cache = _SHARED.get()
+    cacheable = isinstance(X, np.ndarray) or getattr(X, "format", "") in ("csr", "csc")
+    if cache is None or solver == "randomized" or not cacheable:
+        return _top_k_spectrum(
+            X, n_components, solver, random_state, n_iter, n_oversamples
+        )
+    # Exact solvers agree to rounding whatever their start: one entry serves all.
+    key = (_digest(X), int(n_components))
+    if key not in cache:
+        cache[key] = _top_k_spectrum(
+            X, n_components, solver, random_state, n_iter, n_oversamples
+        )
+    s, V = cache[key]
+    return s.copy(), V.copy()
+
+
+def _top_k_spectrum(X, n_components, solver, random_state, n_iter, n_oversamples):
     n_samples, n_features = X.shape
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     k = min(n_components, n_samples, n_features)

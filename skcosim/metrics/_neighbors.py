@@ -134,6 +134,45 @@ def _group_bound(S, r, c, k, axis):
     return _kth_largest(G, k, axis=0)
 
 
+def _check_queries(queries, m):
+    queries = np.asarray(queries)
+    if queries.ndim != 1 or not np.issubdtype(queries.dtype, np.integer):
+        raise TypeError("queries must be a 1-D array of row indices (integers).")
+    if queries.size and (queries.min() < 0 or queries.max() >= m):
+        raise ValueError(f"queries must be row indices in [0, {m}).")
+    return queries.astype(np.intp)
+
+
+def _query_neighbors(U, zero, queries, k, exclude_self):
+    """Top-k neighbours of the rows ``queries`` among all rows of ``U``.
+
+    One matrix product per block of queries; every entry at least the
+    group-maximum bound of its row (:func:`_group_bound`) is a candidate for
+    :func:`_merge`, which breaks exact ties by the smaller index, like the
+    full search.
+    """
+    m = U.shape[0]
+    best_val = np.full((queries.size, k), -np.inf, dtype=U.dtype)
+    best_idx = np.full((queries.size, k), m, dtype=np.intp)
+    width = int(np.prod(_group_shape(m, k)))  # padded for _group_bound
+    step = max(1, _BLOCK_BYTES // (U.dtype.itemsize * width))
+    buf = np.empty((min(step, queries.size), width), dtype=U.dtype)
+    for start in range(0, queries.size, step):
+        rows = queries[start : start + step]
+        r = rows.size
+        S = buf[:r, :m]
+        np.matmul(U[rows], U.T, out=S)
+        if exclude_self:
+            S[np.arange(r), rows] = -np.inf
+        bound = _group_bound(buf, r, m, k, axis=1)
+        ri, ci = np.nonzero(S >= bound[:, None])
+        _merge(best_val, best_idx, start + ri, ci, S[ri, ci], k, presorted=True)
+    for q in np.flatnonzero(zero[queries]):
+        best_idx[q] = _zero_row_neighbors(queries[q], m, k, exclude_self)
+        best_val[q] = 0
+    return best_idx, best_val
+
+
 def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_idx):
     """Fold one tile ``S = U_a U_b^T`` of the similarity matrix into the top-k.
 
@@ -178,11 +217,18 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
         "exclude_self": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "queries": ["array-like", None],
     },
     prefer_skip_nested_validation=True,
 )
 def cosine_neighbors(
-    E, n_neighbors: int = 10, *, exclude_self: bool = True, batch_size=None, n_jobs=None
+    E,
+    n_neighbors: int = 10,
+    *,
+    exclude_self: bool = True,
+    batch_size=None,
+    n_jobs=None,
+    queries=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact top-``k`` cosine neighbours of every row of ``E``.
 
@@ -217,13 +263,17 @@ def cosine_neighbors(
         GIL; BLAS itself is then limited to one thread per tile). ``None``
         uses as many threads as BLAS may currently use (all CPUs, or 1 inside
         a joblib worker that limits threads); ``-1`` all CPUs.
+    queries : array-like of int, default=None
+        Rows whose neighbours are wanted (searched among all ``m`` rows);
+        ``None``: every row. A sample of a few thousand queries estimates a
+        mean over all rows at a fraction of the ``m^2`` cost.
 
     Returns
     -------
     indices : ndarray of shape (m, n_neighbors)
-        ``indices[i]`` are the neighbours of row ``i``, most similar first.
-        Exact ties are broken by the smaller index, so the result is
-        deterministic.
+        ``indices[i]`` are the neighbours of row ``i`` (of ``queries[i]``
+        when given), most similar first. Exact ties are broken by the smaller
+        index, so the result is deterministic.
     similarities : ndarray of shape (m, n_neighbors)
         The matching cosine similarities (float32 for float32 input, float64
         otherwise).
@@ -274,6 +324,9 @@ def cosine_neighbors(
     zero = zero_rows(E)
     U = _unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype
+    if queries is not None:
+        queries = _check_queries(queries, m)
+        return _query_neighbors(U, zero, queries, k, exclude_self)
 
     # Square tiles of about _BLOCK_BYTES, of even widths, at least _MIN_TILE
     # (smaller tiles cost more in Python than they save). Their size does not

@@ -1,0 +1,394 @@
+"""Objective 3 at scale: the sampled softmax loss and the solvers that use it.
+
+The full softmax loss of Objective 3 normalizes every user's logits
+``s_ui = cos(p_u, q_i) / t`` over all ``p`` items: ``O(n p k)`` per pass. The
+sampled softmax (Jean et al., 2015; Yi et al., 2019) keeps each user's
+positives exactly and estimates the rest of the partition function from ``S``
+items drawn with probability ``q_j`` proportional to ``popularity_j^beta``::
+
+    Z_u ~= sum_{i in pos(u)} exp(s_ui)
+           + sum_{j in sample, j not in pos(u)} c_j exp(s_uj) / (S q_j)
+
+with ``c_j`` the number of times item ``j`` was drawn; ``log(c_j / (S q_j))``
+added to the sampled logits is the "logQ correction", which keeps the
+estimate unbiased (docs/user_guide/objectives.rst, "Objective 3 at scale").
+A pass over the users costs ``O((nnz(X) + n S) k)`` and the memory is one
+``batch_size x S`` block.
+
+A fixed sample is an objective that can be overfitted (the model learns to
+push down the items never drawn), so every solver here draws a fresh sample
+for every step (:func:`fit_adam`) or every few iterations
+(:func:`fit_lbfgs_resampled`, used on Dask arrays, where one evaluation is one
+pass over the blocks).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from ._gradient import (
+    Progress,
+    minimize_lbfgs,
+    normalize_rows,
+    normalize_rows_backward,
+    pack,
+    unpack,
+    warn_not_converged,
+)
+
+#: Entries of one ``batch_size x n_negatives`` block of logits (16 MB).
+BLOCK_ENTRIES = 2**21
+
+#: Relative decrease of the evaluation loss per epoch below which
+#: :func:`fit_adam` halves its learning rate.
+ADAM_TOL = 1e-3
+
+#: Fewest Adam steps per epoch (smaller minibatches on small data).
+MIN_STEPS = 32
+
+
+@dataclass(frozen=True)
+class NegativeSample:
+    """A draw of negatives: distinct items and their importance weights.
+
+    ``weight[j] = c_j / (S q_j)`` for a sampled item ``j`` drawn ``c_j`` times
+    out of ``S`` (zero for the items not drawn); ``log_weight`` holds its log
+    at ``items``, the logQ correction of the sampled logits.
+    """
+
+    items: np.ndarray
+    log_weight: np.ndarray
+    weight: np.ndarray
+
+
+class NegativeSampler:
+    """Draws negatives with probability proportional to ``popularity^exponent``.
+
+    Items without any interaction are never drawn (their embedding is held at
+    zero, see :class:`skcosim.CosineAutoencoder`).
+    """
+
+    def __init__(self, X, n_negatives, exponent, random_state):
+        popularity = item_popularity(X)
+        q = np.where(popularity > 0, popularity.astype(np.float64) ** exponent, 0.0)
+        self.q = q / q.sum()
+        self.cdf = np.cumsum(self.q)
+        self.n_negatives = int(n_negatives)
+        self.random_state = random_state
+
+    def draw(self):
+        """One :class:`NegativeSample` of ``n_negatives`` draws (with replacement)."""
+        S = self.n_negatives
+        u = self.random_state.random_sample(S) * self.cdf[-1]
+        draws = np.minimum(np.searchsorted(self.cdf, u, side="right"), len(self.q) - 1)
+        items, counts = np.unique(draws, return_counts=True)
+        w = counts / (S * self.q[items])
+        weight = np.zeros(len(self.q))
+        weight[items] = w
+        return NegativeSample(items=items, log_weight=np.log(w), weight=weight)
+
+
+def item_popularity(X):
+    """Number of users with a nonzero entry, per item (CSR or dense ``X``)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+        return np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
+    return np.count_nonzero(np.asarray(X), axis=0)
+
+
+def _rows_of(indptr):
+    return np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+
+
+def _block_loss_grad(Xb, A, Q, sample, t):
+    """Sampled softmax loss and gradients of one block of users (CSR float64).
+
+    Returns ``(loss, dA, dQ)``: ``dQ`` with respect to the normalized item
+    embeddings ``Q = N(B)``.
+    """
+    b = Xb.shape[0]
+    rows = _rows_of(Xb.indptr)
+    cols, vals = Xb.indices, Xb.data
+    P, r_p = normalize_rows(np.asarray(Xb @ A))
+    QN = Q[sample.items]
+    pos = np.einsum("ij,ij->i", P[rows], Q[cols]) / t
+    neg = P @ QN.T
+    neg /= t
+    neg += sample.log_weight
+    # Shift each row by its largest logit: exp never overflows.
+    m = neg.max(axis=1)
+    np.maximum.at(m, rows, pos)
+    e_pos = np.exp(pos - m[rows]) * (1.0 - sample.weight[cols])
+    np.exp(neg - m[:, None], out=neg)
+    Z = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
+    row_sum = np.bincount(rows, vals, minlength=b)
+    loss = float(row_sum @ (m + np.log(Z)) - vals @ pos)
+    # dL/ds: rowsum(x_u) softmax - x_u, on the positives and on the sample.
+    ratio = row_sum / Z
+    g_pos = ratio[rows] * e_pos - vals
+    neg *= ratio[:, None]
+    G_pos = sp.csr_matrix((g_pos, cols, Xb.indptr), shape=Xb.shape)
+    dP = (np.asarray(G_pos @ Q) + neg @ QN) / t
+    dQ = np.asarray(G_pos.T @ P) / t
+    dQ[sample.items] += (neg.T @ P) / t
+    dA = np.asarray(Xb.T @ normalize_rows_backward(P, r_p, dP))
+    return loss, dA, dQ
+
+
+def sampled_softmax_loss_grad(X, A, B, *, temperature, sample, batch_size):
+    """Sampled softmax loss of Objective 3 and its gradients ``(loss, dA, dB)``.
+
+    ``X`` is a CSR matrix in float64; the users are taken ``batch_size`` at a
+    time. Memory ``O(batch_size S + (n + p) k)``, time ``O((nnz + n S) k)``.
+    """
+    Q, r_q = normalize_rows(B)
+    loss, dA, dQ = 0.0, np.zeros_like(A), np.zeros_like(B)
+    for start in range(0, X.shape[0], batch_size):
+        part = _block_loss_grad(
+            X[start : start + batch_size], A, Q, sample, float(temperature)
+        )
+        loss += part[0]
+        dA += part[1]
+        dQ += part[2]
+    return loss, dA, normalize_rows_backward(Q, r_q, dQ)
+
+
+def sampled_batch_size(n_negatives, n_samples):
+    """Users per block: ``batch_size x n_negatives`` logits of about 16 MB."""
+    return int(max(1, min(n_samples, BLOCK_ENTRIES // max(n_negatives, 1))))
+
+
+# -- solvers ------------------------------------------------------------------------
+
+
+class _Adam:
+    """Adam (Kingma & Ba, 2015) on a list of arrays, in place.
+
+    Each array's step is ``learning_rate`` times its own root-mean-square at
+    the start: the encoder and the decoder live on different scales, and the
+    loss depends on their directions only.
+    """
+
+    def __init__(self, params, learning_rate, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params = params
+        self.lr = [
+            learning_rate * max(float(np.sqrt(np.mean(p * p))), 1e-12) for p in params
+        ]
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.scale = 1.0
+
+    def step(self, grads):
+        self.t += 1
+        c1 = 1.0 - self.beta1**self.t
+        c2 = 1.0 - self.beta2**self.t
+        for p, g, m, v, lr in zip(
+            self.params, grads, self.m, self.v, self.lr, strict=True
+        ):
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            p -= (self.scale * lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+
+
+@dataclass
+class SampledFit:
+    """What a sampled-softmax solver returns: factors, iterations, loss curve."""
+
+    A: np.ndarray
+    B: np.ndarray
+    n_iter: int
+    loss_curve: list
+    converged: bool
+
+
+def _monitor(X, sampler, n_users, random_state):
+    """A fixed evaluation set: a sample of users and of negatives.
+
+    Its sampled loss per unit of interaction is a deterministic function of the
+    factors, so decreases from one epoch to the next are real, not noise.
+    """
+    n = X.shape[0]
+    users = np.sort(random_state.choice(n, size=min(n, n_users), replace=False))
+    Xm = X[users]
+    total = float(Xm.sum())
+    return Xm, sampler.draw(), max(total, 1e-300)
+
+
+def fit_adam(
+    X,
+    A,
+    B,
+    *,
+    active,
+    temperature,
+    n_negatives,
+    exponent,
+    learning_rate,
+    max_iter,
+    tol,
+    random_state,
+    verbose=0,
+    name="CosineAutoencoder",
+    monitor_users=10_000,
+    patience=2,
+):
+    """Minibatch Adam on the sampled softmax: a fresh negative sample every step.
+
+    One iteration is one epoch (a pass over the users in a random order). After
+    each epoch the sampled loss of a fixed evaluation set (:func:`_monitor`) is
+    computed; when it has not decreased by at least ``tol`` (relative) the
+    learning rate is halved, and after ``patience`` halvings without progress
+    the fit has converged. The best factors seen by the evaluation set are
+    returned.
+    """
+    n = X.shape[0]
+    t = float(temperature)
+    sampler = NegativeSampler(X, n_negatives, exponent, random_state)
+    # At least MIN_STEPS steps per epoch: on small data an epoch of one
+    # full batch would make an epoch a single Adam step.
+    batch = min(sampled_batch_size(n_negatives, n), -(-n // MIN_STEPS))
+    Xm, monitor_sample, monitor_total = _monitor(
+        X, sampler, monitor_users, random_state
+    )
+
+    def monitored(A, B):
+        return (
+            sampled_softmax_loss_grad(
+                Xm, A, B, temperature=t, sample=monitor_sample, batch_size=batch
+            )[0]
+            / monitor_total
+        )
+
+    A, B = A.copy(), B.copy()
+    adam = _Adam([A, B], learning_rate)
+    best = monitored(A, B)
+    best_AB = (A.copy(), B.copy())
+    curve = [best]
+    progress = Progress(verbose, max_iter, name)
+    progress.update(0, best)
+    stalls, converged, epoch = 0, False, 0
+    for epoch in range(1, max_iter + 1):
+        order = random_state.permutation(n)
+        for start in range(0, n, batch):
+            users = np.sort(order[start : start + batch])
+            _, dA, dB = sampled_softmax_loss_grad(
+                X[users],
+                A,
+                B,
+                temperature=t,
+                sample=sampler.draw(),
+                batch_size=batch,
+            )
+            dB[~active] = 0.0
+            adam.step([dA, dB])
+        value = monitored(A, B)
+        curve.append(value)
+        progress.update(epoch, value)
+        if value < best * (1.0 - tol):
+            best, best_AB, stalls = value, (A.copy(), B.copy()), 0
+            continue
+        if value < best:
+            best, best_AB = value, (A.copy(), B.copy())
+        stalls += 1
+        if stalls > patience:
+            converged = True
+            break
+        adam.scale *= 0.5
+    progress.close(f"stopped after {epoch} epochs")
+    if not converged:
+        warn_not_converged(name, max_iter)
+    return SampledFit(
+        *best_AB, n_iter=max(epoch, 1), loss_curve=curve, converged=converged
+    )
+
+
+def fit_lbfgs_resampled(
+    X,
+    A,
+    B,
+    *,
+    active,
+    temperature,
+    n_negatives,
+    exponent,
+    max_iter,
+    tol,
+    random_state,
+    resample_every=40,
+    loss_grad=None,
+    verbose=0,
+    name="CosineAutoencoder",
+):
+    """L-BFGS on the sampled softmax, restarted on a fresh sample every few steps.
+
+    Resampling inside one L-BFGS run breaks its line search and its curvature
+    pairs (the objective changes under it); each round of ``resample_every``
+    iterations is therefore its own L-BFGS run on one sample, started where
+    the previous round ended. ``loss_grad(A, B, sample)`` evaluates the loss
+    (default: in memory; the Dask path passes a sum over the blocks). The
+    rounds stop at ``max_iter`` iterations in all, or when a round lowers its
+    own sample's loss by less than ``tol`` relative per iteration.
+    """
+    p, k = A.shape
+    t = float(temperature)
+    sampler = NegativeSampler(X, n_negatives, exponent, random_state)
+    if loss_grad is None:
+        batch = sampled_batch_size(n_negatives, X.shape[0])
+
+        def loss_grad(A, B, sample):
+            return sampled_softmax_loss_grad(
+                X, A, B, temperature=t, sample=sample, batch_size=batch
+            )
+
+    theta = pack(A, B)
+    curve, n_iter, converged = [], 0, False
+    while n_iter < max_iter:
+        sample = sampler.draw()
+
+        def fun(theta, sample=sample):
+            loss, dA, dB = loss_grad(*unpack(theta, p, k), sample)
+            dB[~active] = 0.0
+            return loss, pack(dA, dB)
+
+        rounds = min(resample_every, max_iter - n_iter)
+        with warnings.catch_warnings():
+            # Every round but the last ends at its iteration cap by design.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            theta, nit, losses = minimize_lbfgs(
+                fun, theta, max_iter=rounds, tol=0.0, verbose=verbose, name=name
+            )
+        n_iter += nit
+        curve.append(losses[-1])
+        decrease = (losses[0] - losses[-1]) / max(abs(losses[0]), 1e-300)
+        if decrease < tol * max(nit, 1):
+            converged = True
+            break
+    if not converged:
+        warn_not_converged(name, max_iter)
+    A, B = unpack(theta, p, k)
+    return SampledFit(
+        A.copy(), B.copy(), n_iter=max(n_iter, 1), loss_curve=curve, converged=converged
+    )
+
+
+#: ``loss="auto"`` samples when ``n_samples * n_features`` reaches this ...
+SAMPLED_MIN_ENTRIES = 10**8
+#: ... and the items outnumber the negatives by this factor.
+SAMPLED_MIN_RATIO = 4
+
+
+def use_sampled_softmax(n_samples, n_features, n_negatives):
+    """Whether ``loss="auto"`` takes the sampled softmax for data of this shape."""
+    return (
+        n_samples * n_features >= SAMPLED_MIN_ENTRIES
+        and n_features >= SAMPLED_MIN_RATIO * n_negatives
+    )

@@ -642,9 +642,10 @@ def fit_factors_lbfgs(
     With a ``preconditioner`` L-BFGS works on ``A' = M^{-1} A`` and ``B``:
     the same loss and start, a better conditioned problem. For Objective 2
     only: under Objective 1 any ``A R, B R^{-T}`` is as good, and a change of
-    variables in ``A`` alone changes which split training ends on (for the
-    worse: on MovieLens-100k it ended 100 times further from balance, and
-    slower).
+    variables in ``A`` alone changes which split training ends on, for the
+    worse (on MovieLens-100k, ``k = 32``, ``alpha = 100``: ``A^T A - B^T B``
+    hundreds of times larger at the end, and 7e-2 above the closed-form loss
+    after 500 iterations instead of 3e-5).
 
     Returns ``(A, B, n_iter, loss_curve)`` (see :func:`minimize_lbfgs`, which
     also describes ``init_scale`` and ``grad_scale``).

@@ -56,8 +56,12 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         How the top-``k`` spectrum of ``X`` is computed; see
         :func:`skcosim._spectrum.top_k_spectrum` for each and the rule of
         ``"auto"``. ``"lbfgs"`` instead trains ``A, B`` by full-batch L-BFGS
-        on the same objective from a random start (entries ``N(0, 0.1^2)``):
-        a check of the closed form by training.
+        on the same objective from a random start (entries ``N(0, 0.01^2)``):
+        a check of the closed form by training. It trains ``A`` in the
+        coordinates that whiten ``X A`` on the top-``k`` spectrum (computed
+        anyway for ``singular_values_``; see
+        :class:`skcosim._gradient.SpectralPreconditioner`): the same
+        objective and minimizers, a better conditioned problem.
     max_iter : int, default=500
         ``"lbfgs"`` only: maximum number of iterations (then a
         ``ConvergenceWarning``).

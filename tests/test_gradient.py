@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
@@ -225,6 +226,32 @@ def test_weight_decay_lbfgs_defaults_reach_the_closed_form_on_power_law_data(see
         ).fit(X)
     assert model.n_iter_ < model.max_iter  # stopped on tol
     assert_allclose(model.objective(X), closed, rtol=1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e4])
+@pytest.mark.parametrize(
+    "estimator, alpha_power",
+    [
+        (WeightDecayAutoencoder(6, alpha=2.0), 1),
+        (DropoutAutoencoder(6, alpha=5.0), 2),
+        (DropoutAutoencoder(6, alpha=1.0, dropout=0.3), 2),
+    ],
+    ids=["objective2", "objective1", "edlae"],
+)
+def test_lbfgs_defaults_reach_the_closed_form_at_any_data_scale(
+    estimator, alpha_power, scale
+):
+    # The same problem in other units (alpha scales as X, or X squared).
+    # Before: on X * 1e-4 every objective stopped after 3 to 11 iterations,
+    # 5e-2 to 3e-1 above the closed form, without a warning; Objective 2 on
+    # X * 1e4 after 24, 3e-1 above it.
+    X = _small_interactions() * scale
+    estimator = clone(estimator).set_params(alpha=estimator.alpha * scale**alpha_power)
+    closed = estimator.fit(X).objective(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        trained = clone(estimator).set_params(solver="lbfgs", random_state=0).fit(X)
+    assert_allclose(trained.objective(X), closed, rtol=1e-4)
 
 
 def test_spectral_preconditioner_whitens_x_on_the_top_spectrum():

@@ -15,6 +15,8 @@ Everything iterative in skcosim lives here once:
 
 - :func:`minimize_lbfgs`, the full-batch driver (scipy's L-BFGS-B) with
   ``n_iter``, loss curve, progress output and a ``ConvergenceWarning``;
+  :func:`fit_factors_lbfgs` on ``A, B`` for Objectives 1 and 2, with the
+  :class:`SpectralPreconditioner` of Objective 2;
 - :func:`dropout_sgd`, minibatch stochastic gradient descent on
   ``||X - X~ A B^T||^2`` with real random input-dropout masks ``X~``: the way a
   practitioner trains a dropout autoencoder (MATH.md, "Which gauge does

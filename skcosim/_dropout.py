@@ -287,6 +287,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         if self.solver == "lbfgs":
             # Objective 1 / EDLAE expected loss: Lambda = alpha + q/(1-q) diag(G).
             lam = self.alpha + q / (1.0 - q) * _column_squared_norms(X64)
+            # No SpectralPreconditioner: it changes the split training picks.
             A, B, n_iter, curve = fit_factors_lbfgs(
                 X64,
                 A0,

@@ -1,20 +1,26 @@
 """The gradient machinery: analytic gradients, L-BFGS and dropout-SGD solvers."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim._gradient import (
+    SpectralPreconditioner,
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
+    fit_factors_lbfgs,
     normalize_rows,
     normalize_rows_backward,
     product_penalty_loss_grad,
     weight_decay_loss_grad,
 )
+from skcosim._spectrum import top_k_spectrum
 from skcosim.metrics import neighbor_overlap
 
 
@@ -195,6 +201,102 @@ def test_lbfgs_reaches_the_closed_form_loss(estimator):
     assert_allclose(trained.objective(X), closed, rtol=1e-4)
     assert trained.n_iter_ == len(trained.loss_curve_) - 1
     assert trained.loss_curve_[-1] < trained.loss_curve_[0]
+
+
+def _power_law_interactions(n=400, p=200, density=0.05, seed=0):
+    """Binary data with Zipf item popularity and log-normal user activity."""
+    rng = np.random.RandomState(seed)
+    item = 1.0 / np.arange(1, p + 1)
+    user = rng.lognormal(0.0, 1.0, n)
+    prob = density * np.outer(user / np.median(user), item * p / item.sum())
+    return sp.csr_matrix((rng.rand(n, p) < np.clip(prob, 0, 1)).astype(float))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_weight_decay_lbfgs_defaults_reach_the_closed_form_on_power_law_data(seed):
+    # Popular items make X^T X badly conditioned (s_1 / s_20 about 7 here):
+    # unpreconditioned L-BFGS from a 0.1 start ended at max_iter=500 still
+    # 4e-4 to 9e-4 above the closed form (seeds 0 to 3).
+    X = _power_law_interactions()
+    closed = WeightDecayAutoencoder(20, alpha=2.0).fit(X).objective(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = WeightDecayAutoencoder(
+            20, alpha=2.0, solver="lbfgs", random_state=seed
+        ).fit(X)
+    assert model.n_iter_ < model.max_iter  # stopped on tol
+    assert_allclose(model.objective(X), closed, rtol=1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e4])
+@pytest.mark.parametrize(
+    "estimator, alpha_power",
+    [
+        (WeightDecayAutoencoder(6, alpha=2.0), 1),
+        (DropoutAutoencoder(6, alpha=5.0), 2),
+        (DropoutAutoencoder(6, alpha=1.0, dropout=0.3), 2),
+    ],
+    ids=["objective2", "objective1", "edlae"],
+)
+def test_lbfgs_defaults_reach_the_closed_form_at_any_data_scale(
+    estimator, alpha_power, scale
+):
+    # The same problem in other units (alpha scales as X, or X squared).
+    # Before: on X * 1e-4 every objective stopped after 3 to 11 iterations,
+    # 5e-2 to 3e-1 above the closed form, without a warning; Objective 2 on
+    # X * 1e4 after 24, 3e-1 above it.
+    X = _small_interactions() * scale
+    estimator = clone(estimator).set_params(alpha=estimator.alpha * scale**alpha_power)
+    closed = estimator.fit(X).objective(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        trained = clone(estimator).set_params(solver="lbfgs", random_state=0).fit(X)
+    assert_allclose(trained.objective(X), closed, rtol=1e-4)
+
+
+def test_spectral_preconditioner_whitens_x_on_the_top_spectrum():
+    X = _power_law_interactions(n=60, p=30, density=0.2).toarray()
+    s, V = top_k_spectrum(X, 5)
+    pre = SpectralPreconditioner(s, V)
+    M = pre.apply(np.eye(30))
+    assert_allclose(M, M.T, atol=1e-12)  # so the gradient in A' is M dA
+    assert_allclose(pre.solve(M), np.eye(30), atol=1e-10)
+    sv = np.linalg.svd(X @ M, compute_uv=False)
+    assert_allclose(sv[:5], 1.0, rtol=1e-8)  # s_1 / s_5 in X itself
+    assert sv[5] <= 1.0 + 1e-8
+    assert_allclose(sv[5:], np.linalg.svd(X, compute_uv=False)[5:] / s[4], rtol=1e-8)
+
+
+def test_spectral_preconditioner_of_a_zero_spectrum_is_the_identity():
+    pre = SpectralPreconditioner(np.zeros(3), np.zeros((7, 3)))
+    Z = np.arange(21.0).reshape(7, 3)
+    assert_allclose(pre.apply(Z), Z, rtol=0, atol=0)
+    assert_allclose(pre.solve(Z), Z, rtol=0, atol=0)
+
+
+def test_preconditioned_lbfgs_moves_the_encoder_within_the_row_space_only():
+    # More items than users, one never seen: X has a null space, on which
+    # the loss does not depend; as with plain gradient steps the encoder
+    # keeps its start there.
+    Xd = _data(n=12, p=20, density=0.3, sparse=False)
+    Xd[:, 3] = 0.0
+    X = sp.csr_matrix(Xd)
+    s, V = top_k_spectrum(X, 4)
+    A0, B0 = _factors(p=20, k=4)
+    A, _, _, _ = fit_factors_lbfgs(
+        X,
+        A0,
+        B0,
+        lambda X, A, B: weight_decay_loss_grad(X, A, B, 1.0),
+        max_iter=200,
+        tol=1e-10,
+        grad_scale=float(s[0]),
+        preconditioner=SpectralPreconditioner(s, V),
+    )
+    null = np.eye(20) - np.linalg.pinv(Xd) @ Xd
+    assert np.linalg.norm(A - A0) > 1.0  # it trained
+    assert_allclose(null @ (A - A0), 0.0, atol=1e-8 * np.linalg.norm(A - A0))
+    assert_allclose(A[3], A0[3], rtol=1e-10)
 
 
 def test_lbfgs_warns_at_max_iter():

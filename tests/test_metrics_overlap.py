@@ -86,6 +86,8 @@ def _agreement_reference(E, label_sets, k):
     return np.array(
         [
             np.mean([bool(label_sets[i] & label_sets[j]) for j in ind[i]])
+            if label_sets[i]
+            else np.nan
             for i in range(len(E))
         ]
     )
@@ -109,9 +111,31 @@ def test_label_agreement_multilabel_forms_agree():
     expected = _agreement_reference(E, sets, 5)
     for labels in (sets, indicator.astype(int), sp.csr_matrix(indicator)):
         got = neighbor_label_agreement(E, labels, 5, average=False)
-        assert_allclose(got, expected, rtol=1e-15)
-    # Items without labels agree with nobody.
-    assert np.all(expected[~indicator.any(axis=1)] == 0)
+        assert_allclose(got, expected, rtol=1e-15)  # NaN where unlabelled
+        # The mean is over the labelled items only.
+        assert_allclose(
+            neighbor_label_agreement(E, labels, 5), np.nanmean(expected), rtol=1e-12
+        )
+    unlabeled = ~indicator.any(axis=1)
+    assert unlabeled.any() and np.isnan(expected[unlabeled]).all()
+
+
+def test_label_agreement_by_hand_on_a_multilabel_example():
+    # Items 0, 1 and 4 near x, 2 and 3 near y: the top-1 neighbours are
+    # 0->1 (cosine 0.995), 1->0, 2->3, 3->2 and 4->0 (0.981; 0.956 to 1).
+    E = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1], [1, -0.2]])
+    labels = np.array(
+        [[1, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 0]]  # 3 unlabelled
+    )
+    got = neighbor_label_agreement(E, labels, 1, average=False)
+    # 0 and 1 share label 1; 2's neighbour 3 has no label; 4 and 0 share label 0.
+    assert_allclose(got, [1.0, 1.0, 0.0, np.nan, 1.0])
+    assert_allclose(neighbor_label_agreement(E, labels, 1), 3 / 4)
+
+
+def test_label_agreement_needs_one_labelled_item():
+    with pytest.raises(ValueError, match="None of the 4 items has a label"):
+        neighbor_label_agreement(np.eye(4), [set(), set(), set(), set()], 1)
 
 
 def test_label_agreement_separates_clustered_from_shuffled_labels():

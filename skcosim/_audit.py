@@ -60,6 +60,8 @@ def prepare(args, n_neighbors):
     Raises ``ValueError`` (a one-line message naming the file or the flag)
     when too little is left to compare neighbours.
     """
+    if args.label_col is not None and args.item_labels is None:
+        raise ValueError("--label-col names a column of --item-labels: give both.")
     bunch = load_interactions(args.path, args.user_col, args.item_col, args.value_col)
     if bunch.data.nnz == 0:
         raise ValueError(f"{args.path} has no nonzero interaction values.")

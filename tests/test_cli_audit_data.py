@@ -153,6 +153,11 @@ def test_bad_label_files_stop_the_audit_in_one_line(
     assert list(out.iterdir()) == []
 
 
+def test_label_col_without_a_label_file_is_an_error(clustered, tmp_path, capsys):
+    assert _run(clustered[1], tmp_path, "--label-col", "genre")[0] == 1
+    assert "give both" in capsys.readouterr().err
+
+
 def test_labels_of_filtered_out_items_are_not_unknown(clustered, tmp_path, capsys):
     sim, log, labels = clustered
     popularity = np.diff(sim.data.tocsc().indptr)

@@ -452,8 +452,9 @@ How to read it (MATH.md, "Neighbour stability"):
   Below 1: the neighbours are an accident of the split, not of the data.
 - **resample stability**: mean Jaccard@{k} between models fitted on two random
   halves of the users: would the neighbours survive new data?
-- **label agreement**: share of each item's top-{k} neighbours in its own
-  cluster (simulated data only).
+- **label agreement**: share of each item's top-{k} neighbours that share a
+  label with it (its cluster in simulated data; the labels of
+  `--item-labels` in an audit), averaged over the labelled items.
 """
 
 

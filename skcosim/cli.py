@@ -23,6 +23,7 @@ from importlib.util import find_spec
 import numpy as np
 
 from . import __version__
+from . import _audit as audit_data
 from . import _report as report
 
 # The public surface is the command itself (``main``, the console script);
@@ -185,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read an interaction log (one row per interaction: a user id, an "
             "item id and optionally a value), fit the same models as "
-            "'reproduce' and write a report with the loss, gauge stability and "
-            "resample stability of each, heatmaps of the most popular items, "
+            "'reproduce' and write a report with the loss, gauge stability, "
+            "resample stability and (with --item-labels) label agreement of "
+            "each, heatmaps of the most popular items, "
             f"and the top {N_SHOWN_NEIGHBORS} neighbours of the "
             f"{N_SHOWN_ITEMS} most popular items under every model side by "
             "side. Duplicate (user, item) rows are summed."
@@ -210,6 +212,45 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="V",
         help="column of the interaction values (ratings, counts); without it "
         "every row counts 1",
+    )
+    aud.add_argument(
+        "--min-item-count",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="keep only items with at least N users and users with at least "
+        "--min-user-count items, removing both again until every remaining "
+        "one passes (a k-core, as RecBole's item_inter_num_interval). "
+        "Default: %(default)s, the log as it is; the report warns, and "
+        "suggests a value, when most items have too few users for their "
+        "neighbours to mean anything",
+    )
+    aud.add_argument(
+        "--min-user-count",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="keep only users with at least N items (with --min-item-count, "
+        "see there; default: %(default)s)",
+    )
+    aud.add_argument(
+        "--item-labels",
+        default=None,
+        metavar="PATH",
+        help="item labels (genres, categories) for the label agreement: a CSV, "
+        "TSV or Parquet file with the --item-col column and a label column, "
+        "one row per (item, label), several rows for an item with several "
+        "labels. A neighbour agrees when it shares a label with the item; "
+        "items without labels are left out of the average; ids are compared "
+        "as text and ids that are not items of the log are ignored (counted "
+        "in the report)",
+    )
+    aud.add_argument(
+        "--label-col",
+        default=None,
+        metavar="L",
+        help="column of the labels in --item-labels (default: its only column "
+        "besides --item-col)",
     )
     aud.add_argument(
         "--n-components",
@@ -402,7 +443,6 @@ def reproduce(args) -> int:
 def audit(args) -> int:
     """``skcosim audit``: the same report on the user's own log."""
     from ._spectrum import shared_spectra, top_k_spectrum
-    from .datasets import load_interactions
 
     out = report.check_writable_dir(args.out)
     start = time.perf_counter()
@@ -414,18 +454,9 @@ def audit(args) -> int:
         stack.callback(progress.close)
         stack.enter_context(shared_spectra())
         progress.step(f"read {args.path}")
-        bunch = load_interactions(
-            args.path, args.user_col, args.item_col, args.value_col
-        )
-        X = bunch.data
+        data = audit_data.prepare(args, N_NEIGHBORS)
+        X = data.X
         n_users, n_items = X.shape
-        if n_items < 2:
-            raise CommandError(
-                f"{args.path} has {n_items} distinct item(s): comparing "
-                "neighbours needs at least 2."
-            )
-        if X.nnz == 0:
-            raise CommandError(f"{args.path} has no nonzero interaction values.")
         k = min(args.n_components, n_users, n_items)
         alpha = args.alpha
         if alpha is None:
@@ -442,8 +473,8 @@ def audit(args) -> int:
         results = report.compare_models(
             specs,
             X,
-            labels=None,
-            n_neighbors=N_NEIGHBORS,
+            labels=data.labels,
+            n_neighbors=data.neighbors["effective"],
             n_draws=AUDIT_GAUGE_DRAWS,
             resample_draws=AUDIT_RESAMPLE_DRAWS,
             iterative_resample_draws=1,
@@ -460,11 +491,43 @@ def audit(args) -> int:
             png = report.figure_png(report.similarity_panels(results, shown))
             progress.advance()
 
+    figure = AUDIT_FILES["figure"] if png is not None else None
+    neighbors = _popular_neighbors(results, data.item_ids, popularity, by_popularity)
+    rows = report.rows_of(results)
+    if data.neighbors["forced"]:
+        rows = audit_data.blank_forced_scores(rows)
+    markdown = report.markdown_report(
+        "skcosim audit",
+        _audit_intro(args, data, k, alpha),
+        rows,
+        data.neighbors["effective"],
+        figure=figure,
+        extra=_neighbors_markdown(
+            neighbors, [r.spec.name for r in results if r.embeddings is not None]
+        ),
+    )
+    payload = _audit_payload(args, data, k, alpha, rows, results)
+    payload.update(
+        popular_item_neighbors=neighbors,
+        figure=figure,
+        step_seconds=progress.seconds,
+    )
+    written = _write_outputs(
+        out, AUDIT_FILES, markdown=markdown, payload=payload, png=png
+    )
+    _print_summary(
+        rows, written, time.perf_counter() - start, draw_png, warnings=data.warnings
+    )
+    return 0
+
+
+def _popular_neighbors(results, ids, popularity, by_popularity):
+    """The top neighbours of the most popular items under every model, by id."""
+    n_items = len(ids)
     sample = by_popularity[: min(N_SHOWN_ITEMS, n_items)]
     n_shown = min(N_SHOWN_NEIGHBORS, n_items - 1)
     table = report.neighbor_table(results, sample, n_shown)
-    ids = bunch.item_ids
-    neighbors = [
+    return [
         {
             "item": ids[i],
             "n_users": int(popularity[i]),
@@ -474,37 +537,87 @@ def audit(args) -> int:
         }
         for i in sample
     ]
-    rows = report.rows_of(results)
-    intro = (
+
+
+def _audit_intro(args, data, k, alpha):
+    """The paragraphs above the table: data, filter, support, models, labels,
+    then the warnings."""
+    read, kept, support, nb = data.read, data.filtered, data.support, data.neighbors
+    flags = (
+        f"--min-item-count {args.min_item_count}, "
+        f"--min-user-count {args.min_user_count}"
+    )
+    if kept == read:
+        filtered = f"No user or item removed ({flags})."
+    else:
+        filtered = (
+            f"After the k-core filter ({flags}; {data.n_passes} passes): "
+            f"{_sizes_text(kept)}."
+        )
+    effective = (
+        f"top-{nb['effective']} (not {nb['requested']}: each item has only "
+        f"{nb['n_candidates']} others)"
+        if nb["effective"] < nb["requested"]
+        else f"top-{nb['effective']}"
+    )
+    text = (
         f"Data: `{args.path}` (users: `{args.user_col}`, items: "
         f"`{args.item_col}`, values: "
         f"`{args.value_col if args.value_col else 'each row counts 1'}`; "
-        f"duplicate rows summed): {n_users} users x {n_items} items, {X.nnz} "
-        f"nonzero entries. Models with k = {k} and alpha = {alpha:.4g} "
-        f"(Objective 1: alpha^2 = {alpha**2:.4g}); top-{N_NEIGHBORS} cosine "
-        f"neighbours of the item embeddings; {AUDIT_GAUGE_DRAWS} gauge draws, "
-        f"{AUDIT_RESAMPLE_DRAWS} resample draws (1 for the cosine-trained model, "
-        f"at most {AUDIT_MAX_ITER} iterations from the Objective 2 "
-        "solution)"
+        f"duplicate rows summed): {_sizes_text(read)}. {filtered} Item "
+        f"support: median {support['median']:g} users per item, "
+        f"{support['share_below']:.0%} of the items have fewer than "
+        f"{support['threshold']}. Models with k = {k} and alpha = {alpha:.4g} "
+        f"(Objective 1: alpha^2 = {alpha**2:.4g}); {effective} cosine "
+        "neighbours of the item embeddings (two random top-"
+        f"{nb['effective']} sets have Jaccard {nb['chance_stability']:.3g} on "
+        f"average: the chance level of the stabilities); {AUDIT_GAUGE_DRAWS} "
+        f"gauge draws, {AUDIT_RESAMPLE_DRAWS} resample draws (1 for the "
+        f"cosine-trained model, at most {AUDIT_MAX_ITER} iterations "
+        "from the Objective 2 solution)"
         + (
             f", each averaged over a random sample of {AUDIT_MAX_ITEMS} items"
-            if n_items > AUDIT_MAX_ITEMS
+            if kept["n_items"] > AUDIT_MAX_ITEMS
             else ""
         )
-        + ". No item labels, so no label agreement."
+        + f". {_labels_text(data.label_info)}"
     )
-    figure = AUDIT_FILES["figure"] if png is not None else None
-    markdown = report.markdown_report(
-        "skcosim audit",
-        intro,
-        rows,
-        N_NEIGHBORS,
-        figure=figure,
-        extra=_neighbors_markdown(
-            neighbors, [r.spec.name for r in results if r.embeddings is not None]
-        ),
+    return "\n\n".join([text, *(f"**Warning.** {w}" for w in data.warnings)])
+
+
+def _sizes_text(sizes):
+    return (
+        f"{sizes['n_users']} users x {sizes['n_items']} items, "
+        f"{sizes['n_nonzero']} nonzero entries"
     )
-    payload = {
+
+
+def _labels_text(info):
+    if info is None:
+        return "No item labels (--item-labels), so no label agreement."
+    text = (
+        f"Item labels: `{info['path']}` (column `{info['label_col']}`): "
+        f"{info['n_labeled_items']} of {info['n_items']} items have at least one "
+        f"of {info['n_labels']} labels. The label agreement averages over these "
+        "items; an unlabelled neighbour shares no label."
+    )
+    if info["chance_agreement"] is not None:
+        text += (
+            f" Random neighbours would score {info['chance_agreement']:.3f} (the "
+            "chance level of the label agreement)."
+        )
+    if info["n_unknown_item_ids"]:
+        sample = ", ".join(f"`{i}`" for i in info["unknown_item_ids_sample"])
+        text += (
+            f" {info['n_unknown_item_ids']} item id(s) of the label file are not "
+            f"items of the log and were ignored (e.g. {sample})."
+        )
+    return text
+
+
+def _audit_payload(args, data, k, alpha, rows, results):
+    """The JSON report of the audit, without the neighbour lists."""
+    return {
         "command": "audit",
         "skcosim_version": __version__,
         "settings": {
@@ -512,25 +625,31 @@ def audit(args) -> int:
             "user_col": args.user_col,
             "item_col": args.item_col,
             "value_col": args.value_col,
+            "min_item_count": args.min_item_count,
+            "min_user_count": args.min_user_count,
+            "item_labels": None if args.item_labels is None else str(args.item_labels),
+            "label_col": None
+            if data.label_info is None
+            else data.label_info["label_col"],
             "n_components": k,
             "alpha": alpha,
             "seed": args.seed,
-            "stability_items": min(n_items, AUDIT_MAX_ITEMS),
+            "stability_items": min(data.filtered["n_items"], AUDIT_MAX_ITEMS),
         },
-        "n_neighbors": N_NEIGHBORS,
-        "data": {"n_users": n_users, "n_items": n_items, "n_nonzero": int(X.nnz)},
+        "n_neighbors": data.neighbors["effective"],
+        "neighbors": data.neighbors,
+        "data": {
+            **data.filtered,
+            "before_filter": data.read,
+            "filter_passes": data.n_passes,
+            "item_support": data.support,
+        },
+        "labels": data.label_info,
+        "warnings": data.warnings,
         "models": [
             {**row, "kind": r.spec.kind} for row, r in zip(rows, results, strict=True)
         ],
-        "popular_item_neighbors": neighbors,
-        "figure": figure,
-        "step_seconds": progress.seconds,
     }
-    written = _write_outputs(
-        out, AUDIT_FILES, markdown=markdown, payload=payload, png=png
-    )
-    _print_summary(rows, written, time.perf_counter() - start, draw_png)
-    return 0
 
 
 def _neighbors_markdown(neighbors, names):
@@ -553,9 +672,11 @@ def _neighbors_markdown(neighbors, names):
     return "\n".join(lines)
 
 
-def _print_summary(rows, written, seconds, drew_png):
+def _print_summary(rows, written, seconds, drew_png, *, warnings=()):
     print(report.text_table(rows))
     print()
+    for warning in warnings:
+        print(f"warning: {warning}")
     for path in written:
         print(f"wrote {path}")
     if not drew_png:

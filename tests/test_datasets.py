@@ -7,7 +7,12 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skcosim.datasets import load_interactions, make_clustered_interactions
+from skcosim.datasets import (
+    filter_interactions,
+    load_interactions,
+    load_item_labels,
+    make_clustered_interactions,
+)
 
 SMALL = dict(n_users=2000, n_items=200, n_clusters=5)
 
@@ -328,3 +333,164 @@ def test_defaults_make_objective1_splits_disagree_and_weight_decay_find_clusters
     assert overlap < 0.5
     wd = WeightDecayAutoencoder(20, alpha=alpha).fit(X)
     assert neighbor_label_agreement(wd.item_embeddings(), labels) > 0.95
+
+
+# -- filter_interactions ----------------------------------------------------------
+
+
+def _k_core_by_removing_one_at_a_time(dense, min_items, min_users, rng):
+    """Remove one failing user or item at a time, picked at random, until none
+    fails (users and items without interactions fail too)."""
+    users = set(range(dense.shape[0]))
+    items = set(range(dense.shape[1]))
+    while True:
+        failing = [
+            ("user", u)
+            for u in users
+            if sum(dense[u, i] != 0 for i in items) < max(min_users, 1)
+        ] + [
+            ("item", i)
+            for i in items
+            if sum(dense[u, i] != 0 for u in users) < max(min_items, 1)
+        ]
+        if not failing:
+            return sorted(users), sorted(items)
+        kind, index = failing[rng.integers(len(failing))]
+        (users if kind == "user" else items).discard(index)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_filter_is_the_k_core_found_by_removing_one_at_a_time(seed):
+    rng = np.random.default_rng(seed)
+    n_users, n_items = rng.integers(5, 25, size=2)
+    density = rng.uniform(0.1, 0.5)
+    dense = (rng.random((n_users, n_items)) < density) * rng.integers(1, 5, (1, 1))
+    for min_items, min_users in [(0, 0), (2, 0), (0, 3), (3, 3), (4, 2)]:
+        users, items = _k_core_by_removing_one_at_a_time(
+            dense, min_items, min_users, rng
+        )
+        kept = filter_interactions(
+            sp.csr_matrix(dense), min_item_count=min_items, min_user_count=min_users
+        )
+        assert_array_equal(kept.user_ids, users)
+        assert_array_equal(kept.item_ids, items)
+        assert_array_equal(kept.data.toarray(), dense[np.ix_(users, items)])
+        if users:  # every kept user and item meets its threshold
+            assert (kept.data != 0).sum(axis=1).min() >= min_users
+            assert (kept.data != 0).sum(axis=0).min() >= min_items
+
+
+def test_filter_repeats_until_stable_and_is_idempotent():
+    # A chain: each removal makes the next user or item rare.
+    n = 8
+    dense = np.zeros((n, n))
+    for i in range(n):
+        dense[i, i] = 1.0
+        if i + 1 < n:
+            dense[i, i + 1] = 1.0
+    kept = filter_interactions(dense, min_item_count=2, min_user_count=2)
+    assert kept.data.shape == (0, 0)
+    assert kept.n_passes > 2  # one pass only removes the ends of the chain
+    X = make_clustered_interactions(300, 60, 3, random_state=1).data
+    once = filter_interactions(X, min_item_count=105, min_user_count=14)
+    assert once.n_passes > 3 and once.data.shape[0] > 0
+    assert np.diff(once.data.tocsc().indptr).min() >= 105
+    assert np.diff(once.data.indptr).min() >= 14
+    again = filter_interactions(once.data, min_item_count=105, min_user_count=14)
+    assert again.n_passes == 1 and again.data.shape == once.data.shape
+
+
+def test_filter_keeps_the_ids_of_a_loaded_log_and_ignores_explicit_zeros():
+    log = pd.DataFrame(
+        {
+            "user": ["a", "a", "b", "b", "c", "c", "d"],
+            "item": ["x", "y", "x", "y", "x", "z", "z"],
+            "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
+    bunch = load_interactions(log, "user", "item", "value")
+    kept = filter_interactions(bunch, min_item_count=2, min_user_count=2)
+    # d has one item; without d, z has one user; without z, c has one item.
+    assert list(kept.user_ids) == ["a", "b"]
+    assert list(kept.item_ids) == ["x", "y"]
+    assert_array_equal(kept.data.toarray(), [[1, 2], [3, 4]])
+    assert kept.n_passes == 4
+    X = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 0.0]]))
+    X.data[1] = 0.0  # an explicit zero: not an interaction
+    assert filter_interactions(X, min_user_count=1).item_ids.tolist() == [0]
+
+
+def test_filter_rejects_bad_input():
+    with pytest.raises(ValueError, match="without \\['user_ids', 'item_ids'\\]"):
+        filter_interactions({"data": np.eye(2)})
+    bunch = {"data": np.eye(2), "user_ids": ["a"], "item_ids": ["x", "y"]}
+    with pytest.raises(ValueError, match="1 user_ids and 2 item_ids"):
+        filter_interactions(bunch)
+    with pytest.raises(ValueError, match="min_item_count"):
+        filter_interactions(np.eye(2), min_item_count=-1)
+    with pytest.raises(ValueError, match="NaN"):
+        filter_interactions(np.array([[np.nan, 1.0]]))
+
+
+# -- load_item_labels -------------------------------------------------------------
+
+
+def test_item_labels_multi_label_indicator(tmp_path):
+    path = tmp_path / "genres.csv"
+    path.write_text(
+        "genre,movie\ndrama,10\nwar,10\ndrama,10\ncomedy,20\nhorror,99\nsf,007\n"
+    )
+    labels = load_item_labels(path, "movie", item_ids=["10", "20", "30", "7"])
+    assert list(labels.label_names) == ["comedy", "drama", "war"]
+    assert_array_equal(
+        labels.data.toarray(), [[0, 1, 1], [1, 0, 0], [0, 0, 0], [0, 0, 0]]
+    )
+    assert labels.n_labeled_items == 2
+    # Ids are text: "007" is not "7"; unknown ids are listed once.
+    assert sorted(labels.unknown_item_ids) == ["007", "99"]
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".parquet"])
+def test_item_labels_match_ids_as_text_across_file_types(tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"item": [1, 2, 2], "tag": ["a", "a", "b"], "x": 0})
+    path = tmp_path / f"labels{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)  # integer ids, and pandas' index column
+    else:
+        frame.to_csv(path, sep="\t", index=False)
+    labels = load_item_labels(path, "item", "tag", item_ids=pd.Index([2, 1, 3]))
+    assert_array_equal(labels.data.toarray(), [[1, 1], [1, 0], [0, 0]])
+
+
+@pytest.mark.parametrize(
+    "content, kwargs, message",
+    [
+        ("", {}, "is empty"),
+        ("item,label\n", {}, "no labels"),
+        ("product,label\n1,a\n", {}, "Column\\(s\\) \\['item'\\] not found"),
+        ("item,label\n1,a\n", {"label_col": "genre"}, "\\['genre'\\] not found"),
+        ("item,label,year\n1,a,1999\n", {}, "name the label column"),
+        ("item\n1\n", {}, "name the label column"),
+        ("item,label\n1,a\n2,\n", {}, "1 missing label\\(s\\), first in row 1"),
+        ("item,label\n,a\n", {}, "missing item id"),
+        ("item,label\nq,a\n", {}, "None of the 1 item ids .* 'q' in the labels"),
+        ("item,label\n1,a\n", {"label_col": "item"}, "must differ"),
+    ],
+)
+def test_bad_label_files_are_clear_errors(tmp_path, content, kwargs, message):
+    path = tmp_path / "labels.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        load_item_labels(path, "item", item_ids=["1", "2"], **kwargs)
+
+
+def test_item_labels_reject_missing_file_and_ambiguous_log_ids(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv"):
+        load_item_labels(tmp_path / "nope.csv", "item", item_ids=["1"])
+    frame = pd.DataFrame({"item": ["1"], "label": ["a"]})
+    with pytest.raises(ValueError, match="repeat another as text"):
+        load_item_labels(frame, "item", item_ids=pd.Index([1, "1"], dtype=object))
+    with pytest.raises(TypeError, match="label_col"):
+        load_item_labels(frame, "item", 3, item_ids=["1"])

@@ -86,6 +86,8 @@ def _agreement_reference(E, label_sets, k):
     return np.array(
         [
             np.mean([bool(label_sets[i] & label_sets[j]) for j in ind[i]])
+            if label_sets[i]
+            else np.nan
             for i in range(len(E))
         ]
     )
@@ -109,9 +111,31 @@ def test_label_agreement_multilabel_forms_agree():
     expected = _agreement_reference(E, sets, 5)
     for labels in (sets, indicator.astype(int), sp.csr_matrix(indicator)):
         got = neighbor_label_agreement(E, labels, 5, average=False)
-        assert_allclose(got, expected, rtol=1e-15)
-    # Items without labels agree with nobody.
-    assert np.all(expected[~indicator.any(axis=1)] == 0)
+        assert_allclose(got, expected, rtol=1e-15)  # NaN where unlabelled
+        # The mean is over the labelled items only.
+        assert_allclose(
+            neighbor_label_agreement(E, labels, 5), np.nanmean(expected), rtol=1e-12
+        )
+    unlabeled = ~indicator.any(axis=1)
+    assert unlabeled.any() and np.isnan(expected[unlabeled]).all()
+
+
+def test_label_agreement_by_hand_on_a_multilabel_example():
+    # Items 0, 1 and 4 near x, 2 and 3 near y: the top-1 neighbours are
+    # 0->1 (cosine 0.995), 1->0, 2->3, 3->2 and 4->0 (0.981; 0.956 to 1).
+    E = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1], [1, -0.2]])
+    labels = np.array(
+        [[1, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 0]]  # 3 unlabelled
+    )
+    got = neighbor_label_agreement(E, labels, 1, average=False)
+    # 0 and 1 share label 1; 2's neighbour 3 has no label; 4 and 0 share label 0.
+    assert_allclose(got, [1.0, 1.0, 0.0, np.nan, 1.0])
+    assert_allclose(neighbor_label_agreement(E, labels, 1), 3 / 4)
+
+
+def test_label_agreement_needs_one_labelled_item():
+    with pytest.raises(ValueError, match="None of the 4 items has a label"):
+        neighbor_label_agreement(np.eye(4), [set(), set(), set(), set()], 1)
 
 
 def test_label_agreement_separates_clustered_from_shuffled_labels():
@@ -129,3 +153,64 @@ def test_label_agreement_rejects_wrong_number_of_labels():
         neighbor_label_agreement(E, np.zeros(9), 3)
     with pytest.raises(ValueError, match="labels has 9 rows"):
         neighbor_label_agreement(E, np.zeros((9, 2)), 3)
+
+
+# -- chance levels ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_items, k", [(12, 10), (30, 5), (200, 10)])
+def test_random_jaccard_matches_random_neighbour_sets(n_items, k):
+    from skcosim.metrics._overlap import jaccard_from_indices, random_jaccard
+
+    rng = np.random.default_rng(0)
+    draws = 20000
+    sets = [
+        np.argsort(rng.random((draws, n_items - 1)), axis=1)[:, :k] for _ in range(2)
+    ]
+    simulated = jaccard_from_indices(*sets)
+    # Monte Carlo: 4 standard errors.
+    tol = 4 * simulated.std() / np.sqrt(draws)
+    assert abs(random_jaccard(n_items, k) - simulated.mean()) < tol
+
+
+def test_random_jaccard_is_one_when_every_item_is_a_neighbour():
+    from skcosim.metrics._overlap import random_jaccard
+
+    assert random_jaccard(11, 10) == 1.0
+    assert random_jaccard(8, 10) == 1.0  # k is cut to the 7 other items
+    with pytest.raises(ValueError, match="no neighbours"):
+        random_jaccard(1, 10)
+
+
+def test_random_label_agreement_matches_a_loop_over_item_pairs():
+    from skcosim.metrics._labels import random_label_agreement
+
+    rng = np.random.default_rng(3)
+    indicator = rng.random((60, 5)) < 0.25
+    sets = [set(np.flatnonzero(row)) for row in indicator]
+    labelled = [i for i in range(60) if sets[i]]
+    expected = np.mean(
+        [
+            sum(bool(sets[i] & sets[j]) for j in range(60) if j != i) / 59
+            for i in labelled
+        ]
+    )
+    for labels in (sets, indicator, sp.csr_matrix(indicator)):
+        assert_allclose(random_label_agreement(labels), expected, rtol=1e-12)
+    codes = rng.integers(0, 4, size=60)
+    single = np.mean([(np.sum(codes == c) - 1) / 59 for c in codes])
+    assert_allclose(random_label_agreement(codes), single, rtol=1e-12)
+    assert random_label_agreement([set(), set()]) is None
+
+
+def test_label_agreement_of_random_embeddings_is_near_the_chance_level():
+    from skcosim.metrics._labels import random_label_agreement
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 3, size=300)
+    scores = [
+        neighbor_label_agreement(rng.standard_normal((300, 20)), labels, 10)
+        for _ in range(5)
+    ]
+    # 5 x 300 items x 10 neighbours: the mean is within 0.02 of chance.
+    assert abs(np.mean(scores) - random_label_agreement(labels)) < 0.02

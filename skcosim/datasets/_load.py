@@ -143,6 +143,171 @@ def load_interactions(
     return Bunch(data=X, user_ids=users, item_ids=items)
 
 
+def load_item_labels(
+    path_or_dataframe: str | os.PathLike | pd.DataFrame,
+    item_col: str,
+    label_col: str | None = None,
+    *,
+    item_ids,
+) -> Bunch:
+    """Load item labels (genres, categories) as an items x labels indicator.
+
+    Each row of the file is one (item, label) pair: an item with several
+    labels has several rows. The labels are matched to the items of a log
+    read by :func:`load_interactions`, for
+    :func:`~skcosim.metrics.neighbor_label_agreement`.
+
+    Parameters
+    ----------
+    path_or_dataframe : str, path-like or pandas.DataFrame
+        A CSV, TSV or Parquet file, read as :func:`load_interactions` reads
+        a log (ids of a CSV file are strings), or a DataFrame.
+    item_col : str
+        Column holding the item ids.
+    label_col : str or None, default=None
+        Column holding the labels. ``None``: the one column besides
+        ``item_col`` (an error if there are more), not counting the index
+        columns pandas writes to Parquet files (``__index_level_0__``).
+    item_ids : array-like of shape (n_items,)
+        The item ids of the log, e.g. ``load_interactions(...).item_ids``.
+        Ids are compared as text (``str``): the item ``7`` of a Parquet log
+        matches the label row ``"7"`` of a CSV file, but ``"007"`` does not
+        match ``"7"`` and ``7.0`` does not match ``7``.
+
+    Returns
+    -------
+    labels : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes:
+
+        data : scipy.sparse.csr_matrix of shape (n_items, n_labels), float64
+            ``data[i, j] = 1`` when item ``item_ids[i]`` has label
+            ``label_names[j]``, else 0 (repeated rows count once). An item
+            without a row in the file has a row of zeros.
+        label_names : pandas.Index of shape (n_labels,)
+            The labels of the items of the log, sorted (in order of first
+            appearance when they cannot be sorted).
+        n_labeled_items : int
+            Number of items of the log with at least one label.
+        unknown_item_ids : pandas.Index
+            The ids of the file that are not items of the log (as text);
+            their rows are ignored.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If a column is missing, ``label_col`` is ``None`` and the file does
+        not have exactly one column besides ``item_col``, the file has no
+        rows, an item id or a label is missing, two items of ``item_ids``
+        have the same text, or no id of the file is an item of the log.
+
+    See Also
+    --------
+    load_interactions : Read the log whose items are labelled.
+    skcosim.metrics.neighbor_label_agreement : Score neighbours with labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skcosim.datasets import load_item_labels
+    >>> genres = pd.DataFrame({"movie": ["10", "10", "20", "99"],
+    ...                        "genre": ["drama", "war", "drama", "comedy"]})
+    >>> labels = load_item_labels(genres, "movie", item_ids=[10, 20, 30])
+    >>> labels.data.toarray()
+    array([[1., 1.],
+           [1., 0.],
+           [0., 0.]])
+    >>> list(labels.label_names), labels.n_labeled_items
+    (['drama', 'war'], 2)
+    >>> list(labels.unknown_item_ids)
+    ['99']
+    """
+    frame, source, label_col = _label_frame(path_or_dataframe, item_col, label_col)
+    if len(frame) == 0:
+        raise ValueError(f"{source} has no labels (no rows).")
+    for col, what in ((item_col, "item id(s)"), (label_col, "label(s)")):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"Column {col!r} of {source} has {int(missing.sum())} missing "
+                f"{what}, first in row {int(np.argmax(missing))}; leave items "
+                "without labels out of the file."
+            )
+    log_ids = pd.Index(np.asarray(item_ids, dtype=object)).astype(str)
+    if log_ids.has_duplicates:
+        raise ValueError(
+            f"item_ids has {int(log_ids.duplicated().sum())} id(s) that repeat "
+            f"another as text, e.g. {log_ids[log_ids.duplicated()][0]!r}."
+        )
+    ids = frame[item_col].astype(str).to_numpy()
+    position = log_ids.get_indexer(ids)
+    known = position >= 0
+    if not known.any():
+        raise ValueError(
+            f"None of the {len(np.unique(ids))} item ids of {source} is an item "
+            f"of the log (ids compared as text: e.g. {ids[0]!r} in the labels, "
+            f"{log_ids[0]!r} in the log)."
+        )
+    codes, names = _factorize(frame[label_col][known], label_col)
+    Y = sp.csr_matrix(
+        (np.ones(codes.size), (position[known], codes)),
+        shape=(len(log_ids), len(names)),
+    )
+    Y.sum_duplicates()
+    Y.data[:] = 1.0  # a repeated (item, label) row is still one label
+    return Bunch(
+        data=Y,
+        label_names=names,
+        n_labeled_items=int(np.count_nonzero(np.diff(Y.indptr))),
+        unknown_item_ids=pd.Index(ids[~known], name=item_col).unique(),
+    )
+
+
+def _label_frame(path_or_dataframe, item_col, label_col):
+    """The (item, label) columns of a label file or DataFrame, its name, and
+    the label column (the only other column when ``label_col`` is None)."""
+    if not isinstance(item_col, str):
+        raise TypeError(f"item_col must be a column name (str), got {item_col!r}.")
+    if label_col is not None and not isinstance(label_col, str):
+        raise TypeError(
+            f"label_col must be a column name (str) or None, got {label_col!r}."
+        )
+    if isinstance(path_or_dataframe, pd.DataFrame):
+        source, names = "the DataFrame", [str(c) for c in path_or_dataframe.columns]
+    elif isinstance(path_or_dataframe, str | os.PathLike):
+        path = Path(path_or_dataframe)
+        source, names = _file_header(path)
+    else:
+        raise TypeError(
+            "path_or_dataframe must be a path or a pandas DataFrame, got "
+            f"{type(path_or_dataframe).__name__}."
+        )
+    _check_columns(names, [item_col], source)
+    if label_col is None:
+        # Parquet files written by pandas may store its index as a column.
+        others = [
+            c for c in names if c != item_col and not c.startswith("__index_level_")
+        ]
+        if len(others) != 1:
+            raise ValueError(
+                f"{source} has columns {names}: name the label column "
+                "(label_col, --label-col) when there is not exactly one column "
+                f"besides {item_col!r}."
+            )
+        label_col = others[0]
+    if label_col == item_col:
+        raise ValueError(f"item_col and label_col must differ, got {item_col!r}.")
+    columns = [item_col, label_col]
+    _check_columns(names, columns, source)
+    if isinstance(path_or_dataframe, pd.DataFrame):
+        repeated = [c for c in columns if names.count(c) > 1]
+        if repeated:  # frame[col] would be a DataFrame, not a column
+            raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
+        return path_or_dataframe[columns], source, label_col
+    return _read_columns(path, columns, source), source, label_col
+
+
 def _check_columns(available, required, source):
     missing = [c for c in required if c not in available]
     if missing:
@@ -154,12 +319,30 @@ def _check_columns(available, required, source):
 
 def _read_file(path, columns):
     """Read ``columns`` of a CSV or Parquet file, checking the header first."""
+    source, names = _file_header(path)
+    _check_columns(names, columns, source)
+    return _read_columns(path, columns, source), source
+
+
+def _is_parquet(path):
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _csv_separator(path):
+    tsv = path.suffix.lower() == ".tsv" or path.name.lower().endswith(
+        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
+    )
+    return "\t" if tsv else ","
+
+
+def _file_header(path):
+    """``(source, column names)`` of a CSV or Parquet file, without its rows."""
     source = f"file {str(path)!r}"
     if not path.exists():
         raise FileNotFoundError(f"No such file: {str(path)!r}.")
     if path.is_dir():
         raise ValueError(f"{source} is a directory, not a file.")
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    if _is_parquet(path):
         if find_spec("pyarrow") is None:
             raise ImportError(
                 "Reading Parquet files needs the pyarrow package: "
@@ -168,37 +351,34 @@ def _read_file(path, columns):
         import pyarrow.parquet as pq
 
         try:
-            names = pq.read_schema(path).names
+            return source, pq.read_schema(path).names
         except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
             raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
-        _check_columns(names, columns, source)
-        return pd.read_parquet(path, columns=columns, engine="pyarrow"), source
-
-    sep = (
-        "\t"
-        if path.suffix.lower() == ".tsv"
-        or path.name.lower().endswith((".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz"))
-        else ","
-    )
     try:
-        header = pd.read_csv(path, sep=sep, nrows=0)
+        header = pd.read_csv(path, sep=_csv_separator(path), nrows=0)
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"{source} is empty.") from exc
     except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
         raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    _check_columns(list(header.columns), columns, source)
+    return source, list(header.columns)
+
+
+def _read_columns(path, columns, source):
+    """Read ``columns`` (checked by :func:`_file_header`); the first two are ids."""
+    if _is_parquet(path):
+        return pd.read_parquet(path, columns=columns, engine="pyarrow")
     try:
         # Ids are read as strings so that "007" and "7" stay different items
         # and a column of numbers with a stray word is not half-converted.
         frame = pd.read_csv(
             path,
-            sep=sep,
+            sep=_csv_separator(path),
             usecols=columns,
             dtype={columns[0]: str, columns[1]: str},
         )
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
         raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return frame[columns], source
+    return frame[columns]
 
 
 def _numeric_values(frame, value_col, source):

@@ -68,9 +68,17 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
         a_i = \frac{1}{k} \, \big|\{ j \in N(i) : L(i) \cap L(j) \neq \emptyset \}\big|
 
     With one label per item this is the share of neighbours with the same
-    label. An item without labels agrees with no neighbour, and neither does
-    an item whose embedding row is zero (it has no direction, so its
-    "neighbours" would only be a tie-break by index).
+    label; with several labels per item (multi-label), a neighbour agrees
+    when it shares at least one label. An item whose embedding row is zero
+    agrees with no neighbour (it has no direction, so its "neighbours" would
+    only be a tie-break by index).
+
+    Items without labels (an empty set, a row of zeros) are left out: their
+    ``a_i`` is undefined (NaN with ``average=False``) and the mean is over
+    the labelled items, so that partial labels measure the model, not the
+    label coverage. As neighbours they count: an unlabelled neighbour shares
+    no label, so with partial labels the agreement is at most the share of
+    labelled neighbours.
 
     Parameters
     ----------
@@ -87,7 +95,14 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     Returns
     -------
     agreement : float or ndarray of shape (m,)
-        Mean agreement in ``[0, 1]``, or the agreement of each item.
+        Mean agreement in ``[0, 1]`` over the labelled items, or the
+        agreement of each item (NaN for the unlabelled ones).
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` does not have one entry (row) per item, a label is
+        missing (NaN or None), or no item has a label.
 
     See Also
     --------
@@ -102,11 +117,16 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     1.0
     >>> neighbor_label_agreement(E, [{"a"}, {"a", "b"}, {"b"}, set()],
     ...                          n_neighbors=2, average=False)
-    array([0.5, 0.5, 0.5, 0. ])
+    array([0.5, 0.5, 0.5, nan])
     """
     E = check_array(E, dtype=[np.float32, np.float64])
     m = E.shape[0]
     codes, Y = _label_indicator(labels, m)
+    labeled = np.ones(m, dtype=bool) if Y is None else np.diff(Y.indptr) > 0
+    if not labeled.any():
+        raise ValueError(
+            f"None of the {m} items has a label: label agreement is undefined."
+        )
     ind, _ = cosine_neighbors(E, n_neighbors)
     if codes is not None:
         agree = codes[ind] == codes[:, None]
@@ -118,4 +138,48 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     # A zero row's neighbours are tie-broken by index, not found: it agrees
     # with none of them (an embedding with every component cut scores 0).
     agreement[zero_rows(E)] = 0.0
-    return float(agreement.mean()) if average else agreement
+    agreement[~labeled] = np.nan
+    return float(agreement[labeled].mean()) if average else agreement
+
+
+#: Above this many distinct label sets the chance level is not computed: it
+#: needs their pairwise intersections.
+_MAX_LABEL_SETS = 20_000
+
+
+def random_label_agreement(labels):
+    """Expected :func:`neighbor_label_agreement` of random neighbours.
+
+    The chance level of the label agreement: for a labelled item ``i``, a
+    uniformly random neighbour among the ``m - 1`` other items shares a label
+    with probability ``|{j != i : L(i) & L(j)}| / (m - 1)``, whatever ``k``;
+    the mean is over the labelled items, as in the agreement. Computed on
+    the distinct label sets (few in practice); ``None`` when there are more
+    than ``_MAX_LABEL_SETS`` of them, a single item or no labelled item.
+    """
+    m = len(labels) if not sp.issparse(labels) else labels.shape[0]
+    codes, Y = _label_indicator(labels, m)
+    if m < 2:
+        return None
+    if codes is not None:
+        Y = sp.csr_array((np.ones(m), (np.arange(m), codes)))
+    Y = sp.csr_array(Y)
+    Y.sort_indices()
+    keys = np.empty(m, dtype=object)  # bytes objects: numpy's "S" drops NULs
+    keys[:] = [
+        Y.indices[a:b].tobytes()
+        for a, b in zip(Y.indptr[:-1], Y.indptr[1:], strict=True)
+    ]
+    set_of_item = pd.factorize(keys)[0]
+    first = np.unique(set_of_item, return_index=True)[1]
+    if first.size > _MAX_LABEL_SETS:
+        return None
+    Z = Y[first]
+    n_items_with_set = np.bincount(set_of_item, minlength=first.size)
+    # Items (self included) sharing a label with each label set.
+    sharing = ((Z @ Z.T) > 0).astype(np.float64) @ n_items_with_set
+    labeled = np.diff(Y.indptr) > 0
+    if not labeled.any():
+        return None
+    others = sharing[set_of_item[labeled]] - 1
+    return float(np.mean(others / (m - 1)))

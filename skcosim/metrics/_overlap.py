@@ -25,6 +25,28 @@ def jaccard_from_indices(ind1, ind2):
     return shared / (2 * k - shared)
 
 
+def random_jaccard(n_items, n_neighbors):
+    """Expected Jaccard@k of two independent random top-``k`` sets of an item.
+
+    The chance level of the stabilities: each set is a uniformly random
+    ``k``-subset of the ``N = n_items - 1`` other items, so the number ``I``
+    of shared neighbours is hypergeometric and the expectation is
+    ``sum_i P(I = i) * i / (2k - i)``. It is 1 when ``k = N`` (every top-k
+    set is all the other items) and about ``k / (2N)`` when ``k << N``.
+    """
+    from scipy.stats import hypergeom
+
+    n_other = int(n_items) - 1
+    k = min(int(n_neighbors), n_other)
+    if k < 1:
+        raise ValueError(f"{n_items} item(s) have no neighbours to compare.")
+    if k == n_other:
+        return 1.0  # exactly, not a sum of rounded probabilities
+    shared = np.arange(k + 1)
+    prob = hypergeom(n_other, k, k).pmf(shared)
+    return float(np.sum(prob * shared / (2 * k - shared)))
+
+
 def rbo_from_indices(ind1, ind2, p=0.9):
     """Per-row extrapolated rank-biased overlap (Webber et al. 2010, Eq. 32).
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -14,6 +16,7 @@ from sklearn.utils.validation import (
     check_random_state,
 )
 
+from . import _dask
 from ._base import _BaseLinearAutoencoder, squared_frobenius
 from ._gradient import (
     as_float64,
@@ -29,6 +32,8 @@ from ._sampled_softmax import (
     ADAM_TOL,
     NegativeSampler,
     fit_adam,
+    fit_lbfgs_resampled,
+    item_popularity,
     sampled_batch_size,
     sampled_softmax_loss_grad,
     use_sampled_softmax,
@@ -38,6 +43,17 @@ from ._weight_decay import WeightDecayAutoencoder
 
 LOSSES = ("auto", "softmax", "sampled_softmax", "squared")
 INITS = ("weight_decay", "random")
+
+
+def _popularity_and_negatives(X):
+    return item_popularity(X), int(np.count_nonzero(X.data < 0))
+
+
+def _norm_sum(X, A):
+    """Sum of the nonzero norms of the rows of ``X A``, and how many there are."""
+    Z = safe_sparse_dot(X, A, dense_output=True)
+    norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+    return float(norms.sum()), int(np.count_nonzero(norms))
 
 
 def _softmax_rows(S):
@@ -268,17 +284,23 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     def _fit(self, X):
         loss = self._resolved_loss(*X.shape)
-        self._check_X_for_loss(X, loss)
-        X64 = as_float64(X)
-        A, B, s = self._start(X, X64)
+        on_dask = _dask.is_dask_array(X)
+        if on_dask and loss == "squared":
+            raise ValueError(
+                "CosineAutoencoder(loss='squared') needs X in memory (its optimal "
+                "scale couples all users); a dask array fits the softmax losses."
+            )
+        X64 = X if on_dask else as_float64(X)
+        popularity = self._popularity(X64, loss)
+        A, B, s = self._start(X, has_data=bool(popularity.any()))
         # Items nobody interacted with: no data about them, held at N(0) = 0
         # (the softmax loss would otherwise push them to cosine -1 with every
         # user through a 1/||b_i|| gradient).
-        active = np.asarray(abs(X64).sum(axis=0)).ravel() > 0
+        active = popularity > 0
         B[~active] = 0.0
         A, B = self._rescale(X64, A, B)
         if loss == "sampled_softmax":
-            A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, active)
+            A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, popularity)
         else:
             A, B, self.n_iter_, curve = self._fit_lbfgs(X64, A, B, active, loss)
         scale = 1.0
@@ -294,21 +316,53 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         self.singular_values_ = s.astype(X.dtype)
         self.loss_curve_ = np.asarray(curve)
 
+    def _popularity(self, X, loss):
+        """Users per item, after :meth:`_check_X_for_loss` (one pass over the
+        blocks of a dask array, which counts the negative entries too)."""
+        if not _dask.is_dask_array(X):
+            self._check_X_for_loss(X, loss)
+            return item_popularity(X)
+        popularity, n_negative = _dask.sum_over_blocks(X, _popularity_and_negatives)
+        if n_negative:
+            self._check_X_for_loss(sp.csr_matrix(([-1.0], ([0], [0]))), loss)
+        return popularity
+
+    def _softmax_loss_grad(self, X, loss):
+        """``(A, B, sample) -> (loss, dA, dB)`` of a softmax loss over all users
+        of ``X``: in memory, or summed over the row blocks of a dask array."""
+        t = self.temperature
+        if loss == "sampled_softmax":
+
+            def block(Xb, A, B, sample):
+                batch = sampled_batch_size(self.n_negatives, Xb.shape[0])
+                return sampled_softmax_loss_grad(
+                    Xb, A, B, temperature=t, sample=sample, batch_size=batch
+                )
+        else:
+
+            def block(Xb, A, B, sample):
+                batch = resolve_batch_size(self.batch_size, *Xb.shape)
+                return cosine_softmax_loss_grad(
+                    Xb, A, B, temperature=t, batch_size=batch
+                )
+
+        if _dask.is_dask_array(X):
+            return functools.partial(_dask.sum_over_blocks, X, block)
+        return functools.partial(block, X)
+
     def _fit_lbfgs(self, X64, A, B, active, loss):
         """Full-batch L-BFGS on the exact softmax or the squared loss."""
-        n, p = X64.shape
-        k = self.n_components
-        batch_size = resolve_batch_size(self.batch_size, n, p)
-        x_sq = squared_frobenius(X64)
+        p, k = A.shape
+        if loss == "squared":
+            x_sq = squared_frobenius(X64)
+
+            def loss_grad(A, B, sample):
+                return cosine_squared_loss_grad(X64, A, B, x_sq=x_sq)[:3]
+        else:
+            loss_grad = self._softmax_loss_grad(X64, loss)
 
         def fun(theta):
-            A, B = unpack(theta, p, k)
-            if loss == "squared":
-                value, dA, dB, _ = cosine_squared_loss_grad(X64, A, B, x_sq=x_sq)
-            else:
-                value, dA, dB = cosine_softmax_loss_grad(
-                    X64, A, B, temperature=self.temperature, batch_size=batch_size
-                )
+            value, dA, dB = loss_grad(*unpack(theta, p, k), None)
             dB[~active] = 0.0
             return value, pack(dA, dB)
 
@@ -323,26 +377,41 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         A, B = unpack(theta, p, k)
         return A, B, n_iter, curve
 
-    def _fit_sampled(self, X64, A, B, active):
-        """Minibatch Adam on the sampled softmax (docs/user_guide/objectives.rst)."""
-        fit = fit_adam(
-            sp.csr_matrix(X64),
-            A,
-            B,
-            active=active,
-            temperature=self.temperature,
+    def _fit_sampled(self, X64, A, B, popularity):
+        """The sampled softmax (docs/user_guide/objectives.rst): minibatch Adam
+        in memory; on a dask array, where a step is a pass over the blocks,
+        L-BFGS restarted on each new sample."""
+        common = dict(
+            active=popularity > 0,
             n_negatives=self.n_negatives,
             exponent=self.sampling_exponent,
-            learning_rate=self.learning_rate,
             max_iter=self.max_iter,
-            tol=ADAM_TOL,
             random_state=check_random_state(self.random_state),
             verbose=self.verbose,
             name=type(self).__name__,
         )
+        if _dask.is_dask_array(X64):
+            fit = fit_lbfgs_resampled(
+                self._softmax_loss_grad(X64, "sampled_softmax"),
+                A,
+                B,
+                popularity=popularity,
+                tol=self.tol,
+                **common,
+            )
+        else:
+            fit = fit_adam(
+                sp.csr_matrix(X64),
+                A,
+                B,
+                temperature=self.temperature,
+                learning_rate=self.learning_rate,
+                tol=ADAM_TOL,
+                **common,
+            )
         return fit.A, fit.B, fit.n_iter, fit.loss_curve
 
-    def _start(self, X, X64):
+    def _start(self, X, *, has_data):
         """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
         p = X.shape[1]
         k = self.n_components
@@ -367,7 +436,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         start = WeightDecayAutoencoder(k, alpha=self.alpha).fit(X)
         A = start.encoder_.astype(np.float64)
         B = start.decoder_.astype(np.float64)
-        if not np.any(B) and squared_frobenius(X64) > 0:
+        if not np.any(B) and has_data:
             raise ValueError(
                 f"alpha={self.alpha} is at least the largest singular value of X "
                 f"({float(start.singular_values_[0]):.4g}): the weight-decay start "
@@ -390,10 +459,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         for L-BFGS.
         """
         B, _ = normalize_rows(B)
-        Z = X64 @ A
-        norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
-        mean = norms[norms > 0].mean() if np.any(norms > 0) else 1.0
-        return A / mean, B
+        if _dask.is_dask_array(X64):
+            total, count = _dask.sum_over_blocks(X64, _norm_sum, A)
+        else:
+            total, count = _norm_sum(X64, A)
+        return A / (total / count if count else 1.0), B
 
     def _penalty(self, X, P):
         # Objective 3 has no penalty term (see the alpha parameter).
@@ -413,32 +483,24 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         fitted ``c`` (``scale_``), summed over all users, in blocks.
 
         The sampled softmax is evaluated on one fixed sample of negatives
-        (seed 0): a deterministic estimate of the full softmax loss at
-        ``O((nnz + n S) k)`` cost."""
-        self._check_X_for_loss(X, self.loss_)
-        X = as_float64(X)
+        (drawn from ``numpy.random.default_rng(0)``): a deterministic
+        estimate of the full softmax loss at ``O((nnz + n S) k)`` cost."""
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)
-        if self.loss_ == "sampled_softmax":
-            X = sp.csr_matrix(X)
-            sampler = NegativeSampler(
-                X, self.n_negatives, self.sampling_exponent, np.random.RandomState(0)
-            )
-            loss, _, _ = sampled_softmax_loss_grad(
-                X,
-                A,
-                B,
-                temperature=self.temperature,
-                sample=sampler.draw(),
-                batch_size=sampled_batch_size(self.n_negatives, X.shape[0]),
-            )
-            return float(loss)
-        if self.loss_ == "softmax":
-            batch_size = resolve_batch_size(self.batch_size, *X.shape)
-            loss, _, _ = cosine_softmax_loss_grad(
-                X, A, B, temperature=self.temperature, batch_size=batch_size
-            )
-            return float(loss)
+        if self.loss_ != "squared":
+            if not _dask.is_dask_array(X):
+                X = as_float64(X)
+            popularity = self._popularity(X, self.loss_)
+            sample = None
+            if self.loss_ == "sampled_softmax":
+                # Not the stream of any random_state: never a training sample.
+                rng = np.random.default_rng(0)
+                sample = NegativeSampler(
+                    popularity, self.n_negatives, self.sampling_exponent, rng
+                ).draw()
+            return float(self._softmax_loss_grad(X, self.loss_)(A, B, sample)[0])
+        self._check_X_for_loss(X, self.loss_)
+        X = as_float64(X)
         P, _ = normalize_rows(X @ A)
         Q, _ = normalize_rows(B)
         c = self.scale_

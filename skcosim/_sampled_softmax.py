@@ -70,11 +70,12 @@ class NegativeSampler:
     """Draws negatives with probability proportional to ``popularity^exponent``.
 
     Items without any interaction are never drawn (their embedding is held at
-    zero, see :class:`skcosim.CosineAutoencoder`).
+    zero, see :class:`skcosim.CosineAutoencoder`). ``random_state`` is a
+    :class:`numpy.random.Generator` or a legacy ``RandomState``.
     """
 
-    def __init__(self, X, n_negatives, exponent, random_state):
-        popularity = item_popularity(X)
+    def __init__(self, popularity, n_negatives, exponent, random_state):
+        popularity = np.asarray(popularity)
         q = np.where(popularity > 0, popularity.astype(np.float64) ** exponent, 0.0)
         self.q = q / q.sum()
         self.cdf = np.cumsum(self.q)
@@ -84,7 +85,7 @@ class NegativeSampler:
     def draw(self):
         """One :class:`NegativeSample` of ``n_negatives`` draws (with replacement)."""
         S = self.n_negatives
-        u = self.random_state.random_sample(S) * self.cdf[-1]
+        u = self.random_state.random(S) * self.cdf[-1]
         draws = np.minimum(np.searchsorted(self.cdf, u, side="right"), len(self.q) - 1)
         items, counts = np.unique(draws, return_counts=True)
         w = counts / (S * self.q[items])
@@ -252,7 +253,7 @@ def fit_adam(
     """
     n = X.shape[0]
     t = float(temperature)
-    sampler = NegativeSampler(X, n_negatives, exponent, random_state)
+    sampler = NegativeSampler(item_popularity(X), n_negatives, exponent, random_state)
     # At least MIN_STEPS steps per epoch: on small data an epoch of one
     # full batch would make an epoch a single Adam step.
     batch = min(sampled_batch_size(n_negatives, n), -(-n // MIN_STEPS))
@@ -312,19 +313,18 @@ def fit_adam(
 
 
 def fit_lbfgs_resampled(
-    X,
+    loss_grad,
     A,
     B,
     *,
+    popularity,
     active,
-    temperature,
     n_negatives,
     exponent,
     max_iter,
     tol,
     random_state,
     resample_every=40,
-    loss_grad=None,
     verbose=0,
     name="CosineAutoencoder",
 ):
@@ -333,22 +333,14 @@ def fit_lbfgs_resampled(
     Resampling inside one L-BFGS run breaks its line search and its curvature
     pairs (the objective changes under it); each round of ``resample_every``
     iterations is therefore its own L-BFGS run on one sample, started where
-    the previous round ended. ``loss_grad(A, B, sample)`` evaluates the loss
-    (default: in memory; the Dask path passes a sum over the blocks). The
-    rounds stop at ``max_iter`` iterations in all, or when a round lowers its
-    own sample's loss by less than ``tol`` relative per iteration.
+    the previous round ended. ``loss_grad(A, B, sample) -> (loss, dA, dB)``
+    evaluates the loss over all users (in memory, or summed over the blocks
+    of a Dask array). The rounds stop at ``max_iter`` iterations in all, or
+    when a round lowers its own sample's loss by less than ``tol`` (relative)
+    per iteration.
     """
     p, k = A.shape
-    t = float(temperature)
-    sampler = NegativeSampler(X, n_negatives, exponent, random_state)
-    if loss_grad is None:
-        batch = sampled_batch_size(n_negatives, X.shape[0])
-
-        def loss_grad(A, B, sample):
-            return sampled_softmax_loss_grad(
-                X, A, B, temperature=t, sample=sample, batch_size=batch
-            )
-
+    sampler = NegativeSampler(popularity, n_negatives, exponent, random_state)
     theta = pack(A, B)
     curve, n_iter, converged = [], 0, False
     while n_iter < max_iter:
@@ -359,12 +351,16 @@ def fit_lbfgs_resampled(
             dB[~active] = 0.0
             return loss, pack(dA, dB)
 
-        rounds = min(resample_every, max_iter - n_iter)
         with warnings.catch_warnings():
             # Every round but the last ends at its iteration cap by design.
             warnings.simplefilter("ignore", ConvergenceWarning)
             theta, nit, losses = minimize_lbfgs(
-                fun, theta, max_iter=rounds, tol=0.0, verbose=verbose, name=name
+                fun,
+                theta,
+                max_iter=min(resample_every, max_iter - n_iter),
+                tol=0.0,
+                verbose=verbose,
+                name=name,
             )
         n_iter += nit
         curve.append(losses[-1])

@@ -5,13 +5,16 @@ interface runs every computation here, so block functions are pickled and
 executed in other processes, as on a real cluster.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -158,3 +161,34 @@ def test_objective_and_score_of_a_dask_array_equal_the_in_memory_ones(
 def test_gradient_solver_on_a_dask_array_raises_type_error(client, X):
     with pytest.raises(TypeError, match="needs X in memory"):
         WeightDecayAutoencoder(4, solver="lbfgs").fit(_dask(X, "sparse"))
+
+
+@pytest.mark.parametrize("loss", ["softmax", "sampled_softmax"])
+def test_cosine_autoencoder_fits_a_dask_array_block_by_block(client, X, loss):
+    """The softmax gradients summed over the blocks as one Dask computation."""
+    params = dict(n_components=4, loss=loss, n_negatives=16, max_iter=8)
+    X = abs(X)  # counts for the softmax
+    Xd = _dask(X, "sparse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dask_fit = CosineAutoencoder(**params, random_state=0).fit(Xd)
+        again = CosineAutoencoder(**params, random_state=0).fit(Xd)
+        memory = CosineAutoencoder(**params, random_state=0).fit(X)
+    assert_allclose(dask_fit.decoder_, again.decoder_, rtol=0, atol=0)
+    assert_allclose(dask_fit.objective(Xd), dask_fit.objective(X), rtol=1e-10)
+    if loss == "softmax":  # the same L-BFGS run, block sums in another order
+        assert_allclose(dask_fit.decoder_, memory.decoder_, atol=1e-6)
+    assert dask_fit.objective(Xd) < 0.99 * CosineAutoencoder(
+        **{**params, "max_iter": 1}
+    ).fit(Xd).objective(Xd)
+
+
+def test_cosine_autoencoder_squared_loss_needs_x_in_memory(client, X):
+    with pytest.raises(ValueError, match="needs X in memory"):
+        CosineAutoencoder(4, loss="squared").fit(_dask(X, "sparse"))
+
+
+def test_cosine_autoencoder_rejects_negative_values_in_a_dask_array(client, X):
+    assert (X < 0).sum() > 0
+    with pytest.raises(ValueError, match="Negative values"):
+        CosineAutoencoder(4, loss="softmax").fit(_dask(X, "sparse"))

@@ -1,0 +1,173 @@
+"""The sampled softmax of CosineAutoencoder against the full softmax.
+
+Two parts, each in one run:
+
+``--evals``
+    One evaluation of the loss and its gradient over all users, full softmax
+    (``O(n p k)``) vs sampled softmax (``O((nnz + n S) k)``), interleaved, at
+    three sizes ``n x p`` of power-law data (``_data.make_powerlaw``, 20
+    interactions per user). Prints the seconds and the ratio.
+``--quality``
+    MovieLens-100k (binary, items with at least 20 ratings, k = 32, alpha = 10,
+    temperature 0.1, start from Objective 2) and simulated clustered data:
+    label agreement of the top-10 item neighbours (genres; clusters), the
+    full softmax loss gap each fit closes from the start, the overlap of its
+    neighbours with the full softmax fit, and the fit time. Rows: the full
+    softmax (L-BFGS), the sampled softmax with minibatch Adam (the default
+    solver), and the sampled softmax with L-BFGS restarted on each new sample
+    (the solver of the Dask path).
+
+Run: ``python benchmarks/bench_sampled_softmax.py --evals --quality``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from _data import load_movielens_100k, load_movielens_100k_genres, make_powerlaw
+from _timing import interleaved
+from sklearn.exceptions import ConvergenceWarning
+
+from skcosim import CosineAutoencoder
+from skcosim._gradient import cosine_softmax_loss_grad, resolve_batch_size
+from skcosim._sampled_softmax import (
+    NegativeSampler,
+    fit_lbfgs_resampled,
+    sampled_batch_size,
+    sampled_softmax_loss_grad,
+)
+from skcosim.datasets import make_clustered_interactions
+from skcosim.metrics import neighbor_label_agreement, neighbor_overlap
+
+EVAL_SIZES = ((2_000, 5_000), (10_000, 10_000), (33_000, 30_000))
+K = 32
+T = 0.1
+
+
+def bench_evals(repeat, n_negatives):
+    print(f"one loss + gradient evaluation, k = {K}, S = {n_negatives}")
+    print(f"{'n x p':>16} {'n*p':>8} {'full s':>8} {'sampled s':>10} {'ratio':>7}")
+    for n, p in EVAL_SIZES:
+        X = make_powerlaw(n, p, 20 * n, random_state=0)
+        rng = np.random.RandomState(0)
+        A = rng.standard_normal((p, K))
+        B = rng.standard_normal((p, K))
+        sample = NegativeSampler(X, n_negatives, 0.5, rng).draw()
+        res = interleaved(
+            {
+                "full": lambda X=X, A=A, B=B, n=n, p=p: cosine_softmax_loss_grad(
+                    X, A, B, temperature=T, batch_size=resolve_batch_size("auto", n, p)
+                ),
+                "sampled": lambda X=X, A=A, B=B, n=n, s=sample: (
+                    sampled_softmax_loss_grad(
+                        X,
+                        A,
+                        B,
+                        temperature=T,
+                        sample=s,
+                        batch_size=sampled_batch_size(n_negatives, n),
+                    )
+                ),
+            },
+            repeat,
+        )
+        full, sampled = res["full"][0], res["sampled"][0]
+        print(
+            f"{n:>7} x {p:<7} {n * p:>8.0e} {full:>8.3f} {sampled:>10.3f} "
+            f"{full / sampled:>6.1f}x",
+            flush=True,
+        )
+
+
+def _start(X, alpha):
+    """Objective 2 start, rescaled as CosineAutoencoder does, and active items."""
+    m = CosineAutoencoder(K, alpha=alpha, loss="softmax")
+    A, B, _ = m._start(X, X)
+    active = np.asarray(X.sum(axis=0)).ravel() > 0
+    B[~active] = 0.0
+    return (*m._rescale(X, A, B), active)
+
+
+def quality(name, X, labels, alpha):
+    n, p = X.shape
+    batch = resolve_batch_size("auto", n, p)
+
+    def full_loss(A, B):
+        return cosine_softmax_loss_grad(X, A, B, temperature=T, batch_size=batch)[0]
+
+    A0, B0, active = _start(X, alpha)
+    L0 = full_loss(A0, B0)
+    fits = {}
+    for label, loss in (("full softmax (L-BFGS)", "softmax"), ("sampled, Adam", None)):
+        start = time.perf_counter()
+        model = CosineAutoencoder(
+            K,
+            alpha=alpha,
+            temperature=T,
+            loss=loss or "sampled_softmax",
+            random_state=0,
+        ).fit(X)
+        fits[label] = (model.encoder_, model.decoder_, time.perf_counter() - start)
+    start = time.perf_counter()
+    fit = fit_lbfgs_resampled(
+        X,
+        A0,
+        B0,
+        active=active,
+        temperature=T,
+        n_negatives=1024,
+        exponent=0.5,
+        max_iter=500,
+        tol=1e-6,
+        random_state=np.random.RandomState(0),
+    )
+    fits["sampled, L-BFGS restarts"] = (fit.A, fit.B, time.perf_counter() - start)
+    A_full, B_full, _ = fits["full softmax (L-BFGS)"]
+    L_full = full_loss(A_full, B_full)
+    print(f"\n{name}: {n} x {p}, start agreement "
+          f"{neighbor_label_agreement(B0, labels, 10):.4f}")
+    print(f"{'fit':<26} {'agreement':>9} {'gap closed':>10} {'overlap':>8} {'s':>7}")
+    for label, (A, B, seconds) in fits.items():
+        gap = (L0 - full_loss(A, B)) / (L0 - L_full)
+        print(
+            f"{label:<26} {neighbor_label_agreement(B, labels, 10):>9.4f} "
+            f"{gap:>10.3f} {neighbor_overlap(B, B_full, 10):>8.3f} {seconds:>7.1f}",
+            flush=True,
+        )
+
+
+def bench_quality():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    X = load_movielens_100k()
+    genres = load_movielens_100k_genres()
+    keep = np.flatnonzero(np.asarray((X > 0).sum(axis=0)).ravel() >= 20)
+    quality(
+        "MovieLens-100k, genres (items with >= 20 ratings)",
+        X[:, keep].tocsr(),
+        [genres[i] for i in keep],
+        alpha=10.0,
+    )
+    sim = make_clustered_interactions(
+        n_users=5000, n_items=2000, n_clusters=20, random_state=0
+    )
+    quality("simulated clusters", sim.data.tocsr(), sim.item_labels, alpha=10.0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--evals", action="store_true")
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--n-negatives", type=int, default=1024)
+    args = parser.parse_args()
+    if args.evals:
+        bench_evals(args.repeat, args.n_negatives)
+    if args.quality:
+        bench_quality()
+
+
+if __name__ == "__main__":
+    main()

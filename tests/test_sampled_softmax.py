@@ -1,0 +1,176 @@
+"""The sampled softmax of CosineAutoencoder: loss, gradients, sampler, solvers."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+
+from skcosim import CosineAutoencoder
+from skcosim._gradient import cosine_softmax_loss_grad
+from skcosim._sampled_softmax import (
+    BLOCK_ENTRIES,
+    NegativeSample,
+    NegativeSampler,
+    item_popularity,
+    sampled_batch_size,
+    sampled_softmax_loss_grad,
+    use_sampled_softmax,
+)
+from skcosim.datasets import make_clustered_interactions
+
+
+@pytest.fixture
+def counts():
+    X = sp.random(30, 50, density=0.2, random_state=0, format="csr")
+    X.data = np.ceil(X.data * 3)  # counts 1..3
+    return X
+
+
+def _loss(X, A, B, sample, t=0.3, batch_size=7):
+    return sampled_softmax_loss_grad(
+        X, A, B, temperature=t, sample=sample, batch_size=batch_size
+    )
+
+
+def test_gradients_match_finite_differences(counts):
+    rng = np.random.RandomState(0)
+    A, B = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    sample = NegativeSampler(item_popularity(counts), 20, 0.5, rng).draw()
+    _, dA, dB = _loss(counts, A, B, sample)
+    eps = 1e-6
+    for M, grad in ((A, dA), (B, dB)):
+        numeric = np.zeros_like(M)
+        for idx in np.ndindex(M.shape):
+            M[idx] += eps
+            up = _loss(counts, A, B, sample)[0]
+            M[idx] -= 2 * eps
+            down = _loss(counts, A, B, sample)[0]
+            M[idx] += eps
+            numeric[idx] = (up - down) / (2 * eps)
+        # central differences: error O(eps^2) plus rounding of losses ~1e3
+        assert_allclose(grad, numeric, atol=1e-5 * np.abs(grad).max())
+
+
+def test_a_sample_of_every_item_with_weight_one_is_the_full_softmax(counts):
+    """The collision correction: positives counted once, whatever was drawn."""
+    rng = np.random.RandomState(1)
+    A, B = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    p = counts.shape[1]
+    everything = NegativeSample(
+        items=np.arange(p), log_weight=np.zeros(p), weight=np.ones(p)
+    )
+    loss, dA, dB = _loss(counts, A, B, everything)
+    full, fA, fB = cosine_softmax_loss_grad(counts, A, B, temperature=0.3, batch_size=7)
+    assert_allclose(loss, full, rtol=1e-12)
+    assert_allclose(dA, fA, rtol=1e-9, atol=1e-12)
+    assert_allclose(dB, fB, rtol=1e-9, atol=1e-12)
+
+
+def test_sampler_draws_in_proportion_to_popularity_power():
+    popularity = np.array([0, 1, 4, 16, 0, 9])
+    sampler = NegativeSampler(popularity, 4000, 0.5, np.random.default_rng(0))
+    draws = np.zeros(6)
+    for _ in range(50):
+        sample = sampler.draw()
+        # weight c_j / (S q_j): draws per item recovered from the weights
+        draws[sample.items] += (
+            sample.weight[sample.items] * 4000 * sampler.q[sample.items]
+        )
+    expected = np.sqrt(popularity) / np.sqrt(popularity).sum()
+    assert draws[popularity == 0].sum() == 0  # never an item without users
+    # 200,000 draws: standard error of a share below 0.0012
+    assert_allclose(draws / draws.sum(), expected, atol=0.005)
+
+
+def test_importance_weights_make_the_partition_function_unbiased(counts):
+    """E[sum over the sample of w_j exp(s_uj)] = sum over all items of exp(s_uj)."""
+    rng = np.random.RandomState(2)
+    A, B = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    popularity = np.maximum(item_popularity(counts), 1)
+    sampler = NegativeSampler(popularity, 30, 0.5, np.random.default_rng(0))
+    P = counts @ A
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    Q = B / np.linalg.norm(B, axis=1, keepdims=True)
+    E = np.exp(P @ Q.T / 0.3)
+    estimates = [
+        E[:, s.items] @ s.weight[s.items] for s in (sampler.draw() for _ in range(4000))
+    ]
+    # 4000 draws of 30: relative standard error below 1 %
+    assert_allclose(np.mean(estimates, axis=0), E.sum(axis=1), rtol=0.03)
+
+
+def test_memory_is_bounded_by_the_batch_not_n_times_p():
+    """20,000 x 5,000 users x items: an n x p float64 array would be 800 MB."""
+    n, p, k = 20_000, 5_000, 8
+    X = sp.random(n, p, density=0.002, random_state=0, format="csr")
+    X.data[:] = 1.0
+    rng = np.random.RandomState(0)
+    A, B = rng.standard_normal((p, k)), rng.standard_normal((p, k))
+    sample = NegativeSampler(item_popularity(X), 1024, 0.5, rng).draw()
+    batch = sampled_batch_size(1024, n)
+    assert batch * 1024 <= BLOCK_ENTRIES
+    tracemalloc.start()
+    _loss(X, A, B, sample, t=0.1, batch_size=batch)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100 * 2**20  # a few blocks of 16 MB, nowhere near 800 MB
+
+
+@pytest.fixture(scope="module")
+def clustered():
+    sim = make_clustered_interactions(
+        n_users=600, n_items=120, n_clusters=4, random_state=0
+    )
+    return sim.data.tocsr()
+
+
+def _sampled(**params):
+    defaults = dict(n_components=6, loss="sampled_softmax", n_negatives=32, max_iter=30)
+    return CosineAutoencoder(**{**defaults, **params})
+
+
+def test_sampled_fit_is_deterministic_given_random_state(clustered):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = _sampled(random_state=0).fit(clustered)
+        b = _sampled(random_state=0).fit(clustered)
+        c = _sampled(random_state=1).fit(clustered)
+    assert_array_equal(a.decoder_, b.decoder_)
+    assert not np.allclose(a.decoder_, c.decoder_)
+    assert a.loss_ == "sampled_softmax"
+
+
+def test_sampled_fit_lowers_the_full_softmax_loss(clustered):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = CosineAutoencoder(6, loss="softmax", max_iter=1).fit(clustered)
+        model = _sampled(random_state=0).fit(clustered)
+
+    def full_loss(m):
+        return cosine_softmax_loss_grad(
+            clustered, m.encoder_, m.decoder_, temperature=0.1, batch_size=600
+        )[0]
+
+    assert full_loss(model) < 0.99 * full_loss(start)
+
+
+def test_auto_loss_samples_only_on_large_catalogues(clustered):
+    assert not use_sampled_softmax(943, 1682, 1024)  # MovieLens-100k
+    assert use_sampled_softmax(100_000, 20_000, 1024)
+    assert not use_sampled_softmax(10**6, 2_000, 1024)  # few items: no saving
+    model = CosineAutoencoder(4, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(clustered)
+    assert model.loss == "auto" and model.loss_ == "softmax"
+
+
+def test_sampled_softmax_rejects_negative_values(clustered):
+    X = clustered.copy()
+    X.data[0] = -1.0
+    with pytest.raises(ValueError, match="sampled_softmax"):
+        _sampled().fit(X)

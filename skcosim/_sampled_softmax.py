@@ -123,7 +123,12 @@ def _block_loss_grad(Xb, A, Q, sample, t):
     neg += sample.log_weight
     # Shift each row by its largest logit: exp never overflows.
     m = neg.max(axis=1)
-    np.maximum.at(m, rows, pos)
+    filled = Xb.indptr[:-1] < Xb.indptr[1:]
+    if pos.size:
+        # CSR rows are contiguous: one reduceat per block, not a scatter.
+        m[filled] = np.maximum(
+            m[filled], np.maximum.reduceat(pos, Xb.indptr[:-1][filled])
+        )
     e_pos = np.exp(pos - m[rows]) * (1.0 - sample.weight[cols])
     np.exp(neg - m[:, None], out=neg)
     Z = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
@@ -193,11 +198,18 @@ class _Adam:
         for p, g, m, v, lr in zip(
             self.params, grads, self.m, self.v, self.lr, strict=True
         ):
+            # In place, into g once it is used: no temporaries of p's size.
             m *= self.beta1
             m += (1.0 - self.beta1) * g
+            np.square(g, out=g)
             v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            p -= (self.scale * lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+            v += (1.0 - self.beta2) * g
+            np.multiply(v, 1.0 / c2, out=g)
+            np.sqrt(g, out=g)
+            g += self.eps
+            np.divide(m, g, out=g)
+            g *= self.scale * lr / c1
+            p -= g
 
 
 @dataclass

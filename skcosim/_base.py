@@ -19,13 +19,12 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _dask
+from ._compat import Interval, StrOptions, _fit_context
 from ._gauge import apply_gauge
 
 ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -14,6 +13,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import _BaseLinearAutoencoder, squared_frobenius
+from ._compat import Interval, StrOptions
 from ._gradient import (
     as_float64,
     cosine_softmax_loss_grad,

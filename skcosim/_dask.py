@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names, _check_n_features
+from sklearn.utils.validation import validate_data
 
 #: Largest ``n_features`` for which ``solver="auto"`` forms ``X^T X`` on Dask
 #: (a ``p x p`` float64 matrix per worker: 800 MB at 10,000).
@@ -90,8 +90,8 @@ def validate(estimator, X, *, reset):
             + " needs X in memory; dask arrays are accepted by the closed-form "
             'solvers ("auto", "gram", "arpack", "randomized").'
         )
-    _check_feature_names(estimator, X, reset=reset)
-    _check_n_features(estimator, X, reset=reset)
+    # Public API for the feature-name and n_features checks, X left as it is.
+    validate_data(estimator, X, skip_check_array=True, reset=reset)
     return _rows_only(X)
 
 

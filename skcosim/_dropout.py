@@ -8,10 +8,10 @@ from functools import partial
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from ._base import _BaseLinearAutoencoder
+from ._compat import Interval, StrOptions
 from ._gauge import sample_gauge
 from ._gradient import (
     as_float64,

@@ -6,10 +6,10 @@ import numbers
 from functools import partial
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from ._base import _BaseLinearAutoencoder, squared_frobenius
+from ._compat import Interval, StrOptions
 from ._gradient import (
     as_float64,
     fit_factors_lbfgs,

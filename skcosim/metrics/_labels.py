@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
+from .._compat import Interval, validate_params
 from ._neighbors import cosine_neighbors, zero_rows
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
+from .._compat import Interval, StrOptions, validate_params
 from ._neighbors import cosine_neighbors, zero_rows
 
 OVERLAP_METHODS = ("jaccard", "rbo")

@@ -7,10 +7,16 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
-from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._compat import (
+    HasMethods,
+    Interval,
+    _num_samples,
+    _safe_indexing,
+    validate_params,
+)
 from ._estimators import final_estimator, transform_before_final
 
 # Bytes of the dense score block of a batch of users (never n x p at once).

@@ -11,8 +11,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import pandas as pd
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._compat import Interval, StrOptions, validate_params
 from ._overlap import OVERLAP_METHODS
 from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
 from ._stability import EMBEDDING_KINDS, gauge_stability, resample_stability

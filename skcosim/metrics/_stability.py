@@ -13,15 +13,16 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import (
+from sklearn.utils import check_random_state
+
+from .._compat import (
     HasMethods,
     Interval,
     StrOptions,
+    _num_samples,
+    _safe_indexing,
     validate_params,
 )
-from sklearn.utils.validation import _num_samples
-
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import cosine_neighbors, zero_rows

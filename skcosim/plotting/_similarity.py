@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils._optional_dependencies import check_matplotlib_support
-from sklearn.utils._plotting import _validate_style_kwargs
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._compat import _validate_style_kwargs, check_matplotlib_support
 from ..metrics._neighbors import _unit_rows
 
 

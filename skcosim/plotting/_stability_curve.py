@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils._optional_dependencies import check_matplotlib_support
-from sklearn.utils._plotting import _interval_max_min_ratio, _validate_style_kwargs
+
+from .._compat import (
+    _interval_max_min_ratio,
+    _validate_style_kwargs,
+    check_matplotlib_support,
+)
 
 STABILITY_KINDS = ("gauge", "resample")
 

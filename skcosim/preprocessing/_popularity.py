@@ -10,12 +10,11 @@ from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
     TransformerMixin,
-    _fit_context,
 )
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._base import check_not_dates
+from .._compat import Interval, _fit_context
 
 
 def _sparse_format(X):

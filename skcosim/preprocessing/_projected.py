@@ -8,14 +8,13 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
     TransformerMixin,
-    _fit_context,
     clone,
 )
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._base import check_not_dates, projection_factor
+from .._compat import HasMethods, _fit_context
 from .._gauge import apply_gauge
 from .._weight_decay import WeightDecayAutoencoder
 

@@ -4,6 +4,7 @@ Every neighbour metric uses :func:`cosine_neighbors` (MATH.md, "Neighbour
 stability").
 """
 
+from ._factors import factor_gauge_stability
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
@@ -13,6 +14,7 @@ from ._stability import gauge_stability, resample_stability
 
 __all__ = [
     "cosine_neighbors",
+    "factor_gauge_stability",
     "gauge_stability",
     "make_ndcg_scorer",
     "make_recall_scorer",

@@ -123,13 +123,31 @@ def gauge_stability(
             f"{type(model).__name__} declares no gauge group (_gauge_group): "
             "gauge stability is defined for skcosim's linear autoencoders."
         )
+    return mean_gauge_overlap(
+        item_embeddings(model, embedding),
+        lambda R: item_embeddings(model, embedding, R),
+        group,
+        n_neighbors=n_neighbors,
+        n_draws=n_draws,
+        method=method,
+        random_state=random_state,
+    )
+
+
+def mean_gauge_overlap(
+    E, regauged, group, *, n_neighbors, n_draws, method, random_state
+):
+    """Mean neighbour overlap of ``E`` and ``regauged(R)`` over ``n_draws`` gauges.
+
+    ``regauged(R)`` is the item embedding after the gauge transform ``R``
+    drawn by :func:`skcosim._gauge.sample_gauge` from ``group``; shared by
+    :func:`gauge_stability` and :func:`factor_gauge_stability`.
+    """
     rng = check_random_state(random_state)
-    E = item_embeddings(model, embedding)
     ind, _ = cosine_neighbors(E, n_neighbors)
     scores = []
     for _ in range(n_draws):
-        R = sample_gauge(group, E.shape[1], rng)
-        E_R = item_embeddings(model, embedding, R)
+        E_R = regauged(sample_gauge(group, E.shape[1], rng))
         ind_R, _ = cosine_neighbors(E_R, n_neighbors)
         undirected = zero_rows(E) | zero_rows(E_R)
         overlap = overlap_from_indices(ind, ind_R, method, undirected=undirected)

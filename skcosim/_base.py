@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import _dask
 from ._compat import Interval, StrOptions, _fit_context
 from ._gauge import apply_gauge
+from ._recommend import RecommenderMixin
 
 ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")
 
@@ -110,7 +111,11 @@ def _check_gram_fits(X):
 
 
 class _BaseLinearAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    RecommenderMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Base class of the linear autoencoders ``X ~ X A B^T``.
 
@@ -229,30 +234,29 @@ class _BaseLinearAutoencoder(
             )
         return Z @ self.decoder_.T.astype(Z.dtype, copy=False)
 
-    def score(self, X, y=None):
-        """Negative mean squared reconstruction error per user (higher is better).
+    def reconstruction_loss(self, X):
+        """Mean squared reconstruction error per user (lower is better).
 
-        ``score(X) = -||X - X A B^T||_F^2 / n_samples``: the regularizer is not
-        included, so models fitted with different ``alpha`` compare on held-out
-        users. Computed without forming ``X A B^T``.
+        ``||X - X A B^T||_F^2 / n_samples``, without the regularizer,
+        computed without forming ``X A B^T``. On the training users it always
+        favours the least regularization: to select ``alpha``, use
+        :meth:`score` (held-out ranking) instead.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Interaction matrix.
-        y : Ignored
-            Not used, present for API consistency by convention.
 
         Returns
         -------
-        score : float
+        loss : float
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         if _dask.is_dask_array(X):
-            return -_dask.squared_reconstruction_error(self, X) / X.shape[0]
+            return _dask.squared_reconstruction_error(self, X) / X.shape[0]
         P = safe_sparse_dot(X, self.encoder_, dense_output=True)
-        return -squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
+        return squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
 
     def objective(self, X):
         """Value of the training objective on ``X`` (lower is better).

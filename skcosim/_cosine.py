@@ -151,8 +151,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     everything rather than NaN. Items without any interaction in the training
     data are held at a zero embedding (the data says nothing about them).
 
-    :meth:`score` and :meth:`objective` report the loss chosen here, not the
-    squared reconstruction error of the other autoencoders, and
+    :meth:`reconstruction_loss` and :meth:`objective` report the loss chosen
+    here, not the squared reconstruction error of the other autoencoders, and
     :meth:`inverse_transform` returns the model's reconstruction:
     ``c N(Z) N(B)^T`` (squared) or the softmax probabilities over items
     (softmax).
@@ -374,24 +374,22 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         quad = float(np.einsum("ij,ij->", P.T @ P, Q.T @ Q))
         return max(squared_frobenius(X) - 2.0 * c * cross + c * c * quad, 0.0)
 
-    def score(self, X, y=None):
-        """Negative training loss per user (higher is better).
+    def reconstruction_loss(self, X):
+        """The cosine loss per user (lower is better).
 
-        ``-objective(X) / n_samples``: the mean negative log-likelihood of the
+        ``objective(X) / n_samples``: the mean negative log-likelihood of the
         softmax loss, or the mean squared error of the squared loss.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Interaction matrix.
-        y : Ignored
-            Not used, present for API consistency by convention.
 
         Returns
         -------
-        score : float
+        loss : float
         """
-        return -self.objective(X) / X.shape[0]
+        return self.objective(X) / X.shape[0]
 
     def inverse_transform(self, X):
         """The model's reconstruction from user embeddings ``Z = X A``.

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _dask
 from ._compat import Interval, StrOptions, _fit_context
+from ._explained import set_explained_variance
 from ._gauge import apply_gauge
 from ._recommend import RecommenderMixin
 
@@ -162,6 +163,7 @@ class _BaseLinearAutoencoder(
         X = self._validate_X(X, reset=True)
         _check_gram_fits(X)
         self._fit(X)
+        set_explained_variance(self, X)
         return self
 
     @abstractmethod
@@ -285,6 +287,11 @@ class _BaseLinearAutoencoder(
             return _dask.objective(self, X)  # one pass over the row blocks
         P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
+
+    def _reconstruction_factors(self, P):
+        """``(P', B')`` whose product is the reconstruction of users with
+        embeddings ``P = X A``: here ``X A B^T`` itself."""
+        return P, self.decoder_
 
     def _set_closed_form_convergence(self, X):
         """``n_iter_`` and ``loss_curve_`` of a closed-form fit: one exact solve."""

@@ -121,6 +121,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     singular_values_ : ndarray of shape (n_components,)
         Top singular values of the training data (from the Objective 2 start,
         or computed with ARPACK for ``init="random"`` and warm starts).
+    components_ : ndarray of shape (n_components, n_features)
+        Right singular vectors of the rank-``k`` part of the model's
+        reconstruction of the training data, ``scale_ N(X A) B^T`` (the
+        cosines themselves for the softmax loss), as in
+        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
+        rotation. Rows beyond its rank are zero.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance over the training users of that reconstruction projected on
+        each component (not TruncatedSVD's: cosines have their own scale).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` over the total variance of the training data.
     n_iter_ : int
         Number of L-BFGS iterations of the last fit.
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
@@ -390,6 +401,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         loss : float
         """
         return self.objective(X) / X.shape[0]
+
+    def _reconstruction_factors(self, P):
+        # The rank-k part of the reconstruction: c N(X A) N(B)^T (the
+        # softmax's logits times t for the softmax loss, where c = 1).
+        return self.scale_ * normalize_rows(P)[0], self.decoder_
 
     def inverse_transform(self, X):
         """The model's reconstruction from user embeddings ``Z = X A``.

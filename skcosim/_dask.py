@@ -301,6 +301,21 @@ def objective(estimator, X):
     return error + estimator._penalty(X_stand_in, P_stand_in)
 
 
+def _block_column_sums_and_squared_norm(B):
+    _check_finite(B)
+    sums = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()
+    return np.append(sums, _block_squared_norm(B))
+
+
+def column_sums_and_squared_norm(X):
+    """Column sums and ``||X||_F^2`` of a row-chunked dask array, in one pass."""
+    import dask
+
+    block = dask.delayed(_block_column_sums_and_squared_norm, pure=True)
+    (out,) = dask.compute(_tree_sum([block(B) for B in _blocks(X)]))
+    return out[:-1], float(out[-1])
+
+
 def transform(X, A):
     """``X @ A`` for a row-chunked dask array ``X``: a dask array, lazily.
 

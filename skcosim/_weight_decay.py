@@ -73,6 +73,17 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         ``B``; its rows are the item embeddings.
     singular_values_ : ndarray of shape (n_components,)
         Top singular values ``s_i`` of the training data.
+    components_ : ndarray of shape (n_components, n_features)
+        Right singular vectors of the model's reconstruction of the training
+        data (``X A B^T``), as in
+        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
+        gauge. Rows beyond the rank of the reconstruction are zero.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance over the training users of the reconstruction projected on
+        each component (with ``alpha=0``, TruncatedSVD's; ``alpha`` shrinks
+        component ``i`` by ``((s_i - alpha)_+ / s_i)^2``).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` over the total variance of the training data.
     n_iter_ : int
         Number of L-BFGS iterations; 1 for the closed-form solvers (one exact
         solve).

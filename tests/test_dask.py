@@ -75,6 +75,17 @@ def test_dask_fit_gives_the_in_memory_item_cosines(client, X, kind, estimator):
     assert dask.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+def test_dask_fit_gives_the_in_memory_explained_variance(client, X, kind):
+    memory = DropoutAutoencoder(5, alpha=2.0).fit(X)
+    dask = DropoutAutoencoder(5, alpha=2.0).fit(_dask(X, kind))
+    assert_allclose(dask.explained_variance_, memory.explained_variance_, rtol=1e-8)
+    assert_allclose(
+        dask.explained_variance_ratio_, memory.explained_variance_ratio_, rtol=1e-8
+    )
+    assert_allclose(np.abs(dask.components_), np.abs(memory.components_), atol=1e-8)
+
+
 def test_dask_arpack_solver_gives_the_in_memory_item_cosines(client, X):
     # One Dask computation per Lanczos product: slow on a cluster, so one case.
     params = {"n_components": 6, "alpha": 0.5, "solver": "arpack", "random_state": 0}

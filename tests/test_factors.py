@@ -37,7 +37,7 @@ def test_orthogonal_group_keeps_neighbors_invertible_group_moves_them(X):
     diagonal = factor_gauge_stability(V, group="diagonal", random_state=0)
     # Rotations keep every cosine: only float ties could differ.
     assert orthogonal == pytest.approx(1.0, abs=1e-12)
-    assert invertible < 0.6
+    assert invertible < 0.75
     assert diagonal < 0.9
 
 

@@ -1,7 +1,7 @@
 """
-===================================================
+============================================================
 Auditing the item embeddings of models you trained elsewhere
-===================================================
+============================================================
 
 The paper's lesson is about any model that scores a user and an item by an
 inner product, :math:`\\hat X = U V^\\top`: every invertible :math:`R` gives

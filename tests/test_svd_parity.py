@@ -92,6 +92,7 @@ def test_components_beyond_the_rank_are_zero():
     assert model.explained_variance_ratio_.sum() == pytest.approx(1.0, rel=1e-8)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_cosine_model_has_orthonormal_components_and_float32_is_kept(X):
     model = CosineAutoencoder(4, max_iter=20).fit(X.astype(np.float32))
     assert model.components_.dtype == np.float32

@@ -1,6 +1,7 @@
 """The behaviour every linear autoencoder of skcosim shares.
 
-A fitted linear autoencoder reconstructs ``X_hat = X A B^T`` (MATH.md, Notation)
+A fitted linear autoencoder reconstructs ``X_hat = X A B^T``
+(docs/user_guide/objectives.rst, Notation)
 with an encoder ``A`` (``encoder_``) and a decoder ``B`` (``decoder_``), both
 ``n_features x n_components``. Subclasses implement ``_fit`` (set ``encoder_``,
 ``decoder_``, ``singular_values_``) and ``_penalty`` (the regularizer of their
@@ -46,7 +47,8 @@ def squared_reconstruction_error(X, P, B):
 
     Expands to ``||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``; ``X B`` is a
     sparse-dense product, so the cost is ``O(nnz(X) k + (n + p) k^2)``
-    (MATH.md, Objective 3, same expansion).
+    (docs/user_guide/objectives.rst, "Computing the losses without an n x p
+    matrix").
     """
     P = np.asarray(P, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
@@ -68,7 +70,8 @@ def projection_factor(decoder):
 
     Rows of ``A L`` have the inner products of the rows of ``A B^T``, so their
     cosines are those of the ``p x p`` product, computed in ``k`` dimensions
-    (MATH.md, Remedy 2). ``B^T B`` may be singular (zero components), hence a
+    (docs/user_guide/remedies.rst, "Project back into the original space").
+    ``B^T B`` may be singular (zero components), hence a
     symmetric eigendecomposition rather than a Cholesky factor.
     """
     BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
@@ -96,7 +99,7 @@ def _check_gram_fits(X):
     Every entry of ``X^T X`` is at most ``||X||_F^2``; beyond ``finfo.max`` the
     spectrum comes out as inf/NaN and the fit silently returns a zero model.
     The margin ``eps / max(n, p)`` leaves room for the sums and the dropout
-    factor ``q / (1 - q)`` (MATH.md, Exact dropout equivalence).
+    factor ``q / (1 - q)`` (docs/user_guide/objectives.rst, "Exact dropout").
     """
     if _dask.is_dask_array(X):
         return  # checked on the first pass over the blocks (skcosim._dask)
@@ -263,7 +266,7 @@ class _BaseLinearAutoencoder(
     def objective(self, X):
         """Value of the training objective on ``X`` (lower is better).
 
-        The full loss the model is trained on (MATH.md), summed over all users
+        The full loss the model is trained on (:ref:`objectives`), summed over all users
         and items (not averaged): reconstruction error plus regularizer for
         Objectives 1 and 2, which the fitted closed forms minimize on the
         training data; the softmax or squared cosine loss for
@@ -310,7 +313,7 @@ class _BaseLinearAutoencoder(
             embedding. ``"encoder"``: rows of ``A`` (``encoder_``).
             ``"projected"``: rows of ``A L`` with ``L L^T = B^T B``, whose
             cosines are those of the rows of the item-item matrix ``A B^T``
-            (MATH.md, Remedy 2): gauge-free, computed in ``n_components``
+            (:ref:`remedy-project`): gauge-free, computed in ``n_components``
             dimensions without forming ``A B^T``.
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, the embeddings of the equally-split model

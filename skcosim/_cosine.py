@@ -63,7 +63,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     rescaling ``A D``, ``B D^{-1}`` changes the cosines and so the loss. Only
     rotations ``A R``, ``B R`` remain, and they keep every cosine. Both losses
     are non-convex, though: different starts reach near-equal losses with
-    different neighbours (MATH.md, Objective 3). The default start, the
+    different neighbours (:ref:`objective-3`). The default start, the
     Objective 2 closed form, makes the fit deterministic; measure what is left
     with :func:`skcosim.metrics.resample_stability` and friends.
 
@@ -151,7 +151,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     Notes
     -----
     Both losses are minimized by full-batch L-BFGS (scipy's ``L-BFGS-B``) with
-    analytic gradients. The squared loss expands as in MATH.md, so each
+    analytic gradients. The squared loss expands as in
+    :ref:`losses-in-k-dimensions`, so each
     iteration costs ``O(nnz(X) k + (n + p) k^2)`` time and ``O((n + p) k)``
     memory; the softmax loss costs ``O(n p k)`` time and
     ``O(batch_size p + (n + p) k)`` memory. No ``n x p`` array is ever formed.

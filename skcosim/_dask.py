@@ -263,7 +263,8 @@ def _reconstruction_terms(estimator, X):
     """``||X - X A B^T||^2``, ``P^T P`` and ``diag(X^T X)`` in one pass over ``X``.
 
     With ``G = X^T X``: ``||X||^2 = tr(G)``, ``tr(P^T X B) = tr(A^T G B)`` and
-    ``P^T P = A^T G A`` (MATH.md, Objective 3, the same expansion), so
+    ``P^T P = A^T G A`` (docs/user_guide/objectives.rst, "Computing the losses
+    without an n x p matrix"), so
     ``X^T (X [A, B])`` and ``diag(G)`` summed over the row blocks are enough.
     """
     import dask

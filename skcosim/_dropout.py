@@ -22,7 +22,7 @@ from ._gradient import (
 )
 from ._spectrum import gram_matrix, spectrum_from_gram, top_k_eigh, top_k_spectrum
 
-#: The gradient solvers (MATH.md, "Which gauge does training pick?").
+#: The gradient solvers (docs/user_guide/gauges.rst).
 GRADIENT = ("lbfgs", "dropout-sgd")
 
 SCALINGS = ("identity", "symmetric", "encoder", "random")
@@ -97,8 +97,8 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
           masks (rate ``dropout``, none if ``None``), the way a practitioner
           trains it; see :func:`skcosim._gradient.dropout_sgd`.
 
-        Training picks the split of ``A B^T`` itself (MATH.md, "Which gauge
-        does training pick?"), so ``scaling`` must stay ``"identity"``.
+        Training picks the split of ``A B^T`` itself (:ref:`gauges`), so
+        ``scaling`` must stay ``"identity"``.
     max_iter : int, default=500
         Gradient solvers only: maximum number of L-BFGS iterations, or of
         epochs (passes over the users) of ``"dropout-sgd"``; a
@@ -335,7 +335,10 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.loss_curve_ = np.asarray(curve)
 
     def _fit_dropout(self, X):
-        """EDLAE closed form: reduced-rank ridge regression (MATH.md)."""
+        """EDLAE closed form: reduced-rank ridge regression.
+
+        docs/user_guide/objectives.rst, "Exact dropout".
+        """
         G = gram_matrix(X).astype(np.float64)
         s, _ = spectrum_from_gram(G, self.n_components, n_samples=X.shape[0])
         q = self.dropout

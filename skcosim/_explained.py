@@ -9,7 +9,7 @@ They describe the model's reconstruction of its training data,
 projected on each, ``explained_variance_ratio_`` that variance over the total
 variance of ``X``. ``X_hat`` does not depend on the gauge, so neither do they,
 and with ``alpha=0`` (a rank-``k`` least-squares fit) they are TruncatedSVD's
-(docs/user_guide: "Coming from TruncatedSVD").
+(docs/coming_from.rst; docs/user_guide/objectives.rst, Notation).
 
 Everything is computed in ``k`` dimensions from ``P'^T P'``, the mean of
 ``P'`` and a thin QR of ``B'``, never forming ``X_hat``: with ``B' = Q R``,

@@ -2,7 +2,7 @@
 
 A gauge transform replaces the encoder ``A`` by ``A R`` and the decoder ``B`` by
 ``B R^{-T}``; the product ``A B^T`` is unchanged. Which ``R`` leave a model's
-objective unchanged depends on the objective (MATH.md):
+objective unchanged depends on the objective (docs/user_guide/gauges.rst):
 
 - ``"diagonal"``: Objective 1 (penalty on the product, dropout). Every invertible
   ``R`` is admissible; a positive diagonal ``D`` already moves every cosine.
@@ -22,8 +22,8 @@ import numpy as np
 from scipy.stats import special_ortho_group
 from sklearn.utils import check_random_state
 
-#: Standard deviation ``t`` of the log of a random diagonal gauge (MATH.md,
-#: Objective 1: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
+#: Standard deviation ``t`` of the log of a random diagonal gauge
+#: (docs/user_guide/stability.rst: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
 LOG_NORMAL_SCALE = 1.0
 
 GAUGE_GROUPS = ("diagonal", "orthogonal", "invertible")

@@ -5,7 +5,7 @@ when the model was fitted on a DataFrame, column indices otherwise), the
 way implicit's ``similar_items`` and ``recommend`` do. ``score`` ranks
 held-out interactions (strong generalization), so that a search over
 ``alpha`` without ``scoring`` selects by recommendation quality
-(docs/user_guide: "Choosing alpha").
+(docs/user_guide/objectives.rst, "Choosing alpha").
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class RecommenderMixin:
             Which item embedding (:meth:`item_embeddings`). The default,
             ``"projected"``, has the cosines of the rows of ``A B^T``: the
             same for every equally optimal split of the model, so the
-            answer does not depend on the gauge (docs/user_guide: "Remedy 2").
+            answer does not depend on the gauge (:ref:`remedy-project`).
         batch_size : int, default=None
             Query items per batch; ``None`` keeps a batch of cosines near
             16 MiB.

@@ -166,7 +166,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         s, V = top_k_spectrum(
             X, self.n_components, solver=self.solver, random_state=self.random_state
         )
-        # Objective 2 closed form (MATH.md): h_i = (s_i - alpha)_+, on s not s^2.
+        # Objective 2 closed form (docs/user_guide/objectives.rst): h = (s - alpha)_+.
         h = np.clip(s - self.alpha, 0, None)
         root_h = np.sqrt(h)
         with np.errstate(divide="ignore", invalid="ignore"):

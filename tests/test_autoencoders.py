@@ -1,4 +1,4 @@
-"""Properties of the closed-form linear autoencoders (MATH.md, Objectives 1 and 2)."""
+"""Properties of the closed-form linear autoencoders (Objectives 1 and 2)."""
 
 import numpy as np
 import pandas as pd
@@ -187,7 +187,7 @@ def test_objective1_loss_is_gauge_invariant_but_neighbours_change():
         for m in models[1:]
     ]
     # Every other split moves the neighbours; the named ones less (g is close to 1
-    # for the leading components), random gauges by a lot (MATH.md: 11-22 % kept).
+    # for the leading components), random gauges by a lot (docs/user_guide/gauges.rst).
     assert max(overlaps) < 0.95, overlaps
     assert max(overlaps[2:]) < 0.6, overlaps
 

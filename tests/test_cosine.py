@@ -1,4 +1,4 @@
-"""CosineAutoencoder: Objective 3 of MATH.md, both losses."""
+"""CosineAutoencoder: Objective 3 (docs/user_guide/objectives.rst), both losses."""
 
 import tracemalloc
 import warnings

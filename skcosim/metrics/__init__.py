@@ -1,7 +1,7 @@
 """Neighbour-stability and ranking metrics, and scorers for model selection.
 
-Every neighbour metric uses :func:`cosine_neighbors` (MATH.md, "Neighbour
-stability").
+Every neighbour metric uses :func:`cosine_neighbors` (user guide:
+:ref:`stability`).
 """
 
 from ._factors import factor_gauge_stability

@@ -3,8 +3,8 @@
 A model that scores user ``u`` and item ``i`` by ``u . v`` (matrix
 factorization, ALS, TruncatedSVD, a two-tower network's last layers) gives
 the same scores with ``U R`` and ``V R^{-T}`` for every invertible ``R``;
-its training recipe decides which ``R`` also keep its loss (docs/user_guide:
-"Gauges of external models").
+its training recipe decides which ``R`` also keep its loss
+(docs/user_guide/gauges.rst, "Gauges of external models").
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def factor_gauge_stability(
             \mathrm{overlap}\big(N_V(i), N_{V R_r^{-T}}(i)\big).
 
     The scores ``U V^T`` are the same for every such ``R``; whether the loss
-    is too depends on how the factors were trained, and ``group`` says so:
+    is too depends on how the factors were trained, and ``group`` says so
+    (:ref:`external-gauges`):
 
     - ``"invertible"``: no regularization on the factors (a plain low-rank
       fit such as :class:`~sklearn.decomposition.TruncatedSVD`, or matrix

@@ -60,8 +60,8 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
 
     With ``N(i)`` the ``k = n_neighbors`` nearest items of item ``i`` by
     cosine (self excluded, :func:`cosine_neighbors`) and ``L(i)`` its set of
-    labels (a cluster in simulated data, genres on MovieLens; MATH.md,
-    "Neighbour stability"):
+    labels (a cluster in simulated data, genres on MovieLens;
+    :ref:`stability`):
 
     .. math::
 

@@ -1,7 +1,8 @@
 """Exact top-k cosine neighbours, tile by tile.
 
-The one function every neighbour metric of skcosim uses (MATH.md, "Neighbour
-stability": ``N(i)`` = the ``k`` nearest rows of item ``i`` by cosine).
+The one function every neighbour metric of skcosim uses
+(docs/user_guide/stability.rst: ``N(i)`` = the ``k`` nearest rows of item
+``i`` by cosine).
 """
 
 from __future__ import annotations

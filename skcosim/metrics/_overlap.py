@@ -99,7 +99,7 @@ def neighbor_overlap(
     ``E1`` and ``E2`` embed the same ``m`` items (row ``i`` of each is item
     ``i``), possibly in different dimensions. With ``N_1(i)``, ``N_2(i)`` the
     ``k = n_neighbors`` nearest items of item ``i`` by cosine in each (self
-    excluded, :func:`cosine_neighbors`), MATH.md "Neighbour stability":
+    excluded, :func:`cosine_neighbors`; user guide: :ref:`stability`):
 
     - ``method="jaccard"`` (Jaccard@k), order-blind:
 

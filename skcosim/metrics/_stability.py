@@ -1,6 +1,6 @@
 """Neighbour stability of a model: under gauge transforms and under resampling.
 
-MATH.md, "Neighbour stability": gauge stability is the expected Jaccard@k
+docs/user_guide/stability.rst: gauge stability is the expected Jaccard@k
 between a fitted model's item embedding and the same model after a random
 admissible gauge transform; resample stability is the Jaccard@k between models
 fitted on random halves of the users.
@@ -54,7 +54,7 @@ def gauge_stability(
     r"""Expected neighbour overlap of a fitted model under random gauge transforms.
 
     A linear autoencoder ``X A B^T`` fits exactly as well with ``A R`` and
-    ``B R^{-T}`` for every ``R`` its objective admits (MATH.md): any
+    ``B R^{-T}`` for every ``R`` its objective admits (:ref:`gauges`): any
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
     ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
@@ -71,7 +71,7 @@ def gauge_stability(
     ``i``. A value of 1 means the neighbours are determined by the fit; a
     value well below 1 means they are an accident of the split. Rotations
     keep every cosine, so models whose gauge is orthogonal score 1, and so
-    does the projected embedding of any model (MATH.md, Remedy 2).
+    does the projected embedding of any model (:ref:`remedy-project`).
 
     Parameters
     ----------
@@ -181,7 +181,7 @@ def resample_stability(
 ) -> float:
     r"""Neighbour overlap between models fitted on random subsets of the users.
 
-    "Would the neighbours survive new data?" (MATH.md, Neighbour stability).
+    "Would the neighbours survive new data?" (:ref:`stability`).
     Each of the ``n_resamples`` draws fits two clones of ``estimator``
     (:func:`sklearn.base.clone`: same parameters, not fitted) on two random
     subsets ``U_1``, ``U_2`` of ``round(subsample * n_samples)`` users each,

@@ -206,7 +206,7 @@ class SimilarityMatrixDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_embeddings")
         E = check_array(embeddings, dtype=[np.float64, np.float32])
         order = _check_order(order, E.shape[0])
-        # Zero rows stay zero: cosine 0, never NaN (MATH.md, Objective 2). Not
+        # Zero rows stay zero: cosine 0, never NaN (docs/user_guide/objectives.rst). Not
         # sklearn's cosine_similarity: it zeroes rows of norm < 10 eps too.
         U = _unit_rows(E[order])
         S = U @ U.T

@@ -16,8 +16,9 @@ STABILITY_KINDS = ("gauge", "resample")
 
 
 def _stability_draw(kind, estimator, X, n_neighbors, embedding, seed):
-    """One draw of a stability metric of skcosim.metrics (MATH.md, Neighbour
-    stability); imported here so that plotting does not need metrics at import."""
+    """One draw of a stability metric of skcosim.metrics
+    (docs/user_guide/stability.rst); imported here so that plotting does not
+    need metrics at import."""
     from skcosim import metrics
 
     if kind == "gauge":
@@ -43,7 +44,7 @@ class NeighborStabilityDisplay:
     :class:`~sklearn.model_selection.ValidationCurveDisplay`: for each value
     of a parameter, the mean (line) and standard deviation (band) over random
     draws of a stability score (Jaccard@k of the top-k cosine neighbours of
-    the items, MATH.md "Neighbour stability"). It is recommended to use
+    the items, :ref:`stability`). It is recommended to use
     :meth:`from_estimator`; all parameters are stored as attributes.
 
     Parameters

@@ -22,7 +22,7 @@ from .._weight_decay import WeightDecayAutoencoder
 def _canonical_projection(encoder, decoder):
     """``k x k`` map ``T`` with ``A T`` the canonical gauge-free item embedding.
 
-    ``A L`` (``L L^T = B^T B``, MATH.md Remedy 2) has the Gram matrix of the
+    ``A L`` (``L L^T = B^T B``, docs/user_guide/remedies.rst) has the Gram matrix of the
     rows of ``A B^T``, but ``L`` is only defined up to a rotation. Rotating
     ``A L`` onto its principal axes (``A L = U S W^T``, so ``A L W = U S``,
     signs fixed by :func:`~sklearn.utils.extmath.svd_flip`) makes the
@@ -50,9 +50,9 @@ def project_factors(user_factors, item_factors) -> np.ndarray:
     ``n_components`` dimensions, never forming the ``n_users x n_items``
     matrix: ``V T`` with ``T = L W``, ``L L^T = U^T U``, and ``W`` rotating
     ``V L`` onto its principal axes so that the embedding itself, not only
-    its cosines, is the same for every ``R`` (docs/user_guide: "Remedy 2",
-    the same projection :class:`ProjectedEmbedding` applies to a skcosim
-    autoencoder).
+    its cosines, is the same for every ``R`` (:ref:`external-gauges`; the
+    same projection :class:`ProjectedEmbedding` applies to a skcosim
+    autoencoder, :ref:`remedy-project`).
 
     Parameters
     ----------
@@ -104,7 +104,7 @@ class ProjectedEmbedding(
 ):
     """User and item embeddings whose cosines do not depend on the gauge.
 
-    MATH.md, "Remedy 2 - project back into the original space": the products
+    :ref:`remedy-project`: the products
     ``X A B^T`` (users) and ``A B^T`` (items) of a fitted linear autoencoder
     are the same for every equally optimal split ``A R, B R^{-T}``, so
     cosines computed there are well defined. They are computed in

@@ -3,7 +3,8 @@
 One L-BFGS iteration of :class:`skcosim.CosineAutoencoder` costs one
 evaluation of the loss and its analytic gradient (more when the line search
 backtracks). This script times that evaluation (median of ``--repeats``) and
-prints it next to the size that should set it (MATH.md, Objective 3):
+prints it next to the size that should set it (docs/user_guide/objectives.rst,
+Objective 3):
 
 - squared loss: ``O(nnz(X) k + (n + p) k^2)``, linear in the non-zeros;
 - softmax loss: ``O(n p k)``, linear in ``n x p`` (blocks of users).

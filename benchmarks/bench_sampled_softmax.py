@@ -127,8 +127,10 @@ def quality(name, X, labels, alpha):
     fits["sampled, L-BFGS restarts"] = (fit.A, fit.B, time.perf_counter() - start)
     A_full, B_full, _ = fits["full softmax (L-BFGS)"]
     L_full = full_loss(A_full, B_full)
-    print(f"\n{name}: {n} x {p}, start agreement "
-          f"{neighbor_label_agreement(B0, labels, 10):.4f}")
+    print(
+        f"\n{name}: {n} x {p}, start agreement "
+        f"{neighbor_label_agreement(B0, labels, 10):.4f}"
+    )
     print(f"{'fit':<26} {'agreement':>9} {'gap closed':>10} {'overlap':>8} {'s':>7}")
     for label, (A, B, seconds) in fits.items():
         gap = (L0 - full_loss(A, B)) / (L0 - L_full)

@@ -17,6 +17,7 @@ ORDER = [
     "plot_cosine_seeds.py",
     "plot_grid_search.py",
     "plot_movielens_audit.py",
+    "plot_external_models.py",
 ]
 
 

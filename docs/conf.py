@@ -31,6 +31,7 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
@@ -148,6 +149,82 @@ EXTERNAL_LABELS = {
 }
 
 
+# -- Intersphinx: scikit-learn, numpy, scipy, pandas ---------------------------
+
+# Intersphinx reads each project's objects.inv over the network, and the build
+# must work offline with -W (CI reaches only package registries, and no
+# package on them ships these inventories). So the real inventories are used
+# only on request, SKCOSIM_DOCS_INTERSPHINX=1 (e.g. to publish the docs); by
+# default no inventory is fetched and _resolve_python_object below links each
+# reference to an object that exists in the installed package to the page
+# that project's API reference gives it.
+INTERSPHINX_URLS = {
+    "python": "https://docs.python.org/3/",
+    "sklearn": "https://scikit-learn.org/stable/",
+    "numpy": "https://numpy.org/doc/stable/",
+    "scipy": "https://docs.scipy.org/doc/scipy/",
+    "pandas": "https://pandas.pydata.org/docs/",
+}
+if os.environ.get("SKCOSIM_DOCS_INTERSPHINX") == "1":
+    intersphinx_mapping = {name: (url, None) for name, url in INTERSPHINX_URLS.items()}
+else:
+    intersphinx_mapping = {}
+intersphinx_timeout = 10
+
+# Where each project's API reference puts the page of a class, function or
+# method (its autosummary layout): ``{page}`` is the object's full name, or for
+# scikit-learn a method's class (methods are anchors on the class page).
+API_PAGES = {
+    "sklearn": "modules/generated/{page}.html#{name}",
+    "numpy": "reference/generated/{page}.html#{name}",
+    "scipy": "reference/generated/{page}.html#{name}",
+    "pandas": "reference/api/{page}.html#{name}",
+}
+# Objects documented elsewhere than their project's generated pages.
+API_PAGE_EXCEPTIONS = {
+    "numpy.random.RandomState": (
+        "https://numpy.org/doc/stable/reference/random/legacy.html"
+        "#numpy.random.RandomState"
+    ),
+}
+
+
+def _api_url(name):
+    """URL of the API page of ``name`` (e.g. sklearn.decomposition.NMF), or
+    None for modules and names the installed package does not have."""
+    import inspect
+    import pydoc
+
+    top = name.split(".")[0]
+    if top not in API_PAGES:
+        return None
+    if name in API_PAGE_EXCEPTIONS:
+        return API_PAGE_EXCEPTIONS[name]
+    obj = pydoc.locate(name)
+    if obj is None or inspect.ismodule(obj):
+        return None
+    page = name
+    parent = pydoc.locate(name.rpartition(".")[0])
+    if top == "sklearn" and inspect.isclass(parent):
+        page = name.rpartition(".")[0]
+    return INTERSPHINX_URLS[top] + API_PAGES[top].format(page=page, name=name)
+
+
+def _resolve_python_object(app, env, node, contnode):
+    """Link a reference to a scikit-learn, numpy, scipy or pandas object that
+    intersphinx did not resolve (offline) to its page, see API_PAGES."""
+    from docutils import nodes
+
+    if node.get("refdomain") != "py":
+        return None
+    url = _api_url(node.get("reftarget", ""))
+    if url is None:
+        return None
+    ref = nodes.reference("", "", internal=False, refuri=url)
+    ref += contnode
+    return ref
+
+
 def _resolve_external_label(app, env, node, contnode):
     """Turn a reference to a known external label into a plain link."""
     from docutils import nodes
@@ -225,6 +302,7 @@ def _check_api_complete(app):
 
 def setup(app):
     app.connect("missing-reference", _resolve_external_label)
+    app.connect("missing-reference", _resolve_python_object)
     app.connect("builder-inited", _write_cli_help)
     app.connect("builder-inited", _check_api_complete)
 

@@ -9,8 +9,8 @@ optimal, and the cosine similarities of the item embeddings change with
 :math:`R` (the paper's point). A closed form has to pick a split by
 convention (``scaling``). But which split does *training* land on?
 
-Gradient flow conserves the imbalance :math:`A^\\top A - B^\\top B` (MATH.md,
-"Which gauge does training pick?"), so the random start decides: a small
+Gradient flow conserves the imbalance :math:`A^\\top A - B^\\top B`
+(:ref:`gauges`), so the random start decides: a small
 start keeps the factors balanced and ends near the ``"symmetric"`` split; an
 ordinary start carries a random imbalance to the end, and the item neighbours
 depend on the seed. This example trains

@@ -1,6 +1,7 @@
 """The behaviour every linear autoencoder of skcosim shares.
 
-A fitted linear autoencoder reconstructs ``X_hat = X A B^T`` (MATH.md, Notation)
+A fitted linear autoencoder reconstructs ``X_hat = X A B^T``
+(docs/user_guide/objectives.rst, Notation)
 with an encoder ``A`` (``encoder_``) and a decoder ``B`` (``decoder_``), both
 ``n_features x n_components``. Subclasses implement ``_fit`` (set ``encoder_``,
 ``decoder_``, ``singular_values_``) and ``_penalty`` (the regularizer of their
@@ -19,14 +20,15 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _dask
+from ._compat import Interval, StrOptions, _fit_context
+from ._explained import set_explained_variance
 from ._gauge import apply_gauge
+from ._recommend import RecommenderMixin
 
 ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")
 
@@ -45,7 +47,8 @@ def squared_reconstruction_error(X, P, B):
 
     Expands to ``||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``; ``X B`` is a
     sparse-dense product, so the cost is ``O(nnz(X) k + (n + p) k^2)``
-    (MATH.md, Objective 3, same expansion).
+    (docs/user_guide/objectives.rst, "Computing the losses without an n x p
+    matrix").
     """
     P = np.asarray(P, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
@@ -67,7 +70,8 @@ def projection_factor(decoder):
 
     Rows of ``A L`` have the inner products of the rows of ``A B^T``, so their
     cosines are those of the ``p x p`` product, computed in ``k`` dimensions
-    (MATH.md, Remedy 2). ``B^T B`` may be singular (zero components), hence a
+    (docs/user_guide/remedies.rst, "Project back into the original space").
+    ``B^T B`` may be singular (zero components), hence a
     symmetric eigendecomposition rather than a Cholesky factor.
     """
     BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
@@ -95,7 +99,7 @@ def _check_gram_fits(X):
     Every entry of ``X^T X`` is at most ``||X||_F^2``; beyond ``finfo.max`` the
     spectrum comes out as inf/NaN and the fit silently returns a zero model.
     The margin ``eps / max(n, p)`` leaves room for the sums and the dropout
-    factor ``q / (1 - q)`` (MATH.md, Exact dropout equivalence).
+    factor ``q / (1 - q)`` (docs/user_guide/objectives.rst, "Exact dropout").
     """
     if _dask.is_dask_array(X):
         return  # checked on the first pass over the blocks (skcosim._dask)
@@ -111,7 +115,11 @@ def _check_gram_fits(X):
 
 
 class _BaseLinearAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    RecommenderMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Base class of the linear autoencoders ``X ~ X A B^T``.
 
@@ -158,6 +166,7 @@ class _BaseLinearAutoencoder(
         X = self._validate_X(X, reset=True)
         _check_gram_fits(X)
         self._fit(X)
+        set_explained_variance(self, X)
         return self
 
     @abstractmethod
@@ -230,35 +239,34 @@ class _BaseLinearAutoencoder(
             )
         return Z @ self.decoder_.T.astype(Z.dtype, copy=False)
 
-    def score(self, X, y=None):
-        """Negative mean squared reconstruction error per user (higher is better).
+    def reconstruction_loss(self, X):
+        """Mean squared reconstruction error per user (lower is better).
 
-        ``score(X) = -||X - X A B^T||_F^2 / n_samples``: the regularizer is not
-        included, so models fitted with different ``alpha`` compare on held-out
-        users. Computed without forming ``X A B^T``.
+        ``||X - X A B^T||_F^2 / n_samples``, without the regularizer,
+        computed without forming ``X A B^T``. On the training users it always
+        favours the least regularization: to select ``alpha``, use
+        :meth:`score` (held-out ranking) instead.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Interaction matrix.
-        y : Ignored
-            Not used, present for API consistency by convention.
 
         Returns
         -------
-        score : float
+        loss : float
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         if _dask.is_dask_array(X):
-            return -_dask.squared_reconstruction_error(self, X) / X.shape[0]
+            return _dask.squared_reconstruction_error(self, X) / X.shape[0]
         P = safe_sparse_dot(X, self.encoder_, dense_output=True)
-        return -squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
+        return squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
 
     def objective(self, X):
         """Value of the training objective on ``X`` (lower is better).
 
-        The full loss the model is trained on (MATH.md), summed over all users
+        The full loss the model is trained on (:ref:`objectives`), summed over all users
         and items (not averaged): reconstruction error plus regularizer for
         Objectives 1 and 2, which the fitted closed forms minimize on the
         training data; the softmax or squared cosine loss for
@@ -283,6 +291,11 @@ class _BaseLinearAutoencoder(
         P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
 
+    def _reconstruction_factors(self, P):
+        """``(P', B')`` whose product is the reconstruction of users with
+        embeddings ``P = X A``: here ``X A B^T`` itself."""
+        return P, self.decoder_
+
     def _set_closed_form_convergence(self, X):
         """``n_iter_`` and ``loss_curve_`` of a closed-form fit: one exact solve."""
         self.n_iter_ = 1
@@ -300,7 +313,7 @@ class _BaseLinearAutoencoder(
             embedding. ``"encoder"``: rows of ``A`` (``encoder_``).
             ``"projected"``: rows of ``A L`` with ``L L^T = B^T B``, whose
             cosines are those of the rows of the item-item matrix ``A B^T``
-            (MATH.md, Remedy 2): gauge-free, computed in ``n_components``
+            (:ref:`remedy-project`): gauge-free, computed in ``n_components``
             dimensions without forming ``A B^T``.
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, the embeddings of the equally-split model

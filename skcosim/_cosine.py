@@ -7,7 +7,6 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     check_array,
@@ -18,6 +17,7 @@ from sklearn.utils.validation import (
 
 from . import _dask
 from ._base import _BaseLinearAutoencoder, squared_frobenius
+from ._compat import Interval, StrOptions
 from ._gradient import (
     as_float64,
     cosine_softmax_loss_grad,
@@ -88,7 +88,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     rescaling ``A D``, ``B D^{-1}`` changes the cosines and so the loss. Only
     rotations ``A R``, ``B R`` remain, and they keep every cosine. Both losses
     are non-convex, though: different starts reach near-equal losses with
-    different neighbours (MATH.md, Objective 3). The default start, the
+    different neighbours (:ref:`objective-3`). The default start, the
     Objective 2 closed form, makes the fit deterministic; measure what is left
     with :func:`skcosim.metrics.resample_stability` and friends.
 
@@ -146,6 +146,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     singular_values_ : ndarray of shape (n_components,)
         Top singular values of the training data (from the Objective 2 start,
         or computed with ARPACK for ``init="random"`` and warm starts).
+    components_ : ndarray of shape (n_components, n_features)
+        Right singular vectors of the rank-``k`` part of the model's
+        reconstruction of the training data, ``scale_ N(X A) B^T`` (the
+        cosines themselves for the softmax loss), as in
+        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
+        rotation. Rows beyond its rank are zero.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance over the training users of that reconstruction projected on
+        each component (not TruncatedSVD's: cosines have their own scale).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` over the total variance of the training data.
     n_iter_ : int
         Number of L-BFGS iterations of the last fit.
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
@@ -165,7 +176,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     Notes
     -----
     Both losses are minimized by full-batch L-BFGS (scipy's ``L-BFGS-B``) with
-    analytic gradients. The squared loss expands as in MATH.md, so each
+    analytic gradients. The squared loss expands as in
+    :ref:`losses-in-k-dimensions`, so each
     iteration costs ``O(nnz(X) k + (n + p) k^2)`` time and ``O((n + p) k)``
     memory; the softmax loss costs ``O(n p k)`` time and
     ``O(batch_size p + (n + p) k)`` memory. No ``n x p`` array is ever formed.
@@ -176,8 +188,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     everything rather than NaN. Items without any interaction in the training
     data are held at a zero embedding (the data says nothing about them).
 
-    :meth:`score` and :meth:`objective` report the loss chosen here, not the
-    squared reconstruction error of the other autoencoders, and
+    :meth:`reconstruction_loss` and :meth:`objective` report the loss chosen
+    here, not the squared reconstruction error of the other autoencoders, and
     :meth:`inverse_transform` returns the model's reconstruction:
     ``c N(Z) N(B)^T`` (squared) or the softmax probabilities over items
     (softmax).
@@ -508,24 +520,27 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         quad = float(np.einsum("ij,ij->", P.T @ P, Q.T @ Q))
         return max(squared_frobenius(X) - 2.0 * c * cross + c * c * quad, 0.0)
 
-    def score(self, X, y=None):
-        """Negative training loss per user (higher is better).
+    def reconstruction_loss(self, X):
+        """The cosine loss per user (lower is better).
 
-        ``-objective(X) / n_samples``: the mean negative log-likelihood of the
+        ``objective(X) / n_samples``: the mean negative log-likelihood of the
         softmax loss, or the mean squared error of the squared loss.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Interaction matrix.
-        y : Ignored
-            Not used, present for API consistency by convention.
 
         Returns
         -------
-        score : float
+        loss : float
         """
-        return -self.objective(X) / X.shape[0]
+        return self.objective(X) / X.shape[0]
+
+    def _reconstruction_factors(self, P):
+        # The rank-k part of the reconstruction: c N(X A) N(B)^T (the
+        # softmax's logits times t for the softmax loss, where c = 1).
+        return self.scale_ * normalize_rows(P)[0], self.decoder_
 
     def inverse_transform(self, X):
         """The model's reconstruction from user embeddings ``Z = X A``.

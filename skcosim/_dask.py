@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names, _check_n_features
+from sklearn.utils.validation import validate_data
 
 #: Largest ``n_features`` for which ``solver="auto"`` forms ``X^T X`` on Dask
 #: (a ``p x p`` float64 matrix per worker: 800 MB at 10,000).
@@ -93,8 +93,8 @@ def validate(estimator, X, *, reset):
             + " needs X in memory; dask arrays are accepted by the closed-form "
             'solvers ("auto", "gram", "arpack", "randomized").'
         )
-    _check_feature_names(estimator, X, reset=reset)
-    _check_n_features(estimator, X, reset=reset)
+    # Public API for the feature-name and n_features checks, X left as it is.
+    validate_data(estimator, X, skip_check_array=True, reset=reset)
     return _rows_only(X)
 
 
@@ -288,7 +288,8 @@ def _reconstruction_terms(estimator, X):
     """``||X - X A B^T||^2``, ``P^T P`` and ``diag(X^T X)`` in one pass over ``X``.
 
     With ``G = X^T X``: ``||X||^2 = tr(G)``, ``tr(P^T X B) = tr(A^T G B)`` and
-    ``P^T P = A^T G A`` (MATH.md, Objective 3, the same expansion), so
+    ``P^T P = A^T G A`` (docs/user_guide/objectives.rst, "Computing the losses
+    without an n x p matrix"), so
     ``X^T (X [A, B])`` and ``diag(G)`` summed over the row blocks are enough.
     """
     import dask
@@ -324,6 +325,21 @@ def objective(estimator, X):
     P_stand_in = (U * np.sqrt(np.clip(w, 0, None))).T
     X_stand_in = sp.diags(np.sqrt(col_sq)).tocsr()
     return error + estimator._penalty(X_stand_in, P_stand_in)
+
+
+def _block_column_sums_and_squared_norm(B):
+    _check_finite(B)
+    sums = np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()
+    return np.append(sums, _block_squared_norm(B))
+
+
+def column_sums_and_squared_norm(X):
+    """Column sums and ``||X||_F^2`` of a row-chunked dask array, in one pass."""
+    import dask
+
+    block = dask.delayed(_block_column_sums_and_squared_norm, pure=True)
+    (out,) = dask.compute(_tree_sum([block(B) for B in _blocks(X)]))
+    return out[:-1], float(out[-1])
 
 
 def transform(X, A):

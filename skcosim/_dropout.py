@@ -8,10 +8,10 @@ from functools import partial
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from ._base import _BaseLinearAutoencoder
+from ._compat import Interval, StrOptions
 from ._gauge import sample_gauge
 from ._gradient import (
     as_float64,
@@ -22,7 +22,7 @@ from ._gradient import (
 )
 from ._spectrum import gram_matrix, spectrum_from_gram, top_k_eigh, top_k_spectrum
 
-#: The gradient solvers (MATH.md, "Which gauge does training pick?").
+#: The gradient solvers (docs/user_guide/gauges.rst).
 GRADIENT = ("lbfgs", "dropout-sgd")
 
 SCALINGS = ("identity", "symmetric", "encoder", "random")
@@ -97,8 +97,8 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
           masks (rate ``dropout``, none if ``None``), the way a practitioner
           trains it; see :func:`skcosim._gradient.dropout_sgd`.
 
-        Training picks the split of ``A B^T`` itself (MATH.md, "Which gauge
-        does training pick?"), so ``scaling`` must stay ``"identity"``.
+        Training picks the split of ``A B^T`` itself (:ref:`gauges`), so
+        ``scaling`` must stay ``"identity"``.
     max_iter : int, default=500
         Gradient solvers only: maximum number of L-BFGS iterations, or of
         epochs (passes over the users) of ``"dropout-sgd"``; a
@@ -149,6 +149,17 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         ``B``; its rows are the item embeddings.
     singular_values_ : ndarray of shape (n_components,)
         Top singular values ``s_i`` of the training data.
+    components_ : ndarray of shape (n_components, n_features)
+        Right singular vectors of the model's reconstruction of the training
+        data (``X A B^T``), as in
+        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
+        gauge. Rows beyond the rank of the reconstruction are zero.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance over the training users of the reconstruction projected on
+        each component (without ``dropout`` and with ``alpha=0``,
+        TruncatedSVD's, whatever the ``scaling``).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` over the total variance of the training data.
     gauge_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
         returned one (ones for the gradient solvers).
@@ -325,7 +336,10 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.loss_curve_ = np.asarray(curve)
 
     def _fit_dropout(self, X):
-        """EDLAE closed form: reduced-rank ridge regression (MATH.md)."""
+        """EDLAE closed form: reduced-rank ridge regression.
+
+        docs/user_guide/objectives.rst, "Exact dropout".
+        """
         G = gram_matrix(X).astype(np.float64)
         s, _ = spectrum_from_gram(G, self.n_components, n_samples=X.shape[0])
         q = self.dropout

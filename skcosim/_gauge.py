@@ -2,12 +2,15 @@
 
 A gauge transform replaces the encoder ``A`` by ``A R`` and the decoder ``B`` by
 ``B R^{-T}``; the product ``A B^T`` is unchanged. Which ``R`` leave a model's
-objective unchanged depends on the objective (MATH.md):
+objective unchanged depends on the objective (docs/user_guide/gauges.rst):
 
 - ``"diagonal"``: Objective 1 (penalty on the product, dropout). Every invertible
   ``R`` is admissible; a positive diagonal ``D`` already moves every cosine.
 - ``"orthogonal"``: Objectives 2 and 3. Only orthogonal ``R`` are admissible, and
   they leave every cosine unchanged.
+- ``"invertible"``: a general invertible ``R`` (rotation, log-normal scaling,
+  rotation), for factors of an external model whose training leaves every
+  invertible ``R`` admissible (:func:`skcosim.metrics.factor_gauge_stability`).
 
 This module is the one place that draws such transforms, so that
 ``DropoutAutoencoder(scaling="random")`` and the gauge-stability metric agree.
@@ -19,11 +22,11 @@ import numpy as np
 from scipy.stats import special_ortho_group
 from sklearn.utils import check_random_state
 
-#: Standard deviation ``t`` of the log of a random diagonal gauge (MATH.md,
-#: Objective 1: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
+#: Standard deviation ``t`` of the log of a random diagonal gauge
+#: (docs/user_guide/stability.rst: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
 LOG_NORMAL_SCALE = 1.0
 
-GAUGE_GROUPS = ("diagonal", "orthogonal")
+GAUGE_GROUPS = ("diagonal", "orthogonal", "invertible")
 
 
 def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCALE):
@@ -31,9 +34,11 @@ def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCA
 
     Parameters
     ----------
-    group : {"diagonal", "orthogonal"}
+    group : {"diagonal", "orthogonal", "invertible"}
         ``"diagonal"`` draws ``diag(exp(z))`` with ``z ~ N(0, scale^2)``;
-        ``"orthogonal"`` draws a Haar-uniform rotation.
+        ``"orthogonal"`` draws a Haar-uniform rotation; ``"invertible"``
+        draws ``Q_1 diag(exp(z)) Q_2`` with ``Q_1, Q_2`` Haar-uniform
+        rotations (singular values log-normal, so ``R`` is invertible).
     n_components : int
         Size of ``R``.
     random_state : int, RandomState instance or None
@@ -49,10 +54,18 @@ def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCA
     if group == "diagonal":
         return np.diag(np.exp(rng.normal(0.0, scale, size=n_components)))
     if group == "orthogonal":
-        if n_components == 1:
-            return np.ones((1, 1))
-        return special_ortho_group.rvs(n_components, random_state=rng)
+        return _rotation(n_components, rng)
+    if group == "invertible":
+        d = np.exp(rng.normal(0.0, scale, size=n_components))
+        return (_rotation(n_components, rng) * d) @ _rotation(n_components, rng)
     raise ValueError(f"group must be one of {GAUGE_GROUPS}, got {group!r}.")
+
+
+def _rotation(n_components, rng):
+    """A Haar-uniform rotation of size ``n_components``."""
+    if n_components == 1:
+        return np.ones((1, 1))
+    return special_ortho_group.rvs(n_components, random_state=rng)
 
 
 def apply_gauge(encoder, decoder, R):

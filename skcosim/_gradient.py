@@ -7,7 +7,8 @@ Everything iterative in skcosim lives here once:
   softmax loss, one ``batch_size x p`` block of users at a time):
 
   * :func:`product_penalty_loss_grad`: Objective 1 and its exact dropout
-    form EDLAE (MATH.md), ``||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2``;
+    form EDLAE (docs/user_guide/objectives.rst, "Exact dropout"),
+    ``||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2``;
   * :func:`weight_decay_loss_grad`: Objective 2,
     ``||X - X A B^T||^2 + alpha (||X A||^2 + ||B||^2)``;
   * :func:`cosine_squared_loss_grad` and :func:`cosine_softmax_loss_grad`:
@@ -19,8 +20,7 @@ Everything iterative in skcosim lives here once:
   :class:`SpectralPreconditioner` of Objective 2;
 - :func:`dropout_sgd`, minibatch stochastic gradient descent on
   ``||X - X~ A B^T||^2`` with real random input-dropout masks ``X~``: the way a
-  practitioner trains a dropout autoencoder (MATH.md, "Which gauge does
-  training pick?").
+  practitioner trains a dropout autoencoder (docs/user_guide/gauges.rst).
 
 Parameters are packed as ``[A.ravel(), B.ravel()]`` in float64.
 """
@@ -104,7 +104,8 @@ def normalize_rows(Z):
 def normalize_rows_backward(Z_hat, r, grad):
     """Gradient with respect to ``Z`` from the gradient with respect to ``N(Z)``.
 
-    MATH.md, Objective 3: through ``z -> z / ||z||`` a gradient ``g`` becomes
+    docs/user_guide/objectives.rst, "Computing the losses without an n x p
+    matrix": through ``z -> z / ||z||`` a gradient ``g`` becomes
     ``(I - z_hat z_hat^T) g / ||z||`` (here with the smoothed norm ``r``).
     """
     return (grad - Z_hat * np.einsum("ij,ij->i", Z_hat, grad)[:, None]) / r[:, None]
@@ -151,10 +152,11 @@ def product_penalty_loss_grad(X, A, B, lam, *, with_grad=True):
 
     ``L = ||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2`` with the diagonal
     ``Lambda = diag(lam)`` (``lam = alpha`` for Objective 1; plus
-    ``q / (1 - q) diag(X^T X)`` for the expected loss of input dropout, MATH.md
-    "Exact dropout equivalence"). The penalty is ``tr((A^T Lambda A)(B^T B))``,
-    so ``dA += 2 Lambda A B^T B`` and ``dB += 2 B A^T Lambda A``. With
-    ``with_grad=False`` only the loss is returned.
+    ``q / (1 - q) diag(X^T X)`` for the expected loss of input dropout,
+    docs/user_guide/objectives.rst, "Exact dropout"). The penalty is
+    ``tr((A^T Lambda A)(B^T B))``, so ``dA += 2 Lambda A B^T B`` and
+    ``dB += 2 B A^T Lambda A``. With ``with_grad=False`` only the loss is
+    returned.
     """
     loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
     LA = A * lam[:, None]
@@ -172,7 +174,9 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
     """Objective 3, squared loss, with the optimal scale: ``(loss, dA, dB, c)``.
 
     ``L(A, B) = min_c ||X - c P Q^T||^2`` with ``P = N(X A)``, ``Q = N(B)``,
-    expanded as in MATH.md: ``||X||^2 - 2 c tr(P^T X Q) + c^2 tr(P^T P Q^T Q)``,
+    expanded as in docs/user_guide/objectives.rst ("Computing the losses
+    without an n x p matrix"):
+    ``||X||^2 - 2 c tr(P^T X Q) + c^2 tr(P^T P Q^T Q)``,
     minimized by ``c = tr(P^T X Q) / tr(P^T P Q^T Q)``, giving
     ``L = ||X||^2 - c tr(P^T X Q)``. At the optimal ``c`` the gradient is that of
     the expansion at fixed ``c`` (envelope theorem). Only sparse-dense products
@@ -214,8 +218,9 @@ def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size):
     """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
 
     ``L = - sum_u sum_i x_ui log softmax_i(S_u)``, ``S = N(X A) N(B)^T / t``
-    (MATH.md). Per block of ``batch_size`` users:
-    ``dL/dS = rowsum(X) softmax(S) - X`` (MATH.md, divided by ``t`` once more
+    (docs/user_guide/objectives.rst, Objective 3). Per block of ``batch_size``
+    users: ``dL/dS = rowsum(X) softmax(S) - X`` (the same page, divided by
+    ``t`` once more
     through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
     large array is one ``batch_size x p`` block, reused in place: memory
     ``O(batch_size p + (n + p) k)``, time ``O(n p k)``.
@@ -746,7 +751,9 @@ def dropout_sgd(
     name="dropout-SGD",
     init_scale=None,
 ):
-    """Minibatch SGD with real input-dropout masks (MATH.md, Objective 1, EDLAE).
+    """Minibatch SGD with real input-dropout masks (Objective 1, EDLAE).
+
+    docs/user_guide/objectives.rst, "Exact dropout".
 
     Each step takes ``batch_size`` users, draws a Bernoulli mask ``M`` on the
     non-zeros of ``X_b`` (entries kept with probability ``1 - q``), sets
@@ -759,7 +766,7 @@ def dropout_sgd(
     ``2 (s_1^2 / (1 - q) + alpha) (1 + ||A||_2^2 + ||B||_2^2)`` (``s_1`` the top
     singular value of ``X``), recomputed at every step. A scalar step size
     only reparametrizes time, so the gradient flow and its conserved imbalance
-    ``A^T A - B^T B`` (MATH.md, "Which gauge does training pick?") are those of
+    ``A^T A - B^T B`` (docs/user_guide/gauges.rst) are those of
     plain gradient descent; the normalization only keeps the step stable for
     any data scale and init scale. Plain SGD, neither momentum nor Adam: both
     break the conservation (Adam rescales each coordinate; with momentum the
@@ -791,7 +798,7 @@ def dropout_sgd(
     A = A.copy()
     B = B.copy()
     curvature = 2.0 * (top_singular_value**2 / keep + alpha)
-    # Lambda of the expected loss (MATH.md, "Exact dropout equivalence").
+    # Lambda of the expected loss (docs/user_guide/objectives.rst, Exact dropout).
     if sparse:
         col_sq = np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
     else:

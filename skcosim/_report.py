@@ -133,7 +133,7 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
     ``alpha`` is in units of singular values: Objective 2 cuts components
     with ``s_i <= alpha``; Objective 1 gets ``alpha ** 2`` so that its
     shrinkage ``g_i = s_i^2 / (s_i^2 + alpha^2)`` is one half at the same
-    singular value (MATH.md, Objectives 1 and 2).
+    singular value (docs/user_guide/objectives.rst, Objectives 1 and 2).
     """
     a1 = float(alpha) ** 2
     specs = []
@@ -442,7 +442,7 @@ def markdown_table(rows):
 
 
 HOW_TO_READ = """\
-How to read it (MATH.md, "Neighbour stability"):
+How to read it (the user guide's "Measuring neighbour stability"):
 
 - **loss**: the model's own training objective on the data. The Objective 1
   rows share one loss: every split `A D, B D^-1` is equally optimal.
@@ -557,8 +557,9 @@ def similarity_panels(results, order, truth=None):
     for r in results:
         if r.embeddings is None:  # an optional model that was not fitted
             continue
-        # Zero rows: cosine 0 (MATH.md, Objective 2); tiny rows keep their
-        # cosines (sklearn's cosine_similarity zeroes rows of norm < 10 eps).
+        # Zero rows: cosine 0 (docs/user_guide/objectives.rst, Objective 2); tiny
+        # rows keep their cosines (sklearn's cosine_similarity zeroes rows of
+        # norm < 10 eps).
         U = _unit_rows(r.embeddings[order])
         panels.append((r.spec.name, U @ U.T))
     return panels

@@ -1,10 +1,10 @@
 """The top-k spectrum of an interaction matrix: the one place that decomposes ``X``.
 
-Every closed form of skcosim (MATH.md, Objectives 1 and 2, and the start of
-Objective 3) needs only the top ``k`` singular values ``s_k`` and right singular
-vectors ``V_k`` of ``X``; the exact dropout form needs the Gram matrix
-``G = X^T X`` and the top eigenvectors of a symmetric ``p x p`` matrix. They are
-all computed here.
+Every closed form of skcosim (docs/user_guide/objectives.rst, Objectives 1
+and 2, and the start of Objective 3) needs only the top ``k`` singular values
+``s_k`` and right singular vectors ``V_k`` of ``X``; the exact dropout form
+needs the Gram matrix ``G = X^T X`` and the top eigenvectors of a symmetric
+``p x p`` matrix. They are all computed here.
 
 Both exact solvers work on the *smaller* side of ``X``: with ``m = min(n, p)``
 they take the top eigenpairs of the ``m x m`` matrix ``Y^T Y``, where ``Y = X``

@@ -6,10 +6,10 @@ import numbers
 from functools import partial
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_random_state
 
 from ._base import _BaseLinearAutoencoder, squared_frobenius
+from ._compat import Interval, StrOptions
 from ._gradient import (
     SpectralPreconditioner,
     as_float64,
@@ -84,6 +84,17 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         ``B``; its rows are the item embeddings.
     singular_values_ : ndarray of shape (n_components,)
         Top singular values ``s_i`` of the training data.
+    components_ : ndarray of shape (n_components, n_features)
+        Right singular vectors of the model's reconstruction of the training
+        data (``X A B^T``), as in
+        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
+        gauge. Rows beyond the rank of the reconstruction are zero.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance over the training users of the reconstruction projected on
+        each component (with ``alpha=0``, TruncatedSVD's; ``alpha`` shrinks
+        component ``i`` by ``((s_i - alpha)_+ / s_i)^2``).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` over the total variance of the training data.
     n_iter_ : int
         Number of L-BFGS iterations; 1 for the closed-form solvers (one exact
         solve).
@@ -166,7 +177,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         s, V = top_k_spectrum(
             X, self.n_components, solver=self.solver, random_state=self.random_state
         )
-        # Objective 2 closed form (MATH.md): h_i = (s_i - alpha)_+, on s not s^2.
+        # Objective 2 closed form (docs/user_guide/objectives.rst): h = (s - alpha)_+.
         h = np.clip(s - self.alpha, 0, None)
         root_h = np.sqrt(h)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -34,7 +34,7 @@ def _gauge_free_reference(estimator, X):
     """Gauge-free matrices of the model ``estimator`` describes, fitted on ``X``.
 
     Computed from scratch with ``numpy.linalg`` (dense SVD, pseudo-inverse),
-    independently of skcosim's solvers, from MATH.md:
+    independently of skcosim's solvers, from docs/user_guide/objectives.rst:
 
     - Objective 2: ``A B^T = V diag(h / s) V^T`` and ``B B^T = V diag(h) V^T``,
       ``h = (s - alpha)_+``;

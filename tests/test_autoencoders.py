@@ -1,4 +1,4 @@
-"""Properties of the closed-form linear autoencoders (MATH.md, Objectives 1 and 2)."""
+"""Properties of the closed-form linear autoencoders (Objectives 1 and 2)."""
 
 import numpy as np
 import pandas as pd
@@ -187,7 +187,7 @@ def test_objective1_loss_is_gauge_invariant_but_neighbours_change():
         for m in models[1:]
     ]
     # Every other split moves the neighbours; the named ones less (g is close to 1
-    # for the leading components), random gauges by a lot (MATH.md: 11-22 % kept).
+    # for the leading components), random gauges by a lot (docs/user_guide/gauges.rst).
     assert max(overlaps) < 0.95, overlaps
     assert max(overlaps[2:]) < 0.6, overlaps
 
@@ -330,14 +330,16 @@ def test_sparse_and_dense_inputs_give_the_same_embeddings(Estimator):
     [WeightDecayAutoencoder(5), DropoutAutoencoder(5, alpha=3.0, dropout=0.2)],
     ids=["weight_decay", "dropout"],
 )
-def test_transform_inverse_transform_and_score(model):
+def test_transform_inverse_transform_and_reconstruction_loss(model):
     X, _ = _clustered(seed=13)
     model.fit(X)
     Z = model.transform(X)
     assert_allclose(Z, X @ model.encoder_, rtol=1e-12)
     X_hat = model.inverse_transform(Z)
     assert_allclose(X_hat, X @ model.encoder_ @ model.decoder_.T, rtol=1e-10)
-    assert_allclose(model.score(X), -np.sum((X - X_hat) ** 2) / X.shape[0], rtol=1e-9)
+    assert_allclose(
+        model.reconstruction_loss(X), np.sum((X - X_hat) ** 2) / X.shape[0], rtol=1e-9
+    )
     with pytest.raises(ValueError, match="n_components=5"):
         model.inverse_transform(Z[:, :3])
 

@@ -1,4 +1,4 @@
-"""CosineAutoencoder: Objective 3 of MATH.md, both losses."""
+"""CosineAutoencoder: Objective 3 (docs/user_guide/objectives.rst), both losses."""
 
 import tracemalloc
 import warnings
@@ -124,7 +124,9 @@ def test_squared_loss_objective_matches_the_dense_formula(clustered):
     C = P @ model.decoder_.T
     assert model.scale_ > 0
     assert_allclose(model.objective(X), np.sum((Xd - model.scale_ * C) ** 2), 1e-9)
-    assert_allclose(model.score(X), -model.objective(X) / X.shape[0], rtol=1e-12)
+    assert_allclose(
+        model.reconstruction_loss(X), model.objective(X) / X.shape[0], rtol=1e-12
+    )
     assert_allclose(
         model.inverse_transform(model.transform(X)), model.scale_ * C, rtol=1e-9
     )
@@ -157,6 +159,7 @@ def test_users_and_items_without_interactions_give_no_nan(loss):
         assert_allclose(model.decoder_[:3], 0.0)  # N(0) = 0
         assert_allclose(np.linalg.norm(model.decoder_[3:], axis=1), 1.0, rtol=1e-9)
         assert np.isfinite(model.score(X))
+        assert np.isfinite(model.reconstruction_loss(X))
         assert np.all(np.isfinite(model.inverse_transform(model.transform(X))))
 
 

@@ -78,6 +78,17 @@ def test_dask_fit_gives_the_in_memory_item_cosines(client, X, kind, estimator):
     assert dask.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+def test_dask_fit_gives_the_in_memory_explained_variance(client, X, kind):
+    memory = DropoutAutoencoder(5, alpha=2.0).fit(X)
+    dask = DropoutAutoencoder(5, alpha=2.0).fit(_dask(X, kind))
+    assert_allclose(dask.explained_variance_, memory.explained_variance_, rtol=1e-8)
+    assert_allclose(
+        dask.explained_variance_ratio_, memory.explained_variance_ratio_, rtol=1e-8
+    )
+    assert_allclose(np.abs(dask.components_), np.abs(memory.components_), atol=1e-8)
+
+
 def test_dask_arpack_solver_gives_the_in_memory_item_cosines(client, X):
     # One Dask computation per Lanczos product: slow on a cluster, so one case.
     params = {"n_components": 6, "alpha": 0.5, "solver": "arpack", "random_state": 0}
@@ -147,13 +158,17 @@ def test_grid_search_under_the_dask_joblib_backend_matches_the_default(client, X
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
-def test_objective_and_score_of_a_dask_array_equal_the_in_memory_ones(
+def test_objective_and_loss_of_a_dask_array_equal_the_in_memory_ones(
     client, X, estimator
 ):
     model = estimator.__class__(**estimator.get_params()).fit(X)
     Xd = _dask(X, "sparse")
     assert_allclose(model.objective(Xd), model.objective(X), rtol=1e-10)
-    assert_allclose(model.score(Xd), model.score(X), rtol=1e-10)
+    assert_allclose(
+        model.reconstruction_loss(Xd), model.reconstruction_loss(X), rtol=1e-10
+    )
+    with pytest.raises(TypeError, match="needs X in memory"):
+        model.score(Xd)
     dask_fit = estimator.__class__(**estimator.get_params()).fit(Xd)
     assert_allclose(dask_fit.loss_curve_, model.loss_curve_, rtol=1e-8)
 

@@ -344,7 +344,7 @@ def test_verbose_reports_every_iteration(capsys):
 
 @pytest.fixture(scope="module")
 def gauge_data():
-    """Low-rank data whose 8 components all matter (MATH.md, "Which gauge")."""
+    """Low-rank data whose 8 components all matter (docs/user_guide/gauges.rst)."""
     rng = np.random.RandomState(0)
     n, p, k = 1000, 100, 8
     V = np.linalg.qr(rng.randn(p, k))[0]

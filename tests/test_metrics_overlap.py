@@ -56,7 +56,7 @@ def test_neighbor_overlap_is_one_under_rotation_and_scaling(method):
 
 
 def test_neighbor_overlap_drops_under_per_dimension_rescaling():
-    # MATH.md Objective 1: a diagonal gauge moves the cosine neighbours.
+    # Objective 1 (docs/user_guide/objectives.rst): a diagonal gauge moves them.
     rng = np.random.default_rng(5)
     E = rng.standard_normal((500, 8))
     D = np.exp(rng.standard_normal(8))

@@ -1,4 +1,4 @@
-"""Tests of gauge_stability and resample_stability (MATH.md, Neighbour stability)."""
+"""Tests of gauge_stability and resample_stability (docs/user_guide/stability.rst)."""
 
 import numpy as np
 import pytest

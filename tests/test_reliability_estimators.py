@@ -350,11 +350,11 @@ def test_very_large_values_are_rejected_with_a_clear_message(estimator, small_bi
 
 
 @closed_forms
-@pytest.mark.parametrize("method", ["score", "objective"])
+@pytest.mark.parametrize("method", ["reconstruction_loss", "objective"])
 def test_scoring_data_too_large_for_float64_names_the_problem(
     estimator, small_binary, method
 ):
-    """E18b: score / objective of a fitted model on X * 1e160 (squares overflow).
+    """E18b: reconstruction_loss / objective on X * 1e160 (squares overflow).
 
     Regression: both returned NaN (inf - inf in the expanded error).
     """
@@ -1130,7 +1130,7 @@ def test_cosine_softmax_loss_rejects_negative_values(small_binary, sparse):
         with pytest.raises(ValueError, match=match):
             _cosine(loss="softmax").fit(convert(X))
     fitted = _cosine(loss="softmax").fit(convert(small_binary))
-    for method in (fitted.score, fitted.objective):
+    for method in (fitted.reconstruction_loss, fitted.objective):
         with pytest.raises(ValueError, match="use loss='squared'"):
             method(convert(centred))
     squared = _cosine(loss="squared").fit(convert(centred))

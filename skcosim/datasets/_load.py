@@ -20,6 +20,8 @@ def load_interactions(
     user_col: str,
     item_col: str,
     value_col: str | None = None,
+    *,
+    as_frame: bool = False,
 ) -> Bunch:
     """Load an interaction log into a sparse users x items matrix.
 
@@ -40,13 +42,22 @@ def load_interactions(
     value_col : str or None, default=None
         Column holding the value of each interaction. ``None``: every row
         counts 1.
+    as_frame : bool, default=False
+        If True, ``data`` is a sparse :class:`pandas.DataFrame` (users as the
+        index, item ids as the columns; scikit-learn's ``as_frame``
+        convention), also returned as ``frame``. An estimator fitted on it
+        keeps the item ids in ``feature_names_in_``, so
+        ``similar_items`` and ``recommend`` answer with them. The column
+        labels are the item ids as strings (scikit-learn accepts only string
+        feature names).
 
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
         Dictionary-like object with attributes:
 
-        data : scipy.sparse.csr_matrix of shape (n_users, n_items), float64
+        data : scipy.sparse.csr_matrix or DataFrame of shape (n_users, n_items)
+            float64; a sparse DataFrame when ``as_frame=True``.
             ``data[u, i]`` is the **sum** of the values of all rows with user
             ``user_ids[u]`` and item ``item_ids[i]``: duplicate (user, item) rows
             are added up, so without ``value_col`` the matrix holds counts.
@@ -58,6 +69,9 @@ def load_interactions(
             users); Parquet files and DataFrames keep their column types.
         item_ids : pandas.Index of shape (n_items,)
             The item id of each column of ``data``, sorted likewise.
+        frame : pandas.DataFrame of shape (n_users, n_items)
+            Only when ``as_frame=True``: the same sparse DataFrame as
+            ``data``.
 
     Raises
     ------
@@ -86,6 +100,9 @@ def load_interactions(
            [1., 0.]])
     >>> list(bunch.user_ids), list(bunch.item_ids)
     (['ann', 'bob'], [10, 20])
+    >>> frame = load_interactions(log, "user", "movie", as_frame=True).data
+    >>> frame.columns.tolist(), frame.index.tolist()
+    (['10', '20'], ['ann', 'bob'])
     """
     columns = [user_col, item_col] + ([value_col] if value_col is not None else [])
     for name, col in (("user_col", user_col), ("item_col", item_col)):
@@ -95,6 +112,8 @@ def load_interactions(
         raise TypeError(
             f"value_col must be a column name (str) or None, got {value_col!r}."
         )
+    if not isinstance(as_frame, bool | np.bool_):
+        raise TypeError(f"as_frame must be True or False, got {as_frame!r}.")
     if len(set(columns)) < len(columns):
         raise ValueError(
             f"user_col, item_col and value_col must differ, got {columns}."
@@ -140,6 +159,9 @@ def load_interactions(
     X.eliminate_zeros()
     # "user_ids"/"item_ids", not "users"/"items": a Bunch is a dict, and
     # ``bunch.items`` would be the dict method.
+    if as_frame:
+        frame = interactions_frame(X, users, items)
+        return Bunch(data=frame, frame=frame, user_ids=users, item_ids=items)
     return Bunch(data=X, user_ids=users, item_ids=items)
 
 
@@ -306,6 +328,20 @@ def _label_frame(path_or_dataframe, item_col, label_col):
             raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
         return path_or_dataframe[columns], source, label_col
     return _read_columns(path, columns, source), source, label_col
+
+
+def interactions_frame(X, user_ids, item_ids):
+    """``X`` as a sparse DataFrame: users as the index, item ids (as strings)
+    as the columns, so that a fitted estimator's ``feature_names_in_`` holds
+    them."""
+    columns = pd.Index(item_ids.astype(str), name=item_ids.name)
+    if not columns.is_unique:  # e.g. 7 and "7" in a DataFrame of mixed ids
+        repeated = columns[columns.duplicated()].unique().tolist()[:5]
+        raise ValueError(
+            f"Item ids {repeated} are the same as strings; as_frame=True needs "
+            "item ids that stay distinct as column names."
+        )
+    return pd.DataFrame.sparse.from_spmatrix(X, index=user_ids, columns=columns)
 
 
 def _check_columns(available, required, source):

@@ -13,7 +13,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+
+from .._compat import Interval, validate_params
 
 # Users are drawn in blocks so that the Gumbel keys (block x items) stay small.
 _BLOCK_ELEMENTS = 4_000_000

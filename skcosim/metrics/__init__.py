@@ -1,9 +1,10 @@
 """Neighbour-stability and ranking metrics, and scorers for model selection.
 
-Every neighbour metric uses :func:`cosine_neighbors` (MATH.md, "Neighbour
-stability").
+Every neighbour metric uses :func:`cosine_neighbors` (user guide:
+:ref:`stability`).
 """
 
+from ._factors import factor_gauge_stability
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
@@ -13,6 +14,7 @@ from ._stability import gauge_stability, resample_stability
 
 __all__ = [
     "cosine_neighbors",
+    "factor_gauge_stability",
     "gauge_stability",
     "make_ndcg_scorer",
     "make_recall_scorer",

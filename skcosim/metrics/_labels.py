@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
+from .._compat import Interval, validate_params
 from ._neighbors import cosine_neighbors, zero_rows
 
 
@@ -60,8 +60,8 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
 
     With ``N(i)`` the ``k = n_neighbors`` nearest items of item ``i`` by
     cosine (self excluded, :func:`cosine_neighbors`) and ``L(i)`` its set of
-    labels (a cluster in simulated data, genres on MovieLens; MATH.md,
-    "Neighbour stability"):
+    labels (a cluster in simulated data, genres on MovieLens;
+    :ref:`stability`):
 
     .. math::
 

@@ -1,7 +1,8 @@
 """Exact top-k cosine neighbours, tile by tile.
 
-The one function every neighbour metric of skcosim uses (MATH.md, "Neighbour
-stability": ``N(i)`` = the ``k`` nearest rows of item ``i`` by cosine).
+The one function every neighbour metric of skcosim uses
+(docs/user_guide/stability.rst: ``N(i)`` = the ``k`` nearest rows of item
+``i`` by cosine).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from numbers import Integral
 
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_info, threadpool_limits
+
+from .._compat import Interval, validate_params
 
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
 # measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less

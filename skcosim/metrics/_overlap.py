@@ -5,9 +5,9 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
+from .._compat import Interval, StrOptions, validate_params
 from ._neighbors import cosine_neighbors, zero_rows
 
 OVERLAP_METHODS = ("jaccard", "rbo")
@@ -121,7 +121,7 @@ def neighbor_overlap(
     ``E1`` and ``E2`` embed the same ``m`` items (row ``i`` of each is item
     ``i``), possibly in different dimensions. With ``N_1(i)``, ``N_2(i)`` the
     ``k = n_neighbors`` nearest items of item ``i`` by cosine in each (self
-    excluded, :func:`cosine_neighbors`), MATH.md "Neighbour stability":
+    excluded, :func:`cosine_neighbors`; user guide: :ref:`stability`):
 
     - ``method="jaccard"`` (Jaccard@k), order-blind:
 

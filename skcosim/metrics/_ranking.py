@@ -7,14 +7,18 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
-from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._compat import (
+    HasMethods,
+    Interval,
+    _num_samples,
+    _safe_indexing,
+    validate_params,
+)
+from .._topk import PAD, as_csr, top_k_unseen
 from ._estimators import final_estimator, transform_before_final
-
-# Bytes of the dense score block of a batch of users (never n x p at once).
-_BLOCK_BYTES = 16 * 2**20
 
 
 @validate_params(
@@ -104,31 +108,24 @@ def _reconstruct(estimator, X):
 
 def _recommend(estimator, X_train, k, batch_size):
     """Top-``k`` unseen items per user, best first, ties to the smaller index."""
-    n, p = X_train.shape
-    if batch_size is None:
-        batch_size = max(1, _BLOCK_BYTES // (8 * p))
-    seen = sp.csr_matrix(X_train if sp.issparse(X_train) else np.asarray(X_train))
-    top = np.empty((n, k), dtype=np.intp)
-    for i0 in range(0, n, batch_size):
-        i1 = min(i0 + batch_size, n)
-        scores = np.array(
-            _reconstruct(estimator, _safe_indexing(X_train, np.arange(i0, i1))),
-            dtype=np.float64,
-        )
-        if scores.shape != (i1 - i0, p):
-            raise ValueError(
-                f"The model reconstructs {scores.shape[1]} items, the data has {p}."
-            )
-        block = seen[i0:i1].tocoo()
-        scores[block.row, block.col] = -np.inf
-        # Exact top-k: everything at least as large as the k-th value, sorted.
-        t = np.partition(scores, p - k, axis=1)[:, p - k]
-        r, c = np.nonzero(scores >= t[:, None])
-        order = np.lexsort((c, -scores[r, c], r))
-        r, c = r[order], c[order]
-        pick = np.searchsorted(r, np.arange(i1 - i0))[:, None] + np.arange(k)
-        top[i0:i1] = c[pick]
+
+    def score_rows(i0, i1):
+        return _reconstruct(estimator, _safe_indexing(X_train, np.arange(i0, i1)))
+
+    top, _ = top_k_unseen(score_rows, as_csr(X_train), k, batch_size=batch_size)
     return top
+
+
+def hit_matrix(top, X_test):
+    """Hits (n x k) of the recommended items ``top`` in ``X_test``, and the
+    number of held-out items of each user; padding slots are no hit."""
+    n, k = top.shape
+    flat = top.ravel()
+    real = flat != PAD
+    hits = np.zeros(n * k, dtype=bool)
+    rows = np.repeat(np.arange(n), k)[real]
+    hits[real] = np.asarray(X_test[rows, flat[real]]).ravel() != 0
+    return hits.reshape(n, k), np.diff(X_test.indptr)
 
 
 def _hits(estimator, X_train, X_test, k, batch_size):
@@ -150,13 +147,21 @@ def _hits(estimator, X_train, X_test, k, batch_size):
     check_is_fitted(final_estimator(estimator))
     if X_train.shape[1] != p:
         raise ValueError(f"X_train has {X_train.shape[1]} items but X_test has {p}.")
-    top = _recommend(estimator, X_train, k, batch_size)
-    rows = np.repeat(np.arange(n), k)
-    hits = np.asarray(X_test[rows, top.ravel()]).reshape(n, k) != 0
-    n_relevant = np.diff(X_test.indptr)
+    hits, n_relevant = hit_matrix(_recommend(estimator, X_train, k, batch_size), X_test)
     if not np.any(n_relevant):
         raise ValueError("X_test holds no interaction: nothing to recall.")
     return hits, n_relevant
+
+
+def ndcg_from_hits(hits, n_relevant, average=True):
+    """NDCG@k of a hit matrix (n x k), see :func:`ndcg_at_k`."""
+    k = hits.shape[1]
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = hits @ discount
+    ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(k, n_relevant)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndcg = dcg / ideal
+    return _per_user(ndcg, n_relevant, average)
 
 
 def _per_user(values, n_relevant, average):
@@ -298,9 +303,4 @@ def ndcg_at_k(
     True
     """
     hits, n_relevant = _hits(estimator, X_train, X_test, k, batch_size)
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = hits @ discount
-    ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(k, n_relevant)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndcg = dcg / ideal
-    return _per_user(ndcg, n_relevant, average)
+    return ndcg_from_hits(hits, n_relevant, average)

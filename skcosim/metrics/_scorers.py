@@ -11,8 +11,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import pandas as pd
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._compat import Interval, StrOptions, validate_params
 from ._overlap import OVERLAP_METHODS
 from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
 from ._stability import EMBEDDING_KINDS, gauge_stability, resample_stability
@@ -54,8 +54,16 @@ class _RankingScorer:
             X, test_size=self.holdout, random_state=self.random_state
         )
         if hasattr(X, "columns"):
-            # Keep the item names the estimator was fitted with.
-            X_train = pd.DataFrame(X_train.toarray(), columns=X.columns, index=X.index)
+            # Keep the item names the estimator was fitted with (sparse stays
+            # sparse: a sparse DataFrame is never densified).
+            if hasattr(X, "sparse"):
+                X_train = pd.DataFrame.sparse.from_spmatrix(
+                    X_train, index=X.index, columns=X.columns
+                )
+            else:
+                X_train = pd.DataFrame(
+                    X_train.toarray(), columns=X.columns, index=X.index
+                )
         return self._metrics[self.metric](
             estimator, X_train, X_test, self.k, batch_size=self.batch_size
         )

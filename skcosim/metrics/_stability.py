@@ -1,6 +1,6 @@
 """Neighbour stability of a model: under gauge transforms and under resampling.
 
-MATH.md, "Neighbour stability": gauge stability is the expected Jaccard@k
+docs/user_guide/stability.rst: gauge stability is the expected Jaccard@k
 between a fitted model's item embedding and the same model after a random
 admissible gauge transform; resample stability is the Jaccard@k between models
 fitted on random halves of the users.
@@ -13,15 +13,16 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import (
+from sklearn.utils import check_random_state
+
+from .._compat import (
     HasMethods,
     Interval,
     StrOptions,
+    _num_samples,
+    _safe_indexing,
     validate_params,
 )
-from sklearn.utils.validation import _num_samples
-
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import cosine_neighbors, zero_rows
@@ -71,7 +72,7 @@ def gauge_stability(
     r"""Expected neighbour overlap of a fitted model under random gauge transforms.
 
     A linear autoencoder ``X A B^T`` fits exactly as well with ``A R`` and
-    ``B R^{-T}`` for every ``R`` its objective admits (MATH.md): any
+    ``B R^{-T}`` for every ``R`` its objective admits (:ref:`gauges`): any
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
     ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
@@ -88,9 +89,9 @@ def gauge_stability(
     ``i``. A value of 1 means the neighbours are determined by the fit; a
     value well below 1 means they are an accident of the split. Rotations
     keep every cosine, so models whose gauge is orthogonal score 1, and so
-    does the projected embedding of any model (MATH.md, Remedy 2): both are
-    returned as exactly 1 without a neighbour search (0 when every row of
-    the embedding is zero).
+    does the projected embedding of any model (:ref:`remedy-project`): both
+    are returned as exactly 1 without a neighbour search (0 when every row
+    of the embedding is zero).
 
     Parameters
     ----------
@@ -147,10 +148,30 @@ def gauge_stability(
             f"{type(model).__name__} declares no gauge group (_gauge_group): "
             "gauge stability is defined for skcosim's linear autoencoders."
         )
+    return mean_gauge_overlap(
+        item_embeddings(model, embedding),
+        lambda R: item_embeddings(model, embedding, R),
+        group,
+        n_neighbors=n_neighbors,
+        n_draws=n_draws,
+        method=method,
+        random_state=random_state,
+        max_items=max_items,
+    )
+
+
+def mean_gauge_overlap(
+    E, regauged, group, *, n_neighbors, n_draws, method, random_state, max_items=None
+):
+    """Mean neighbour overlap of ``E`` and ``regauged(R)`` over ``n_draws`` gauges.
+
+    ``regauged(R)`` is the item embedding after the gauge transform ``R``
+    drawn by :func:`skcosim._gauge.sample_gauge` from ``group``; shared by
+    :func:`gauge_stability` and :func:`factor_gauge_stability`.
+    """
     rng = check_random_state(random_state)
-    E = item_embeddings(model, embedding)
     if group == "orthogonal" or np.array_equal(
-        item_embeddings(model, embedding, sample_gauge(group, E.shape[1], rng)), E
+        regauged(sample_gauge(group, E.shape[1], rng)), E
     ):
         # Rotations keep every cosine, and a gauge-free embedding does not
         # move: the overlap is 1 by construction, whatever ties the
@@ -160,8 +181,7 @@ def gauge_stability(
     ind, _ = cosine_neighbors(E, n_neighbors, queries=queries)
     scores = []
     for _ in range(n_draws):
-        R = sample_gauge(group, E.shape[1], rng)
-        E_R = item_embeddings(model, embedding, R)
+        E_R = regauged(sample_gauge(group, E.shape[1], rng))
         ind_R, _ = cosine_neighbors(E_R, n_neighbors, queries=queries)
         undirected = _at(zero_rows(E) | zero_rows(E_R), queries)
         overlap = overlap_from_indices(ind, ind_R, method, undirected=undirected)
@@ -197,7 +217,7 @@ def resample_stability(
 ) -> float:
     r"""Neighbour overlap between models fitted on random subsets of the users.
 
-    "Would the neighbours survive new data?" (MATH.md, Neighbour stability).
+    "Would the neighbours survive new data?" (:ref:`stability`).
     Each of the ``n_resamples`` draws fits two clones of ``estimator``
     (:func:`sklearn.base.clone`: same parameters, not fitted) on two random
     subsets ``U_1``, ``U_2`` of ``round(subsample * n_samples)`` users each,

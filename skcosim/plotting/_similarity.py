@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils._optional_dependencies import check_matplotlib_support
-from sklearn.utils._plotting import _validate_style_kwargs
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._compat import _validate_style_kwargs, check_matplotlib_support
 from ..metrics._neighbors import _unit_rows
 
 
@@ -207,7 +206,7 @@ class SimilarityMatrixDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_embeddings")
         E = check_array(embeddings, dtype=[np.float64, np.float32])
         order = _check_order(order, E.shape[0])
-        # Zero rows stay zero: cosine 0, never NaN (MATH.md, Objective 2). Not
+        # Zero rows stay zero: cosine 0, never NaN (docs/user_guide/objectives.rst). Not
         # sklearn's cosine_similarity: it zeroes rows of norm < 10 eps too.
         U = _unit_rows(E[order])
         S = U @ U.T

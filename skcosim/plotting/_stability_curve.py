@@ -5,15 +5,20 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils._optional_dependencies import check_matplotlib_support
-from sklearn.utils._plotting import _interval_max_min_ratio, _validate_style_kwargs
+
+from .._compat import (
+    _interval_max_min_ratio,
+    _validate_style_kwargs,
+    check_matplotlib_support,
+)
 
 STABILITY_KINDS = ("gauge", "resample")
 
 
 def _stability_draw(kind, estimator, X, n_neighbors, embedding, seed):
-    """One draw of a stability metric of skcosim.metrics (MATH.md, Neighbour
-    stability); imported here so that plotting does not need metrics at import."""
+    """One draw of a stability metric of skcosim.metrics
+    (docs/user_guide/stability.rst); imported here so that plotting does not
+    need metrics at import."""
     from skcosim import metrics
 
     if kind == "gauge":
@@ -39,7 +44,7 @@ class NeighborStabilityDisplay:
     :class:`~sklearn.model_selection.ValidationCurveDisplay`: for each value
     of a parameter, the mean (line) and standard deviation (band) over random
     draws of a stability score (Jaccard@k of the top-k cosine neighbours of
-    the items, MATH.md "Neighbour stability"). It is recommended to use
+    the items, :ref:`stability`). It is recommended to use
     :meth:`from_estimator`; all parameters are stored as attributes.
 
     Parameters

@@ -10,12 +10,11 @@ from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
     TransformerMixin,
-    _fit_context,
 )
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._base import check_not_dates
+from .._compat import Interval, _fit_context
 
 
 def _sparse_format(X):
@@ -39,7 +38,7 @@ def _scale_columns(X, scale, fmt=None):
 class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each item (column) by its popularity to the power ``-beta``.
 
-    MATH.md, "Remedy 3 - normalize the data before learning": popular items
+    :ref:`remedy-normalize`: popular items
     dominate the spectrum of an interaction matrix and so the leading
     dimensions of a linear autoencoder's embeddings. Inverse-propensity-style
     weighting reduces their weight before fitting::

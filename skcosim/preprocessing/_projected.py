@@ -8,14 +8,13 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
     TransformerMixin,
-    _fit_context,
     clone,
 )
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._base import check_not_dates, projection_factor
+from .._compat import HasMethods, _fit_context, validate_params
 from .._gauge import apply_gauge
 from .._weight_decay import WeightDecayAutoencoder
 
@@ -23,7 +22,7 @@ from .._weight_decay import WeightDecayAutoencoder
 def _canonical_projection(encoder, decoder):
     """``k x k`` map ``T`` with ``A T`` the canonical gauge-free item embedding.
 
-    ``A L`` (``L L^T = B^T B``, MATH.md Remedy 2) has the Gram matrix of the
+    ``A L`` (``L L^T = B^T B``, docs/user_guide/remedies.rst) has the Gram matrix of the
     rows of ``A B^T``, but ``L`` is only defined up to a rotation. Rotating
     ``A L`` onto its principal axes (``A L = U S W^T``, so ``A L W = U S``,
     signs fixed by :func:`~sklearn.utils.extmath.svd_flip`) makes the
@@ -35,12 +34,77 @@ def _canonical_projection(encoder, decoder):
     return (L @ Wt.T).astype(encoder.dtype)
 
 
+@validate_params(
+    {"user_factors": ["array-like"], "item_factors": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
+def project_factors(user_factors, item_factors) -> np.ndarray:
+    """The gauge-free item embedding of any dot-product model ``U V^T``.
+
+    A model that scores users and items by ``U V^T`` gives the same scores
+    with ``U R`` and ``V R^{-T}`` for every invertible ``R``, and such an
+    ``R`` moves the cosines of the rows of ``V``. The columns of ``U V^T``
+    do not move: column ``i`` holds the model's scores of item ``i`` across
+    all users, so the cosine of two columns says how alike the model scores
+    two items. This returns rows with exactly those cosines, computed in
+    ``n_components`` dimensions, never forming the ``n_users x n_items``
+    matrix: ``V T`` with ``T = L W``, ``L L^T = U^T U``, and ``W`` rotating
+    ``V L`` onto its principal axes so that the embedding itself, not only
+    its cosines, is the same for every ``R`` (:ref:`external-gauges`; the
+    same projection :class:`ProjectedEmbedding` applies to a skcosim
+    autoencoder, :ref:`remedy-project`).
+
+    Parameters
+    ----------
+    user_factors : array-like of shape (n_users, n_components)
+        The user factors ``U`` (for an autoencoder, the user embeddings
+        ``X A``; for TruncatedSVD, ``transform(X)``).
+    item_factors : array-like of shape (n_items, n_components)
+        The item factors ``V``.
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_items, n_components)
+        One row per item, float64, with the cosines (and inner products) of
+        the columns of ``U V^T``.
+
+    See Also
+    --------
+    skcosim.metrics.factor_gauge_stability : How much ``R`` moves the
+        neighbours of ``V``.
+    ProjectedEmbedding : The same projection for a skcosim autoencoder.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcosim.preprocessing import project_factors
+    >>> rng = np.random.RandomState(0)
+    >>> U, V = rng.randn(50, 3), rng.randn(20, 3)
+    >>> R = rng.randn(3, 3)
+    >>> E = project_factors(U, V)
+    >>> E_R = project_factors(U @ R, V @ np.linalg.inv(R).T)
+    >>> bool(np.allclose(E, E_R))
+    True
+    >>> S = U @ V.T
+    >>> bool(np.allclose(E @ E.T, S.T @ S))
+    True
+    """
+    U = check_array(user_factors, dtype=np.float64, input_name="user_factors")
+    V = check_array(item_factors, dtype=np.float64, input_name="item_factors")
+    if U.shape[1] != V.shape[1]:
+        raise ValueError(
+            f"user_factors has {U.shape[1]} columns and item_factors "
+            f"{V.shape[1]}: both must have one column per component."
+        )
+    return V @ _canonical_projection(V, U)
+
+
 class ProjectedEmbedding(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
 ):
     """User and item embeddings whose cosines do not depend on the gauge.
 
-    MATH.md, "Remedy 2 - project back into the original space": the products
+    :ref:`remedy-project`: the products
     ``X A B^T`` (users) and ``A B^T`` (items) of a fitted linear autoencoder
     are the same for every equally optimal split ``A R, B R^{-T}``, so
     cosines computed there are well defined. They are computed in

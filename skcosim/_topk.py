@@ -1,0 +1,91 @@
+"""Exact top-k of score rows, batch by batch: the one selection of recommendations.
+
+Used by the recommender verbs of the autoencoders (:mod:`skcosim._recommend`)
+and by the ranking metrics (:mod:`skcosim.metrics._ranking`), so that
+``recommend`` and ``recall_at_k`` rank items the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+#: Bytes of the dense score block of a batch of rows (never n x p at once).
+BLOCK_BYTES = 16 * 2**20
+
+#: Id of a padding slot: a row with fewer than k unseen items.
+PAD = -1
+
+
+def top_k_per_row(scores, k):
+    """Exact top-``k`` columns of each row of ``scores``, best first.
+
+    Ties go to the smaller column index, so the result is deterministic.
+    Everything at least as large as the ``k``-th value is sorted; the rest
+    is never sorted.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_rows, k)
+    values : ndarray of shape (n_rows, k)
+    """
+    n, p = scores.shape
+    t = np.partition(scores, p - k, axis=1)[:, p - k]
+    r, c = np.nonzero(scores >= t[:, None])
+    order = np.lexsort((c, -scores[r, c], r))
+    r, c = r[order], c[order]
+    pick = np.searchsorted(r, np.arange(n))[:, None] + np.arange(k)
+    indices = c[pick]
+    return indices, np.take_along_axis(scores, indices, axis=1)
+
+
+def as_csr(X):
+    """``X`` (array, sparse matrix or sparse DataFrame) as a CSR matrix."""
+    if hasattr(X, "sparse") and hasattr(X, "columns"):
+        return X.sparse.to_coo().tocsr()
+    return sp.csr_matrix(X) if sp.issparse(X) else sp.csr_matrix(np.asarray(X))
+
+
+def top_k_unseen(score_rows, seen, k, *, filter_seen=True, batch_size=None):
+    """Top-``k`` items of each user, scored batch by batch.
+
+    Parameters
+    ----------
+    score_rows : callable
+        ``score_rows(i0, i1)`` returns the dense scores (``i1 - i0`` x
+        ``n_items``) of users ``i0`` to ``i1 - 1``.
+    seen : sparse matrix of shape (n_users, n_items)
+        CSR; its nonzero entries are the items each user has seen.
+    k : int
+        Items per user, at most ``n_items``.
+    filter_seen : bool, default=True
+        Leave the seen items out. A user with fewer than ``k`` unseen items
+        gets padding slots: index ``PAD`` (-1) with score ``-inf``.
+    batch_size : int, default=None
+        Users per batch; ``None`` keeps a batch's scores near 16 MiB.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_users, k)
+    scores : ndarray of shape (n_users, k), float64
+    """
+    n, p = seen.shape
+    if batch_size is None:
+        batch_size = max(1, BLOCK_BYTES // (8 * p))
+    indices = np.empty((n, k), dtype=np.intp)
+    values = np.empty((n, k), dtype=np.float64)
+    for i0 in range(0, n, batch_size):
+        i1 = min(i0 + batch_size, n)
+        scores = np.array(score_rows(i0, i1), dtype=np.float64)
+        if scores.shape != (i1 - i0, p):
+            raise ValueError(
+                f"The model scores {scores.shape[1]} items, the data has {p}."
+            )
+        if filter_seen:
+            block = seen[i0:i1].tocoo()
+            scores[block.row, block.col] = -np.inf
+        top, val = top_k_per_row(scores, k)
+        if filter_seen:
+            top[val == -np.inf] = PAD
+        indices[i0:i1], values[i0:i1] = top, val
+    return indices, values

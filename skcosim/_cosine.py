@@ -247,7 +247,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         init="weight_decay",
         n_negatives=1024,
         sampling_exponent=0.5,
-        learning_rate=0.01,
+        learning_rate=0.03,
         batch_size="auto",
         verbose=0,
         random_state=None,

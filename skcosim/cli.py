@@ -71,6 +71,9 @@ N_SHOWN_ITEMS = 10  # popular items whose neighbours the audit lists
 N_SHOWN_NEIGHBORS = 5
 MAX_HEATMAP_ITEMS = 300  # the audit's heatmaps show the most popular items
 AUDIT_MAX_ITER = 100  # L-BFGS iterations of the cosine-trained model
+# Epochs of the cosine-trained model when it samples its softmax (large logs):
+# each epoch costs about one full pass of O((nnz + n S) k), three fits in all.
+AUDIT_MAX_EPOCHS = 4
 AUDIT_GAUGE_DRAWS = 5
 AUDIT_RESAMPLE_DRAWS = 3  # 1 for the cosine-trained model (iterative, costly)
 # Stabilities average over a random sample of this many items on larger catalogues.
@@ -468,7 +471,7 @@ def audit(args) -> int:
         progress.advance()
 
         specs = report.default_models(
-            k, alpha, random_state=args.seed, max_iter=AUDIT_MAX_ITER
+            k, alpha, random_state=args.seed, max_iter=_audit_max_iter(X)
         )
         results = report.compare_models(
             specs,
@@ -519,6 +522,19 @@ def audit(args) -> int:
         rows, written, time.perf_counter() - start, draw_png, warnings=data.warnings
     )
     return 0
+
+
+def _samples(X):
+    """Whether the audit's cosine model samples its softmax on ``X``."""
+    from ._sampled_softmax import use_sampled_softmax
+
+    return use_sampled_softmax(
+        *X.shape, report.cosine_autoencoder_class()().n_negatives
+    )
+
+
+def _audit_max_iter(X):
+    return AUDIT_MAX_EPOCHS if _samples(X) else AUDIT_MAX_ITER
 
 
 def _popular_neighbors(results, ids, popularity, by_popularity):
@@ -573,7 +589,8 @@ def _audit_intro(args, data, k, alpha):
         f"{nb['effective']} sets have Jaccard {nb['chance_stability']:.3g} on "
         f"average: the chance level of the stabilities); {AUDIT_GAUGE_DRAWS} "
         f"gauge draws, {AUDIT_RESAMPLE_DRAWS} resample draws (1 for the "
-        f"cosine-trained model, at most {AUDIT_MAX_ITER} iterations "
+        f"cosine-trained model, at most {_audit_max_iter(data.X)} "
+        f"{'epochs of a sampled softmax' if _samples(data.X) else 'iterations'} "
         "from the Objective 2 solution)"
         + (
             f", each averaged over a random sample of {AUDIT_MAX_ITEMS} items"

@@ -49,6 +49,16 @@ def _unit_rows(E):
     return U
 
 
+def check_n_neighbors(n_neighbors, m, exclude_self=True):
+    """Raise a ValueError when ``m`` rows cannot have ``n_neighbors`` each."""
+    k_max = m - 1 if exclude_self else m
+    if n_neighbors > k_max:
+        raise ValueError(
+            f"n_neighbors={n_neighbors} is too large for {m} rows: at most "
+            f"{k_max} (exclude_self={exclude_self})."
+        )
+
+
 def zero_rows(E):
     """Rows of ``E`` that are all zero: no direction, cosine 0 with everything."""
     return ~np.any(E != 0, axis=1)
@@ -317,12 +327,7 @@ def cosine_neighbors(
     E = check_array(E, dtype=[np.float64, np.float32])
     m = E.shape[0]
     k = n_neighbors
-    k_max = m - 1 if exclude_self else m
-    if k > k_max:
-        raise ValueError(
-            f"n_neighbors={k} is too large for {m} rows: at most {k_max} "
-            f"(exclude_self={exclude_self})."
-        )
+    check_n_neighbors(k, m, exclude_self)
     zero = zero_rows(E)
     U = _unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype

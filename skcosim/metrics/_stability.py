@@ -25,7 +25,7 @@ from .._compat import (
 )
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
-from ._neighbors import cosine_neighbors, zero_rows
+from ._neighbors import check_n_neighbors, cosine_neighbors, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
 
 EMBEDDING_KINDS = ("decoder", "encoder", "projected")
@@ -170,6 +170,7 @@ def mean_gauge_overlap(
     :func:`gauge_stability` and :func:`factor_gauge_stability`.
     """
     rng = check_random_state(random_state)
+    check_n_neighbors(n_neighbors, E.shape[0])
     if group == "orthogonal" or np.array_equal(
         regauged(sample_gauge(group, E.shape[1], rng)), E
     ):

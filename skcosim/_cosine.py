@@ -96,12 +96,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     ----------
     n_components : int, default=10
         Dimension ``k`` of the embeddings.
-    loss : {"softmax", "squared"}, default="softmax"
-        The loss on the cosines, see above. The softmax loss treats each row
-        of ``X`` as (unnormalized) counts over items, so it needs
-        non-negative ``X`` (counts, binary interactions): negative entries
-        raise a ``ValueError``. The squared loss takes any real ``X`` (e.g.
-        mean-centred ratings).
+    loss : {"auto", "softmax", "sampled_softmax", "squared"}, default="auto"
+        The loss on the cosines, see above. ``"sampled_softmax"`` estimates
+        the softmax's normalization from ``n_negatives`` sampled items with
+        the logQ correction (:ref:`objective-3-at-scale`): ``O((nnz + n S)
+        k)`` per pass instead of ``O(n p k)``. ``"auto"`` takes it when
+        ``n_samples * n_features >= 1e8`` and there are at least
+        ``4 * n_negatives`` items, the exact ``"softmax"`` otherwise. The
+        softmax losses treat each row of ``X`` as (unnormalized) counts over
+        items, so they need non-negative ``X`` (counts, binary
+        interactions): negative entries raise a ``ValueError``. The squared
+        loss takes any real ``X`` (e.g. mean-centred ratings).
     temperature : float, default=0.1
         Temperature ``t`` of the softmax loss (ignored by the squared loss).
     alpha : float, default=1.0
@@ -111,11 +116,21 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         of ``X A`` and of each row of ``B``, so an L2 penalty would only drive
         the norms towards zero without changing any cosine.
     max_iter : int, default=500
-        Maximum number of L-BFGS iterations.
+        Maximum number of L-BFGS iterations; for the sampled softmax,
+        maximum number of epochs (passes over the users) of minibatch Adam.
     tol : float, default=1e-6
         Stop when the relative decrease of the loss in one iteration falls
         below ``tol``, or the largest gradient entry below ``tol`` times its
         initial value.
+    n_negatives : int, default=1024
+        Draws of negatives per step of the sampled softmax (with
+        replacement, a fresh sample every step).
+    sampling_exponent : float, default=0.5
+        Negatives are drawn with probability proportional to
+        ``popularity ** sampling_exponent`` (popularity: number of users).
+    learning_rate : float, default=0.03
+        Step of Adam on the sampled softmax, relative to the root-mean-square
+        of each factor at the start; halved when the evaluation loss stalls.
     init : {"weight_decay", "random"}, default="weight_decay"
         Start from the Objective 2 closed form
         ``WeightDecayAutoencoder(n_components, alpha=alpha)`` (deterministic),
@@ -129,7 +144,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         ``1``: a progress bar if tqdm is installed, else one line per
         iteration; ``2``: one line per iteration.
     random_state : int, RandomState instance or None, default=None
-        Seeds ``init="random"`` (the default start uses no randomness).
+        Seeds ``init="random"`` and the negatives and minibatches of the
+        sampled softmax (the default start uses no randomness).
     warm_start : bool, default=False
         Start from the factors of the previous fit (same ``n_features`` and
         ``n_components``) instead of ``init``.
@@ -157,10 +173,15 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         each component (not TruncatedSVD's: cosines have their own scale).
     explained_variance_ratio_ : ndarray of shape (n_components,)
         ``explained_variance_`` over the total variance of the training data.
+    loss_ : str
+        The loss of the last fit (what ``loss="auto"`` resolved to).
     n_iter_ : int
-        Number of L-BFGS iterations of the last fit.
+        Number of L-BFGS iterations (epochs for the sampled softmax) of the
+        last fit.
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
-        The training loss at the start and after each iteration.
+        The training loss at the start and after each iteration; for the
+        sampled softmax, the loss per interaction of the fixed evaluation set
+        after each epoch (on Dask: the loss at the end of each L-BFGS round).
     n_features_in_ : int
         Number of items seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -175,12 +196,21 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     Notes
     -----
-    Both losses are minimized by full-batch L-BFGS (scipy's ``L-BFGS-B``) with
-    analytic gradients. The squared loss expands as in
+    The exact losses are minimized by full-batch L-BFGS (scipy's
+    ``L-BFGS-B``) with analytic gradients. The squared loss expands as in
     :ref:`losses-in-k-dimensions`, so each
     iteration costs ``O(nnz(X) k + (n + p) k^2)`` time and ``O((n + p) k)``
     memory; the softmax loss costs ``O(n p k)`` time and
-    ``O(batch_size p + (n + p) k)`` memory. No ``n x p`` array is ever formed.
+    ``O(batch_size p + (n + p) k)`` memory. The sampled softmax runs
+    minibatch Adam with a fresh sample of negatives at every step (a fixed
+    sample would be overfitted): ``O((nnz + n S) k)`` per epoch and one
+    block of about 2 million logits in memory. No ``n x p`` array is ever
+    formed.
+
+    ``X`` may be a row-chunked :mod:`dask.array` (numpy or scipy.sparse
+    chunks) for the softmax losses: the loss and its gradients are summed
+    over the blocks as one Dask computation per evaluation, the sampled
+    softmax by L-BFGS restarted on a new sample every 40 iterations.
 
     The normalization is ``N(z) = z / sqrt(||z||^2 + 1e-24)``: ``z / ||z||``
     for any non-negligible row, and ``N(0) = 0``, so a user without

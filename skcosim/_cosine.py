@@ -19,6 +19,7 @@ from . import _dask
 from ._base import _BaseLinearAutoencoder, squared_frobenius
 from ._compat import Interval, StrOptions
 from ._gradient import (
+    SpectralPreconditioner,
     as_float64,
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
@@ -38,7 +39,7 @@ from ._sampled_softmax import (
     sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
-from ._spectrum import top_k_spectrum
+from ._spectrum import shared_spectra, top_k_spectrum
 from ._weight_decay import WeightDecayAutoencoder
 
 LOSSES = ("auto", "softmax", "sampled_softmax", "squared")
@@ -334,7 +335,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             )
         X64 = X if on_dask else as_float64(X)
         popularity = self._popularity(X64, loss)
-        A, B, s = self._start(X, has_data=bool(popularity.any()))
+        # The start and the preconditioner share one top-k spectrum.
+        with shared_spectra():
+            A, B, s = self._start(X, has_data=bool(popularity.any()))
+            if loss != "sampled_softmax":
+                whiten = SpectralPreconditioner(*self._spectrum(X))
         # Items nobody interacted with: no data about them, held at N(0) = 0
         # (the softmax loss would otherwise push them to cosine -1 with every
         # user through a 1/||b_i|| gradient).
@@ -344,7 +349,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         if loss == "sampled_softmax":
             A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, popularity)
         else:
-            A, B, self.n_iter_, curve = self._fit_lbfgs(X64, A, B, active, loss)
+            A, B, self.n_iter_, curve = self._fit_lbfgs(X64, A, B, active, loss, whiten)
         scale = 1.0
         if loss == "squared":
             _, _, _, scale = cosine_squared_loss_grad(X64, A, B)
@@ -392,8 +397,13 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             return functools.partial(_dask.sum_over_blocks, X, block)
         return functools.partial(block, X)
 
-    def _fit_lbfgs(self, X64, A, B, active, loss):
-        """Full-batch L-BFGS on the exact softmax or the squared loss."""
+    def _fit_lbfgs(self, X64, A, B, active, loss, whiten):
+        """Full-batch L-BFGS on the exact softmax or the squared loss.
+
+        In the coordinates ``A = M A'`` of ``whiten`` (a
+        :class:`~skcosim._gradient.SpectralPreconditioner`): the losses see
+        ``A`` through ``X A``, whose curvature spans ``(s_1 / s_k)^2``.
+        """
         p, k = A.shape
         if loss == "squared":
             x_sq = squared_frobenius(X64)
@@ -404,20 +414,21 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             loss_grad = self._softmax_loss_grad(X64, loss)
 
         def fun(theta):
-            value, dA, dB = loss_grad(*unpack(theta, p, k), None)
+            A_white, B = unpack(theta, p, k)
+            value, dA, dB = loss_grad(whiten.apply(A_white), B, None)
             dB[~active] = 0.0
-            return value, pack(dA, dB)
+            return value, pack(whiten.apply(dA), dB)  # M is symmetric
 
         theta, n_iter, curve = minimize_lbfgs(
             fun,
-            pack(A, B),
+            pack(whiten.solve(A), B),
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
             name=type(self).__name__,
         )
-        A, B = unpack(theta, p, k)
-        return A, B, n_iter, curve
+        A_white, B = unpack(theta, p, k)
+        return whiten.apply(A_white), B, n_iter, curve
 
     def _fit_sampled(self, X64, A, B, popularity):
         """The sampled softmax (docs/user_guide/objectives.rst): minibatch Adam

@@ -463,6 +463,7 @@ def audit(args) -> int:
         k = min(args.n_components, n_users, n_items)
         alpha = args.alpha
         if alpha is None:
+            progress.step(f"top-{k} spectrum (shared by the closed forms)")
             s, _ = top_k_spectrum(X, k, random_state=args.seed)
             # Capped at s_1 / 2: a random half of the users has a top singular
             # value near s_1 / sqrt(2), which must stay above alpha for the

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
+
+from .._compat import Interval, validate_params
 
 
 @validate_params(

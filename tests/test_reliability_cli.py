@@ -13,7 +13,9 @@ import gzip
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -65,10 +67,10 @@ def test_duplicate_rows_are_summed(tmp_path):
 @pytest.mark.parametrize(
     "value, match",
     [
-        ("four", "row 1 is not a finite number: 'four'"),
-        ("1e400", "row 1 is not a finite number"),
-        ("", "row 1 is missing"),
-        ("nan", "row 1 is missing"),
+        ("four", "line 3 is not a finite number: 'four'"),
+        ("1e400", "line 3 is not a finite number"),
+        ("", "line 3 is missing"),
+        ("nan", "line 3 is not a finite number: 'nan'"),
     ],
     ids=["word", "overflow", "empty", "nan"],
 )
@@ -84,7 +86,7 @@ def test_non_numeric_or_non_finite_values_are_named_with_their_row(
 def test_missing_ids_are_named_with_their_row(tmp_path):
     """L04: a blank user id (CSV) or a NaN item id (DataFrame)."""
     path = _csv(tmp_path, "u,i\n1,2\n,3\n")
-    with pytest.raises(ValueError, match=r"Column 'u' .* 1 missing id.*row 1"):
+    with pytest.raises(ValueError, match=r"Column 'u' .* 1 missing id.*line 3"):
         load_interactions(path, "u", "i")
     frame = pd.DataFrame({"u": [1, 2], "i": [1.0, np.nan]})
     with pytest.raises(ValueError, match="Column 'i' of the DataFrame has 1 missing"):
@@ -221,6 +223,152 @@ def test_loading_never_modifies_the_callers_dataframe():
     bunch = load_interactions(frame, "u", "i", "r")
     pd.testing.assert_frame_equal(frame, before)
     assert bunch.data.sum() == 3
+
+
+@pytest.mark.parametrize(
+    "text, line, n_fields",
+    [
+        ("user,item,rating\nu1,i1,4,5\nu2,i2,3\n", 2, 4),  # a decimal comma
+        ("user,item,rating\nu2,i2,3\nu1,i1,4,5\n", 3, 4),
+        ("user,item,rating\nu2,i2,3\nu1,i1\n", 3, 2),
+        ("user,item,rating\nu2,i2,3,\n", 2, 4),  # a trailing delimiter
+    ],
+    ids=["first-row", "later-row", "short-row", "trailing-comma"],
+)
+def test_rows_with_more_or_fewer_fields_than_the_header_are_named(
+    tmp_path, capsys, text, line, n_fields
+):
+    """L16: a CSV row with more (or fewer) fields than the header.
+
+    Regression: the extra field was dropped (``u1,i1,4,5`` read as rating 4)
+    and the audit went on, exit 0.
+    """
+    path = _csv(tmp_path, text)
+    match = f"line {line} has {n_fields} fields, the header has 3"
+    with pytest.raises(ValueError, match=match):
+        load_interactions(path, "user", "item", "rating")
+    with pytest.raises(ValueError, match=match):
+        load_interactions(path, "user", "item")  # also when rating is not used
+    out = tmp_path / "out"
+    argv = ["audit", str(path), "--user-col", "user", "--item-col", "item"]
+    assert main([*argv, "--value-col", "rating", "--out", str(out)]) == 1
+    assert match in _one_line_error(capsys)
+    assert not out.exists() or _files(out) == []
+
+
+def _date_columns():
+    days = pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"])
+    return {
+        "datetime": days,
+        "timedelta": pd.to_timedelta([1, 2, 3], unit="s"),
+        "tz-aware": days.tz_localize("Europe/Paris"),
+        "period": pd.period_range("2020-01", periods=3, freq="M"),
+        "timestamp-objects": pd.Series(list(days), dtype=object),
+        "date-objects": pd.Series([d.date() for d in days], dtype=object),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_date_columns()))
+@pytest.mark.parametrize("container", ["DataFrame", "Parquet"])
+def test_dates_or_durations_as_values_are_rejected(tmp_path, kind, container):
+    """L17: a value column of dates, durations, tz-aware timestamps or Periods.
+
+    Regression: they became nanoseconds or ordinals (an audit of them picked
+    alpha = 8e15 and wrote a report).
+    """
+    frame = pd.DataFrame({"u": ["a", "b", "a"], "i": ["x", "y", "y"]})
+    frame["r"] = _date_columns()[kind]
+    source = frame
+    if container == "Parquet":
+        pytest.importorskip("pyarrow")
+        if kind == "date-objects":
+            frame["r"] = frame["r"].astype(object)
+        source = tmp_path / "log.parquet"
+        frame.to_parquet(source)
+    with pytest.raises(TypeError, match=r"'r' .* must be numbers, not dates"):
+        load_interactions(source, "u", "i", "r")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.array([1 + 2j, 3, 4]), np.array([1 + 2j, 3, 4], dtype=object)],
+    ids=["complex128", "complex-objects"],
+)
+def test_complex_values_are_rejected(values):
+    """L18: a complex value column. Regression: the imaginary part was
+    dropped with only a ComplexWarning."""
+    frame = pd.DataFrame({"u": ["a", "b", "a"], "i": ["x", "y", "y"], "r": values})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning on the way
+        with pytest.raises(ValueError, match=r"'r' .* complex numbers"):
+            load_interactions(frame, "u", "i", "r")
+
+
+def test_corrupt_parquet_data_pages_are_named(tmp_path):
+    """L19: a Parquet file whose footer is fine but whose data pages are not.
+
+    Regression: pyarrow's own error ("Unexpected end of stream", "Invalid
+    BYTE_ARRAY value") came without the file name.
+    """
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "log.parquet"
+    frame = pd.DataFrame({"u": [f"user{n:03d}" for n in range(50)], "i": ["x"] * 50})
+    frame.to_parquet(path, compression=None, index=False)
+    data = bytearray(path.read_bytes())
+    first = data.find(b"user000")
+    data[first - 4 : first] = (10**9).to_bytes(4, "little")  # a false length
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"file {str(path)!r} could not be read as"):
+        load_interactions(path, "u", "i")
+
+
+def test_errors_name_the_file_line(tmp_path):
+    """L20: a blank line and a quoted field over two lines before the bad row.
+
+    Regression: "row 18" was the 0-based data row; the message names the file
+    line (header = line 1), counting blank lines and lines inside quotes.
+    """
+    head = 'u,i,r\n1,a,5\n\n"multi\nline",b,4\n'
+    path = _csv(tmp_path, head + "2,c,five\n")
+    with pytest.raises(ValueError, match="line 6 is not a finite number: 'five'"):
+        load_interactions(path, "u", "i", "r")
+    path = _csv(tmp_path, head + ",c,3\n", name="blank.csv")
+    with pytest.raises(ValueError, match=r"1 missing id.*first on line 6"):
+        load_interactions(path, "u", "i", "r")
+    frame = pd.DataFrame({"u": [1, 2, 3], "i": [1, None, 2]}, index=[10, 20, 30])
+    with pytest.raises(ValueError, match=r"row 1 \(counting from 0\)"):
+        load_interactions(frame, "u", "i")
+
+
+def test_na_like_ids_are_strings(tmp_path):
+    """L21: ids "NA", "null", "None", "n/a", "NaN" in a CSV are ids, as
+    documented (ids are strings); only an empty field is a missing id.
+
+    Regression: pandas counted them as missing ids.
+    """
+    words = ["NA", "null", "None", "n/a", "NaN", "nan", "#N/A"]
+    text = "u,i\n" + "".join(f"{w},{w}\n" for w in words) + "NA,null\n"
+    bunch = load_interactions(_csv(tmp_path, text), "u", "i")
+    assert sorted(bunch.user_ids) == sorted(words)
+    assert sorted(bunch.item_ids) == sorted(words)
+    X = pd.DataFrame(bunch.data.toarray(), bunch.user_ids, bunch.item_ids)
+    assert X.loc["NA", "NA"] == 1 and X.loc["NA", "null"] == 1
+    assert X.to_numpy().sum() == len(words) + 1
+
+
+def test_dataframe_with_integer_column_names_is_loaded():
+    """L22: a DataFrame from ``read_csv(header=None)`` (columns 0, 1, 2).
+
+    Regression: "Column(s) ['0', '1'] not found ...; it has columns ['0',
+    '1']": the names were printed as strings, so the message contradicted
+    itself, and there was no way to load such a frame.
+    """
+    frame = pd.DataFrame([["a", "x", 2.0], ["b", "y", 3.0], ["a", "y", 1.0]])
+    bunch = load_interactions(frame, "0", "1", "2")
+    assert_array_equal(bunch.data.toarray(), [[2, 1], [0, 3]])
+    assert list(bunch.user_ids) == ["a", "b"]
+    with pytest.raises(ValueError, match=r"\['5'\] not found .* columns \[0, 1, 2\]"):
+        load_interactions(frame, "0", "5")
 
 
 def test_simulated_data_with_an_extreme_popularity_exponent_is_exact():
@@ -615,3 +763,49 @@ def test_audit_of_a_small_sparse_log_completes(tmp_path, capsys):
     pd.DataFrame({"user": users, "item": items}).to_csv(path, index=False)
     status = _audit(path, tmp_path / "out", "--n-components", "5")
     assert status == 0, capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd (Linux)")
+def test_audit_of_a_pipe_reads_it_once(log_csv, tmp_path, capsys, fast_models):
+    """C15: ``skcosim audit <(cat log.csv)``, ``/dev/stdin`` or a FIFO.
+
+    Regression: the file was opened twice (header, then rows), so a pipe came
+    back empty the second time ("is empty" or a parser error) and a FIFO hung.
+    """
+    content = log_csv.read_bytes()
+    assert len(content) < 16384  # fits in the pipe buffer: written up front
+    read_end, write_end = os.pipe()
+    os.write(write_end, content)
+    os.close(write_end)
+    try:
+        assert _audit(f"/dev/fd/{read_end}", tmp_path / "pipe") == 0
+    finally:
+        os.close(read_end)
+    expected = json.loads((tmp_path / "pipe" / "audit.json").read_text())
+    assert expected["data"]["n_nonzero"] > 0
+
+    if not hasattr(os, "mkfifo"):
+        return
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+
+    def writer():
+        with open(fifo, "wb") as handle:  # blocks until the reader opens it
+            handle.write(content)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+
+    def timeout(*args):
+        raise TimeoutError("the FIFO was opened a second time: no writer")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(60)
+    try:
+        assert _audit(fifo, tmp_path / "fifo") == 0
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    thread.join(5)
+    payload = json.loads((tmp_path / "fifo" / "audit.json").read_text())
+    assert payload["data"] == expected["data"]

@@ -1272,6 +1272,29 @@ def test_popularity_scaler_keeps_the_sparse_format(small_binary, fmt):
         assert_allclose(out.toarray(), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("beta", [20.0, -20.0])
+def test_popularity_scaler_in_float32_refuses_factors_float32_cannot_hold(beta):
+    """P11: float32 data, ``beta=20`` (or -20), an item seen by 1 user in 200.
+
+    ``200 ** 20 = 1e46`` overflows float32 (``200 ** -20`` underflows to 0).
+    Regression: the output held inf and NaN (or the entry was erased) with
+    only RuntimeWarnings; float64 data already got the clear error (P01),
+    and so does float32 data transformed by a scaler fitted on float64.
+    """
+    X = np.zeros((200, 3), dtype=np.float32)
+    X[:, 0], X[0, 1], X[:, 2] = 1, 1, 1  # popularity 1, 1/200, 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        with pytest.raises(ValueError, match="overflow or underflow float32"):
+            PopularityScaler(beta=beta).fit(X)
+        scaler = PopularityScaler(beta=beta).fit(X.astype(np.float64))
+        assert np.all(np.isfinite(scaler.transform(X.astype(np.float64))))
+        for method in (scaler.transform, scaler.inverse_transform):
+            with pytest.raises(ValueError, match="overflow or underflow float32"):
+                method(X)
+    assert_allclose(PopularityScaler(beta=5.0).fit_transform(X)[0], [1, 200**5, 1])
+
+
 # -- the catalogue page lists exactly the cases tested ---------------------------
 
 

@@ -25,6 +25,10 @@ def _label_indicator(labels, m):
         Y = sp.csr_array(MultiLabelBinarizer(sparse_output=True).fit_transform(labels))
     else:
         arr = np.asarray(labels)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            # A column vector holds one label per item (as scikit-learn reads
+            # y), not an indicator of a single label.
+            arr = arr[:, 0]
         if arr.ndim == 1:
             if arr.shape[0] != m:
                 raise ValueError(
@@ -43,6 +47,11 @@ def _label_indicator(labels, m):
         Y = sp.csr_array(check_array(arr, input_name="labels"))
     if Y.shape[0] != m:
         raise ValueError(f"labels has {Y.shape[0]} rows but E has {m} rows.")
+    if not np.all(np.isin(Y.data, (0, 1))):
+        raise ValueError(
+            "A 2-D labels array is an indicator matrix of label sets and must "
+            "hold only 0 and 1; for one label per item pass a 1-D array."
+        )
     return None, (Y != 0).astype(np.float64)
 
 
@@ -77,8 +86,9 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     E : array-like of shape (m, d)
         Item embedding, one row per item.
     labels : array-like of shape (m,) or (m, n_labels), sparse matrix, or list
-        One label per item (any hashable values), a set (or list) of labels
-        per item, or a binary indicator matrix of labels (multi-label).
+        One label per item (any hashable values; a column vector of shape
+        ``(m, 1)`` too), a set (or list) of labels per item, or a binary
+        indicator matrix of labels (multi-label, 0 and 1 only).
     n_neighbors : int, default=10
         Number of neighbours ``k``.
     average : bool, default=True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -24,6 +24,20 @@ _BLOCK_BYTES = 36 * 2**20
 _MIN_TILE = 32
 # Entries per group of the threshold pre-selection (see _tile).
 _MAX_GROUP_SIZE = 64
+
+
+def tie_tolerance(*embeddings):
+    """Cosines closer than this are ties when neighbour lists are compared.
+
+    Rounding moves a computed cosine by about ``d eps`` (``1e-14`` in float64,
+    ``6e-6`` in float32, for ``d = 50``): two embeddings with the same cosines
+    in exact arithmetic (a rotated one, or one whose items all lie on a line,
+    at cosine +1 or -1) would otherwise order equal cosines at random.
+    ``2^-30`` (float64) and ``2^-13`` (float32) are far above that rounding;
+    the coarser applies when the dtypes differ.
+    """
+    single = any(np.asarray(E).dtype != np.float64 for E in embeddings)
+    return 2.0**-13 if single else 2.0**-30
 
 
 def _blas_threads() -> int:
@@ -134,7 +148,9 @@ def _group_bound(S, r, c, k, axis):
     return _kth_largest(G, k, axis=0)
 
 
-def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_idx):
+def _tile(
+    U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_idx, grid
+):
     """Fold one tile ``S = U_a U_b^T`` of the similarity matrix into the top-k.
 
     The matrix is symmetric, so a tile with ``a < b`` serves both the rows
@@ -150,6 +166,10 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
     S = buf  # (P, P) with P >= every padded tile width, see _group_bound
     block = S[:r, :c]
     np.matmul(U[i0:i1], U[j0:j1].T, out=block)
+    if grid is not None:  # round to a multiple of grid: near-equal cosines tie
+        block *= 1.0 / grid
+        np.rint(block, out=block)
+        block *= grid
     if a == b and exclude_self:
         block[np.arange(r), np.arange(r)] = -np.inf
     # Zero rows are answered directly (bound +inf: no candidates).
@@ -178,11 +198,18 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
         "exclude_self": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "tie_tolerance": [Interval(Real, 0, 1, closed="neither"), None],
     },
     prefer_skip_nested_validation=True,
 )
 def cosine_neighbors(
-    E, n_neighbors: int = 10, *, exclude_self: bool = True, batch_size=None, n_jobs=None
+    E,
+    n_neighbors: int = 10,
+    *,
+    exclude_self: bool = True,
+    batch_size=None,
+    n_jobs=None,
+    tie_tolerance: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact top-``k`` cosine neighbours of every row of ``E``.
 
@@ -217,6 +244,12 @@ def cosine_neighbors(
         GIL; BLAS itself is then limited to one thread per tile). ``None``
         uses as many threads as BLAS may currently use (all CPUs, or 1 inside
         a joblib worker that limits threads); ``-1`` all CPUs.
+    tie_tolerance : float in (0, 1), default=None
+        If given, cosines are rounded to the nearest multiple of it before
+        ranking, so that cosines that differ only by rounding error tie (and
+        go to the smaller index), and the returned similarities are the
+        rounded ones. The stability metrics compare neighbour lists this way
+        (:func:`gauge_stability`). ``None``: exact cosines.
 
     Returns
     -------
@@ -309,6 +342,7 @@ def cosine_neighbors(
                 maskbuf,
                 best_val,
                 best_idx,
+                tie_tolerance,
             )
         return best_val, best_idx
 

@@ -150,6 +150,7 @@ def _hits(estimator, X_train, X_test, k, batch_size):
     check_is_fitted(final_estimator(estimator))
     if X_train.shape[1] != p:
         raise ValueError(f"X_train has {X_train.shape[1]} items but X_test has {p}.")
+    _check_disjoint(X_train, X_test)
     top = _recommend(estimator, X_train, k, batch_size)
     rows = np.repeat(np.arange(n), k)
     hits = np.asarray(X_test[rows, top.ravel()]).reshape(n, k) != 0
@@ -157,6 +158,20 @@ def _hits(estimator, X_train, X_test, k, batch_size):
     if not np.any(n_relevant):
         raise ValueError("X_test holds no interaction: nothing to recall.")
     return hits, n_relevant
+
+
+def _check_disjoint(X_train, X_test):
+    """Refuse held-out entries that are also training entries: the ranking
+    leaves out the items of ``X_train``, so they could never be hit."""
+    train = X_train if sp.issparse(X_train) else np.asarray(X_train)
+    shared = sp.csr_matrix(train != 0).multiply(X_test != 0).nnz
+    if shared:
+        raise ValueError(
+            f"X_train and X_test share {shared} nonzero entries: the ranking "
+            "leaves out the items a user has in X_train, so held-out items "
+            "there can never be recommended. Split with "
+            "train_test_split_interactions (X_train + X_test == X)."
+        )
 
 
 def _per_user(values, n_relevant, average):

@@ -24,7 +24,7 @@ from sklearn.utils.validation import _num_samples
 
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
-from ._neighbors import cosine_neighbors, zero_rows
+from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
 
 EMBEDDING_KINDS = ("decoder", "encoder", "projected")
@@ -70,7 +70,11 @@ def gauge_stability(
     ``i``. A value of 1 means the neighbours are determined by the fit; a
     value well below 1 means they are an accident of the split. Rotations
     keep every cosine, so models whose gauge is orthogonal score 1, and so
-    does the projected embedding of any model (MATH.md, Remedy 2).
+    does the projected embedding of any model (MATH.md, Remedy 2). Cosines
+    that agree to within rounding (``2^-30`` in float64, ``2^-13`` in
+    float32) rank as ties, broken by index, in both embeddings: otherwise a
+    model whose items tie (one component left, so every cosine is +1 or -1)
+    would score by the order rounding gives its ties.
 
     Parameters
     ----------
@@ -124,12 +128,13 @@ def gauge_stability(
         )
     rng = check_random_state(random_state)
     E = item_embeddings(model, embedding)
-    ind, _ = cosine_neighbors(E, n_neighbors)
+    tol = tie_tolerance(E)
+    ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tol)
     scores = []
     for _ in range(n_draws):
         R = sample_gauge(group, E.shape[1], rng)
         E_R = item_embeddings(model, embedding, R)
-        ind_R, _ = cosine_neighbors(E_R, n_neighbors)
+        ind_R, _ = cosine_neighbors(E_R, n_neighbors, tie_tolerance=tol)
         undirected = zero_rows(E) | zero_rows(E_R)
         overlap = overlap_from_indices(ind, ind_R, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
@@ -189,7 +194,9 @@ def resample_stability(
     n_resamples : int, default=5
         Number of pairs of subsets (``2 * n_resamples`` fits).
     subsample : float in (0, 1], default=0.5
-        Share of the users in each subset.
+        Share of the users in each subset. A share that puts every user in
+        both subsets (1.0, or 0.9 of 5 users) is an error: the two fits would
+        be the same model.
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding; ``None`` uses the model's default.
     method : {"jaccard", "rbo"}, default="jaccard"
@@ -220,13 +227,12 @@ def resample_stability(
     True
     """
     rng = check_random_state(random_state)
-    if sp.issparse(X) and X.format not in ("csr", "csc"):
-        X = X.tocsr()  # COO and DIA cannot be indexed by rows
-    n = _num_samples(X)
-    n_sub = round(subsample * n)
-    if n_sub < 1:
+    X, n, n_sub = _subsets(X, subsample)
+    if n_sub == n:
         raise ValueError(
-            f"subsample={subsample} of {n} samples leaves no sample to fit on."
+            f"subsample={subsample} of {n} samples puts every sample in both "
+            "subsets: the two fits would be the same model (stability 1 for "
+            "any deterministic estimator). Use subsample <= 0.5."
         )
     scores = []
     for _ in range(n_resamples):
@@ -237,10 +243,64 @@ def resample_stability(
         )
         neighbors, undirected = [], False
         for rows in (first, second):
-            fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
-            E = item_embeddings(fitted_item_model(fitted), embedding)
-            neighbors.append(cosine_neighbors(E, n_neighbors)[0])
-            undirected |= zero_rows(E)
+            ind, zero = _refit_neighbors(estimator, X, rows, n_neighbors, embedding)
+            neighbors.append(ind)
+            undirected |= zero
         overlap = overlap_from_indices(*neighbors, method, undirected=undirected)
+        scores.append(mean_overlap(overlap, undirected))
+    return float(np.mean(scores))
+
+
+def _subsets(X, subsample):
+    """``X`` indexable by rows, its number of rows and the size of a subset."""
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()  # COO and DIA cannot be indexed by rows
+    n = _num_samples(X)
+    n_sub = round(subsample * n)
+    if n_sub < 1:
+        raise ValueError(
+            f"subsample={subsample} of {n} samples leaves no sample to fit on."
+        )
+    return X, n, n_sub
+
+
+def _refit_neighbors(estimator, X, rows, n_neighbors, embedding):
+    """Item neighbours, and zero rows, of a clone of ``estimator`` fitted on
+    the ``rows`` of ``X``."""
+    fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
+    E = item_embeddings(fitted_item_model(fitted), embedding)
+    ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tie_tolerance(E))
+    return ind, zero_rows(E)
+
+
+def refit_stability(
+    estimator,
+    X,
+    n_neighbors,
+    *,
+    n_resamples,
+    subsample,
+    embedding,
+    method,
+    random_state,
+):
+    """Overlap between a fitted model's item neighbours and those of clones of
+    it refitted on random subsets of the users ``X`` (other users than it was
+    fitted on, in a cross-validation): the ``"resample"`` stability scorer."""
+    model = fitted_item_model(estimator)
+    E = item_embeddings(model, embedding)
+    X, n, n_sub = _subsets(X, subsample)
+    if E.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"The fitted model embeds {E.shape[0]} items, X has {X.shape[1]}."
+        )
+    ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tie_tolerance(E))
+    rng = check_random_state(random_state)
+    scores = []
+    for _ in range(n_resamples):
+        rows = rng.permutation(n)[:n_sub]
+        ind_r, zero_r = _refit_neighbors(estimator, X, rows, n_neighbors, embedding)
+        undirected = zero_rows(E) | zero_r
+        overlap = overlap_from_indices(ind, ind_r, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
     return float(np.mean(scores))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import special_ortho_group
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
 
 #: Standard deviation ``t`` of the log of a random diagonal gauge (MATH.md,
 #: Objective 1: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
@@ -53,6 +54,19 @@ def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCA
             return np.ones((1, 1))
         return special_ortho_group.rvs(n_components, random_state=rng)
     raise ValueError(f"group must be one of {GAUGE_GROUPS}, got {group!r}.")
+
+
+def check_gauge(gauge, n_components):
+    """``gauge`` as an array, checked: ``n_components`` square, finite and
+    invertible (``B R^{-T}`` of a singular ``R`` has inf rows)."""
+    gauge = check_array(gauge, input_name="gauge")
+    if gauge.shape != (n_components, n_components):
+        raise ValueError(
+            f"gauge must have shape {(n_components, n_components)}, got {gauge.shape}."
+        )
+    if np.linalg.matrix_rank(gauge) < n_components:
+        raise ValueError("gauge must be invertible (it is singular).")
+    return gauge
 
 
 def apply_gauge(encoder, decoder, R):

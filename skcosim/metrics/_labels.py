@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_array
 
+from .._constraints import Count
 from ._neighbors import cosine_neighbors, zero_rows
 
 
@@ -59,7 +58,7 @@ def _label_indicator(labels, m):
     {
         "E": ["array-like"],
         "labels": ["array-like", "sparse matrix", list],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
         "average": ["boolean"],
     },
     prefer_skip_nested_validation=True,

@@ -16,6 +16,8 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from .._constraints import Count
+
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
 # measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less
 # time than 2048 and ~25 % less than 1024 (fewer tiles, fewer merges).
@@ -194,9 +196,9 @@ def _tile(
 @validate_params(
     {
         "E": ["array-like"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
         "exclude_self": ["boolean"],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Count(1), None],
         "n_jobs": [Integral, None],
         "tie_tolerance": [Interval(Real, 0, 1, closed="neither"), None],
     },

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
+from .._constraints import Count
 from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 
 OVERLAP_METHODS = ("jaccard", "rbo")
@@ -78,7 +79,7 @@ def mean_overlap(overlap, undirected):
     {
         "E1": ["array-like"],
         "E2": ["array-like"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "average": ["boolean"],
         "p": [Interval(Real, 0, 1, closed="neither")],

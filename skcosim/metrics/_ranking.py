@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,6 +11,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import _num_samples, check_array, check_is_fitted
 
+from .._constraints import Count
 from ._estimators import final_estimator, transform_before_final
 
 # Bytes of the dense score block of a batch of users (never n x p at once).
@@ -184,8 +185,8 @@ _RANKING_PARAMS = {
     "estimator": [HasMethods(["transform"])],
     "X_train": ["array-like", "sparse matrix"],
     "X_test": ["array-like", "sparse matrix"],
-    "k": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "k": [Count(1)],
+    "batch_size": [Count(1), None],
     "average": ["boolean"],
 }
 

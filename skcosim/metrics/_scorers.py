@@ -8,11 +8,12 @@ scikit-learn's ``make_scorer`` cannot call ``transform`` (its
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from .._constraints import Count
 from ._overlap import OVERLAP_METHODS
 from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
 from ._stability import EMBEDDING_KINDS, gauge_stability, refit_stability
@@ -72,9 +73,9 @@ class _RankingScorer:
 @validate_params(
     {
         "kind": [StrOptions(set(STABILITY_KINDS))],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "n_draws": [Interval(Integral, 1, None, closed="left")],
-        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
+        "n_draws": [Count(1)],
+        "n_resamples": [Count(1)],
         "subsample": [Interval(Real, 0, 1, closed="right")],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],
@@ -166,10 +167,10 @@ def make_stability_scorer(
 
 
 _RANKING_SCORER_PARAMS = {
-    "k": [Interval(Integral, 1, None, closed="left")],
+    "k": [Count(1)],
     "holdout": [Interval(Real, 0, 1, closed="neither")],
     "random_state": ["random_state"],
-    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "batch_size": [Count(1), None],
 }
 
 

@@ -8,7 +8,7 @@ fitted on random halves of the users.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _num_samples
 
+from .._constraints import Count
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
@@ -33,8 +34,8 @@ EMBEDDING_KINDS = ("decoder", "encoder", "projected")
 @validate_params(
     {
         "estimator": [HasMethods(["fit"])],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
+        "n_draws": [Count(1)],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
@@ -145,8 +146,8 @@ def gauge_stability(
     {
         "estimator": [HasMethods(["fit"])],
         "X": ["array-like", "sparse matrix"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
+        "n_resamples": [Count(1)],
         "subsample": [Interval(Real, 0, 1, closed="right")],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],

@@ -16,7 +16,7 @@ from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._base import check_not_dates, projection_factor
-from .._gauge import apply_gauge
+from .._gauge import apply_gauge, check_gauge
 from .._weight_decay import WeightDecayAutoencoder
 
 
@@ -214,8 +214,8 @@ class ProjectedEmbedding(
             )
         if gauge is None:
             return self.projected_encoder_
-        gauge = check_array(gauge)
-        A, B = apply_gauge(self.estimator_.encoder_, self.estimator_.decoder_, gauge)
+        A, B = self.estimator_.encoder_, self.estimator_.decoder_
+        A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
         return A @ _canonical_projection(A, B)
 
     @property

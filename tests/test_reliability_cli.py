@@ -809,3 +809,254 @@ def test_audit_of_a_pipe_reads_it_once(log_csv, tmp_path, capsys, fast_models):
     thread.join(5)
     payload = json.loads((tmp_path / "fifo" / "audit.json").read_text())
     assert payload["data"] == expected["data"]
+
+
+def test_audit_of_values_too_small_to_square_is_an_error(tmp_path, capsys):
+    """C16: an audit of a log whose values are all ``1e-200``.
+
+    Regression: every loss and stability came out 0.000 (``X^T X``
+    underflows to zero), with no word. Values too large are refused likewise.
+    """
+    rng = np.random.RandomState(0)
+    users, items = np.nonzero(rng.rand(30, 8) < 0.4)
+    for value, match in [(1e-200, "too small"), (1e300, "too large")]:
+        frame = pd.DataFrame({"user": users, "item": items, "r": value})
+        path = tmp_path / f"log{value}.csv"
+        frame.to_csv(path, index=False)
+        out = tmp_path / "out"
+        assert _audit(path, out, "--value-col", "r") == 1
+        err = _one_line_error(capsys)
+        assert match in err and "Rescale X" in err
+        assert not out.exists() or _files(out) == []
+
+
+def test_parquet_ids_that_json_cannot_hold_are_written_as_text(
+    tmp_path, capsys, fast_models
+):
+    """C17: a Parquet log with Timestamp user ids and bytes item ids.
+
+    Regression: the whole audit ran, then "Object of type Timestamp is not
+    JSON serializable" and no report.
+    """
+    pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    users, items = np.nonzero(rng.rand(30, 6) < 0.5)
+    frame = pd.DataFrame(
+        {
+            "user": pd.Timestamp("2024-01-01") + pd.to_timedelta(users, unit="D"),
+            "item": [f"it\u00e9m{j}".encode() for j in items],
+        }
+    )
+    path = tmp_path / "log.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "out"
+    assert _audit(path, out) == 0
+    payload = json.loads((out / "audit.json").read_text())
+    listed = {entry["item"] for entry in payload["popular_item_neighbors"]}
+    assert listed == {f"it\u00e9m{j}" for j in range(6)}
+    assert "`it\u00e9m0`" in (out / "audit.md").read_text()
+
+
+def test_ids_with_pipes_backticks_and_line_breaks_keep_the_tables_whole(
+    tmp_path, capsys, fast_models
+):
+    """C18: item ids containing ``|``, a backtick, a line break.
+
+    Regression: the ids went into the Markdown verbatim, so a pipe added a
+    cell, a backtick ended the code span and a line break split the row.
+    Every table row now has as many cells as the header; the JSON keeps the
+    ids exactly.
+    """
+    names = ["a|b", "tick`s", "two\nlines", "``x``", " pad ", "plain"]
+    rng = np.random.RandomState(3)
+    users, items = np.nonzero(rng.rand(40, len(names)) < 0.5)
+    frame = pd.DataFrame({"user": users, "item": [names[j] for j in items]})
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)  # quotes the id with a line break
+    out = tmp_path / "out"
+    assert _audit(path, out) == 0
+    payload = json.loads((out / "audit.json").read_text())
+    assert {e["item"] for e in payload["popular_item_neighbors"]} == set(names)
+    lines = (out / "audit.md").read_text().split("\n")
+    tables = [ln for ln in lines if ln.startswith("| rank")]
+    assert len(tables) == len(names)
+    width = len(re.split(r"(?<!\\)\|", tables[0]))
+    rows = [ln for ln in lines if re.match(r"\| \d+ \|", ln)]
+    assert len(rows) == len(names) * (len(names) - 1)
+    for row in rows:
+        assert len(re.split(r"(?<!\\)\|", row)) == width, row
+    headings = [ln for ln in lines if ln.startswith("### item")]
+    assert "### item `two\\nlines`" in "\n".join(headings)
+    assert "### item ``` ``x`` ```" in "\n".join(headings)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--alpha", "1e160"], "whose square is finite"),
+        (["--seed", "-1"], "expected an integer from 0 to 4294967295"),
+        (["--seed", "4294967296"], "expected an integer from 0 to 4294967295"),
+    ],
+)
+def test_alpha_and_seed_out_of_range_are_usage_errors(
+    log_csv, tmp_path, capsys, args, match
+):
+    """C19: ``--alpha 1e160`` (its square overflows), ``--seed -1`` or
+    ``--seed 4294967296``.
+
+    Regression: an OverflowError traceback from inside, or, after loading
+    the data, errors naming internal parameters (``random_state``).
+    """
+    out = tmp_path / "out"
+    argv = ["audit", str(log_csv), "--user-col", "user", "--item-col", "item"]
+    assert main([*argv, "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert match in err and args[0] in err
+    assert not out.exists()
+
+
+def test_audit_of_a_single_user_names_the_data(tmp_path, capsys):
+    """C20: a log with a single user.
+
+    Regression: after the models were fitted, "subsample=0.5 of 1 samples
+    leaves no sample to fit on", an internal parameter.
+    """
+    path = _csv(tmp_path, "user,item\nu,a\nu,b\nu,c\n")
+    assert _audit(path, tmp_path / "out") == 1
+    err = _one_line_error(capsys)
+    assert "has 1 distinct user(s)" in err and "subsample" not in err
+
+
+def test_sigterm_while_writing_keeps_the_previous_report_and_no_temp_files(
+    log_csv, tmp_path, monkeypatch, capsys, fast_models
+):
+    """C21: SIGTERM arrives while the second file of the report is written.
+
+    Regression: the default action killed the process on the spot, leaving
+    ``.audit.*.tmp`` files next to the (intact) previous report. SIGTERM is
+    now handled as Ctrl-C is: cleanup, "terminated", exit status 143.
+    """
+    out = tmp_path / "out"
+    assert _audit(log_csv, out) == 0
+    before = {name: (out / name).read_bytes() for name in _files(out)}
+    capsys.readouterr()
+    real_fdopen = os.fdopen
+    calls = []
+
+    def fdopen_then_sigterm(fd, *args, **kwargs):
+        calls.append(fd)
+        if len(calls) == 2:
+            # Without a handler, SIGTERM would end the test run itself.
+            assert callable(signal.getsignal(signal.SIGTERM)), "SIGTERM kills"
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", fdopen_then_sigterm)
+    status = _audit(log_csv, out, "--seed", "1")
+    monkeypatch.undo()
+    assert status == 143
+    assert "terminated" in _one_line_error(capsys)
+    assert _files(out) == sorted(before)
+    for name, content in before.items():
+        assert (out / name).read_bytes() == content
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+
+
+class _ClosedPipe:
+    """Standard output whose reader has gone (``skcosim audit ... | true``)."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        pass
+
+
+def test_closed_standard_output_is_a_quiet_success(
+    log_csv, tmp_path, monkeypatch, capsys, fast_models
+):
+    """C22: ``skcosim audit ... | true``: standard output closed early.
+
+    Regression: the report was written, then exit 1 with "Broken pipe".
+    """
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    out = tmp_path / "out"
+    assert _audit(log_csv, out) == 0
+    assert capsys.readouterr().err == ""
+    assert {"audit.md", "audit.json"} <= set(_files(out))
+
+
+def test_a_run_without_a_figure_removes_the_previous_runs_figure(
+    log_csv, tmp_path, monkeypatch, capsys, fast_models
+):
+    """C23: a second audit into the same ``--out``, without matplotlib.
+
+    Regression: the first run's ``similarities.png`` stayed beside the new
+    report, as if it were its figure.
+    """
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "similarities.png").write_bytes(b"an earlier run's figure")
+    monkeypatch.setattr("skcosim.cli._has_matplotlib", lambda: False)
+    assert _audit(log_csv, out) == 0
+    assert _files(out) == ["audit.json", "audit.md"]
+    assert json.loads((out / "audit.json").read_text())["figure"] is None
+
+
+def test_only_user_errors_are_one_line_messages(
+    log_csv, tmp_path, monkeypatch, capsys, fast_models
+):
+    """C24: a ValueError or TypeError raised by a bug inside the audit,
+    against the same errors from the user's data.
+
+    Regression: the command line caught every ValueError, TypeError and
+    ImportError as "bad input": a bug printed as a one-line user error,
+    exit 1, no traceback. User errors now have their own type
+    (``CommandError``); a bug propagates with its traceback.
+    """
+    for error in (ValueError, TypeError, ImportError):
+
+        def broken(*args, _error=error, **kwargs):
+            raise _error("a bug in the comparison")
+
+        monkeypatch.setattr(_report, "compare_models", broken)
+        with pytest.raises(error, match="a bug in the comparison"):
+            _audit(log_csv, tmp_path / "out")
+    monkeypatch.undo()
+    path = _csv(tmp_path, "user,item,r\n1,a,x\n2,b,1\n")
+    assert _audit(path, tmp_path / "out", "--value-col", "r") == 1
+    assert "not a finite number" in _one_line_error(capsys)
+
+
+def test_writing_a_report_never_changes_the_process_umask(tmp_path, monkeypatch):
+    """C25: the report's files get the mode ``open()`` gives, and the process
+    umask is never touched.
+
+    Regression: ``_report._umask()`` set the umask to 0 for a moment to read
+    it, which races with other threads creating files.
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+
+    def no_umask(*args):
+        raise AssertionError("os.umask called while writing")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    written = _report.write_atomic({tmp_path / "a.md": "x", tmp_path / "b.bin": b"y"})
+    monkeypatch.undo()
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert _files(tmp_path) == ["a.md", "b.bin"]
+
+
+def test_a_large_log_is_announced(log_csv, tmp_path, monkeypatch, capsys, fast_models):
+    """C26: a log of many distinct users and items.
+
+    Regression: 20,000 distinct ids in a 435 KB log ran for minutes without a
+    word (the cosine-trained model costs users x items). The audit now says
+    so up front on standard error (the threshold is lowered here).
+    """
+    monkeypatch.setattr("skcosim.cli.AUDIT_LARGE_CELLS", 100)
+    assert _audit(log_csv, tmp_path / "out") == 0
+    err = capsys.readouterr().err
+    assert "users x 12 items" in err and "several minutes" in err

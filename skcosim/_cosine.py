@@ -249,8 +249,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         # Items nobody interacted with: no data about them, held at N(0) = 0
         # (the softmax loss would otherwise push them to cosine -1 with every
         # user through a 1/||b_i|| gradient).
-        active = np.asarray(abs(X64).sum(axis=0)).ravel() > 0
+        mass = np.asarray(abs(X64).sum(axis=0)).ravel()
+        active = mass > 0
         B[~active] = 0.0
+        # The softmax loss and its gradient are sums of x_ui cos / t.
+        smallest = 2.0 * mass.sum() / np.finfo(np.float64).max
+        if self.loss == "softmax" and self.temperature < smallest:
+            raise ValueError(
+                f"temperature={self.temperature:g} is too small for these data: "
+                "the logits cosine / temperature, summed over the interactions, "
+                "overflow float64. Raise temperature."
+            )
         A, B = self._rescale(X64, A, B)
 
         batch_size = resolve_batch_size(self.batch_size, n, p)

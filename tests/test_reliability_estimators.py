@@ -1395,6 +1395,22 @@ def test_one_arpack_rule_for_every_solver_choice(small_binary, monkeypatch):
     assert dask_calls == []
 
 
+@pytest.mark.parametrize("temperature", [5e-324, 1e-308, 1e-307])
+def test_cosine_temperature_so_small_that_logits_overflow_is_named(
+    small_binary, temperature
+):
+    """E60: ``CosineAutoencoder(temperature=5e-324)`` (softmax loss).
+
+    Regression: "the loss at the start is nan (it overflows float64)", which
+    did not name temperature. ``1e-300`` still trains (finite loss).
+    """
+    model = skcosim.CosineAutoencoder(3, temperature=temperature, max_iter=5)
+    with pytest.raises(ValueError, match=r"temperature=.* is too small.*Raise"):
+        model.fit(small_binary)
+    fitted = skcosim.CosineAutoencoder(3, temperature=1e-300, max_iter=5)
+    assert np.isfinite(fitted.fit(small_binary).objective(small_binary))
+
+
 @pytest.mark.parametrize(
     "gauge, match",
     [

@@ -1437,6 +1437,32 @@ def test_projected_embedding_checks_the_gauge_as_the_autoencoders_do(
         proj.estimator_.item_embeddings(gauge=gauge)
 
 
+def test_projected_embedding_with_more_components_than_items_keeps_its_shape(
+    small_binary,
+):
+    """P13: ``ProjectedEmbedding`` of a model with ``n_components=12`` on 9
+    items (found by the metrics fuzz test).
+
+    Regression: the projection had ``min(n_features, n_components)`` columns,
+    against the documented ``(n_features, n_components)``, so the gauge drawn
+    by ``gauge_stability`` did not fit the wrapped model (a shape error).
+    The added columns are zero; the reconstruction is unchanged.
+    """
+    from skcosim.metrics import gauge_stability
+
+    proj = ProjectedEmbedding(DropoutAutoencoder(12, alpha=1.0)).fit(small_binary)
+    assert proj.projected_encoder_.shape == (9, 12)
+    assert proj.transform(small_binary).shape == (25, 12)
+    assert_array_equal(proj.projected_encoder_[:, 9:], 0)
+    inner = proj.estimator_
+    assert_allclose(
+        proj.inverse_transform(proj.transform(small_binary)),
+        inner.inverse_transform(inner.transform(small_binary)),
+        atol=1e-12,
+    )
+    assert gauge_stability(proj, 3, random_state=0) == 1.0
+
+
 # -- the catalogue page lists exactly the cases tested ---------------------------
 
 

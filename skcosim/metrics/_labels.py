@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import check_array
 
 from .._constraints import Count
-from ._neighbors import cosine_neighbors, zero_rows
+from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 
 
 def _label_indicator(labels, m):
@@ -76,8 +76,11 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
         a_i = \frac{1}{k} \, \big|\{ j \in N(i) : L(i) \cap L(j) \neq \emptyset \}\big|
 
     With one label per item this is the share of neighbours with the same
-    label. An item without labels agrees with no neighbour, and neither does
-    an item whose embedding row is zero (it has no direction, so its
+    label. Cosines that agree to within rounding (``2^-30`` in float64,
+    ``2^-13`` in float32) rank as ties, broken by index, so that duplicate
+    items are ordered the same way whatever the rounding. An item without
+    labels agrees with no neighbour, and neither does an item whose
+    embedding row is zero (it has no direction, so its
     "neighbours" would only be a tie-break by index).
 
     Parameters
@@ -116,7 +119,7 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     E = check_array(E, dtype=[np.float32, np.float64])
     m = E.shape[0]
     codes, Y = _label_indicator(labels, m)
-    ind, _ = cosine_neighbors(E, n_neighbors)
+    ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tie_tolerance(E))
     if codes is not None:
         agree = codes[ind] == codes[:, None]
     else:

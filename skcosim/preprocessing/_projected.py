@@ -32,7 +32,14 @@ def _canonical_projection(encoder, decoder):
     L = projection_factor(decoder.astype(np.float64))
     U, _, Wt = np.linalg.svd(encoder.astype(np.float64) @ L, full_matrices=False)
     U, Wt = svd_flip(U, Wt, u_based_decision=True)
-    return (L @ Wt.T).astype(encoder.dtype)
+    T = L @ Wt.T
+    r, k = Wt.shape
+    if r < k:
+        # Fewer items than components: A L W has rank at most r. Zero
+        # columns keep the documented n_components columns, so that a gauge
+        # of the wrapped model (k x k) still fits.
+        T = np.hstack([T, np.zeros((k, k - r))])
+    return T.astype(encoder.dtype)
 
 
 class ProjectedEmbedding(

@@ -242,6 +242,7 @@ def _open_text(path, source):
             archive.close()
             raise ValueError(f"{source} must hold exactly one file, not {len(names)}.")
         raw = archive.open(names[0])
+        archive.close()  # the open member keeps the file open until it closes
     else:
         raw = _DECOMPRESSORS.get(suffix, open)(path, "rb")
     return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -305,11 +306,12 @@ def _read_csv(path, sep, columns, source):
         raise ValueError(f"{source} could not be read: {exc}") from exc
     # Ids are strings so that "007" and "7" stay different items; an empty
     # field is a missing id.
-    data = [np.array(v, dtype=object) for v in values]
-    for ids in data[:2]:
+    for c, column in enumerate(values):  # one list at a time, then freed
+        values[c] = np.array(column, dtype=object)
+    for ids in values[:2]:
         ids[ids == ""] = None
     frame = pd.DataFrame(
-        dict(zip(columns, data, strict=True)),
+        dict(zip(columns, values, strict=True)),
         index=pd.Index(lines, dtype=np.int64, name=_LINE),
         dtype=object,
     )

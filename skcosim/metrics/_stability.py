@@ -196,7 +196,7 @@ def resample_stability(
         Number of pairs of subsets (``2 * n_resamples`` fits).
     subsample : float in (0, 1], default=0.5
         Share of the users in each subset. A share that puts every user in
-        both subsets (1.0, or 0.9 of 5 users) is an error: the two fits would
+        both subsets (1.0, or 0.95 of 5 users) is an error: the two fits would
         be the same model.
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding; ``None`` uses the model's default.

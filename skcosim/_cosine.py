@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import _BaseLinearAutoencoder, squared_frobenius
+from ._constraints import Count
 from ._gradient import (
     as_float64,
     cosine_softmax_loss_grad,
@@ -179,7 +180,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     _gauge_group = "orthogonal"
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],

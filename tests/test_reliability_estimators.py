@@ -1329,7 +1329,7 @@ def test_boolean_or_absurd_counts_are_rejected_naming_the_parameter(small_binary
     """
     from skcosim.metrics import cosine_neighbors, gauge_stability
 
-    for est in CLOSED_FORMS:
+    for est in ALL_ESTIMATORS:
         with pytest.raises(InvalidParameterError, match="'n_components' parameter"):
             clone(est).set_params(n_components=True).fit(small_binary)
         with pytest.raises(ValueError, match=r"n_components=10000000 is far above"):

@@ -554,7 +554,7 @@ def test_resample_scorer_scores_the_fitted_model(interactions):
 def test_resample_stability_with_every_user_in_both_subsets_is_an_error(
     interactions, subsample, n_users
 ):
-    """M31: ``resample_stability(subsample=1.0)``, or a share that rounds to
+    """M30: ``resample_stability(subsample=1.0)``, or a share that rounds to
     every user. Regression: both fits saw the same users, so any
     deterministic model scored 1.0 (a random gauge included)."""
     model = DropoutAutoencoder(3, scaling="random", random_state=0)

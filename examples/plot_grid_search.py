@@ -9,8 +9,8 @@ many components survive and how each is scaled. This example chooses
 ``alpha`` (and the popularity normalization of the paper's third remedy) by
 cross-validation on two scores at once:
 
-- **resample stability**: do the item neighbours survive when the model is
-  fitted on another half of the users?
+- **resample stability**: do the item neighbours of the fitted model survive
+  when it is fitted on other users?
   (:func:`~skcosim.metrics.make_stability_scorer`)
 - **recall@20** on held-out interactions: does the model still rank the
   items a user chose? (:func:`~skcosim.metrics.make_recall_scorer`)
@@ -54,9 +54,10 @@ pipe = Pipeline(
 # The grid search
 # ---------------
 # ``refit="recall"`` keeps the model that ranks best; ``cv_results_`` holds
-# both scores for every setting. Resample stability refits the pipeline on two
-# disjoint halves of the validation users (twice, ``n_resamples=2``) and
-# compares the item neighbours of the two fits.
+# both scores for every setting. Resample stability refits the pipeline on
+# half of the validation users (twice, ``n_resamples=2``), users the fitted
+# pipeline has not seen, and compares the item neighbours of each refit with
+# those of the fitted pipeline.
 scoring = {
     "stability": make_stability_scorer(kind="resample", n_resamples=2, random_state=0),
     "recall": make_recall_scorer(k=20, random_state=0),

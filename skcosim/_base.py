@@ -26,8 +26,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _dask
 from ._compat import Interval, StrOptions, _fit_context
+from ._constraints import Count
 from ._explained import set_explained_variance
-from ._gauge import apply_gauge
+from ._gauge import apply_gauge, check_gauge
 from ._recommend import RecommenderMixin
 
 ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")
@@ -80,10 +81,12 @@ def projection_factor(decoder):
 
 
 def check_not_dates(X):
-    """Raise a TypeError for datetime64 / timedelta64 arrays.
+    """Raise a TypeError for datetime64 / timedelta64 arrays and DataFrame
+    columns (tz-aware ones included).
 
     ``check_array(dtype=float)`` would cast them to numbers (days or
-    nanoseconds since 1970) and the fit would go ahead.
+    nanoseconds since 1970) and the fit would go ahead; a DataFrame mixing
+    them with numbers failed inside numpy ("DTypePromotionError").
     """
     kind = getattr(getattr(X, "dtype", None), "kind", None)
     if kind in ("m", "M"):
@@ -91,6 +94,13 @@ def check_not_dates(X):
             f"X has dtype {X.dtype}: interactions must be numbers, not dates "
             "or durations."
         )
+    dtypes = getattr(X, "dtypes", None)
+    for name, dtype in getattr(dtypes, "items", dict().items)():
+        if getattr(dtype, "kind", None) in ("m", "M"):
+            raise TypeError(
+                f"X has column {name!r} of dtype {dtype}: interactions must be "
+                "numbers, not dates or durations."
+            )
 
 
 def _check_gram_fits(X):
@@ -111,6 +121,35 @@ def _check_gram_fits(X):
         raise ValueError(
             f"X is too large to fit in {X.dtype}: its Frobenius norm {norm:.3g} "
             "makes X^T X overflow. Rescale X (e.g. divide by its largest entry)."
+        )
+    # Squares below the smallest normal number lose their digits, and X^T X
+    # of such data is zero: the fit would be the zero model, without a word.
+    peak = max(float(data.max()), -float(data.min())) if norm > 0 else 0.0
+    if 0 < peak < np.sqrt(info.tiny):
+        raise ValueError(
+            f"X is too small to fit in {X.dtype}: its largest entry {peak:.3g} "
+            f"squares to below {info.tiny:.3g} (the smallest normal {X.dtype}), "
+            "so X^T X underflows. Rescale X (e.g. divide by its largest entry)."
+        )
+
+
+#: Bytes of zero columns a factor may be padded with (n_components above the
+#: rank); beyond, ``n_components`` is a mistake, not a choice.
+_MAX_PADDING_BYTES = 2**28
+
+
+def _check_padding(n_components, X):
+    """Refuse an ``n_components`` whose zero components alone take more than
+    256 MiB per factor (``n_components=10**7`` on 12 items: a MemoryError)."""
+    n_samples, n_features = X.shape
+    rank = min(n_samples, n_features)
+    size = n_features * n_components * np.dtype(X.dtype).itemsize
+    if n_components > rank and size > _MAX_PADDING_BYTES:
+        raise ValueError(
+            f"n_components={n_components} is far above min(n_samples, "
+            f"n_features)={rank}, the most components that can be nonzero; the "
+            f"zero ones would take {size / 2**30:.3g} GiB per factor. Lower "
+            "n_components."
         )
 
 
@@ -133,7 +172,7 @@ class _BaseLinearAutoencoder(
     _gauge_group = "orthogonal"
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Count(1)],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack"})],
         "random_state": ["random_state"],
@@ -165,6 +204,7 @@ class _BaseLinearAutoencoder(
         """
         X = self._validate_X(X, reset=True)
         _check_gram_fits(X)
+        _check_padding(self.n_components, X)
         self._fit(X)
         set_explained_variance(self, X)
         return self
@@ -330,16 +370,7 @@ class _BaseLinearAutoencoder(
             )
         A, B = self.encoder_, self.decoder_
         if gauge is not None:
-            gauge = check_array(gauge, ensure_2d=True)
-            if gauge.shape != (A.shape[1], A.shape[1]):
-                raise ValueError(
-                    f"gauge must have shape {(A.shape[1], A.shape[1])}, got "
-                    f"{gauge.shape}."
-                )
-            # B R^{-T} needs an invertible R; a singular one gives inf rows.
-            if np.linalg.matrix_rank(gauge) < gauge.shape[0]:
-                raise ValueError("gauge must be invertible (it is singular).")
-            A, B = apply_gauge(A, B, gauge)
+            A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
         if kind == "decoder":
             return B
         if kind == "encoder":

@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 from . import _dask
 from ._base import _BaseLinearAutoencoder, squared_frobenius
 from ._compat import Interval, StrOptions
+from ._constraints import Count
 from ._gradient import (
     SpectralPreconditioner,
     as_float64,
@@ -46,8 +47,12 @@ LOSSES = ("auto", "softmax", "sampled_softmax", "squared")
 INITS = ("weight_decay", "random")
 
 
-def _popularity_and_negatives(X):
-    return item_popularity(X), int(np.count_nonzero(X.data < 0))
+def _popularity_stats(X):
+    return (
+        item_popularity(X),
+        int(np.count_nonzero(X.data < 0)),
+        float(np.abs(X.data).sum()),
+    )
 
 
 def _norm_sum(X, A):
@@ -247,7 +252,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     _gauge_group = "orthogonal"
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -334,7 +339,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 "scale couples all users); a dask array fits the softmax losses."
             )
         X64 = X if on_dask else as_float64(X)
-        popularity = self._popularity(X64, loss)
+        popularity, mass = self._popularity(X64, loss)
         # The start and the preconditioner share one top-k spectrum.
         with shared_spectra():
             A, B, s = self._start(X, has_data=bool(popularity.any()))
@@ -345,6 +350,14 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         # user through a 1/||b_i|| gradient).
         active = popularity > 0
         B[~active] = 0.0
+        # The softmax loss and its gradient are sums of x_ui cos / t.
+        smallest = 2.0 * mass / np.finfo(np.float64).max
+        if loss != "squared" and self.temperature < smallest:
+            raise ValueError(
+                f"temperature={self.temperature:g} is too small for these data: "
+                "the logits cosine / temperature, summed over the interactions, "
+                "overflow float64. Raise temperature."
+            )
         A, B = self._rescale(X64, A, B)
         if loss == "sampled_softmax":
             A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, popularity)
@@ -364,15 +377,16 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         self.loss_curve_ = np.asarray(curve)
 
     def _popularity(self, X, loss):
-        """Users per item, after :meth:`_check_X_for_loss` (one pass over the
-        blocks of a dask array, which counts the negative entries too)."""
+        """Users per item and the sum of ``|X|``, after :meth:`_check_X_for_loss`
+        (one pass over the blocks of a dask array, which counts the negative
+        entries too)."""
         if not _dask.is_dask_array(X):
             self._check_X_for_loss(X, loss)
-            return item_popularity(X)
-        popularity, n_negative = _dask.sum_over_blocks(X, _popularity_and_negatives)
+            return item_popularity(X), float(abs(X).sum())
+        popularity, n_negative, mass = _dask.sum_over_blocks(X, _popularity_stats)
         if n_negative:
             self._check_X_for_loss(sp.csr_matrix(([-1.0], ([0], [0]))), loss)
-        return popularity
+        return popularity, mass
 
     def _softmax_loss_grad(self, X, loss):
         """``(A, B, sample) -> (loss, dA, dB)`` of a softmax loss over all users
@@ -543,7 +557,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         if self.loss_ != "squared":
             if not _dask.is_dask_array(X):
                 X = as_float64(X)
-            popularity = self._popularity(X, self.loss_)
+            popularity, _ = self._popularity(X, self.loss_)
             sample = None
             if self.loss_ == "sampled_softmax":
                 # Not the stream of any random_state: never a training sample.

@@ -234,6 +234,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         _lanczos_ncv,
         _rank_rtol,
         _spectrum_from_gram,
+        arpack_fits,
     )
 
     n_samples, n_features = X.shape
@@ -243,8 +244,8 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         return np.zeros(0, dtype), np.zeros((n_features, 0), dtype)
     if solver == "auto":
         solver = "gram" if n_features <= DASK_GRAM_MAX_FEATURES else "arpack"
-    if solver == "arpack" and k >= min(n_samples, n_features) - 1:
-        solver = "gram"  # ARPACK needs k < min(n, p)
+    if solver == "arpack" and not arpack_fits(k, min(n_samples, n_features)):
+        solver = "gram"
     if solver == "gram":
         return _spectrum_from_gram(gram_matrix(X), k, max_dim)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import special_ortho_group
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
 
 #: Standard deviation ``t`` of the log of a random diagonal gauge
 #: (docs/user_guide/stability.rst: ``R = diag(exp(z))``, ``z ~ N(0, t^2)``).
@@ -66,6 +67,19 @@ def _rotation(n_components, rng):
     if n_components == 1:
         return np.ones((1, 1))
     return special_ortho_group.rvs(n_components, random_state=rng)
+
+
+def check_gauge(gauge, n_components):
+    """``gauge`` as an array, checked: ``n_components`` square, finite and
+    invertible (``B R^{-T}`` of a singular ``R`` has inf rows)."""
+    gauge = check_array(gauge, input_name="gauge")
+    if gauge.shape != (n_components, n_components):
+        raise ValueError(
+            f"gauge must have shape {(n_components, n_components)}, got {gauge.shape}."
+        )
+    if np.linalg.matrix_rank(gauge) < n_components:
+        raise ValueError("gauge must be invertible (it is singular).")
+    return gauge
 
 
 def apply_gauge(encoder, decoder, R):

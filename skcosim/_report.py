@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -474,16 +475,30 @@ def markdown_report(title, intro, rows, n_neighbors, *, figure=None, extra=""):
     return "\n".join(parts)
 
 
+def id_text(value):
+    """An item or user id as text: bytes decoded (undecodable bytes as
+    ``\\xff``), anything else as ``str`` (a Timestamp of a Parquet log)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
 def _jsonable(obj):
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return obj.item()
+        obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return None  # JSON has no NaN
-    return obj
+    if obj is None or isinstance(obj, str | int | float):
+        return obj
+    # Ids of a Parquet log may be Timestamps, bytes, Decimals...: written as
+    # text, rather than failing after the whole audit has run.
+    return id_text(obj)
 
 
 def json_report(payload):
@@ -587,10 +602,21 @@ def check_writable_dir(path):
     return path
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temporary(path):
+    """A new, empty file next to ``path``, as ``(fd, name)``.
+
+    Not ``tempfile.mkstemp``: it creates mode 0600, and reading the umask to
+    widen it means setting the process umask for a moment, which races with
+    other threads. ``os.open`` with mode 0666 lets the kernel apply the umask,
+    as ``open()`` does.
+    """
+    for _ in range(100):
+        name = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {str(path)!r}")
 
 
 def write_atomic(files):
@@ -608,12 +634,8 @@ def write_atomic(files):
             path = Path(path)
             if isinstance(data, str):
                 data = data.encode("utf-8")
-            fd, tmp = tempfile.mkstemp(
-                dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-            )
+            fd, tmp = _create_temporary(path)
             staged.append((tmp, path))
-            # mkstemp creates 0600; give the file the mode open() would.
-            os.chmod(tmp, 0o666 & ~_umask())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -34,7 +34,8 @@ Solvers of :func:`top_k_spectrum`:
     ``O((n + p) k)``.
 ``"auto"``
     ``"gram"`` when ``m = min(n_samples, n_features) <= GRAM_MAX_DIM`` or when
-    ``k >= m - 1`` (ARPACK needs ``k < m``), otherwise ``"arpack"``. The Gram
+    ``k >= m - 1`` (``arpack_fits``: the rule that also turns an explicit
+    ``"arpack"`` into ``"gram"``), otherwise ``"arpack"``. The Gram
     route costs ``O(sum_i nnz_i^2)`` (``nnz_i``: non-zeros of row ``i`` of
     ``Y``) plus the ``m x m`` eigenproblem: measured (k = 64, power-law
     items, tall and wide), it takes 0.6x the time of ``"arpack"`` up to
@@ -110,10 +111,20 @@ def _n_threads():
     return max(1, cpu_count(only_physical_cores=False))
 
 
+def arpack_fits(k, m):
+    """Whether ARPACK computes ``k`` eigenpairs of the ``m x m`` problem: the
+    one rule of every solver choice (``"auto"``, explicit ``"arpack"``, dask).
+
+    ``eigsh`` needs ``k < m``; at ``k = m - 1`` its Krylov basis is the whole
+    space, a dense ``m x m`` eigenproblem that the Gram route solves directly.
+    """
+    return k < m - 1
+
+
 def _choose_solver(n_samples, n_features, n_components):
     """The rule of ``solver="auto"`` (module docstring)."""
     m = min(n_samples, n_features)
-    if m <= GRAM_MAX_DIM or n_components >= m - 1:
+    if m <= GRAM_MAX_DIM or not arpack_fits(n_components, m):
         return "gram"
     return "arpack"
 
@@ -564,9 +575,8 @@ def _top_k_spectrum(X, n_components, solver, random_state, n_iter, n_oversamples
         return _padded(s.astype(dtype), V.astype(dtype), n_components, max(X.shape))
     if solver == "auto":
         solver = _choose_solver(n_samples, n_features, k)
-    if solver == "arpack" and k >= min(n_samples, n_features):
-        # ARPACK needs k < min(n, p); the full spectrum is small anyway.
-        solver = "gram"
+    if solver == "arpack" and not arpack_fits(k, min(n_samples, n_features)):
+        solver = "gram"  # the (nearly) full spectrum of a small side
 
     if k == 0 or not (X.count_nonzero() if sp.issparse(X) else np.any(X)):
         # A zero X has a zero spectrum; ARPACK would fail on it ("starting

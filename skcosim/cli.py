@@ -16,6 +16,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
+import re
+import signal
 import sys
 import time
 from importlib.util import find_spec
@@ -78,6 +81,8 @@ AUDIT_GAUGE_DRAWS = 5
 AUDIT_RESAMPLE_DRAWS = 3  # 1 for the cosine-trained model (iterative, costly)
 # Stabilities average over a random sample of this many items on larger catalogues.
 AUDIT_MAX_ITEMS = 2000
+#: users x items above which the audit says up front that it will be slow.
+AUDIT_LARGE_CELLS = 10**7
 
 
 READING_SIMULATED = """\
@@ -91,7 +96,13 @@ the projection have gauge-free neighbours."""
 
 
 class CommandError(Exception):
-    """Bad input found by the command line itself (one-line message)."""
+    """A user error: bad input data, arguments or environment.
+
+    ``main`` prints it on one line, without a traceback, and exits 1. Every
+    step that reads what the user gave raises it (``_prepare_log`` turns the
+    loader's ``ValueError`` / ``TypeError`` / ``ImportError`` into it); any
+    other exception is a bug and keeps its traceback.
+    """
 
 
 # -- argument types -------------------------------------------------------------
@@ -118,6 +129,28 @@ def _positive_float(text):
         ) from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _alpha(text):
+    value = _positive_float(text)
+    if not math.isfinite(value * value):  # Objective 1 uses alpha ** 2
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number whose square is finite (at most "
+            f"{math.sqrt(sys.float_info.max):.4g}), got {text!r}"
+        )
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:  # numpy's RandomState takes 32-bit seeds
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 4294967295, got {text!r}"
+        )
     return value
 
 
@@ -175,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=0,
         metavar="N",
         help="seed of the simulated data, the random gauge and the resampling "
@@ -265,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aud.add_argument(
         "--alpha",
-        type=_positive_float,
+        type=_alpha,
         default=None,
         metavar="A",
         help="regularization in units of singular values: Objective 2 uses "
@@ -283,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aud.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=0,
         metavar="N",
         help="seed of the random gauges and the resampling (default: %(default)s)",
@@ -344,7 +377,11 @@ def _write_outputs(out, names, *, markdown, payload, png):
     }
     if png is not None:
         files[out / names["figure"]] = png
-    return report.write_atomic(files)
+    written = report.write_atomic(files)
+    if png is None:
+        # An earlier run's figure must not pass for this report's.
+        (out / names["figure"]).unlink(missing_ok=True)
+    return written
 
 
 def reproduce(args) -> int:
@@ -457,7 +494,7 @@ def audit(args) -> int:
         stack.callback(progress.close)
         stack.enter_context(shared_spectra())
         progress.step(f"read {args.path}")
-        data = audit_data.prepare(args, N_NEIGHBORS)
+        data = _prepare_log(args)
         X = data.X
         n_users, n_items = X.shape
         k = min(args.n_components, n_users, n_items)
@@ -578,9 +615,10 @@ def _audit_intro(args, data, k, alpha):
         else f"top-{nb['effective']}"
     )
     text = (
-        f"Data: `{args.path}` (users: `{args.user_col}`, items: "
-        f"`{args.item_col}`, values: "
-        f"`{args.value_col if args.value_col else 'each row counts 1'}`; "
+        f"Data: {_md_code(args.path, in_table=False)} (users: "
+        f"{_md_code(args.user_col, in_table=False)}, items: "
+        f"{_md_code(args.item_col, in_table=False)}, values: "
+        f"{_md_code(args.value_col or 'each row counts 1', in_table=False)}; "
         f"duplicate rows summed): {_sizes_text(read)}. {filtered} Item "
         f"support: median {support['median']:g} users per item, "
         f"{support['share_below']:.0%} of the items have fewer than "
@@ -670,6 +708,46 @@ def _audit_payload(args, data, k, alpha, rows, results):
     }
 
 
+def _prepare_log(args):
+    """The log of ``skcosim audit``, read, filtered, labelled and checked:
+    whatever is wrong with it is a :class:`CommandError` (the loader's
+    messages name the file and line)."""
+    from ._base import _check_gram_fits
+
+    try:
+        data = audit_data.prepare(args, N_NEIGHBORS)
+        _check_gram_fits(data.X)  # values too large or too small to fit
+    except (ValueError, TypeError, ImportError) as exc:
+        raise CommandError(str(exc)) from exc
+    n_users, n_items = data.X.shape
+    if n_users < 2:
+        raise CommandError(
+            f"{args.path} has {n_users} distinct user(s): resample stability "
+            "compares models fitted on different users, so it needs at least 2."
+        )
+    if n_users * n_items > AUDIT_LARGE_CELLS:
+        print(
+            f"{PROG} audit: note: {n_users} users x {n_items} items, "
+            f"{data.X.nnz} interactions; the audit fits about 40 models on "
+            "them and their halves, so it may take several minutes.",
+            file=sys.stderr,
+        )
+    return data
+
+
+def _md_code(value, *, in_table=True):
+    """``value`` as a Markdown code span: line breaks shown as ``\\n``, a
+    fence longer than any run of backticks in it, and ``|`` escaped in a
+    table cell (GitHub's tables split cells at pipes, even in code)."""
+    text = report.id_text(value).replace("\r", "\\r").replace("\n", "\\n")
+    if in_table:
+        text = text.replace("|", "\\|")
+    fence = "`" * (1 + max((len(r) for r in re.findall("`+", text)), default=0))
+    if text.startswith(("`", " ")) or text.endswith(("`", " ")):
+        text = f" {text} "  # a space on each side is stripped, not part of it
+    return f"{fence}{text}{fence}"
+
+
 def _neighbors_markdown(neighbors, names):
     lines = [
         f"## Top {N_SHOWN_NEIGHBORS} neighbours of the most popular items",
@@ -679,12 +757,13 @@ def _neighbors_markdown(neighbors, names):
         "",
     ]
     for entry in neighbors:
-        lines += [f"### item `{entry['item']}` ({entry['n_users']} users)", ""]
+        item = _md_code(entry["item"], in_table=False)
+        lines += [f"### item {item} ({entry['n_users']} users)", ""]
         lines.append("| rank | " + " | ".join(names) + " |")
         lines.append("|---:|" + "|".join("---" for _ in names) + "|")
         n_rows = max((len(v) for v in entry["neighbors"].values()), default=0)
         for r in range(n_rows):
-            cells = [f"`{entry['neighbors'][name][r]}`" for name in names]
+            cells = [_md_code(entry["neighbors"][name][r]) for name in names]
             lines.append(f"| {r + 1} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -716,7 +795,40 @@ def _blas_limit(n_threads):
 COMMANDS = {"reproduce": reproduce, "audit": audit}
 
 #: Errors that mean bad input or environment: one line, no traceback.
-USER_ERRORS = (CommandError, ValueError, TypeError, OSError, ImportError)
+#: Not ValueError or TypeError: raised anywhere else, they are bugs.
+USER_ERRORS = (CommandError, OSError)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it cleans up as Ctrl-C
+    does (no temporary files left)."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: signals cannot be handled here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout():
+    """Point standard output at /dev/null, so that Python's flush at exit does
+    not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a file descriptor
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -731,8 +843,10 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     status : int
-        0 on success, 1 on bad input (a one-line message on standard error),
-        2 on a usage error (from argparse), 130 when interrupted.
+        0 on success (also when standard output is closed early), 1 on bad
+        input (a one-line message on standard error), 2 on a usage error
+        (from argparse), 130 when interrupted (Ctrl-C), 143 on SIGTERM.
+        Any other exception is a bug and propagates with its traceback.
 
     Examples
     --------
@@ -751,13 +865,21 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, usage errors
         return int(exc.code or 0)
     try:
-        with _blas_limit(args.blas_threads):
+        with _blas_limit(args.blas_threads), _sigterm_as_interrupt():
             return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # Standard output was closed (``| head``) after the report was
+        # written: nothing is lost, so a quiet success.
+        _silence_stdout()
+        return 0
     except USER_ERRORS as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, _Terminated):
+            print(f"{PROG}: terminated", file=sys.stderr)
+            return 128 + signal.SIGTERM
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
 

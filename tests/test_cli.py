@@ -353,7 +353,9 @@ def test_failure_while_writing_data_leaves_no_report(tmp_path, monkeypatch):
         raise ValueError("cannot serialize")
 
     monkeypatch.setattr(_report, "json_report", broken)
-    assert cli.main(["reproduce", "--quick", "--out", str(tmp_path)]) == 1
+    # A ValueError from inside is a bug, not bad input: it keeps its traceback.
+    with pytest.raises(ValueError, match="cannot serialize"):
+        cli.main(["reproduce", "--quick", "--out", str(tmp_path)])
     assert list(tmp_path.iterdir()) == []
 
 

@@ -264,7 +264,7 @@ def test_load_header_only_file_is_an_error(tmp_path):
 def test_load_non_numeric_or_missing_values_are_an_error(tmp_path, bad):
     path = tmp_path / "log.csv"
     path.write_text(f"user,item,rating\nu1,a,3\nu2,b,{bad}\n")
-    with pytest.raises(ValueError, match=r"'rating'.*row 1"):
+    with pytest.raises(ValueError, match=r"'rating'.*line 3"):
         load_interactions(path, "user", "item", "rating")
 
 

@@ -1272,6 +1272,197 @@ def test_popularity_scaler_keeps_the_sparse_format(small_binary, fmt):
         assert_allclose(out.toarray(), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("beta", [20.0, -20.0])
+def test_popularity_scaler_in_float32_refuses_factors_float32_cannot_hold(beta):
+    """P11: float32 data, ``beta=20`` (or -20), an item seen by 1 user in 200.
+
+    ``200 ** 20 = 1e46`` overflows float32 (``200 ** -20`` underflows to 0).
+    Regression: the output held inf and NaN (or the entry was erased) with
+    only RuntimeWarnings; float64 data already got the clear error (P01),
+    and so does float32 data transformed by a scaler fitted on float64.
+    """
+    X = np.zeros((200, 3), dtype=np.float32)
+    X[:, 0], X[0, 1], X[:, 2] = 1, 1, 1  # popularity 1, 1/200, 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        with pytest.raises(ValueError, match="overflow or underflow float32"):
+            PopularityScaler(beta=beta).fit(X)
+        scaler = PopularityScaler(beta=beta).fit(X.astype(np.float64))
+        assert np.all(np.isfinite(scaler.transform(X.astype(np.float64))))
+        for method in (scaler.transform, scaler.inverse_transform):
+            with pytest.raises(ValueError, match="overflow or underflow float32"):
+                method(X)
+    assert_allclose(PopularityScaler(beta=5.0).fit_transform(X)[0], [1, 200**5, 1])
+
+
+@all_estimators
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.full((6, 4), 1e-200),
+        sp.csr_matrix(np.eye(5) * 1e-170),
+        np.full((6, 4), 1e-25, dtype=np.float32),
+    ],
+    ids=["1e-200", "sparse-1e-170", "float32-1e-25"],
+)
+def test_entries_whose_squares_underflow_are_rejected(estimator, X):
+    """E56: every entry so small that its square underflows (``1e-200``).
+
+    Regression: ``X^T X`` was zero, so the fit was the zero model (every loss
+    and stability 0.000 in an audit), without a word.
+    """
+    dtype = "float32" if X.dtype == np.float32 else "float64"
+    with pytest.raises(ValueError, match=f"X is too small to fit in {dtype}.*Rescale"):
+        clone(estimator).fit(X)
+    scale = 1e200 if dtype == "float64" else 1e25
+    scaled = X * scale if sp.issparse(X) else (X * scale).astype(X.dtype)
+    _assert_finite(clone(estimator).fit(scaled))
+
+
+def test_boolean_or_absurd_counts_are_rejected_naming_the_parameter(small_binary):
+    """E57: ``n_components=True``; ``n_components=10**7`` on 25 x 9 data;
+    ``cosine_neighbors(E, True)`` and the other metrics' counts.
+
+    Regression: booleans are ``Integral``, so they passed validation and
+    failed deep inside numpy; ``10**7`` padded the factors with zero columns
+    until a 3 GiB allocation failed (MemoryError).
+    """
+    from skcosim.metrics import cosine_neighbors, gauge_stability
+
+    for est in ALL_ESTIMATORS:
+        with pytest.raises(InvalidParameterError, match="'n_components' parameter"):
+            clone(est).set_params(n_components=True).fit(small_binary)
+        with pytest.raises(ValueError, match=r"n_components=10000000 is far above"):
+            clone(est).set_params(n_components=10**7).fit(small_binary)
+    with pytest.raises(InvalidParameterError, match="'n_neighbors' parameter"):
+        cosine_neighbors(small_binary, True)
+    model = WeightDecayAutoencoder(3).fit(small_binary)
+    with pytest.raises(InvalidParameterError, match="'n_draws' parameter"):
+        gauge_stability(model, 2, n_draws=True)
+    # Above the rank but small: padded with zero components, as documented (E10).
+    assert WeightDecayAutoencoder(50).fit(small_binary).encoder_.shape == (9, 50)
+
+
+def test_dataframe_with_a_date_column_is_rejected_naming_it():
+    """E58: a DataFrame mixing a datetime (or tz-aware, or duration) column
+    with numbers, at ``fit`` (every estimator and transformer).
+
+    Regression: numpy's "DTypePromotionError" text instead of the message
+    arrays of dates get (E45).
+    """
+    days = pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"])
+    for column in (days, days.tz_localize("UTC"), days - days[0]):
+        frame = pd.DataFrame({"a": [1.0, 0.0, 1.0], "when": column})
+        for est in [*ALL_ESTIMATORS, PopularityScaler(), ProjectedEmbedding()]:
+            with pytest.raises(TypeError, match=r"column 'when' of dtype .* not dates"):
+                clone(est).fit(frame)
+
+
+def test_one_arpack_rule_for_every_solver_choice(small_binary, monkeypatch):
+    """E59: ``k = m - 1`` with ``solver="arpack"``, with ``"auto"``, and on a
+    dask array.
+
+    Regression: ``top_k_spectrum`` sent ``k = m - 1`` to ARPACK, while
+    ``"auto"`` and the dask path sent it to the Gram route (``k >= m`` against
+    ``k >= m - 1``). One rule now: ARPACK for ``k < m - 1``.
+    """
+    from skcosim import _spectrum
+
+    calls = []
+    real_eigsh = _spectrum.eigsh
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["k"])
+        return real_eigsh(*args, **kwargs)
+
+    monkeypatch.setattr(_spectrum, "eigsh", spy)
+    X = small_binary  # m = 9
+    s_ref = np.linalg.svd(X, compute_uv=False)
+    for k in (8, 7):
+        s, _ = _spectrum.top_k_spectrum(X, k, solver="arpack", random_state=0)
+        assert_allclose(s, s_ref[:k], rtol=1e-10)
+    assert calls == [7]  # k = 8 = m - 1 went to the Gram route
+    assert _spectrum._choose_solver(10**4, 2000, 1999) == "gram"
+    assert _spectrum._choose_solver(10**4, 2000, 1998) == "arpack"
+    da = pytest.importorskip("dask.array")
+    from skcosim import _dask
+
+    dask_calls = []
+    monkeypatch.setattr(_dask, "eigsh", lambda *a, **kw: dask_calls.append(1))
+    Xd = da.from_array(X, chunks=(10, 9))
+    s, _ = _spectrum.top_k_spectrum(Xd, 8, solver="arpack")
+    assert_allclose(s, s_ref[:8], rtol=1e-10)
+    assert dask_calls == []
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-308, 1e-307])
+def test_cosine_temperature_so_small_that_logits_overflow_is_named(
+    small_binary, temperature
+):
+    """E60: ``CosineAutoencoder(temperature=5e-324)`` (softmax loss).
+
+    Regression: "the loss at the start is nan (it overflows float64)", which
+    did not name temperature. ``1e-300`` still trains (finite loss).
+    """
+    model = skcosim.CosineAutoencoder(3, temperature=temperature, max_iter=5)
+    with pytest.raises(ValueError, match=r"temperature=.* is too small.*Raise"):
+        model.fit(small_binary)
+    fitted = skcosim.CosineAutoencoder(3, temperature=1e-300, max_iter=5)
+    assert np.isfinite(fitted.fit(small_binary).objective(small_binary))
+
+
+@pytest.mark.parametrize(
+    "gauge, match",
+    [
+        (np.zeros((3, 3)), "must be invertible"),
+        (np.eye(2), r"must have shape \(3, 3\)"),
+        (np.ones((3, 3)), "must be invertible"),
+        (np.diag([1.0, 1.0, np.nan]), "NaN"),
+    ],
+    ids=["zero", "wrong-size", "singular", "nan"],
+)
+def test_projected_embedding_checks_the_gauge_as_the_autoencoders_do(
+    small_binary, gauge, match
+):
+    """P12: ``ProjectedEmbedding.item_embeddings(gauge=...)`` with a zero, a
+    wrongly sized, a singular or a NaN gauge.
+
+    Regression: a ``LinAlgError`` or a broadcast error; it now shares the
+    autoencoders' gauge check (E38).
+    """
+    proj = ProjectedEmbedding(DropoutAutoencoder(3, alpha=1.0)).fit(small_binary)
+    with pytest.raises(ValueError, match=match):
+        proj.item_embeddings(gauge=gauge)
+    with pytest.raises(ValueError, match=match):
+        proj.estimator_.item_embeddings(gauge=gauge)
+
+
+def test_projected_embedding_with_more_components_than_items_keeps_its_shape(
+    small_binary,
+):
+    """P13: ``ProjectedEmbedding`` of a model with ``n_components=12`` on 9
+    items (found by the metrics fuzz test).
+
+    Regression: the projection had ``min(n_features, n_components)`` columns,
+    against the documented ``(n_features, n_components)``, so the gauge drawn
+    by ``gauge_stability`` did not fit the wrapped model (a shape error).
+    The added columns are zero; the reconstruction is unchanged.
+    """
+    from skcosim.metrics import gauge_stability
+
+    proj = ProjectedEmbedding(DropoutAutoencoder(12, alpha=1.0)).fit(small_binary)
+    assert proj.projected_encoder_.shape == (9, 12)
+    assert proj.transform(small_binary).shape == (25, 12)
+    assert_array_equal(proj.projected_encoder_[:, 9:], 0)
+    inner = proj.estimator_
+    assert_allclose(
+        proj.inverse_transform(proj.transform(small_binary)),
+        inner.inverse_transform(inner.transform(small_binary)),
+        atol=1e-12,
+    )
+    assert gauge_stability(proj, 3, random_state=0) == 1.0
+
+
 # -- the catalogue page lists exactly the cases tested ---------------------------
 
 

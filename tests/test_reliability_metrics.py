@@ -6,14 +6,17 @@ row (documented in :func:`skcosim.metrics.cosine_neighbors`).
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import (
     cosine_neighbors,
     gauge_stability,
@@ -27,6 +30,7 @@ from skcosim.metrics import (
     resample_stability,
     train_test_split_interactions,
 )
+from skcosim.preprocessing import ProjectedEmbedding
 
 
 def _brute_force(E, k, exclude_self=True):
@@ -344,6 +348,31 @@ def test_label_agreement_is_the_same_for_any_label_values(embedding):
     assert not np.isnan(agree).any()
 
 
+def test_label_column_vectors_are_ids_and_indicators_must_be_binary(embedding):
+    """M26: integer labels of shape (m, 1); a 2-D array that is not 0/1.
+
+    Regression: the column was read as an indicator matrix (every nonzero
+    label one shared label): 0.453 where the 1-D labels give 0.38.
+    """
+    labels = np.arange(60) % 4
+    idx, _ = _brute_force(embedding, 5)
+    expected = np.mean(labels[idx] == labels[:, None])
+    assert neighbor_label_agreement(embedding, labels, 5) == pytest.approx(expected)
+    column = neighbor_label_agreement(embedding, labels.reshape(-1, 1), 5)
+    assert column == pytest.approx(expected, abs=1e-12)
+    counts = np.stack([labels, labels + 1], axis=1)  # not an indicator
+    with pytest.raises(ValueError, match="must hold only 0 and 1"):
+        neighbor_label_agreement(embedding, counts, 5)
+    with pytest.raises(ValueError, match="must hold only 0 and 1"):
+        neighbor_label_agreement(embedding, sp.csr_matrix(counts), 5)
+    # A binary indicator stays multi-label: the same as the label sets.
+    indicator = np.stack([labels % 2 == 0, labels < 2], axis=1).astype(int)
+    sets = [{c for c in range(2) if indicator[i, c]} for i in range(60)]
+    assert neighbor_label_agreement(embedding, indicator, 5) == pytest.approx(
+        neighbor_label_agreement(embedding, sets, 5), abs=1e-12
+    )
+
+
 # -- ranking metrics -------------------------------------------------------------
 
 
@@ -448,3 +477,107 @@ def test_similarity_matrices_are_scale_free_and_zero_rows_are_zero(embedding, dt
     ((_, S),) = _report.similarity_panels([Result(scaled)], np.arange(12))
     assert_allclose(S, expected, atol=tol)
     assert not np.isnan(S).any()
+
+
+# -- issue 12: ties, scorers, overlapping splits -----------------------------------
+
+
+def test_gauge_stability_is_one_when_rounding_reorders_ties():
+    """M27: a grid search whose folds keep one component of Objective 2.
+
+    Every item then lies on one line: all cosines are +1 or -1, and after a
+    rotation they are +1 or -1 up to rounding. Regression: rounding ordered
+    the ties (the 5th and 6th neighbours of every item) differently, and the
+    gauge stability of a model that provably scores 1 came out at 0.62-0.68.
+    Also tiny binary data with duplicate items (the known limitation it
+    replaces: 0.89 on 3 users x 15 items).
+    """
+    X = make_clustered_interactions(300, 40, 3, random_state=0).data.toarray()
+    cv = KFold(2, shuffle=True, random_state=0)
+    spectra = [np.linalg.svd(X[train], compute_uv=False) for train, _ in cv.split(X)]
+    alpha = (max(s[1] for s in spectra) + min(s[0] for s in spectra)) / 2
+    assert all(s[1] < alpha < s[0] for s in spectra)  # one component per fold
+    search = GridSearchCV(
+        WeightDecayAutoencoder(5),
+        {"alpha": [alpha]},
+        scoring=make_stability_scorer("gauge", 5, n_draws=3),
+        cv=cv,
+    ).fit(X)
+    for fold in range(2):
+        assert search.cv_results_[f"split{fold}_test_score"][0] == 1.0
+    for seed in range(10):
+        tiny = (np.random.RandomState(seed).rand(3, 15) < 0.5).astype(float)
+        for model in [
+            WeightDecayAutoencoder(3, alpha=0.1),
+            ProjectedEmbedding(DropoutAutoencoder(3, alpha=0.5)),
+        ]:
+            assert gauge_stability(model.fit(tiny), 3, random_state=0) == 1.0
+
+
+def _jaccard(ind1, ind2):
+    return np.mean(
+        [
+            len(set(a) & set(b)) / len(set(a) | set(b))
+            for a, b in zip(ind1, ind2, strict=True)
+        ]
+    )
+
+
+def test_resample_scorer_scores_the_fitted_model(interactions):
+    """M28: the ``kind="resample"`` stability scorer on an unfitted model, a
+    model fitted on other users, and the model fitted on these users.
+
+    Regression: it cloned the estimator, so it gave the same value for all
+    three. It now compares the fitted model's neighbours with refits on
+    random halves of the scored users (checked against a reference).
+    """
+    X = interactions
+    scorer = make_stability_scorer("resample", 5, n_resamples=2, random_state=0)
+    with pytest.raises(NotFittedError):
+        scorer(WeightDecayAutoencoder(3), X)
+    fitted = WeightDecayAutoencoder(3).fit(X)
+    other = WeightDecayAutoencoder(3).fit(np.random.RandomState(1).rand(80, 15))
+    rng = np.random.RandomState(0)
+    idx, _ = _brute_force(fitted.item_embeddings(), 5)
+    expected = []
+    for _ in range(2):
+        rows = np.sort(rng.permutation(80)[:40])
+        refit = WeightDecayAutoencoder(3).fit(X[rows])
+        expected.append(_jaccard(idx, _brute_force(refit.item_embeddings(), 5)[0]))
+    assert scorer(fitted, X) == pytest.approx(np.mean(expected), abs=1e-12)
+    assert scorer(other, X) != scorer(fitted, X)
+    with pytest.raises(ValueError, match="embeds 15 items, X has 14"):
+        scorer(fitted, X[:, :14])
+
+
+@pytest.mark.parametrize("subsample, n_users", [(1.0, 80), (0.95, 5)])
+def test_resample_stability_with_every_user_in_both_subsets_is_an_error(
+    interactions, subsample, n_users
+):
+    """M30: ``resample_stability(subsample=1.0)``, or a share that rounds to
+    every user. Regression: both fits saw the same users, so any
+    deterministic model scored 1.0 (a random gauge included)."""
+    model = DropoutAutoencoder(3, scaling="random", random_state=0)
+    with pytest.raises(ValueError, match="puts every sample in both subsets"):
+        resample_stability(
+            model, interactions[:n_users], 3, subsample=subsample, random_state=0
+        )
+
+
+@pytest.mark.parametrize("metric", [recall_at_k, ndcg_at_k])
+@pytest.mark.parametrize("container", ["dense", "sparse", "DataFrame"])
+def test_ranking_with_test_entries_in_the_training_matrix_is_an_error(
+    split, metric, container
+):
+    """M29: ``X_test`` sharing entries with ``X_train`` (e.g. the full ``X``
+    passed as ``X_train``). Regression: 0.0, or silently lowered, since the
+    items in ``X_train`` are never recommended."""
+    model, X_train, X_test = split
+    full = X_train + X_test
+    if container == "dense":
+        full = full.toarray()
+    elif container == "DataFrame":
+        full = pd.DataFrame(full.toarray())
+    with pytest.raises(ValueError, match=r"share \d+ nonzero entries"):
+        metric(model, full, X_test, 5)
+    assert 0.0 < metric(model, X_train, X_test, 5) <= 1.0

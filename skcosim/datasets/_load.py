@@ -3,7 +3,14 @@ matrix with user and item id indexes."""
 
 from __future__ import annotations
 
+import bz2
+import csv
+import gzip
+import io
+import lzma
 import os
+import zipfile
+import zlib
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -13,6 +20,12 @@ import scipy.sparse as sp
 from sklearn.utils import Bunch
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+
+# Decompressors of CSV files, by suffix (zip: an archive with one file).
+_DECOMPRESSORS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+# Index name of a frame read from a CSV file: its index holds file lines.
+_LINE = "line"
 
 
 def load_interactions(
@@ -31,12 +44,17 @@ def load_interactions(
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV file (comma separated, with a header line; ``.tsv`` files are
-        read tab separated; compressed files such as ``.csv.gz`` are
-        decompressed), a Parquet file (suffix ``.parquet`` or ``.pq``; needs
-        the ``pyarrow`` package), or a DataFrame.
+        A CSV file (UTF-8, comma separated, with a header line; ``.tsv``
+        files are read tab separated; ``.gz``, ``.bz2``, ``.xz`` and ``.zip``
+        files are decompressed), a Parquet file (suffix ``.parquet`` or
+        ``.pq``; needs the ``pyarrow`` package), or a DataFrame. A CSV file
+        is read once, front to back, so it may be a pipe (``/dev/stdin``);
+        fields may be quoted with ``"`` (a quote inside doubled), every line
+        must have as many fields as the header, and blank lines are skipped.
     user_col : str
-        Column holding the user ids.
+        Column holding the user ids. In a DataFrame whose columns are not
+        strings (``read_csv(header=None)`` gives 0, 1, 2), ``"0"`` names
+        column ``0``.
     item_col : str
         Column holding the item ids.
     value_col : str or None, default=None
@@ -65,8 +83,10 @@ def load_interactions(
         user_ids : pandas.Index of shape (n_users,)
             The user id of each row of ``data``, sorted (in order of first
             appearance when the ids cannot be sorted, e.g. mixed types). Ids
-            read from a CSV file are strings (``"007"`` and ``"7"`` are two
-            users); Parquet files and DataFrames keep their column types.
+            read from a CSV file are strings, exactly as written (``"007"``
+            and ``"7"`` are two users, ``"NA"`` and ``"null"`` are ids; only
+            an empty field is a missing id); Parquet files and DataFrames keep
+            their column types.
         item_ids : pandas.Index of shape (n_items,)
             The item id of each column of ``data``, sorted likewise.
         frame : pandas.DataFrame of shape (n_users, n_items)
@@ -79,10 +99,14 @@ def load_interactions(
         If the file does not exist.
     ImportError
         If a Parquet file is given and ``pyarrow`` is not installed.
+    TypeError
+        If the values are dates, durations or periods.
     ValueError
-        If a column is missing, the log has no rows, an id is missing, or a
-        value is missing, infinite or not a number. Nothing is returned in
-        that case: there is no partial result.
+        If a column is missing, the log has no rows, a line of a CSV file has
+        more or fewer fields than the header, an id is missing, or a value is
+        missing, infinite, complex or not a number; the message names the
+        file line (CSV) or the row. Nothing is returned in that case: there
+        is no partial result.
 
     See Also
     --------
@@ -121,11 +145,13 @@ def load_interactions(
 
     if isinstance(path_or_dataframe, pd.DataFrame):
         source = "the DataFrame"
-        _check_columns(list(path_or_dataframe.columns), columns, source)
-        repeated = [c for c in columns if np.sum(path_or_dataframe.columns == c) > 1]
+        names = _match_names(path_or_dataframe.columns, columns)
+        _check_columns(list(path_or_dataframe.columns), names, source)
+        repeated = [c for c in names if np.sum(path_or_dataframe.columns == c) > 1]
         if repeated:  # frame[col] would be a DataFrame, not a column
             raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
-        frame = path_or_dataframe[columns]
+        frame = path_or_dataframe[names].set_axis(columns, axis=1)
+        frame = frame.reset_index(drop=True)
     elif isinstance(path_or_dataframe, str | os.PathLike):
         frame, source = _read_file(Path(path_or_dataframe), columns)
     else:
@@ -141,7 +167,7 @@ def load_interactions(
         if missing.any():
             raise ValueError(
                 f"Column {col!r} of {source} has {int(missing.sum())} missing "
-                f"id(s), first in row {int(np.argmax(missing))}."
+                f"id(s), first on {_locate(frame, int(np.argmax(missing)))}."
             )
     values = _numeric_values(frame, value_col, source)
 
@@ -349,15 +375,148 @@ def _check_columns(available, required, source):
     if missing:
         raise ValueError(
             f"Column(s) {missing} not found in {source}; it has columns "
-            f"{[str(c) for c in available]}."
+            f"{list(available)}."
         )
+
+
+def _match_names(available, required):
+    """``required`` names, each replaced by the one non-string column of
+    ``available`` that prints as it (``0`` for ``"0"``: the columns of
+    ``read_csv(header=None)``) when no column has that exact name."""
+    matched = []
+    for name in required:
+        alike = [c for c in available if not isinstance(c, str) and str(c) == name]
+        matched.append(alike[0] if name not in available and len(alike) == 1 else name)
+    return matched
+
+
+def _locate(frame, position):
+    """Where row ``position`` of a loaded frame is: its file line for a CSV."""
+    if frame.index.name == _LINE:
+        return f"line {frame.index[position]}"
+    return f"row {position} (counting from 0)"
 
 
 def _read_file(path, columns):
     """Read ``columns`` of a CSV or Parquet file, checking the header first."""
-    source, names = _file_header(path)
-    _check_columns(names, columns, source)
-    return _read_columns(path, columns, source), source
+    source = f"file {str(path)!r}"
+    if not path.exists():
+        raise FileNotFoundError(f"No such file: {str(path)!r}.")
+    if path.is_dir():
+        raise ValueError(f"{source} is a directory, not a file.")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        if find_spec("pyarrow") is None:
+            raise ImportError(
+                "Reading Parquet files needs the pyarrow package: "
+                "pip install pyarrow (or pip install 'skcosim[parquet]')."
+            )
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
+            raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
+        _check_columns(names, columns, source)
+        try:
+            frame = pd.read_parquet(path, columns=columns, engine="pyarrow")
+        except (pa.ArrowException, OSError) as exc:  # e.g. corrupt data pages
+            raise ValueError(f"{source} could not be read as Parquet: {exc}") from exc
+        return frame.reset_index(drop=True), source
+
+    sep = (
+        "\t"
+        if path.suffix.lower() == ".tsv"
+        or path.name.lower().endswith((".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz"))
+        else ","
+    )
+    return _read_csv(path, sep, columns, source), source
+
+
+def _open_text(path, source):
+    """The file as UTF-8 text (a byte-order mark skipped), decompressed by suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        if len(names) != 1:
+            archive.close()
+            raise ValueError(f"{source} must hold exactly one file, not {len(names)}.")
+        raw = archive.open(names[0])
+        archive.close()  # the open member keeps the file open until it closes
+    else:
+        raw = _DECOMPRESSORS.get(suffix, open)(path, "rb")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _read_csv(path, sep, columns, source):
+    """Read ``columns`` of a CSV file in one pass (a pipe can be read only once).
+
+    Python's csv module in strict mode: every record must have as many fields
+    as the header (pandas drops extra fields when ``usecols`` is given, and
+    pads short rows), fields are kept as strings (no "NA" or "null" turned
+    into missing values) and each record's first file line is kept, for
+    error messages: the frame's index holds them.
+    """
+    try:
+        with _open_text(path, source) as handle:
+            reader = csv.reader(handle, delimiter=sep, strict=True)
+            header = next((r for r in reader if r), None)
+            if header is None:
+                raise ValueError(f"{source} is empty.")
+            if any("\x00" in name for name in header):
+                raise ValueError(
+                    f"{source} could not be read as CSV: its header holds NUL "
+                    "bytes (a binary or UTF-16 file?); save it as UTF-8 text."
+                )
+            _check_columns(header, columns, source)
+            repeated = [c for c in columns if header.count(c) > 1]
+            if repeated:
+                raise ValueError(
+                    f"Column(s) {repeated} appear more than once in {source}."
+                )
+            where = [header.index(c) for c in columns]
+            values, lines = [[] for _ in columns], []
+            n_fields, previous = len(header), reader.line_num
+            for record in reader:
+                start, previous = previous + 1, reader.line_num
+                if len(record) != n_fields:
+                    if not record:  # a blank line
+                        continue
+                    raise ValueError(
+                        f"{source} could not be read as CSV: line {start} has "
+                        f"{len(record)} fields, the header has {n_fields} (a "
+                        "decimal comma, or a delimiter inside an unquoted field?)."
+                    )
+                for column, j in zip(values, where, strict=True):
+                    column.append(record[j])
+                lines.append(start)
+    except csv.Error as exc:
+        raise ValueError(
+            f"{source} could not be read as CSV: line {reader.line_num}: {exc}."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{source} could not be read as CSV: it is not UTF-8 text ({exc})."
+        ) from exc
+    except (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{source} could not be decompressed: {exc}") from exc
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise
+        raise ValueError(f"{source} could not be read: {exc}") from exc
+    # Ids are strings so that "007" and "7" stay different items; an empty
+    # field is a missing id.
+    for c, column in enumerate(values):  # one list at a time, then freed
+        values[c] = np.array(column, dtype=object)
+    for ids in values[:2]:
+        ids[ids == ""] = None
+    frame = pd.DataFrame(
+        dict(zip(columns, values, strict=True)),
+        index=pd.Index(lines, dtype=np.int64, name=_LINE),
+        dtype=object,
+    )
+    return frame
 
 
 def _is_parquet(path):
@@ -421,21 +580,54 @@ def _numeric_values(frame, value_col, source):
     if value_col is None:
         return np.ones(len(frame), dtype=np.float64)
     raw = frame[value_col]
+    _check_real_numbers(raw, value_col, source)
     if raw.dtype == bool:
         raw = raw.astype(np.float64)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
+    numbers = pd.to_numeric(raw, errors="coerce")
+    _check_real_numbers(numbers, value_col, source)
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.argmax(bad))
         original = raw.iloc[row]
-        what = "missing" if pd.isna(original) else f"not a finite number: {original!r}"
+        blank = pd.isna(original) or (isinstance(original, str) and not original)
+        what = "missing" if blank else f"not a finite number: {original!r}"
         raise ValueError(
             f"Column {value_col!r} of {source} has {int(bad.sum())} value(s) that "
-            f"are missing or not finite numbers; row {row} is {what}."
+            f"are missing or not finite numbers; {_locate(frame, row)} is {what}."
         )
     return values
+
+
+# pandas.api.types.infer_dtype names of columns of dates, times or durations.
+_DATE_KINDS = {"datetime64", "datetime", "date", "time", "timedelta64", "timedelta"}
+
+
+def _check_real_numbers(column, name, source):
+    """Refuse dates, durations and periods (pandas would turn them into
+    nanoseconds or ordinals) and complex numbers (it would drop the
+    imaginary part), as the estimators do."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        dtype = dtype.categories.dtype
+    kind = getattr(dtype, "kind", None)
+    inferred = pd.api.types.infer_dtype(column, skipna=True) if kind == "O" else None
+    if (
+        kind in ("m", "M")
+        or isinstance(dtype, pd.DatetimeTZDtype | pd.PeriodDtype)
+        or inferred in _DATE_KINDS
+        or inferred == "period"
+    ):
+        what = f"{inferred} objects" if inferred else f"{dtype} values"
+        raise TypeError(
+            f"Column {name!r} of {source} holds {what}: interactions must be "
+            "numbers, not dates or durations."
+        )
+    if kind == "c" or inferred == "complex":
+        raise ValueError(
+            f"Column {name!r} of {source} holds complex numbers: interactions "
+            "must be real numbers (complex data not supported)."
+        )
 
 
 def _factorize(column, name):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils.validation import check_array
 
-from .._compat import Interval, validate_params
-from ._neighbors import cosine_neighbors, zero_rows
+from .._compat import validate_params
+from .._constraints import Count
+from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 
 
 def _label_indicator(labels, m):
@@ -25,6 +24,10 @@ def _label_indicator(labels, m):
         Y = sp.csr_array(MultiLabelBinarizer(sparse_output=True).fit_transform(labels))
     else:
         arr = np.asarray(labels)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            # A column vector holds one label per item (as scikit-learn reads
+            # y), not an indicator of a single label.
+            arr = arr[:, 0]
         if arr.ndim == 1:
             if arr.shape[0] != m:
                 raise ValueError(
@@ -43,6 +46,11 @@ def _label_indicator(labels, m):
         Y = sp.csr_array(check_array(arr, input_name="labels"))
     if Y.shape[0] != m:
         raise ValueError(f"labels has {Y.shape[0]} rows but E has {m} rows.")
+    if not np.all(np.isin(Y.data, (0, 1))):
+        raise ValueError(
+            "A 2-D labels array is an indicator matrix of label sets and must "
+            "hold only 0 and 1; for one label per item pass a 1-D array."
+        )
     return None, (Y != 0).astype(np.float64)
 
 
@@ -50,7 +58,7 @@ def _label_indicator(labels, m):
     {
         "E": ["array-like"],
         "labels": ["array-like", "sparse matrix", list],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
         "average": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -69,9 +77,12 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
 
     With one label per item this is the share of neighbours with the same
     label; with several labels per item (multi-label), a neighbour agrees
-    when it shares at least one label. An item whose embedding row is zero
-    agrees with no neighbour (it has no direction, so its "neighbours" would
-    only be a tie-break by index).
+    when it shares at least one label. Cosines that agree to within rounding
+    (``2^-30`` in float64, ``2^-13`` in float32) rank as ties, broken by
+    index, so that duplicate items are ordered the same way whatever the
+    rounding. An item whose embedding row is zero agrees with no neighbour
+    (it has no direction, so its "neighbours" would only be a tie-break by
+    index).
 
     Items without labels (an empty set, a row of zeros) are left out: their
     ``a_i`` is undefined (NaN with ``average=False``) and the mean is over
@@ -85,8 +96,9 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     E : array-like of shape (m, d)
         Item embedding, one row per item.
     labels : array-like of shape (m,) or (m, n_labels), sparse matrix, or list
-        One label per item (any hashable values), a set (or list) of labels
-        per item, or a binary indicator matrix of labels (multi-label).
+        One label per item (any hashable values; a column vector of shape
+        ``(m, 1)`` too), a set (or list) of labels per item, or a binary
+        indicator matrix of labels (multi-label, 0 and 1 only).
     n_neighbors : int, default=10
         Number of neighbours ``k``.
     average : bool, default=True
@@ -127,7 +139,7 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
         raise ValueError(
             f"None of the {m} items has a label: label agreement is undefined."
         )
-    ind, _ = cosine_neighbors(E, n_neighbors)
+    ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tie_tolerance(E))
     if codes is not None:
         agree = codes[ind] == codes[:, None]
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from .._compat import Interval, validate_params
+from .._constraints import Count
 
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
 # measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less
@@ -26,6 +27,20 @@ _BLOCK_BYTES = 36 * 2**20
 _MIN_TILE = 32
 # Entries per group of the threshold pre-selection (see _tile).
 _MAX_GROUP_SIZE = 64
+
+
+def tie_tolerance(*embeddings):
+    """Cosines closer than this are ties when neighbour lists are compared.
+
+    Rounding moves a computed cosine by about ``d eps`` (``1e-14`` in float64,
+    ``6e-6`` in float32, for ``d = 50``): two embeddings with the same cosines
+    in exact arithmetic (a rotated one, or one whose items all lie on a line,
+    at cosine +1 or -1) would otherwise order equal cosines at random.
+    ``2^-30`` (float64) and ``2^-13`` (float32) are far above that rounding;
+    the coarser applies when the dtypes differ.
+    """
+    single = any(np.asarray(E).dtype != np.float64 for E in embeddings)
+    return 2.0**-13 if single else 2.0**-30
 
 
 def _blas_threads() -> int:
@@ -155,7 +170,7 @@ def _check_queries(queries, m):
     return queries.astype(np.intp)
 
 
-def _query_neighbors(U, zero, queries, k, exclude_self):
+def _query_neighbors(U, zero, queries, k, exclude_self, grid):
     """Top-k neighbours of the rows ``queries`` among all rows of ``U``.
 
     One matrix product per block of queries; every entry at least the
@@ -174,6 +189,10 @@ def _query_neighbors(U, zero, queries, k, exclude_self):
         r = rows.size
         S = buf[:r, :m]
         np.matmul(U[rows], U.T, out=S)
+        if grid is not None:  # as in _tile: near-equal cosines tie
+            S *= 1.0 / grid
+            np.rint(S, out=S)
+            S *= grid
         if exclude_self:
             S[np.arange(r), rows] = -np.inf
         bound = _group_bound(buf, r, m, k, axis=1)
@@ -185,7 +204,9 @@ def _query_neighbors(U, zero, queries, k, exclude_self):
     return best_idx, best_val
 
 
-def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_idx):
+def _tile(
+    U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_idx, grid
+):
     """Fold one tile ``S = U_a U_b^T`` of the similarity matrix into the top-k.
 
     The matrix is symmetric, so a tile with ``a < b`` serves both the rows
@@ -201,6 +222,10 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
     S = buf  # (P, P) with P >= every padded tile width, see _group_bound
     block = S[:r, :c]
     np.matmul(U[i0:i1], U[j0:j1].T, out=block)
+    if grid is not None:  # round to a multiple of grid: near-equal cosines tie
+        block *= 1.0 / grid
+        np.rint(block, out=block)
+        block *= grid
     if a == b and exclude_self:
         block[np.arange(r), np.arange(r)] = -np.inf
     # Zero rows are answered directly (bound +inf: no candidates).
@@ -225,11 +250,12 @@ def _tile(U, bounds, a, b, k, exclude_self, zero, buf, maskbuf, best_val, best_i
 @validate_params(
     {
         "E": ["array-like"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
         "exclude_self": ["boolean"],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Count(1), None],
         "n_jobs": [Integral, None],
         "queries": ["array-like", None],
+        "tie_tolerance": [Interval(Real, 0, 1, closed="neither"), None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -241,6 +267,7 @@ def cosine_neighbors(
     batch_size=None,
     n_jobs=None,
     queries=None,
+    tie_tolerance: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Exact top-``k`` cosine neighbours of every row of ``E``.
 
@@ -279,6 +306,12 @@ def cosine_neighbors(
         Rows whose neighbours are wanted (searched among all ``m`` rows);
         ``None``: every row. A sample of a few thousand queries estimates a
         mean over all rows at a fraction of the ``m^2`` cost.
+    tie_tolerance : float in (0, 1), default=None
+        If given, cosines are rounded to the nearest multiple of it before
+        ranking, so that cosines that differ only by rounding error tie (and
+        go to the smaller index), and the returned similarities are the
+        rounded ones. The stability metrics compare neighbour lists this way
+        (:func:`gauge_stability`). ``None``: exact cosines.
 
     Returns
     -------
@@ -333,7 +366,7 @@ def cosine_neighbors(
     dtype = U.dtype
     if queries is not None:
         queries = _check_queries(queries, m)
-        return _query_neighbors(U, zero, queries, k, exclude_self)
+        return _query_neighbors(U, zero, queries, k, exclude_self, tie_tolerance)
 
     # Square tiles of about _BLOCK_BYTES, of even widths, at least _MIN_TILE
     # (smaller tiles cost more in Python than they save). Their size does not
@@ -369,6 +402,7 @@ def cosine_neighbors(
                 maskbuf,
                 best_val,
                 best_idx,
+                tie_tolerance,
             )
         return best_val, best_idx
 

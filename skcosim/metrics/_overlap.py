@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, StrOptions, validate_params
-from ._neighbors import cosine_neighbors, zero_rows
+from .._constraints import Count
+from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 
 OVERLAP_METHODS = ("jaccard", "rbo")
 
@@ -100,7 +101,7 @@ def mean_overlap(overlap, undirected):
     {
         "E1": ["array-like"],
         "E2": ["array-like"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "average": ["boolean"],
         "p": [Interval(Real, 0, 1, closed="neither")],
@@ -138,7 +139,9 @@ def neighbor_overlap(
           \mathrm{RBO}_i = \frac{X_k}{k} p^k
               + \frac{1 - p}{p} \sum_{d=1}^{k} \frac{X_d}{d} p^d
 
-    Both are 1 for identical lists and 0 for disjoint ones. An item whose row
+    Both are 1 for identical lists and 0 for disjoint ones. Cosines that
+    agree to within rounding (``2^-30`` in float64, ``2^-13`` in float32)
+    rank as ties, broken by index, in both embeddings. An item whose row
     is zero in either embedding has no direction, so no neighbours: its
     overlap is 0 and it is left out of the mean; the mean is 0.0 when no item
     has a direction (an embedding whose components are all cut is not
@@ -201,8 +204,9 @@ def neighbor_overlap(
             f"E1 and E2 must embed the same items: E1 has {E1.shape[0]} rows, "
             f"E2 has {E2.shape[0]}."
         )
-    ind1, _ = cosine_neighbors(E1, n_neighbors)
-    ind2, _ = cosine_neighbors(E2, n_neighbors)
+    tol = tie_tolerance(E1, E2)
+    ind1, _ = cosine_neighbors(E1, n_neighbors, tie_tolerance=tol)
+    ind2, _ = cosine_neighbors(E2, n_neighbors, tie_tolerance=tol)
     undirected = zero_rows(E1) | zero_rows(E2)
     overlap = overlap_from_indices(ind1, ind2, method, p, undirected=undirected)
     return mean_overlap(overlap, undirected) if average else overlap

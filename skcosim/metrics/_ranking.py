@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +17,7 @@ from .._compat import (
     _safe_indexing,
     validate_params,
 )
+from .._constraints import Count
 from .._topk import PAD, as_csr, top_k_unseen
 from ._estimators import final_estimator, transform_before_final
 
@@ -147,6 +148,7 @@ def _hits(estimator, X_train, X_test, k, batch_size):
     check_is_fitted(final_estimator(estimator))
     if X_train.shape[1] != p:
         raise ValueError(f"X_train has {X_train.shape[1]} items but X_test has {p}.")
+    _check_disjoint(X_train, X_test)
     hits, n_relevant = hit_matrix(_recommend(estimator, X_train, k, batch_size), X_test)
     if not np.any(n_relevant):
         raise ValueError("X_test holds no interaction: nothing to recall.")
@@ -164,6 +166,20 @@ def ndcg_from_hits(hits, n_relevant, average=True):
     return _per_user(ndcg, n_relevant, average)
 
 
+def _check_disjoint(X_train, X_test):
+    """Refuse held-out entries that are also training entries: the ranking
+    leaves out the items of ``X_train``, so they could never be hit."""
+    train = X_train if sp.issparse(X_train) else np.asarray(X_train)
+    shared = sp.csr_matrix(train != 0).multiply(X_test != 0).nnz
+    if shared:
+        raise ValueError(
+            f"X_train and X_test share {shared} nonzero entries: the ranking "
+            "leaves out the items a user has in X_train, so held-out items "
+            "there can never be recommended. Split with "
+            "train_test_split_interactions (X_train + X_test == X)."
+        )
+
+
 def _per_user(values, n_relevant, average):
     if average:
         return float(values[n_relevant > 0].mean())
@@ -174,8 +190,8 @@ _RANKING_PARAMS = {
     "estimator": [HasMethods(["transform"])],
     "X_train": ["array-like", "sparse matrix"],
     "X_test": ["array-like", "sparse matrix"],
-    "k": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "k": [Count(1)],
+    "batch_size": [Count(1), None],
     "average": ["boolean"],
 }
 

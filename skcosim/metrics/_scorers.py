@@ -8,14 +8,15 @@ scikit-learn's ``make_scorer`` cannot call ``transform`` (its
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import pandas as pd
 
 from .._compat import Interval, StrOptions, validate_params
+from .._constraints import Count
 from ._overlap import OVERLAP_METHODS
 from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
-from ._stability import EMBEDDING_KINDS, gauge_stability, resample_stability
+from ._stability import EMBEDDING_KINDS, gauge_stability, refit_stability
 
 STABILITY_KINDS = ("gauge", "resample")
 
@@ -30,7 +31,9 @@ class _StabilityScorer:
     def __call__(self, estimator, X, y=None):
         if self.kind == "gauge":
             return gauge_stability(estimator, **self.kwargs)
-        return resample_stability(estimator, X, **self.kwargs)
+        # The fitted model against refits on the scored users: a score of the
+        # model, not only of its parameters (resample_stability clones it).
+        return refit_stability(estimator, X, **self.kwargs)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
@@ -78,9 +81,9 @@ class _RankingScorer:
 @validate_params(
     {
         "kind": [StrOptions(set(STABILITY_KINDS))],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "n_draws": [Interval(Integral, 1, None, closed="left")],
-        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
+        "n_draws": [Count(1)],
+        "n_resamples": [Count(1)],
         "subsample": [Interval(Real, 0, 1, closed="right")],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],
@@ -109,8 +112,12 @@ def make_stability_scorer(
 
     - ``kind="gauge"``: :func:`gauge_stability` of the fitted model (``X``
       is not used).
-    - ``kind="resample"``: :func:`resample_stability` of the estimator on the
-      users ``X`` of the validation fold (refits ``2 * n_resamples`` clones).
+    - ``kind="resample"``: would the fitted model's item neighbours survive
+      other users? The mean overlap between its neighbours and those of
+      ``n_resamples`` clones refitted on random subsets (a share
+      ``subsample``) of the users ``X`` of the validation fold, who were
+      not used to fit it (as :func:`resample_stability`, with the fitted
+      model as one side of each pair).
 
     Parameters
     ----------
@@ -121,9 +128,9 @@ def make_stability_scorer(
     n_draws : int, default=10
         Gauge draws (``kind="gauge"``).
     n_resamples : int, default=5
-        Pairs of user subsets (``kind="resample"``).
+        Refits on user subsets (``kind="resample"``).
     subsample : float in (0, 1], default=0.5
-        Share of the users per subset (``kind="resample"``).
+        Share of the scored users per refit (``kind="resample"``).
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding; ``None`` uses the model's default.
     method : {"jaccard", "rbo"}, default="jaccard"
@@ -168,10 +175,10 @@ def make_stability_scorer(
 
 
 _RANKING_SCORER_PARAMS = {
-    "k": [Interval(Integral, 1, None, closed="left")],
+    "k": [Count(1)],
     "holdout": [Interval(Real, 0, 1, closed="neither")],
     "random_state": ["random_state"],
-    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "batch_size": [Count(1), None],
 }
 
 

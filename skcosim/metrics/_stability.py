@@ -8,7 +8,7 @@ fitted on random halves of the users.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,9 +23,10 @@ from .._compat import (
     _safe_indexing,
     validate_params,
 )
+from .._constraints import Count
 from .._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
-from ._neighbors import check_n_neighbors, cosine_neighbors, zero_rows
+from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
 
 EMBEDDING_KINDS = ("decoder", "encoder", "projected")
@@ -50,12 +51,12 @@ def _at(mask, queries):
 @validate_params(
     {
         "estimator": [HasMethods(["fit"])],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
+        "n_draws": [Count(1)],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
-        "max_items": [Interval(Integral, 1, None, closed="left"), None],
+        "max_items": [Count(1), None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -91,7 +92,11 @@ def gauge_stability(
     keep every cosine, so models whose gauge is orthogonal score 1, and so
     does the projected embedding of any model (:ref:`remedy-project`): both
     are returned as exactly 1 without a neighbour search (0 when every row
-    of the embedding is zero).
+    of the embedding is zero). Cosines that agree to within rounding
+    (``2^-30`` in float64, ``2^-13`` in float32) rank as ties, broken by
+    index, in both embeddings: otherwise a model whose items tie (one
+    component left, so every cosine is +1 or -1) would score by the order
+    rounding gives its ties.
 
     Parameters
     ----------
@@ -171,19 +176,23 @@ def mean_gauge_overlap(
     """
     rng = check_random_state(random_state)
     check_n_neighbors(n_neighbors, E.shape[0])
-    if group == "orthogonal" or np.array_equal(
-        regauged(sample_gauge(group, E.shape[1], rng)), E
-    ):
+    # The probe has a generator of its own: the draws below stay the ones of
+    # random_state.
+    probe = sample_gauge(group, E.shape[1], np.random.RandomState(0))
+    if group == "orthogonal" or np.array_equal(regauged(probe), E):
         # Rotations keep every cosine, and a gauge-free embedding does not
         # move: the overlap is 1 by construction, whatever ties the
         # neighbour search would break differently in floating point.
         return 0.0 if zero_rows(E).all() else 1.0
+    tol = tie_tolerance(E)
     queries = sample_items(E.shape[0], max_items, rng)
-    ind, _ = cosine_neighbors(E, n_neighbors, queries=queries)
+    ind, _ = cosine_neighbors(E, n_neighbors, queries=queries, tie_tolerance=tol)
     scores = []
     for _ in range(n_draws):
         E_R = regauged(sample_gauge(group, E.shape[1], rng))
-        ind_R, _ = cosine_neighbors(E_R, n_neighbors, queries=queries)
+        ind_R, _ = cosine_neighbors(
+            E_R, n_neighbors, queries=queries, tie_tolerance=tol
+        )
         undirected = _at(zero_rows(E) | zero_rows(E_R), queries)
         overlap = overlap_from_indices(ind, ind_R, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
@@ -194,13 +203,13 @@ def mean_gauge_overlap(
     {
         "estimator": [HasMethods(["fit"])],
         "X": ["array-like", "sparse matrix"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Count(1)],
+        "n_resamples": [Count(1)],
         "subsample": [Interval(Real, 0, 1, closed="right")],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
-        "max_items": [Interval(Integral, 1, None, closed="left"), None],
+        "max_items": [Count(1), None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -245,7 +254,9 @@ def resample_stability(
     n_resamples : int, default=5
         Number of pairs of subsets (``2 * n_resamples`` fits).
     subsample : float in (0, 1], default=0.5
-        Share of the users in each subset.
+        Share of the users in each subset. A share that puts every user in
+        both subsets (1.0, or 0.95 of 5 users) is an error: the two fits would
+        be the same model.
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding; ``None`` uses the model's default.
     method : {"jaccard", "rbo"}, default="jaccard"
@@ -279,13 +290,12 @@ def resample_stability(
     True
     """
     rng = check_random_state(random_state)
-    if sp.issparse(X) and X.format not in ("csr", "csc"):
-        X = X.tocsr()  # COO and DIA cannot be indexed by rows
-    n = _num_samples(X)
-    n_sub = round(subsample * n)
-    if n_sub < 1:
+    X, n, n_sub = _subsets(X, subsample)
+    if n_sub == n:
         raise ValueError(
-            f"subsample={subsample} of {n} samples leaves no sample to fit on."
+            f"subsample={subsample} of {n} samples puts every sample in both "
+            "subsets: the two fits would be the same model (stability 1 for "
+            "any deterministic estimator). Use subsample <= 0.5."
         )
     queries = sample_items(_n_features(X), max_items, rng)
     scores = []
@@ -297,10 +307,68 @@ def resample_stability(
         )
         neighbors, undirected = [], False
         for rows in (first, second):
-            fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
-            E = item_embeddings(fitted_item_model(fitted), embedding)
-            neighbors.append(cosine_neighbors(E, n_neighbors, queries=queries)[0])
-            undirected |= _at(zero_rows(E), queries)
+            ind, zero = _refit_neighbors(
+                estimator, X, rows, n_neighbors, embedding, queries
+            )
+            neighbors.append(ind)
+            undirected |= _at(zero, queries)
         overlap = overlap_from_indices(*neighbors, method, undirected=undirected)
+        scores.append(mean_overlap(overlap, undirected))
+    return float(np.mean(scores))
+
+
+def _subsets(X, subsample):
+    """``X`` indexable by rows, its number of rows and the size of a subset."""
+    if sp.issparse(X) and X.format not in ("csr", "csc"):
+        X = X.tocsr()  # COO and DIA cannot be indexed by rows
+    n = _num_samples(X)
+    n_sub = round(subsample * n)
+    if n_sub < 1:
+        raise ValueError(
+            f"subsample={subsample} of {n} samples leaves no sample to fit on."
+        )
+    return X, n, n_sub
+
+
+def _refit_neighbors(estimator, X, rows, n_neighbors, embedding, queries=None):
+    """Item neighbours (of the ``queries`` items), and zero rows, of a clone
+    of ``estimator`` fitted on the ``rows`` of ``X``."""
+    fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
+    E = item_embeddings(fitted_item_model(fitted), embedding)
+    ind, _ = cosine_neighbors(
+        E, n_neighbors, queries=queries, tie_tolerance=tie_tolerance(E)
+    )
+    return ind, zero_rows(E)
+
+
+def refit_stability(
+    estimator,
+    X,
+    n_neighbors,
+    *,
+    n_resamples,
+    subsample,
+    embedding,
+    method,
+    random_state,
+):
+    """Overlap between a fitted model's item neighbours and those of clones of
+    it refitted on random subsets of the users ``X`` (other users than it was
+    fitted on, in a cross-validation): the ``"resample"`` stability scorer."""
+    model = fitted_item_model(estimator)
+    E = item_embeddings(model, embedding)
+    X, n, n_sub = _subsets(X, subsample)
+    if E.shape[0] != X.shape[1]:
+        raise ValueError(
+            f"The fitted model embeds {E.shape[0]} items, X has {X.shape[1]}."
+        )
+    ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tie_tolerance(E))
+    rng = check_random_state(random_state)
+    scores = []
+    for _ in range(n_resamples):
+        rows = rng.permutation(n)[:n_sub]
+        ind_r, zero_r = _refit_neighbors(estimator, X, rows, n_neighbors, embedding)
+        undirected = zero_rows(E) | zero_r
+        overlap = overlap_from_indices(ind, ind_r, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
     return float(np.mean(scores))

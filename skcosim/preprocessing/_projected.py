@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._base import check_not_dates, projection_factor
 from .._compat import HasMethods, _fit_context, validate_params
-from .._gauge import apply_gauge
+from .._gauge import apply_gauge, check_gauge
 from .._weight_decay import WeightDecayAutoencoder
 
 
@@ -31,7 +31,14 @@ def _canonical_projection(encoder, decoder):
     L = projection_factor(decoder.astype(np.float64))
     U, _, Wt = np.linalg.svd(encoder.astype(np.float64) @ L, full_matrices=False)
     U, Wt = svd_flip(U, Wt, u_based_decision=True)
-    return (L @ Wt.T).astype(encoder.dtype)
+    T = L @ Wt.T
+    r, k = Wt.shape
+    if r < k:
+        # Fewer items than components: A L W has rank at most r. Zero
+        # columns keep the documented n_components columns, so that a gauge
+        # of the wrapped model (k x k) still fits.
+        T = np.hstack([T, np.zeros((k, k - r))])
+    return T.astype(encoder.dtype)
 
 
 @validate_params(
@@ -278,8 +285,8 @@ class ProjectedEmbedding(
             )
         if gauge is None:
             return self.projected_encoder_
-        gauge = check_array(gauge)
-        A, B = apply_gauge(self.estimator_.encoder_, self.estimator_.decoder_, gauge)
+        A, B = self.estimator_.encoder_, self.estimator_.decoder_
+        A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
         return A @ _canonical_projection(A, B)
 
     @property

@@ -1,0 +1,32 @@
+"""Parameter constraints that scikit-learn's validation does not offer."""
+
+from __future__ import annotations
+
+import numbers
+
+from ._compat import Interval
+
+
+class Count(Interval):
+    """An interval of integers that are not booleans.
+
+    ``True`` is a :class:`numbers.Integral`, so scikit-learn's
+    ``Interval(Integral, 1, None)`` accepts ``n_components=True``; numpy then
+    fails on it far from the parameter. This constraint rejects it with
+    scikit-learn's ``InvalidParameterError`` naming the parameter.
+
+    Parameters
+    ----------
+    left : int or None
+        Lower bound.
+    right : int or None, default=None
+        Upper bound.
+    closed : {"left", "right", "both", "neither"}, default="left"
+        Which bounds are included.
+    """
+
+    def __init__(self, left, right=None, *, closed="left"):
+        super().__init__(numbers.Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)

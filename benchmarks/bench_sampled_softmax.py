@@ -15,7 +15,7 @@ Two parts, each in one run:
     neighbours with the full softmax fit, and the fit time. Rows: the full
     softmax (L-BFGS), the sampled softmax with minibatch Adam (the default
     solver), and the sampled softmax with L-BFGS restarted on each new sample
-    (the solver of the Dask path).
+    (the solver of the Dask path, 200 iterations).
 
 Run: ``python benchmarks/bench_sampled_softmax.py --evals --quality``.
 """
@@ -36,6 +36,7 @@ from skcosim._gradient import cosine_softmax_loss_grad, resolve_batch_size
 from skcosim._sampled_softmax import (
     NegativeSampler,
     fit_lbfgs_resampled,
+    item_popularity,
     sampled_batch_size,
     sampled_softmax_loss_grad,
 )
@@ -55,7 +56,7 @@ def bench_evals(repeat, n_negatives):
         rng = np.random.RandomState(0)
         A = rng.standard_normal((p, K))
         B = rng.standard_normal((p, K))
-        sample = NegativeSampler(X, n_negatives, 0.5, rng).draw()
+        sample = NegativeSampler(item_popularity(X), n_negatives, 0.5, rng).draw()
         res = interleaved(
             {
                 "full": lambda X=X, A=A, B=B, n=n, p=p: cosine_softmax_loss_grad(
@@ -85,7 +86,7 @@ def bench_evals(repeat, n_negatives):
 def _start(X, alpha):
     """Objective 2 start, rescaled as CosineAutoencoder does, and active items."""
     m = CosineAutoencoder(K, alpha=alpha, loss="softmax")
-    A, B, _ = m._start(X, X)
+    A, B, _ = m._start(X, has_data=True)
     active = np.asarray(X.sum(axis=0)).ravel() > 0
     B[~active] = 0.0
     return (*m._rescale(X, A, B), active)
@@ -112,15 +113,22 @@ def quality(name, X, labels, alpha):
         ).fit(X)
         fits[label] = (model.encoder_, model.decoder_, time.perf_counter() - start)
     start = time.perf_counter()
+    sample_batch = sampled_batch_size(1024, n)
+
+    def sampled_loss_grad(A, B, sample):
+        return sampled_softmax_loss_grad(
+            X, A, B, temperature=T, sample=sample, batch_size=sample_batch
+        )
+
     fit = fit_lbfgs_resampled(
-        X,
+        sampled_loss_grad,
         A0,
         B0,
+        popularity=item_popularity(X),
         active=active,
-        temperature=T,
         n_negatives=1024,
         exponent=0.5,
-        max_iter=500,
+        max_iter=200,
         tol=1e-6,
         random_state=np.random.RandomState(0),
     )

@@ -210,7 +210,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     ``O(batch_size p + (n + p) k)`` memory. The sampled softmax runs
     minibatch Adam with a fresh sample of negatives at every step (a fixed
     sample would be overfitted): ``O((nnz + n S) k)`` per epoch and one
-    block of about 2 million logits in memory. No ``n x p`` array is ever
+    block of about 260,000 logits in memory. No ``n x p`` array is ever
     formed.
 
     ``X`` may be a row-chunked :mod:`dask.array` (numpy or scipy.sparse

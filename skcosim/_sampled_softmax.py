@@ -41,8 +41,13 @@ from ._gradient import (
     warn_not_converged,
 )
 
-#: Entries of one ``batch_size x n_negatives`` block of logits (16 MB).
-BLOCK_ENTRIES = 2**21
+#: Entries of one ``batch_size x n_negatives`` block of logits (2 MB): the
+#: passes over a block run from cache.
+BLOCK_ENTRIES = 2**18
+
+#: Logits of one Adam minibatch (``minibatch x n_negatives``; 16 MB, computed
+#: block by block).
+MINIBATCH_ENTRIES = 2**21
 
 #: Relative decrease of the evaluation loss per epoch below which
 #: :func:`fit_adam` halves its learning rate.
@@ -106,20 +111,21 @@ def _rows_of(indptr):
     return np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
 
 
-def _block_loss_grad(Xb, A, Q, sample, t):
-    """Sampled softmax loss and gradients of one block of users (CSR float64).
+def _block_loss_grad(Xb, Z, Q, QN_t, sample, t):
+    """Sampled softmax loss of one block of users (CSR float64, ``Z = Xb A``).
 
-    Returns ``(loss, dA, dQ)``: ``dQ`` with respect to the normalized item
-    embeddings ``Q = N(B)``.
+    Returns ``(loss, g_pos, dZ, P, dQN)``: the gradient with respect to the
+    logits of the block's positives (in the order of ``Xb.data``), to its
+    users' ``Z``, their normalized embeddings ``P``, and the gradient with
+    respect to the sampled items' normalized embeddings ``QN``
+    (``QN_t = QN / t``).
     """
     b = Xb.shape[0]
     rows = _rows_of(Xb.indptr)
     cols, vals = Xb.indices, Xb.data
-    P, r_p = normalize_rows(np.asarray(Xb @ A))
-    QN = Q[sample.items]
+    P, r_p = normalize_rows(Z)
     pos = np.einsum("ij,ij->i", P[rows], Q[cols]) / t
-    neg = P @ QN.T
-    neg /= t
+    neg = P @ QN_t.T  # QN / t: one pass less over the block
     neg += sample.log_weight
     # Shift each row by its largest logit: exp never overflows.
     m = neg.max(axis=1)
@@ -130,42 +136,53 @@ def _block_loss_grad(Xb, A, Q, sample, t):
             m[filled], np.maximum.reduceat(pos, Xb.indptr[:-1][filled])
         )
     e_pos = np.exp(pos - m[rows]) * (1.0 - sample.weight[cols])
-    np.exp(neg - m[:, None], out=neg)
-    Z = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
+    neg -= m[:, None]
+    np.exp(neg, out=neg)
+    Zu = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
     row_sum = np.bincount(rows, vals, minlength=b)
-    loss = float(row_sum @ (m + np.log(Z)) - vals @ pos)
+    loss = float(row_sum @ (m + np.log(Zu)) - vals @ pos)
     # dL/ds: rowsum(x_u) softmax - x_u, on the positives and on the sample.
-    ratio = row_sum / Z
+    ratio = row_sum / Zu
     g_pos = ratio[rows] * e_pos - vals
     neg *= ratio[:, None]
     G_pos = sp.csr_matrix((g_pos, cols, Xb.indptr), shape=Xb.shape)
-    dP = (np.asarray(G_pos @ Q) + neg @ QN) / t
-    dQ = np.asarray(G_pos.T @ P) / t
-    dQ[sample.items] += (neg.T @ P) / t
-    dA = np.asarray(Xb.T @ normalize_rows_backward(P, r_p, dP))
-    return loss, dA, dQ
+    dP = np.asarray(G_pos @ Q) / t + neg @ QN_t
+    return loss, g_pos, normalize_rows_backward(P, r_p, dP), P, neg.T @ P / t
 
 
 def sampled_softmax_loss_grad(X, A, B, *, temperature, sample, batch_size):
     """Sampled softmax loss of Objective 3 and its gradients ``(loss, dA, dB)``.
 
-    ``X`` is a CSR matrix in float64; the users are taken ``batch_size`` at a
-    time. Memory ``O(batch_size S + (n + p) k)``, time ``O((nnz + n S) k)``.
+    ``X`` is a CSR matrix in float64; the logits are computed ``batch_size``
+    users at a time, and the gradients of all blocks go through ``X`` in one
+    sparse product each at the end (not one ``p x k`` product per block).
+    Memory ``O(batch_size S + nnz + (n + p) k)``, time ``O((nnz + n S) k)``.
     """
+    t = float(temperature)
     Q, r_q = normalize_rows(B)
-    loss, dA, dQ = 0.0, np.zeros_like(A), np.zeros_like(B)
+    QN_t = Q[sample.items] / t
+    Z = np.asarray(X @ A)
+    dZ, P = np.empty_like(Z), np.empty_like(Z)
+    g_pos = np.empty(X.nnz)
+    loss, dQN = 0.0, np.zeros_like(QN_t)
     for start in range(0, X.shape[0], batch_size):
-        part = _block_loss_grad(
-            X[start : start + batch_size], A, Q, sample, float(temperature)
-        )
+        stop = min(start + batch_size, X.shape[0])
+        lo, hi = X.indptr[start], X.indptr[stop]
+        part = _block_loss_grad(X[start:stop], Z[start:stop], Q, QN_t, sample, t)
         loss += part[0]
-        dA += part[1]
-        dQ += part[2]
+        g_pos[lo:hi] = part[1]
+        dZ[start:stop] = part[2]
+        P[start:stop] = part[3]
+        dQN += part[4]
+    G_pos = sp.csr_matrix((g_pos, X.indices, X.indptr), shape=X.shape)
+    dQ = np.asarray(G_pos.T @ P) / t
+    dQ[sample.items] += dQN
+    dA = np.asarray(X.T @ dZ)
     return loss, dA, normalize_rows_backward(Q, r_q, dQ)
 
 
 def sampled_batch_size(n_negatives, n_samples):
-    """Users per block: ``batch_size x n_negatives`` logits of about 16 MB."""
+    """Users per block: ``batch_size x n_negatives`` logits of about 2 MB."""
     return int(max(1, min(n_samples, BLOCK_ENTRIES // max(n_negatives, 1))))
 
 
@@ -268,7 +285,8 @@ def fit_adam(
     sampler = NegativeSampler(item_popularity(X), n_negatives, exponent, random_state)
     # At least MIN_STEPS steps per epoch: on small data an epoch of one
     # full batch would make an epoch a single Adam step.
-    batch = min(sampled_batch_size(n_negatives, n), -(-n // MIN_STEPS))
+    minibatch = min(max(1, MINIBATCH_ENTRIES // n_negatives), -(-n // MIN_STEPS))
+    batch = sampled_batch_size(n_negatives, n)
     Xm, monitor_sample, monitor_total = _monitor(
         X, sampler, monitor_users, random_state
     )
@@ -291,8 +309,8 @@ def fit_adam(
     stalls, converged, epoch = 0, False, 0
     for epoch in range(1, max_iter + 1):
         order = random_state.permutation(n)
-        for start in range(0, n, batch):
-            users = np.sort(order[start : start + batch])
+        for start in range(0, n, minibatch):
+            users = np.sort(order[start : start + minibatch])
             _, dA, dB = sampled_softmax_loss_grad(
                 X[users],
                 A,

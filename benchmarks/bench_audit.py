@@ -94,7 +94,7 @@ def main():
         rest = wall - sum(steps.values())
         print(f"| start-up, report rendering and writing | {rest:.1f} |")
         for model in report["models"]:
-            print(f"  {model['model']}: notes {model.get('notes')}")
+            print(f"  {model.get('name')}: notes {model.get('notes')}")
 
 
 if __name__ == "__main__":

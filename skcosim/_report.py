@@ -386,9 +386,11 @@ def neighbor_table(results, items, n_neighbors):
     for res in results:
         if res.embeddings is None:  # an optional model that was not fitted
             continue
-        idx, _ = metrics.cosine_neighbors(res.embeddings, n_neighbors)
-        for i in items:
-            table[int(i)][res.spec.name] = [int(j) for j in idx[i]]
+        idx, _ = metrics.cosine_neighbors(
+            res.embeddings, n_neighbors, queries=np.asarray(items, dtype=np.intp)
+        )
+        for i, row in zip(items, idx, strict=True):
+            table[int(i)][res.spec.name] = [int(j) for j in row]
     return table
 
 

@@ -216,7 +216,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     ``X`` may be a row-chunked :mod:`dask.array` (numpy or scipy.sparse
     chunks) for the softmax losses: the loss and its gradients are summed
     over the blocks as one Dask computation per evaluation, the sampled
-    softmax by L-BFGS restarted on a new sample every 40 iterations.
+    softmax by L-BFGS restarted on a new sample every 5 iterations.
 
     The normalization is ``N(z) = z / sqrt(||z||^2 + 1e-24)``: ``z / ||z||``
     for any non-negligible row, and ``N(0) = 0``, so a user without

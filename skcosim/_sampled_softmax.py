@@ -354,7 +354,7 @@ def fit_lbfgs_resampled(
     max_iter,
     tol,
     random_state,
-    resample_every=40,
+    resample_every=5,
     verbose=0,
     name="CosineAutoencoder",
 ):

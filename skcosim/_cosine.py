@@ -128,6 +128,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         Stop when the relative decrease of the loss in one iteration falls
         below ``tol``, or the largest gradient entry below ``tol`` times its
         initial value.
+    init : {"weight_decay", "random"}, default="weight_decay"
+        Start from the Objective 2 closed form
+        ``WeightDecayAutoencoder(n_components, alpha=alpha)`` (deterministic),
+        or from standard normal factors drawn from ``random_state``.
     n_negatives : int, default=1024
         Draws of negatives per step of the sampled softmax (with
         replacement, a fresh sample every step).
@@ -137,10 +141,6 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     learning_rate : float, default=0.03
         Step of Adam on the sampled softmax, relative to the root-mean-square
         of each factor at the start; halved when the evaluation loss stalls.
-    init : {"weight_decay", "random"}, default="weight_decay"
-        Start from the Objective 2 closed form
-        ``WeightDecayAutoencoder(n_components, alpha=alpha)`` (deterministic),
-        or from standard normal factors drawn from ``random_state``.
     batch_size : int or "auto", default="auto"
         Users per block of the softmax loss: memory ``O(batch_size *
         n_features)``. ``"auto"`` takes blocks of about ``2**22`` entries

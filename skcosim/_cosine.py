@@ -127,7 +127,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     tol : float, default=1e-6
         Stop when the relative decrease of the loss in one iteration falls
         below ``tol``, or the largest gradient entry below ``tol`` times its
-        initial value.
+        initial value. The sampled softmax in memory has its own rule (a
+        stalled evaluation loss, see :ref:`objective-3-at-scale`); on a dask
+        array it stops when a round of L-BFGS lowers its sample's loss by
+        less than ``tol`` per iteration.
     init : {"weight_decay", "random"}, default="weight_decay"
         Start from the Objective 2 closed form
         ``WeightDecayAutoencoder(n_components, alpha=alpha)`` (deterministic),

@@ -231,13 +231,13 @@ class _Adam:
 
 @dataclass
 class SampledFit:
-    """What a sampled-softmax solver returns: factors, iterations, loss curve."""
+    """What a sampled-softmax solver returns: factors, iterations, loss curve
+    (a run that did not converge has warned)."""
 
     A: np.ndarray
     B: np.ndarray
     n_iter: int
     loss_curve: list
-    converged: bool
 
 
 def _monitor(X, sampler, n_users, random_state):
@@ -337,9 +337,7 @@ def fit_adam(
     progress.close(f"stopped after {epoch} epochs")
     if not converged:
         warn_not_converged(name, max_iter)
-    return SampledFit(
-        *best_AB, n_iter=max(epoch, 1), loss_curve=curve, converged=converged
-    )
+    return SampledFit(*best_AB, n_iter=max(epoch, 1), loss_curve=curve)
 
 
 def fit_lbfgs_resampled(
@@ -401,9 +399,7 @@ def fit_lbfgs_resampled(
     if not converged:
         warn_not_converged(name, max_iter)
     A, B = unpack(theta, p, k)
-    return SampledFit(
-        A.copy(), B.copy(), n_iter=max(n_iter, 1), loss_curve=curve, converged=converged
-    )
+    return SampledFit(A.copy(), B.copy(), n_iter=max(n_iter, 1), loss_curve=curve)
 
 
 #: ``loss="auto"`` samples when ``n_samples * n_features`` reaches this ...

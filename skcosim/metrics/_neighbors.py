@@ -170,6 +170,15 @@ def _check_queries(queries, m):
     return queries.astype(np.intp)
 
 
+def _snap(S, grid):
+    """Round ``S`` in place to a multiple of ``grid`` (``None``: leave it):
+    cosines that differ by rounding alone then tie."""
+    if grid is not None:
+        S *= 1.0 / grid
+        np.rint(S, out=S)
+        S *= grid
+
+
 def _query_neighbors(U, zero, queries, k, exclude_self, grid):
     """Top-k neighbours of the rows ``queries`` among all rows of ``U``.
 
@@ -189,10 +198,7 @@ def _query_neighbors(U, zero, queries, k, exclude_self, grid):
         r = rows.size
         S = buf[:r, :m]
         np.matmul(U[rows], U.T, out=S)
-        if grid is not None:  # as in _tile: near-equal cosines tie
-            S *= 1.0 / grid
-            np.rint(S, out=S)
-            S *= grid
+        _snap(S, grid)
         if exclude_self:
             S[np.arange(r), rows] = -np.inf
         bound = _group_bound(buf, r, m, k, axis=1)
@@ -222,10 +228,7 @@ def _tile(
     S = buf  # (P, P) with P >= every padded tile width, see _group_bound
     block = S[:r, :c]
     np.matmul(U[i0:i1], U[j0:j1].T, out=block)
-    if grid is not None:  # round to a multiple of grid: near-equal cosines tie
-        block *= 1.0 / grid
-        np.rint(block, out=block)
-        block *= grid
+    _snap(block, grid)
     if a == b and exclude_self:
         block[np.arange(r), np.arange(r)] = -np.inf
     # Zero rows are answered directly (bound +inf: no candidates).

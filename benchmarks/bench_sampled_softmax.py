@@ -16,6 +16,11 @@ Two parts, each in one run:
     softmax (L-BFGS), the sampled softmax with minibatch Adam (the default
     solver), and the sampled softmax with L-BFGS restarted on each new sample
     (the solver of the Dask path, 200 iterations).
+``--minibatch``
+    Adam's minibatch size on a 1M-interaction power-law matrix (100,000 x
+    20,000, k = 50, alpha = 30, the audit's model): the evaluation loss per
+    interaction after each epoch, and the seconds, for several numbers of
+    logits per step (``--epochs`` epochs each, one after the other).
 
 Run: ``python benchmarks/bench_sampled_softmax.py --evals --quality``.
 """
@@ -166,13 +171,50 @@ def bench_quality():
     quality("simulated clusters", sim.data.tocsr(), sim.item_labels, alpha=10.0)
 
 
+def bench_minibatch(epochs, entries):
+    import skcosim._cosine as cosine_module
+    from skcosim._sampled_softmax import fit_adam
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    X = make_powerlaw(100_000, 20_000, 1_000_000, random_state=0)
+    print(f"{X.shape[0]:,} x {X.shape[1]:,}, nnz {X.nnz:,}; k = 50, S = 1,024")
+    print("| logits per step (users) | s | epochs | evaluation loss per epoch |")
+    print("|---|---:|---:|---|")
+    for log2 in entries:
+
+        def fit(*args, log2=log2, **kwargs):
+            return fit_adam(*args, minibatch_entries=2**log2, **kwargs)
+
+        cosine_module.fit_adam = fit
+        model = CosineAutoencoder(
+            50, alpha=30.0, loss="sampled_softmax", max_iter=epochs, random_state=0
+        )
+        start = time.perf_counter()
+        model.fit(X)
+        seconds = time.perf_counter() - start
+        curve = " ".join(f"{v:.3f}" for v in model.loss_curve_)
+        users = 2**log2 // 1024
+        print(
+            f"| 2^{log2} ({users:,}) | {seconds:.1f} | {model.n_iter_} | {curve} |",
+            flush=True,
+        )
+    cosine_module.fit_adam = fit_adam
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evals", action="store_true")
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--n-negatives", type=int, default=1024)
+    parser.add_argument("--minibatch", action="store_true")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument(
+        "--entries", default="21,19,17,16", help="log2 of the logits per step"
+    )
     args = parser.parse_args()
+    if args.minibatch:
+        bench_minibatch(args.epochs, [int(e) for e in args.entries.split(",")])
     if args.evals:
         bench_evals(args.repeat, args.n_negatives)
     if args.quality:

@@ -452,7 +452,6 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         in memory; on a dask array, where a step is a pass over the blocks,
         L-BFGS restarted on each new sample."""
         common = dict(
-            active=popularity > 0,
             n_negatives=self.n_negatives,
             exponent=self.sampling_exponent,
             max_iter=self.max_iter,
@@ -466,6 +465,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 A,
                 B,
                 popularity=popularity,
+                active=popularity > 0,
                 tol=self.tol,
                 **common,
             )

@@ -70,6 +70,13 @@ class NegativeSample:
     log_weight: np.ndarray
     weight: np.ndarray
 
+    def restrict(self, rows):
+        """The same sample on the sub-catalogue ``rows`` (sorted, holding ``items``)."""
+        weight = np.zeros(len(rows))
+        at = np.searchsorted(rows, self.items)
+        weight[at] = np.exp(self.log_weight)
+        return NegativeSample(items=at, log_weight=self.log_weight, weight=weight)
+
 
 class NegativeSampler:
     """Draws negatives with probability proportional to ``popularity^exponent``.
@@ -87,15 +94,22 @@ class NegativeSampler:
         self.n_negatives = int(n_negatives)
         self.random_state = random_state
 
-    def draw(self):
-        """One :class:`NegativeSample` of ``n_negatives`` draws (with replacement)."""
+    def draw(self, dense=True):
+        """One :class:`NegativeSample` of ``n_negatives`` draws (with replacement).
+
+        With ``dense=False`` its ``weight`` is left out (``None``): call
+        :meth:`NegativeSample.restrict` for the sub-catalogue of one step.
+        """
         S = self.n_negatives
         u = self.random_state.random(S) * self.cdf[-1]
         draws = np.minimum(np.searchsorted(self.cdf, u, side="right"), len(self.q) - 1)
         items, counts = np.unique(draws, return_counts=True)
         w = counts / (S * self.q[items])
-        weight = np.zeros(len(self.q))
-        weight[items] = w
+        if dense:
+            weight = np.zeros(len(self.q))
+            weight[items] = w
+        else:
+            weight = None  # an O(p) array per Adam step would undo its sparsity
         return NegativeSample(items=items, log_weight=np.log(w), weight=weight)
 
 
@@ -190,11 +204,15 @@ def sampled_batch_size(n_negatives, n_samples):
 
 
 class _Adam:
-    """Adam (Kingma & Ba, 2015) on a list of arrays, in place.
+    """Adam (Kingma & Ba, 2015) on a list of arrays, in place, row by row.
 
-    Each array's step is ``learning_rate`` times its own root-mean-square at
-    the start: the encoder and the decoder live on different scales, and the
-    loss depends on their directions only.
+    A step updates only the rows it is given (the items one minibatch
+    touches), so its cost follows the minibatch, not the catalogue; each row
+    keeps its own step count for the bias correction, which makes a row's
+    first update the size of Adam's first step however late it comes. Each
+    array's step is ``learning_rate`` times its own root-mean-square at the
+    start: the encoder and the decoder live on different scales, and the loss
+    depends on their directions only.
     """
 
     def __init__(self, params, learning_rate, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -204,29 +222,61 @@ class _Adam:
         ]
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
+        self.t = [np.zeros(len(p)) for p in params]
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.t = 0
         self.scale = 1.0
 
-    def step(self, grads):
-        self.t += 1
-        c1 = 1.0 - self.beta1**self.t
-        c2 = 1.0 - self.beta2**self.t
-        for p, g, m, v, lr in zip(
-            self.params, grads, self.m, self.v, self.lr, strict=True
+    def step(self, rows, grads):
+        """Update ``params[i][rows[i]]`` with the gradients ``grads[i]``."""
+        for p, r, g, m, v, t, lr in zip(
+            self.params, rows, grads, self.m, self.v, self.t, self.lr, strict=True
         ):
-            # In place, into g once it is used: no temporaries of p's size.
-            m *= self.beta1
-            m += (1.0 - self.beta1) * g
+            t[r] += 1.0
+            c1 = 1.0 - self.beta1 ** t[r][:, None]
+            c2 = 1.0 - self.beta2 ** t[r][:, None]
+            # In place on the gathered rows and on g: few temporaries per step.
+            m_r = m[r]
+            m_r *= self.beta1
+            m_r += (1.0 - self.beta1) * g
+            m[r] = m_r
+            v_r = v[r]
+            v_r *= self.beta2
             np.square(g, out=g)
-            v *= self.beta2
-            v += (1.0 - self.beta2) * g
-            np.multiply(v, 1.0 / c2, out=g)
+            g *= 1.0 - self.beta2
+            v_r += g
+            v[r] = v_r
+            np.divide(v_r, c2, out=g)
             np.sqrt(g, out=g)
             g += self.eps
-            np.divide(m, g, out=g)
-            g *= self.scale * lr / c1
-            p -= g
+            np.divide(m_r, g, out=g)
+            g *= (self.scale * lr) / c1
+            p[r] -= g
+
+
+def _minibatch_step(X, A, B, sampler, temperature, batch_size):
+    """The sampled-softmax gradient of one minibatch, on the rows it touches.
+
+    ``X`` holds the minibatch's users. Its loss involves the encoder rows of
+    its positives and the decoder rows of its positives and of the sample
+    only, so the problem is solved on that sub-catalogue. Returns
+    ``((rows_A, dA), (rows_B, dB))``.
+    """
+    positives = np.unique(X.indices)
+    sample = sampler.draw(dense=False)
+    rows = np.union1d(positives, sample.items)
+    Xr = sp.csr_matrix(
+        (X.data, np.searchsorted(rows, X.indices), X.indptr),
+        shape=(X.shape[0], len(rows)),
+    )
+    _, dA, dB = sampled_softmax_loss_grad(
+        Xr,
+        A[rows],
+        B[rows],
+        temperature=temperature,
+        sample=sample.restrict(rows),
+        batch_size=batch_size,
+    )
+    return (positives, dA[np.searchsorted(rows, positives)]), (rows, dB)
 
 
 @dataclass
@@ -258,7 +308,6 @@ def fit_adam(
     A,
     B,
     *,
-    active,
     temperature,
     n_negatives,
     exponent,
@@ -270,6 +319,7 @@ def fit_adam(
     name="CosineAutoencoder",
     monitor_users=10_000,
     patience=2,
+    minibatch_entries=MINIBATCH_ENTRIES,
 ):
     """Minibatch Adam on the sampled softmax: a fresh negative sample every step.
 
@@ -278,14 +328,15 @@ def fit_adam(
     computed; when it has not decreased by at least ``tol`` (relative) the
     learning rate is halved, and after ``patience`` halvings without progress
     the fit has converged. The best factors seen by the evaluation set are
-    returned.
+    returned. A step updates only the rows of the items it touches (items
+    without users are never touched: their decoder rows stay as given).
     """
     n = X.shape[0]
     t = float(temperature)
     sampler = NegativeSampler(item_popularity(X), n_negatives, exponent, random_state)
     # At least MIN_STEPS steps per epoch: on small data an epoch of one
     # full batch would make an epoch a single Adam step.
-    minibatch = min(max(1, MINIBATCH_ENTRIES // n_negatives), -(-n // MIN_STEPS))
+    minibatch = min(max(1, minibatch_entries // n_negatives), -(-n // MIN_STEPS))
     batch = sampled_batch_size(n_negatives, n)
     Xm, monitor_sample, monitor_total = _monitor(
         X, sampler, monitor_users, random_state
@@ -311,16 +362,10 @@ def fit_adam(
         order = random_state.permutation(n)
         for start in range(0, n, minibatch):
             users = np.sort(order[start : start + minibatch])
-            _, dA, dB = sampled_softmax_loss_grad(
-                X[users],
-                A,
-                B,
-                temperature=t,
-                sample=sampler.draw(),
-                batch_size=batch,
+            (rows_A, dA), (rows_B, dB) = _minibatch_step(
+                X[users], A, B, sampler, t, batch
             )
-            dB[~active] = 0.0
-            adam.step([dA, dB])
+            adam.step([rows_A, rows_B], [dA, dB])
         value = monitored(A, B)
         curve.append(value)
         progress.update(epoch, value)

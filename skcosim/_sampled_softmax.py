@@ -70,12 +70,13 @@ class NegativeSample:
     log_weight: np.ndarray
     weight: np.ndarray
 
-    def restrict(self, rows):
+    def restrict(self, rows, dtype=np.float64):
         """The same sample on the sub-catalogue ``rows`` (sorted, holding ``items``)."""
-        weight = np.zeros(len(rows))
+        weight = np.zeros(len(rows), dtype=dtype)
         at = np.searchsorted(rows, self.items)
         weight[at] = np.exp(self.log_weight)
-        return NegativeSample(items=at, log_weight=self.log_weight, weight=weight)
+        log_weight = self.log_weight.astype(dtype, copy=False)
+        return NegativeSample(items=at, log_weight=log_weight, weight=weight)
 
 
 class NegativeSampler:
@@ -273,7 +274,7 @@ def _minibatch_step(X, A, B, sampler, temperature, batch_size):
         A[rows],
         B[rows],
         temperature=temperature,
-        sample=sample.restrict(rows),
+        sample=sample.restrict(rows, A.dtype),
         batch_size=batch_size,
     )
     return (positives, dA[np.searchsorted(rows, positives)]), (rows, dB)
@@ -343,6 +344,7 @@ def fit_adam(
     )
 
     def monitored(A, B):
+        A, B = A.astype(np.float64), B.astype(np.float64)
         return (
             sampled_softmax_loss_grad(
                 Xm, A, B, temperature=t, sample=monitor_sample, batch_size=batch
@@ -350,7 +352,10 @@ def fit_adam(
             / monitor_total
         )
 
-    A, B = A.copy(), B.copy()
+    # The steps are noisy estimates: float32 halves their memory traffic,
+    # while the evaluation loss that decides convergence stays in float64.
+    X32 = X.astype(np.float32)
+    A, B = A.astype(np.float32), B.astype(np.float32)
     adam = _Adam([A, B], learning_rate)
     best = monitored(A, B)
     best_AB = (A.copy(), B.copy())
@@ -363,7 +368,7 @@ def fit_adam(
         for start in range(0, n, minibatch):
             users = np.sort(order[start : start + minibatch])
             (rows_A, dA), (rows_B, dB) = _minibatch_step(
-                X[users], A, B, sampler, t, batch
+                X32[users], A, B, sampler, t, batch
             )
             adam.step([rows_A, rows_B], [dA, dB])
         value = monitored(A, B)
@@ -382,7 +387,8 @@ def fit_adam(
     progress.close(f"stopped after {epoch} epochs")
     if not converged:
         warn_not_converged(name, max_iter)
-    return SampledFit(*best_AB, n_iter=max(epoch, 1), loss_curve=curve)
+    A, B = (M.astype(np.float64) for M in best_AB)
+    return SampledFit(A, B, n_iter=max(epoch, 1), loss_curve=curve)
 
 
 def fit_lbfgs_resampled(

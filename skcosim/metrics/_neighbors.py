@@ -110,8 +110,11 @@ def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k, presorted=False):
     ties). A query may have any number of candidates; its current top-k
     (``-inf`` / index ``m`` placeholders at first) takes part in the sort.
     Queries usually have a few candidates, so each one's top-k and
-    candidates go into one short row of a dense array, sorted row-wise.
-    ``presorted``: ``cand_q`` is already non-decreasing.
+    candidates go into one short row of a dense array, sorted row-wise; when
+    one query has far more candidates than the others (rows of many tied
+    cosines), that array would be mostly padding, and one sort of the
+    candidate list is used instead. ``presorted``: ``cand_q`` is already
+    non-decreasing.
     """
     if cand_q.size == 0:
         return
@@ -122,6 +125,9 @@ def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k, presorted=False):
     queries = cand_q[first]
     counts = np.diff(np.append(first, cand_q.size))
     width = k + int(counts.max())
+    if queries.size * width > 4 * (queries.size * k + cand_q.size):
+        _merge_sorted(best_val, best_idx, queries, counts, cand_q, cand_j, cand_v, k)
+        return
     vals = np.full((queries.size, width), -np.inf, dtype=best_val.dtype)
     idx = np.full((queries.size, width), np.iinfo(np.intp).max, dtype=np.intp)
     vals[:, :k] = best_val[queries]
@@ -133,6 +139,24 @@ def _merge(best_val, best_idx, cand_q, cand_j, cand_v, k, presorted=False):
     top = np.lexsort((idx, -vals), axis=1)[:, :k]
     best_val[queries] = np.take_along_axis(vals, top, axis=1)
     best_idx[queries] = np.take_along_axis(idx, top, axis=1)
+
+
+def _merge_sorted(best_val, best_idx, queries, counts, cand_q, cand_j, cand_v, k):
+    """:func:`_merge` by one sort of all entries by (query, -similarity, index).
+
+    ``queries`` (increasing) have ``counts`` candidates each; every query
+    brings its ``k`` current best, so its first ``k`` entries are its new top-k.
+    """
+    q = np.concatenate([np.repeat(queries, k), cand_q])
+    j = np.concatenate([best_idx[queries].ravel(), cand_j])
+    v = np.concatenate([best_val[queries].ravel(), cand_v])
+    order = np.lexsort((j, -v, q))
+    sizes = counts + k
+    start = np.cumsum(sizes) - sizes
+    rank = np.arange(order.size) - np.repeat(start, sizes)
+    keep = order[rank < k]
+    best_val[queries] = v[keep].reshape(-1, k)
+    best_idx[queries] = j[keep].reshape(-1, k)
 
 
 def _group_bound(S, r, c, k, axis):
@@ -179,6 +203,27 @@ def _snap(S, grid):
         S *= grid
 
 
+def _candidates(S, bound, grid):
+    """Entries ``(row, column, value)`` of ``S`` whose value on the tie grid
+    is at least the row's ``bound`` on the grid.
+
+    Rounding is monotone, so the bound of the snapped matrix is the snapped
+    bound, and only entries within one grid step of it need rounding.
+    """
+    m = S.shape[1]
+    if grid is not None:
+        _snap(bound, grid)
+    threshold = bound if grid is None else bound - grid
+    # flatnonzero on the flat mask: 2-D nonzero is several times slower.
+    ri, ci = np.divmod(np.flatnonzero(S >= threshold[:, None]), m)
+    vals = S[ri, ci]
+    if grid is not None:
+        _snap(vals, grid)
+        keep = vals >= bound[ri]
+        ri, ci, vals = ri[keep], ci[keep], vals[keep]
+    return ri, ci, vals
+
+
 def _query_neighbors(U, zero, queries, k, exclude_self, grid):
     """Top-k neighbours of the rows ``queries`` among all rows of ``U``.
 
@@ -198,12 +243,11 @@ def _query_neighbors(U, zero, queries, k, exclude_self, grid):
         r = rows.size
         S = buf[:r, :m]
         np.matmul(U[rows], U.T, out=S)
-        _snap(S, grid)
         if exclude_self:
             S[np.arange(r), rows] = -np.inf
         bound = _group_bound(buf, r, m, k, axis=1)
-        ri, ci = np.nonzero(S >= bound[:, None])
-        _merge(best_val, best_idx, start + ri, ci, S[ri, ci], k, presorted=True)
+        ri, ci, vals = _candidates(S, bound, grid)
+        _merge(best_val, best_idx, start + ri, ci, vals, k, presorted=True)
     for q in np.flatnonzero(zero[queries]):
         best_idx[q] = _zero_row_neighbors(queries[q], m, k, exclude_self)
         best_val[q] = 0

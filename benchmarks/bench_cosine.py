@@ -24,7 +24,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from skcosim._gradient import (
+from skcosim._optim._losses import (
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
     resolve_batch_size,

@@ -1,6 +1,6 @@
 """The two costs of the ``"gram"`` solver: the Gram product and the eigensolve.
 
-Evidence for three choices in :mod:`skcosim._spectrum`, each measured in one
+Evidence for three choices in :mod:`skcosim._linalg._spectrum`, each measured in one
 process run with the variants interleaved over ``--repeat`` rounds (minimum
 kept), BLAS on one thread inside the eigensolvers as the package runs them:
 
@@ -42,11 +42,8 @@ from _timing import interleaved
 from scipy.sparse.linalg import eigsh
 from threadpoolctl import threadpool_limits
 
-from skcosim._spectrum import (
-    _integer_gram_is_exact_in_float32,
-    _lanczos_ncv,
-    _SymmetricOperator,
-)
+from skcosim._linalg._eigen import _SymmetricOperator, lanczos_ncv
+from skcosim._linalg._spectrum import _integer_gram_is_exact_in_float32
 
 
 def _interleaved(methods, repeat):
@@ -126,7 +123,7 @@ def bench_ncv(repeat, ks):
         for k in ks:
             if 8 * k > p:  # top_k_eigh uses LAPACK there
                 continue
-            narrow = _lanczos_ncv(k, p, wide=False)  # what the package uses
+            narrow = lanczos_ncv(k, p, wide=False)  # what the package uses
             default = min(p, max(2 * k + 1, 20))  # ARPACK's default
             methods = {
                 "narrow": lambda k=k, G=G, ncv=narrow: _lanczos(G, k, ncv),
@@ -182,7 +179,7 @@ def bench_crossover(repeat, dims=(200, 300, 400, 800), fractions=(16, 8, 6, 4, 3
         G = D.T @ D
         for fraction in fractions:
             k = p // fraction
-            ncv = _lanczos_ncv(k, p, wide=False)
+            ncv = lanczos_ncv(k, p, wide=False)
             methods = {
                 "eigh": lambda G=G, wanted=[p - k, p - 1]: scipy.linalg.eigh(
                     G, subset_by_index=wanted, check_finite=False

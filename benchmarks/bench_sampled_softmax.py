@@ -37,8 +37,8 @@ from _timing import interleaved
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import CosineAutoencoder
-from skcosim._gradient import cosine_softmax_loss_grad, resolve_batch_size
-from skcosim._sampled_softmax import (
+from skcosim._optim._losses import cosine_softmax_loss_grad, resolve_batch_size
+from skcosim._optim._sampled_softmax import (
     NegativeSampler,
     fit_lbfgs_resampled,
     item_popularity,
@@ -172,8 +172,8 @@ def bench_quality():
 
 
 def bench_minibatch(epochs, entries):
-    import skcosim._cosine as cosine_module
-    from skcosim._sampled_softmax import fit_adam
+    import skcosim.autoencoders._cosine as cosine_module
+    from skcosim._optim._sampled_softmax import fit_adam
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     X = make_powerlaw(100_000, 20_000, 1_000_000, random_state=0)

@@ -1,6 +1,6 @@
 """Which top-k solver is fastest, by shape: the evidence for ``solver="auto"``.
 
-Times every solver of :func:`skcosim._spectrum.top_k_spectrum` (and, for
+Times every solver of :func:`skcosim._linalg._spectrum.top_k_spectrum` (and, for
 reference, ``scipy.sparse.linalg.svds`` and scikit-learn's ``TruncatedSVD``) on
 power-law sparse matrices whose smaller side ``m`` grows, in one process run,
 interleaved over ``--repeat`` rounds (the minimum is kept). "err" is the worst
@@ -22,7 +22,7 @@ from _timing import interleaved
 from scipy.sparse.linalg import svds
 from sklearn.decomposition import TruncatedSVD
 
-from skcosim._spectrum import top_k_spectrum
+from skcosim._linalg._spectrum import top_k_spectrum
 
 
 def main(argv=None):

@@ -1,13 +1,13 @@
 """``WeightDecayAutoencoder(solver="lbfgs")`` on MovieLens-100k: before and after.
 
 Trains Objective 2 by L-BFGS at the default ``max_iter`` and ``tol`` four ways,
-from the same random draw: the code before the preconditioner (plain
-L-BFGS on ``A, B`` from entries ``N(0, 0.1^2)``), each of its two changes
-alone (the spectral preconditioner :class:`skcosim._gradient.SpectralPreconditioner`;
+from the same random draw: the code before the preconditioner (plain L-BFGS on
+``A, B`` from entries ``N(0, 0.1^2)``), each of its two changes alone (the
+spectral preconditioner :class:`skcosim._optim._lbfgs.SpectralPreconditioner`;
 the start of ``N(0, 0.01^2)``), and the estimator as it is now (both). For
-each: iterations, wall time (one run), the final relative gap to the
-closed form (``WeightDecayAutoencoder(k, alpha)``, default solver), and the
-first iteration within 1e-3 and 1e-4 of it (``-``: never).
+each: iterations, wall time (one run), the final relative gap to the closed
+form (``WeightDecayAutoencoder(k, alpha)``, default solver), and the first
+iteration within 1e-3 and 1e-4 of it (``-``: never).
 
 Usage (under a minute per seed)::
 
@@ -27,14 +27,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_random_state
 
 from skcosim import WeightDecayAutoencoder
-from skcosim._gradient import (
-    SpectralPreconditioner,
-    as_float64,
-    fit_factors_lbfgs,
-    random_factors,
-    weight_decay_loss_grad,
-)
-from skcosim._spectrum import top_k_spectrum
+from skcosim._linalg._spectrum import top_k_spectrum
+from skcosim._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
+from skcosim._optim._losses import weight_decay_loss_grad
+from skcosim._optim._params import as_float64, random_factors
 
 
 def _train(X, k, alpha, seed, max_iter, *, init_scale, precondition):

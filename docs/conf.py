@@ -268,8 +268,11 @@ def _write_cli_help(app):
 
 PUBLIC_MODULES = [
     "skcosim",
+    "skcosim.autoencoders",
     "skcosim.datasets",
+    "skcosim.exceptions",
     "skcosim.metrics",
+    "skcosim.model_selection",
     "skcosim.plotting",
     "skcosim.preprocessing",
 ]

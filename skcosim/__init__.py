@@ -5,9 +5,11 @@ H. Steck, C. Ekanadham and N. Kallus, "Is Cosine-Similarity of Embeddings
 Really About Similarity?" (WWW'24 Companion, arXiv:2403.05440).
 """
 
-from ._cosine import CosineAutoencoder
-from ._dropout import DropoutAutoencoder
-from ._weight_decay import WeightDecayAutoencoder
+from .autoencoders import (
+    CosineAutoencoder,
+    DropoutAutoencoder,
+    WeightDecayAutoencoder,
+)
 
 __version__ = "0.1.0.dev0"
 

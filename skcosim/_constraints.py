@@ -6,6 +6,13 @@ import numbers
 
 from ._compat import Interval
 
+#: The item embeddings a fitted autoencoder offers (``item_embeddings(kind)``),
+#: and the ``embedding`` options of the metrics that read them.
+EMBEDDING_KINDS = ("decoder", "encoder", "projected")
+
+#: The neighbour-stability metrics a scorer or a display can draw.
+STABILITY_KINDS = ("gauge", "resample")
+
 
 class Count(Interval):
     """An interval of integers that are not booleans.

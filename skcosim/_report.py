@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._dropout import DropoutAutoencoder
-from ._spectrum import shared_spectra
-from ._weight_decay import WeightDecayAutoencoder
-from .metrics._neighbors import _unit_rows
+from ._linalg._matrix import unit_rows
+from ._linalg._spectrum import shared_spectra
+from .autoencoders import DropoutAutoencoder, WeightDecayAutoencoder
 
 #: Columns of the report, in order: (key, header).
 COLUMNS = (
@@ -577,7 +576,7 @@ def similarity_panels(results, order, truth=None):
         # Zero rows: cosine 0 (docs/user_guide/objectives.rst, Objective 2); tiny
         # rows keep their cosines (sklearn's cosine_similarity zeroes rows of
         # norm < 10 eps).
-        U = _unit_rows(r.embeddings[order])
+        U = unit_rows(r.embeddings[order])
         panels.append((r.spec.name, U @ U.T))
     return panels
 

@@ -484,7 +484,7 @@ def reproduce(args) -> int:
 
 def audit(args) -> int:
     """``skcosim audit``: the same report on the user's own log."""
-    from ._spectrum import shared_spectra, top_k_spectrum
+    from ._linalg._spectrum import shared_spectra, top_k_spectrum
 
     out = report.check_writable_dir(args.out)
     start = time.perf_counter()
@@ -566,7 +566,7 @@ def audit(args) -> int:
 
 def _samples(X):
     """Whether the audit's cosine model samples its softmax on ``X``."""
-    from ._sampled_softmax import use_sampled_softmax
+    from ._optim._sampled_softmax import use_sampled_softmax
 
     return use_sampled_softmax(
         *X.shape, report.cosine_autoencoder_class()().n_negatives
@@ -714,11 +714,11 @@ def _prepare_log(args):
     """The log of ``skcosim audit``, read, filtered, labelled and checked:
     whatever is wrong with it is a :class:`CommandError` (the loader's
     messages name the file and line)."""
-    from ._base import _check_gram_fits
+    from ._linalg._matrix import check_gram_fits
 
     try:
         data = audit_data.prepare(args, N_NEIGHBORS)
-        _check_gram_fits(data.X)  # values too large or too small to fit
+        check_gram_fits(data.X)  # values too large or too small to fit
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from exc
     n_users, n_items = data.X.shape

@@ -8,8 +8,8 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim._gauge import apply_gauge, sample_gauge
-from skcosim._spectrum import top_k_spectrum
+from skcosim._linalg._spectrum import top_k_spectrum
+from skcosim.autoencoders._gauge import apply_gauge, sample_gauge
 
 
 def _clustered(n_users=300, n_items=60, n_clusters=3, seed=0):

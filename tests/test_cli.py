@@ -221,7 +221,7 @@ def test_audit_writes_report_with_neighbours_labelled_by_item_id(audited, log_cs
 
 
 def test_audit_default_alpha_is_the_capped_median_top_singular_value(audited):
-    from skcosim._spectrum import top_k_spectrum
+    from skcosim._linalg._spectrum import top_k_spectrum
 
     report = json.loads((audited[1] / "audit.json").read_text())
     X = make_clustered_interactions(300, 40, 4, random_state=0).data

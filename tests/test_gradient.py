@@ -10,17 +10,16 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim._gradient import (
-    SpectralPreconditioner,
+from skcosim._linalg._spectrum import top_k_spectrum
+from skcosim._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
+from skcosim._optim._losses import (
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
-    fit_factors_lbfgs,
     normalize_rows,
     normalize_rows_backward,
     product_penalty_loss_grad,
     weight_decay_loss_grad,
 )
-from skcosim._spectrum import top_k_spectrum
 from skcosim.metrics import neighbor_overlap
 
 

@@ -13,8 +13,8 @@ from skcosim.metrics import (
     make_recall_scorer,
     ndcg_at_k,
     recall_at_k,
-    train_test_split_interactions,
 )
+from skcosim.model_selection import train_test_split_interactions
 from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
 
 

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim._gauge import sample_gauge
+from skcosim.autoencoders._gauge import sample_gauge
 from skcosim.datasets import make_clustered_interactions
 from skcosim.plotting import (
     NeighborStabilityDisplay,

@@ -17,7 +17,7 @@ from sklearn.base import clone
 
 import skcosim
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim._gauge import apply_gauge, sample_gauge
+from skcosim.autoencoders._gauge import apply_gauge, sample_gauge
 from skcosim.metrics import cosine_neighbors, gauge_stability, resample_stability
 from skcosim.preprocessing import ProjectedEmbedding
 

@@ -1366,7 +1366,7 @@ def test_one_arpack_rule_for_every_solver_choice(small_binary, monkeypatch):
     ``"auto"`` and the dask path sent it to the Gram route (``k >= m`` against
     ``k >= m - 1``). One rule now: ARPACK for ``k < m - 1``.
     """
-    from skcosim import _spectrum
+    from skcosim._linalg import _spectrum
 
     calls = []
     real_eigsh = _spectrum.eigsh
@@ -1385,7 +1385,7 @@ def test_one_arpack_rule_for_every_solver_choice(small_binary, monkeypatch):
     assert _spectrum._choose_solver(10**4, 2000, 1999) == "gram"
     assert _spectrum._choose_solver(10**4, 2000, 1998) == "arpack"
     da = pytest.importorskip("dask.array")
-    from skcosim import _dask
+    from skcosim._linalg import _dask
 
     dask_calls = []
     monkeypatch.setattr(_dask, "eigsh", lambda *a, **kw: dask_calls.append(1))

@@ -28,8 +28,8 @@ from skcosim.metrics import (
     neighbor_overlap,
     recall_at_k,
     resample_stability,
-    train_test_split_interactions,
 )
+from skcosim.model_selection import train_test_split_interactions
 from skcosim.preprocessing import ProjectedEmbedding
 
 

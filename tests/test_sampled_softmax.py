@@ -10,8 +10,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import CosineAutoencoder
-from skcosim._gradient import cosine_softmax_loss_grad
-from skcosim._sampled_softmax import (
+from skcosim._optim._losses import cosine_softmax_loss_grad
+from skcosim._optim._sampled_softmax import (
     BLOCK_ENTRIES,
     NegativeSample,
     NegativeSampler,

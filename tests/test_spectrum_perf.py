@@ -1,4 +1,4 @@
-"""The fast paths of skcosim._spectrum give the exact spectrum.
+"""The fast paths of skcosim._linalg._spectrum give the exact spectrum.
 
 The solvers work on the smaller side of ``X``, split their products over row
 blocks on threads, keep float32 in float32 and switch to Lanczos for large
@@ -10,8 +10,9 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 
-from skcosim import _spectrum
-from skcosim._spectrum import top_k_eigh, top_k_spectrum
+from skcosim._linalg import _eigen, _spectrum
+from skcosim._linalg._eigen import top_k_eigh
+from skcosim._linalg._spectrum import top_k_spectrum
 
 
 def _reference(X, k):
@@ -28,7 +29,7 @@ def _assert_same_subspace_columns(V, V_ref, atol):
 @pytest.fixture
 def many_threads(monkeypatch):
     """Force the threaded row-block products even on small matrices."""
-    monkeypatch.setattr(_spectrum, "_THREAD_MIN_NNZ", 0)
+    monkeypatch.setattr(_spectrum, "THREAD_MIN_NNZ", 0)
     monkeypatch.setattr(_spectrum, "_n_threads", lambda: 3)
 
 
@@ -76,7 +77,7 @@ def test_symmetric_operator_reads_the_lower_triangle_only(dtype):
     A = rng.randn(50, 50)
     M = (A + A.T).astype(dtype)
     garbled = np.tril(M) + np.triu(rng.randn(50, 50), 1).astype(dtype)
-    op = _spectrum._SymmetricOperator(garbled)
+    op = _eigen._SymmetricOperator(garbled)
     v, V = rng.randn(50).astype(dtype), rng.randn(50, 4).astype(dtype)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     assert (op @ v).dtype == dtype
@@ -92,7 +93,7 @@ def test_both_branches_of_top_k_eigh_read_the_lower_triangle_only(monkeypatch):
     garbled = np.tril(M) + np.triu(rng.randn(p, p), 1)  # not symmetric
     w_ref = np.geomspace(100, 1, p)[:8]
     assert_allclose(top_k_eigh(garbled, 8)[0], w_ref, rtol=1e-10)  # LAPACK
-    monkeypatch.setattr(_spectrum, "EIGSH_MIN_DIM", 100)
+    monkeypatch.setattr(_eigen, "EIGSH_MIN_DIM", 100)
     assert_allclose(top_k_eigh(garbled, 8)[0], w_ref, rtol=1e-10)  # Lanczos
 
 
@@ -103,7 +104,7 @@ def test_lanczos_branch_of_top_k_eigh_matches_lapack(monkeypatch):
     w = np.geomspace(1000, 1, p)
     M = (Q * w) @ Q.T
     w_lapack, V_lapack = top_k_eigh(M, 10)
-    monkeypatch.setattr(_spectrum, "EIGSH_MIN_DIM", 100)  # take the eigsh branch
+    monkeypatch.setattr(_eigen, "EIGSH_MIN_DIM", 100)  # take the eigsh branch
     w_lanczos, V_lanczos = top_k_eigh(M, 10)
     assert_allclose(w_lanczos, w_lapack, rtol=1e-10)
     assert_allclose(w_lapack, w[:10], rtol=1e-10)

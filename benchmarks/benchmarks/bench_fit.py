@@ -3,7 +3,7 @@
 import numpy as np
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim._spectrum import top_k_spectrum
+from skcosim._linalg._spectrum import top_k_spectrum
 
 from .common import interactions
 

@@ -45,7 +45,7 @@ class Ranking:
     timeout = 300
 
     def setup(self):
-        from skcosim.metrics import train_test_split_interactions
+        from skcosim.model_selection import train_test_split_interactions
 
         X = interactions(20_000, 2_000)
         self.X_train, self.X_test = train_test_split_interactions(X, random_state=0)

@@ -4,11 +4,13 @@ Every neighbour metric uses :func:`cosine_neighbors` (user guide:
 :ref:`stability`).
 """
 
+import warnings
+
 from ._factors import factor_gauge_stability
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
-from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
+from ._ranking import ndcg_at_k, recall_at_k
 from ._scorers import make_ndcg_scorer, make_recall_scorer, make_stability_scorer
 from ._stability import gauge_stability, resample_stability
 
@@ -24,5 +26,20 @@ __all__ = [
     "neighbor_overlap",
     "recall_at_k",
     "resample_stability",
-    "train_test_split_interactions",
 ]
+
+
+def __getattr__(name):
+    # The splitter moved to skcosim.model_selection; the old path still works.
+    if name == "train_test_split_interactions":
+        warnings.warn(
+            "skcosim.metrics.train_test_split_interactions is deprecated: import "
+            "it from skcosim.model_selection (skcosim.model_selection."
+            "train_test_split_interactions) instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        from ..model_selection import train_test_split_interactions
+
+        return train_test_split_interactions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, StrOptions, validate_params
-from .._gauge import GAUGE_GROUPS, apply_gauge
+from ..autoencoders._gauge import GAUGE_GROUPS, apply_gauge
 from ._overlap import OVERLAP_METHODS
 from ._stability import mean_gauge_overlap
 
@@ -87,7 +87,7 @@ def factor_gauge_stability(
     method : {"jaccard", "rbo"}, default="jaccard"
         Overlap measure, see :func:`neighbor_overlap`.
     random_state : int, RandomState instance or None, default=None
-        Seeds the gauge draws (:func:`skcosim._gauge.sample_gauge`).
+        Seeds the gauge draws (:func:`skcosim.autoencoders._gauge.sample_gauge`).
 
     Returns
     -------

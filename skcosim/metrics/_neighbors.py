@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from .._compat import Interval, validate_params
 from .._constraints import Count
+from .._linalg._matrix import unit_rows
 
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
 # measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less
@@ -47,21 +48,6 @@ def _blas_threads() -> int:
     """Threads BLAS may use here (1 inside joblib workers that limit it)."""
     counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     return max(counts) if counts else 1
-
-
-def _unit_rows(E):
-    """Rows of ``E`` scaled to unit L2 norm; zero rows stay zero.
-
-    Not :func:`sklearn.preprocessing.normalize`: it leaves rows of norm below
-    ``10 * eps`` unscaled (about 1e-6 in float32), which made their cosines
-    near 0 instead of scale-free. Dividing by the largest entry first keeps
-    the norm from underflowing or overflowing.
-    """
-    peak = np.abs(E).max(axis=1, keepdims=True)
-    U = E / np.where(peak > 0, peak, 1).astype(E.dtype)
-    norms = np.linalg.norm(U, axis=1, keepdims=True)
-    U /= np.where(norms > 0, norms, 1).astype(E.dtype)
-    return U
 
 
 def check_n_neighbors(n_neighbors, m, exclude_self=True):
@@ -409,7 +395,7 @@ def cosine_neighbors(
     k = n_neighbors
     check_n_neighbors(k, m, exclude_self)
     zero = zero_rows(E)
-    U = _unit_rows(E)  # zero rows stay zero: cosine 0
+    U = unit_rows(E)  # zero rows stay zero: cosine 0
     dtype = U.dtype
     if queries is not None:
         queries = _check_queries(queries, m)

@@ -13,12 +13,11 @@ from numbers import Real
 import pandas as pd
 
 from .._compat import Interval, StrOptions, validate_params
-from .._constraints import Count
+from .._constraints import EMBEDDING_KINDS, STABILITY_KINDS, Count
+from ..model_selection._split import train_test_split_interactions
 from ._overlap import OVERLAP_METHODS
-from ._ranking import ndcg_at_k, recall_at_k, train_test_split_interactions
-from ._stability import EMBEDDING_KINDS, gauge_stability, refit_stability
-
-STABILITY_KINDS = ("gauge", "resample")
+from ._ranking import ndcg_at_k, recall_at_k
+from ._stability import gauge_stability, refit_stability
 
 
 class _StabilityScorer:
@@ -188,13 +187,13 @@ def make_recall_scorer(
 ):
     """Make a recall@k scorer on held-out interactions of the scored users.
 
-    The scorer ``scorer(estimator, X, y=None) -> float`` hides a share
-    ``holdout`` of each user's interactions in ``X``
-    (:func:`train_test_split_interactions`), lets the fitted estimator
-    reconstruct the users from the rest, and returns :func:`recall_at_k`.
-    In a cross-validation the users of the validation fold were not seen in
-    fitting (strong generalization). Works on a Pipeline ending in a skcosim
-    autoencoder.
+    The scorer ``scorer(estimator, X, y=None) -> float`` hides a share ``holdout``
+    of each user's interactions in ``X``
+    (:func:`~skcosim.model_selection.train_test_split_interactions`), lets the
+    fitted estimator reconstruct the users from the rest, and returns
+    :func:`recall_at_k`. In a cross-validation the users of the validation fold were
+    not seen in fitting (strong generalization). Works on a Pipeline ending in a
+    skcosim autoencoder.
 
     Parameters
     ----------

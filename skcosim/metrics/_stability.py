@@ -23,13 +23,11 @@ from .._compat import (
     _safe_indexing,
     validate_params,
 )
-from .._constraints import Count
-from .._gauge import sample_gauge
+from .._constraints import EMBEDDING_KINDS, Count
+from ..autoencoders._gauge import sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
-
-EMBEDDING_KINDS = ("decoder", "encoder", "projected")
 
 
 def sample_items(n_items, max_items, random_state):
@@ -84,7 +82,7 @@ def gauge_stability(
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
     ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
-    (:func:`skcosim._gauge.sample_gauge`: a log-normal diagonal, or a
+    (:func:`skcosim.autoencoders._gauge.sample_gauge`: a log-normal diagonal, or a
     Haar-random rotation) and returns
 
     .. math::
@@ -178,7 +176,7 @@ def mean_gauge_overlap(
     """Mean neighbour overlap of ``E`` and ``regauged(R)`` over ``n_draws`` gauges.
 
     ``regauged(R)`` is the item embedding after the gauge transform ``R``
-    drawn by :func:`skcosim._gauge.sample_gauge` from ``group``; shared by
+    drawn by :func:`skcosim.autoencoders._gauge.sample_gauge` from ``group``; shared by
     :func:`gauge_stability` and :func:`factor_gauge_stability`.
     """
     rng = check_random_state(random_state)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import _validate_style_kwargs, check_matplotlib_support
-from ..metrics._neighbors import _unit_rows
+from .._linalg._matrix import unit_rows
 
 
 def cluster_order(labels, popularity=None) -> np.ndarray:
@@ -208,7 +208,7 @@ class SimilarityMatrixDisplay:
         order = _check_order(order, E.shape[0])
         # Zero rows stay zero: cosine 0, never NaN (docs/user_guide/objectives.rst). Not
         # sklearn's cosine_similarity: it zeroes rows of norm < 10 eps too.
-        U = _unit_rows(E[order])
+        U = unit_rows(E[order])
         S = U @ U.T
         if labels is not None:
             labels = np.asarray(labels)

@@ -11,8 +11,7 @@ from .._compat import (
     _validate_style_kwargs,
     check_matplotlib_support,
 )
-
-STABILITY_KINDS = ("gauge", "resample")
+from .._constraints import STABILITY_KINDS
 
 
 def _stability_draw(kind, estimator, X, n_neighbors, embedding, seed):

@@ -13,8 +13,8 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._base import check_not_dates
 from .._compat import Interval, _fit_context
+from .._validation import check_not_dates
 
 
 def _sparse_format(X):

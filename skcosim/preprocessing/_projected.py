@@ -13,10 +13,11 @@ from sklearn.base import (
 from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._base import check_not_dates, projection_factor
 from .._compat import HasMethods, _fit_context, validate_params
-from .._gauge import apply_gauge, check_gauge
-from .._weight_decay import WeightDecayAutoencoder
+from .._linalg._matrix import projection_factor
+from .._validation import check_not_dates
+from ..autoencoders._gauge import apply_gauge, check_gauge
+from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 
 def _canonical_projection(encoder, decoder):
@@ -117,7 +118,7 @@ class ProjectedEmbedding(
     cosines computed there are well defined. They are computed in
     ``n_components`` dimensions, never forming ``n x p`` or ``p x p``: with
     ``L`` a ``k x k`` factor with ``L L^T = B^T B``
-    (:func:`skcosim._base.projection_factor`),
+    (:func:`skcosim._linalg._matrix.projection_factor`),
 
     - :meth:`transform` returns the user embedding ``X A L``, whose rows have
       the inner products (so the cosines) of the rows of ``X A B^T``;

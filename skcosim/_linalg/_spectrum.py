@@ -49,7 +49,7 @@ run over row blocks on our own threads instead: the eigensolvers' many small
 BLAS calls each wait for every BLAS thread, and on a busy machine that made
 ``eigh`` 5-10x slower (``benchmarks/RESULTS.md``).
 
-A row-chunked :mod:`dask.array` goes to :mod:`skcosim._dask`, which computes
+A row-chunked :mod:`dask.array` goes to :mod:`skcosim._linalg._dask`, which computes
 ``X^T X`` or the Lanczos products block by block on the Dask scheduler; the
 eigendecomposition of the small ``p x p`` problem stays here.
 
@@ -61,7 +61,6 @@ nothing.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import math
@@ -70,15 +69,23 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from joblib import cpu_count
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 from sklearn.utils.extmath import randomized_svd
-from threadpoolctl import ThreadpoolController
 
 from . import _dask
+from ._eigen import (
+    THREAD_MIN_NNZ,
+    arpack_fits,
+    flip_signs,
+    lanczos_ncv,
+    one_blas_thread,
+    padded,
+    rank_rtol,
+    top_k_from_gram,
+)
 
 SOLVERS = ("auto", "gram", "randomized", "arpack")
 
@@ -89,10 +96,6 @@ GRAM_MAX_DIM = 1500
 #: Alias kept for code written against the first version of this module.
 GRAM_MAX_FEATURES = GRAM_MAX_DIM
 
-#: Smallest ``p`` from which :func:`top_k_eigh` uses Lanczos (``eigsh``) on a
-#: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``
-#: (``benchmarks/bench_eigensolver.py``, "LAPACK or Lanczos").
-EIGSH_MIN_DIM = 400
 
 # Largest n * p for which a sparse X at least 2 % dense is densified for its
 # Gram product (64 MB in float64).
@@ -102,23 +105,9 @@ _DENSE_GRAM_MAX_SIZE = 8_000_000
 # keep the partial products (and their sparse intermediates) small.
 _GRAM_BLOCK_NNZ = 2_000_000
 
-# Below this many non-zeros a threaded matrix-vector product costs more in
-# dispatch than it saves.
-_THREAD_MIN_NNZ = 200_000
-
 
 def _n_threads():
     return max(1, cpu_count(only_physical_cores=False))
-
-
-def arpack_fits(k, m):
-    """Whether ARPACK computes ``k`` eigenpairs of the ``m x m`` problem: the
-    one rule of every solver choice (``"auto"``, explicit ``"arpack"``, dask).
-
-    ``eigsh`` needs ``k < m``; at ``k = m - 1`` its Krylov basis is the whole
-    space, a dense ``m x m`` eigenproblem that the Gram route solves directly.
-    """
-    return k < m - 1
 
 
 def _choose_solver(n_samples, n_features, n_components):
@@ -136,7 +125,7 @@ def gram_matrix(X):
     product releases the GIL, and block products summed are faster than one
     large product (MEASURED.md). The result has the dtype of ``X``. A
     row-chunked dask array is reduced block by block on its scheduler
-    (:func:`skcosim._dask.gram_matrix`).
+    (:func:`skcosim._linalg._dask.gram_matrix`).
 
     Parameters
     ----------
@@ -149,7 +138,7 @@ def gram_matrix(X):
     Examples
     --------
     >>> import numpy as np
-    >>> from skcosim._spectrum import gram_matrix
+    >>> from skcosim._linalg._spectrum import gram_matrix
     >>> gram_matrix(np.array([[1.0, 2.0], [0.0, 1.0]]))
     array([[1., 2.],
            [2., 5.]])
@@ -224,97 +213,12 @@ def _row_slices(n_rows, n_blocks):
     return [slice(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def top_k_eigh(M, n_components):
-    """Top ``n_components`` eigenpairs of a symmetric matrix, largest first.
-
-    LAPACK's ``eigh`` (restricted to the wanted indices) for small matrices;
-    for ``p >= EIGSH_MIN_DIM`` and ``k <= p / 8`` ARPACK's Lanczos on the dense
-    matrix, whose cost grows as ``p^2`` per iteration instead of ``eigh``'s
-    ``p^3``, at the same accuracy (tolerance: machine precision). Measured
-    with one BLAS thread (``benchmarks/bench_eigensolver.py``), Lanczos takes
-    0.42-0.97x the time of ``eigh`` at p = 400-800 for ``k <= p / 8`` and
-    0.9-1.9x for larger ``k``; at p = 200-300 ``eigh`` is about as fast or
-    faster (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000).
-
-    Parameters
-    ----------
-    M : ndarray of shape (p, p)
-        Symmetric matrix; only its lower triangle is read (by LAPACK's
-        ``eigh`` and by the Lanczos branch's ``symv``).
-    n_components : int
-        Number of eigenpairs; must be at most ``p``.
-
-    Returns
-    -------
-    eigenvalues : ndarray of shape (n_components,)
-        In descending order.
-    eigenvectors : ndarray of shape (p, n_components)
-        Orthonormal columns, signs fixed by :func:`_flip_signs`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skcosim._spectrum import top_k_eigh
-    >>> w, Q = top_k_eigh(np.diag([1.0, 3.0, 2.0]), 2)
-    >>> w
-    array([3., 2.])
-    >>> Q
-    array([[0., 0.],
-           [1., 0.],
-           [0., 1.]])
-    """
-    p = M.shape[0]
-    if n_components == 0:
-        return np.zeros(0, M.dtype), np.zeros((p, 0), M.dtype)
-    with _one_blas_thread(M.size):
-        if p >= EIGSH_MIN_DIM and 8 * n_components <= p:
-            v0 = np.random.RandomState(0).uniform(-1, 1, p).astype(M.dtype)
-            ncv = _lanczos_ncv(n_components, p, wide=False)
-            w, Q = eigsh(
-                _SymmetricOperator(M), k=n_components, which="LA", v0=v0, ncv=ncv
-            )
-            order = np.argsort(w)[::-1]
-            return w[order], _flip_signs(Q[:, order])
-        w, Q = scipy.linalg.eigh(
-            M, subset_by_index=[p - n_components, p - 1], check_finite=False
-        )
-    return w[::-1], _flip_signs(Q[:, ::-1])
-
-
-def _lanczos_ncv(k, m, *, wide=True):
-    """Lanczos basis size.
-
-    ``wide``: ``3k`` when a product costs more than ARPACK's own work (sparse
-    ``X``: fewer restarts). Otherwise ``1.5k + 4``, narrower than ARPACK's
-    default ``2k + 1``: on a dense ``p x p`` Gram matrix ARPACK's own work
-    (re-orthogonalization, restarts), which grows with the basis, is about
-    half the cost. Measured with one BLAS thread on 943 x 943 (MovieLens-100k)
-    and 2,000 x 2,000 (power law) Gram matrices, four runs: 0.81-0.85x the
-    time of ``2k + 1`` at k = 100, 0.87-1.01x at k = 64, 0.94-1.09x (noise)
-    at k = 16, 32 and 128 (``benchmarks/bench_eigensolver.py``;
-    ``benchmarks/RESULTS.md``).
-    """
-    if wide:
-        return min(m, max(3 * k, 20))
-    return min(m, max(3 * k // 2 + 4, 20))
-
-
-def _flip_signs(V):
-    """Make the largest-magnitude entry of each column positive (deterministic)."""
-    if V.size == 0:
-        return V
-    idx = np.argmax(np.abs(V), axis=0)
-    signs = np.sign(V[idx, np.arange(V.shape[1])])
-    signs[signs == 0] = 1
-    return V * signs.astype(V.dtype)
-
-
 class _ThreadedOperator(LinearOperator):
     """``v -> Y^T (Y v)``, the row blocks of ``Y`` on threads.
 
     scipy's sparse products and numpy's BLAS calls release the GIL, so the row
     blocks of ``Y`` run in parallel, each on one core; the caller runs the
-    solver with BLAS limited to one thread (see :func:`_one_blas_thread`).
+    solver with BLAS limited to one thread (see :func:`one_blas_thread`).
     Each thread keeps its own output and the parts are summed. The dtype is
     that of ``Y``: float32 data stays float32 (MEASURED.md: float32 halves the
     memory traffic), and ARPACK then runs in single precision too.
@@ -350,74 +254,21 @@ class _ThreadedOperator(LinearOperator):
         return self
 
 
-class _SymmetricOperator(LinearOperator):
-    """``v -> M v`` for a dense symmetric ``M``, by BLAS ``symv`` / ``symm``.
-
-    Reads only the lower triangle of ``M`` (as :func:`scipy.linalg.eigh`
-    does), so half the memory of a general product: with one BLAS thread,
-    0.80x the time of ``M @ v`` at p = 943 and 0.47-0.54x at p = 2,000 and
-    5,000, and faster than ``M @ v`` split by rows over two threads at all
-    three sizes (``benchmarks/bench_eigensolver.py``;
-    ``benchmarks/RESULTS.md``). The lower triangle of a C-ordered ``M`` is
-    the upper triangle of the Fortran-ordered ``M.T``, which BLAS takes
-    without a copy.
-    """
-
-    def __init__(self, M):
-        self.M_f = np.asfortranarray(M.T)  # a view when M is C-contiguous
-        self.symv, self.symm = scipy.linalg.get_blas_funcs(("symv", "symm"), (M,))
-        super().__init__(dtype=M.dtype, shape=M.shape)
-
-    def _matvec(self, v):
-        v = np.asarray(v, dtype=self.dtype).ravel()
-        return self.symv(1.0, self.M_f, v, lower=0)
-
-    def _matmat(self, V):
-        V = np.asarray(V, dtype=self.dtype)
-        return self.symm(1.0, self.M_f, V, side=0, lower=0)
-
-    def _adjoint(self):
-        return self
-
-
-@contextmanager
-def _one_blas_thread(size):
-    """BLAS limited to one thread while an eigensolver runs (if ``size`` is large).
-
-    ARPACK and LAPACK's ``eigh`` make many small BLAS calls, each a barrier
-    for BLAS's threads: on a busy machine one descheduled thread stalls every
-    call (benchmarks/RESULTS.md: ``eigh`` of a 943 x 943 Gram took 2.2 s with
-    2 OpenBLAS threads and 0.2 s with one).
-    """
-    if size < _THREAD_MIN_NNZ:  # small: no limits to set
-        yield
-        return
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        yield
-
-
 @contextmanager
 def _single_threaded_blas(size):
     """A thread pool for the operator, with BLAS itself on one thread.
 
-    :func:`_one_blas_thread`, and the parallelism put where the work is
+    :func:`one_blas_thread`, and the parallelism put where the work is
     instead: row blocks of the operator on our own threads (``None`` when
     ``size`` is small or there is one core).
     """
     threads = _n_threads()
-    with _one_blas_thread(size):
-        if size < _THREAD_MIN_NNZ or threads == 1:  # small: no threads
+    with one_blas_thread(size):
+        if size < THREAD_MIN_NNZ or threads == 1:  # small: no threads
             yield None
             return
         with ThreadPoolExecutor(threads) as pool:
             yield pool
-
-
-@functools.cache
-def _blas_controller():
-    # Scanning the loaded libraries costs ~20 ms: do it once (numpy's and
-    # scipy's BLAS are loaded by the imports of this module).
-    return ThreadpoolController()
 
 
 def _smaller_side(X):
@@ -431,12 +282,12 @@ def _right_vectors(X, Q, s, transposed):
     """``V_k`` from the eigenvectors ``Q`` of ``Y^T Y`` (module docstring)."""
     if not transposed:
         return Q
-    # V = X^T U diag(1/s): null components get zero vectors (zeroed by _padded).
+    # V = X^T U diag(1/s): null components get zero vectors (zeroed by padded).
     XtU = X.T @ Q
     XtU = XtU.toarray() if sp.issparse(XtU) else np.asarray(XtU)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(s > 0, 1.0 / s, 0.0).astype(XtU.dtype)
-    return _flip_signs(XtU * inv)
+    return flip_signs(XtU * inv)
 
 
 def _arpack_spectrum(X, k, dtype, random_state):
@@ -450,11 +301,11 @@ def _arpack_spectrum(X, k, dtype, random_state):
     size = Y.nnz if sp.issparse(Y) else Y.size
     with _single_threaded_blas(size) as pool:
         op = _ThreadedOperator(Y, pool)
-        w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=_lanczos_ncv(k, m))
+        w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=lanczos_ncv(k, m))
     order = np.argsort(w)[::-1]
-    w, Q = w[order], _flip_signs(Q[:, order])
+    w, Q = w[order], flip_signs(Q[:, order])
     # Eigenvalues of Y^T Y: the rank tolerance applies to s^2 (as for "gram").
-    w = np.where(w > w.max(initial=0) * _rank_rtol(dtype, max(X.shape)), w, 0)
+    w = np.where(w > w.max(initial=0) * rank_rtol(dtype, max(X.shape)), w, 0)
     s = np.sqrt(w)
     return s, _right_vectors(X, Q, s, transposed)
 
@@ -533,7 +384,7 @@ def top_k_spectrum(
     Examples
     --------
     >>> import numpy as np
-    >>> from skcosim._spectrum import top_k_spectrum
+    >>> from skcosim._linalg._spectrum import top_k_spectrum
     >>> X = np.diag([3.0, 2.0, 1.0])
     >>> s, V = top_k_spectrum(X, 2)
     >>> s.round(6)
@@ -572,7 +423,7 @@ def _top_k_spectrum(X, n_components, solver, random_state, n_iter, n_oversamples
             n_iter=n_iter,
             n_oversamples=n_oversamples,
         )
-        return _padded(s.astype(dtype), V.astype(dtype), n_components, max(X.shape))
+        return padded(s.astype(dtype), V.astype(dtype), n_components, max(X.shape))
     if solver == "auto":
         solver = _choose_solver(n_samples, n_features, k)
     if solver == "arpack" and not arpack_fits(k, min(n_samples, n_features)):
@@ -581,7 +432,7 @@ def _top_k_spectrum(X, n_components, solver, random_state, n_iter, n_oversamples
     if k == 0 or not (X.count_nonzero() if sp.issparse(X) else np.any(X)):
         # A zero X has a zero spectrum; ARPACK would fail on it ("starting
         # vector is zero") and the Gram route would form p x p zeros.
-        return _padded(
+        return padded(
             np.zeros(0, dtype),
             np.zeros((n_features, 0), dtype),
             n_components,
@@ -589,7 +440,7 @@ def _top_k_spectrum(X, n_components, solver, random_state, n_iter, n_oversamples
         )
     if solver == "gram":
         Y, transposed = _smaller_side(X)
-        s, Q = _spectrum_from_gram(gram_matrix(Y), k, max(n_samples, n_features))
+        s, Q = top_k_from_gram(gram_matrix(Y), k, max(n_samples, n_features))
         sk, Vk = s, _right_vectors(X, Q, s, transposed)
     elif solver == "arpack":
         sk, Vk = _arpack_spectrum(X, k, dtype, random_state)
@@ -601,89 +452,5 @@ def _top_k_spectrum(X, n_components, solver, random_state, n_iter, n_oversamples
             n_iter=n_iter,
             random_state=random_state,
         )
-        Vk = _flip_signs(Vt.T)
-    return _padded(sk, Vk, n_components, max(n_samples, n_features))
-
-
-def _spectrum_from_gram(G, k, max_dim):
-    """``(s, Q)``: square roots of the top-``k`` eigenvalues of ``G``, eigenvectors.
-
-    Eigenvalues of ``G`` carry absolute errors ~ ``eps * s_1^2``, so the rank
-    tolerance applies to ``s^2`` here, not to ``s`` (``max_dim``: the larger
-    dimension of ``X``, as in numpy.linalg.matrix_rank).
-    """
-    w, Q = top_k_eigh(G, k)
-    w = np.where(w > w.max(initial=0) * _rank_rtol(G.dtype, max_dim), w, 0)
-    return np.sqrt(w), Q
-
-
-def _rank_rtol(dtype, max_dim):
-    """Relative tolerance below which a singular value (or eigenvalue) is zero.
-
-    numpy.linalg.matrix_rank's ``max(n, p) * eps``, with float64's ``eps``, and
-    never below ``8 * eps`` of the working dtype. With float32's ``eps`` the
-    factor ``max(n, p)`` would cut real components: 0.12 ``s_1`` at a million
-    rows (benchmarks/RESULTS.md, the float32 fit of the 1M x 20k matrix).
-    """
-    return max(max_dim * np.finfo(np.float64).eps, 8 * np.finfo(dtype).eps)
-
-
-def spectrum_from_gram(G, n_components, *, n_samples):
-    """Top-``k`` singular values and right singular vectors from ``G = X^T X``.
-
-    The ``"gram"`` solver of :func:`top_k_spectrum`, for callers that need
-    ``G`` itself too (the exact dropout form).
-
-    Parameters
-    ----------
-    G : ndarray of shape (n_features, n_features)
-        ``X^T X``.
-    n_components : int
-        Number ``k`` of components.
-    n_samples : int
-        Number of rows of ``X`` (bounds the rank and sets the tolerance).
-
-    Returns
-    -------
-    singular_values : ndarray of shape (n_components,)
-    components : ndarray of shape (n_features, n_components)
-        As returned by :func:`top_k_spectrum`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skcosim._spectrum import spectrum_from_gram
-    >>> X = np.diag([3.0, 2.0, 1.0])
-    >>> s, V = spectrum_from_gram(X.T @ X, 2, n_samples=3)
-    >>> s
-    array([3., 2.])
-    """
-    n_features = G.shape[0]
-    k = min(n_components, n_samples, n_features)
-    max_dim = max(n_samples, n_features)
-    if k == 0:
-        return _padded(
-            np.zeros(0, G.dtype),
-            np.zeros((n_features, 0), G.dtype),
-            n_components,
-            max_dim,
-        )
-    s, Vk = _spectrum_from_gram(G, k, max_dim)
-    return _padded(s, Vk, n_components, max_dim)
-
-
-def _padded(sk, Vk, n_components, max_dim):
-    """Zero-pad to ``n_components``, zeroing numerically null components.
-
-    Singular values below the numerical rank tolerance (:func:`_rank_rtol`) are
-    zero and their directions arbitrary, so both are set to zero.
-    """
-    dtype = Vk.dtype
-    k = sk.shape[0]
-    tol = sk.max(initial=0) * _rank_rtol(dtype, max_dim)
-    keep = sk > tol
-    s = np.zeros(n_components, dtype=dtype)
-    V = np.zeros((Vk.shape[0], n_components), dtype=dtype)
-    s[:k] = np.where(keep, sk, 0)
-    V[:, :k] = Vk * keep
-    return s, V
+        Vk = flip_signs(Vt.T)
+    return padded(sk, Vk, n_components, max(n_samples, n_features))

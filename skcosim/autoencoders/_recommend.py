@@ -18,10 +18,11 @@ from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from . import _dask
-from ._topk import BLOCK_BYTES, PAD, as_csr, top_k_per_row, top_k_unseen
-from .metrics._neighbors import _unit_rows
-from .metrics._ranking import hit_matrix, ndcg_from_hits, train_test_split_interactions
+from .._linalg import _dask
+from .._linalg._matrix import unit_rows
+from .._linalg._topk import BLOCK_BYTES, PAD, as_csr, top_k_per_row, top_k_unseen
+from ..metrics._ranking import hit_matrix, ndcg_from_hits
+from ..model_selection._split import train_test_split_interactions
 
 #: The held-out protocol of ``score``: NDCG@100 on 20 % of each user's
 #: interactions, chosen with a fixed seed (Liang et al., 2018; Steck, 2019).
@@ -130,7 +131,7 @@ class RecommenderMixin:
         query = self._item_positions(items)
         p = self.n_features_in_
         check_scalar(n, "n", Integral, min_val=1, max_val=p - 1)
-        U = _unit_rows(np.asarray(self.item_embeddings(embedding)))
+        U = unit_rows(np.asarray(self.item_embeddings(embedding)))
         if batch_size is None:
             batch_size = max(1, BLOCK_BYTES // (U.dtype.itemsize * p))
         check_scalar(batch_size, "batch_size", Integral, min_val=1)
@@ -194,7 +195,7 @@ class RecommenderMixin:
 
         Higher is better: a default that model selection can use. A fixed
         share (20 %, seeded) of each user's nonzero entries is hidden
-        (:func:`~skcosim.metrics.train_test_split_interactions`), the rest is
+        (:func:`~skcosim.model_selection.train_test_split_interactions`), the rest is
         folded in, and the hidden items are ranked among the unseen ones:
         the mean NDCG@100 (at most ``n_features``) over users with a hidden
         item, the strong-generalization protocol of Liang et al. (2018) and

@@ -5,7 +5,7 @@ is the sum of ``B^T B`` over row blocks ``B``, and the Lanczos operator
 ``v -> X^T X v`` is the sum of ``B^T (B v)``. So a matrix too large for one
 machine stays where Dask keeps it; only ``p``-sized results travel, and the
 eigendecomposition of the small ``p x p`` problem runs on the client
-(:mod:`skcosim._spectrum`, still the only place that decomposes).
+(:mod:`skcosim._linalg._spectrum`, still the only place that decomposes).
 
 The blocks are reduced with :func:`dask.delayed` rather than ``Xd.T @ Xd``:
 Dask's ``matmul`` fails on scipy.sparse chunks (MEASURED.md), and
@@ -40,6 +40,9 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
+
+from ._eigen import arpack_fits, flip_signs, lanczos_ncv, rank_rtol, top_k_from_gram
+from ._matrix import check_gram_norm
 
 #: Largest ``n_features`` for which ``solver="auto"`` forms ``X^T X`` on Dask
 #: (a ``p x p`` float64 matrix per worker: 800 MB at 10,000).
@@ -175,17 +178,6 @@ def sum_over_blocks(X, fn, *args, **kwargs):
     return total
 
 
-def _check_gram_fits(squared_norm, X):
-    """The overflow check of ``skcosim._base._check_gram_fits``, from ``||X||^2``."""
-    info = np.finfo(X.dtype)
-    norm = np.sqrt(squared_norm)
-    if not np.isfinite(norm) or norm > np.sqrt(info.max * info.eps / max(X.shape)):
-        raise ValueError(
-            f"X is too large to fit in {X.dtype}: its Frobenius norm {norm:.3g} "
-            "makes X^T X overflow. Rescale X (e.g. divide by its largest entry)."
-        )
-
-
 def gram_matrix(X):
     """``X^T X`` of a row-chunked dask array, as a numpy array.
 
@@ -198,7 +190,7 @@ def gram_matrix(X):
     block_gram = dask.delayed(_block_gram, pure=True)
     (G,) = dask.compute(_tree_sum([block_gram(B) for B in _blocks(X)]))
     G = np.asarray(G, dtype=X.dtype)
-    _check_gram_fits(np.trace(G, dtype=np.float64), X)  # trace(X^T X) = ||X||^2
+    check_gram_norm(np.sqrt(np.trace(G, dtype=np.float64)), X)  # tr(X^T X) = ||X||^2
     return G
 
 
@@ -224,18 +216,10 @@ class _DaskNormalOperator(LinearOperator):
 def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
     """``(s, V)`` of a row-chunked dask array, ``k <= min(X.shape)`` components.
 
-    The Dask counterpart of :func:`skcosim._spectrum.top_k_spectrum` (same
+    The Dask counterpart of :func:`skcosim._linalg._spectrum.top_k_spectrum` (same
     meaning of ``solver``; see the module docstring); the caller pads.
     """
     import dask
-
-    from ._spectrum import (
-        _flip_signs,
-        _lanczos_ncv,
-        _rank_rtol,
-        _spectrum_from_gram,
-        arpack_fits,
-    )
 
     n_samples, n_features = X.shape
     dtype = X.dtype
@@ -247,24 +231,24 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
     if solver == "arpack" and not arpack_fits(k, min(n_samples, n_features)):
         solver = "gram"
     if solver == "gram":
-        return _spectrum_from_gram(gram_matrix(X), k, max_dim)
+        return top_k_from_gram(gram_matrix(X), k, max_dim)
 
     X = _rows_only(X)
     blocks = list(dask.persist(*_blocks(X)))
     norm = dask.delayed(_block_squared_norm, pure=True)
     (total,) = dask.compute(_tree_sum([norm(B) for B in blocks]))
-    _check_gram_fits(total, X)
+    check_gram_norm(np.sqrt(total), X)
     if total == 0:  # a zero X: ARPACK would fail on its zero start vector
         return np.zeros(0, dtype), np.zeros((n_features, 0), dtype)
     if solver == "arpack":
         rng = check_random_state(random_state)
         v0 = rng.uniform(-1, 1, size=n_features).astype(dtype)
         op = _DaskNormalOperator(blocks, n_features, dtype)
-        w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=_lanczos_ncv(k, n_features))
+        w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=lanczos_ncv(k, n_features))
         order = np.argsort(w)[::-1]
         w = w[order]
-        w = np.where(w > w.max(initial=0) * _rank_rtol(dtype, max_dim), w, 0)
-        return np.sqrt(w), _flip_signs(Q[:, order])
+        w = np.where(w > w.max(initial=0) * rank_rtol(dtype, max_dim), w, 0)
+        return np.sqrt(w), flip_signs(Q[:, order])
     # randomized: Dask's own randomized SVD, which accepts scipy.sparse chunks
     import dask.array as da
 
@@ -273,7 +257,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         X, k, n_power_iter=n_iter, n_oversamples=n_oversamples, seed=seed
     )
     s, Vt = dask.compute(s, Vt)
-    return np.asarray(s, dtype=dtype), _flip_signs(np.asarray(Vt, dtype=dtype).T)
+    return np.asarray(s, dtype=dtype), flip_signs(np.asarray(Vt, dtype=dtype).T)
 
 
 def _block_normal_products(B, M):

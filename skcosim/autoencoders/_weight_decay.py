@@ -8,16 +8,13 @@ from functools import partial
 import numpy as np
 from sklearn.utils.validation import check_random_state
 
-from ._base import _BaseLinearAutoencoder, squared_frobenius
-from ._compat import Interval, StrOptions
-from ._gradient import (
-    SpectralPreconditioner,
-    as_float64,
-    fit_factors_lbfgs,
-    random_factors,
-    weight_decay_loss_grad,
-)
-from ._spectrum import top_k_spectrum
+from .._compat import Interval, StrOptions
+from .._linalg._matrix import squared_frobenius
+from .._linalg._spectrum import top_k_spectrum
+from .._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
+from .._optim._losses import weight_decay_loss_grad
+from .._optim._params import as_float64, random_factors
+from ._base import _BaseLinearAutoencoder
 
 #: Standard deviation of each entry of the random start of ``solver="lbfgs"``.
 #: Small because the part of ``X A`` outside the top-``k`` directions of ``X``
@@ -55,13 +52,13 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         values: components with ``s_i <= alpha`` are cut.
     solver : {"auto", "gram", "randomized", "arpack", "lbfgs"}, default="auto"
         How the top-``k`` spectrum of ``X`` is computed; see
-        :func:`skcosim._spectrum.top_k_spectrum` for each and the rule of
+        :func:`skcosim._linalg._spectrum.top_k_spectrum` for each and the rule of
         ``"auto"``. ``"lbfgs"`` instead trains ``A, B`` by full-batch L-BFGS
         on the same objective from a random start (entries ``N(0, 0.01^2)``):
         a check of the closed form by training. It trains ``A`` in the
         coordinates that whiten ``X A`` on the top-``k`` spectrum (computed
         anyway for ``singular_values_``; see
-        :class:`skcosim._gradient.SpectralPreconditioner`): the same
+        :class:`skcosim._optim._lbfgs.SpectralPreconditioner`): the same
         objective and minimizers, a better conditioned problem.
     max_iter : int, default=500
         ``"lbfgs"`` only: maximum number of iterations (then a
@@ -188,7 +185,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         self._set_closed_form_convergence(X)
 
     def _fit_lbfgs(self, X):
-        """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._gradient`)."""
+        """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._optim._lbfgs`)."""
         rng = check_random_state(self.random_state)
         s, V = top_k_spectrum(X, self.n_components, random_state=rng)
         A0, B0 = random_factors(X.shape[1], self.n_components, LBFGS_INIT_SCALE, rng)

@@ -15,22 +15,20 @@ from sklearn.utils.validation import (
     check_random_state,
 )
 
-from . import _dask
-from ._base import _BaseLinearAutoencoder, squared_frobenius
-from ._compat import Interval, StrOptions
-from ._constraints import Count
-from ._gradient import (
-    SpectralPreconditioner,
-    as_float64,
+from .._compat import Interval, StrOptions
+from .._constraints import Count
+from .._linalg import _dask
+from .._linalg._matrix import squared_frobenius
+from .._linalg._spectrum import shared_spectra, top_k_spectrum
+from .._optim._lbfgs import SpectralPreconditioner, minimize_lbfgs
+from .._optim._losses import (
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
-    minimize_lbfgs,
     normalize_rows,
-    pack,
     resolve_batch_size,
-    unpack,
 )
-from ._sampled_softmax import (
+from .._optim._params import as_float64, pack, unpack
+from .._optim._sampled_softmax import (
     ADAM_TOL,
     NegativeSampler,
     fit_adam,
@@ -40,7 +38,7 @@ from ._sampled_softmax import (
     sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
-from ._spectrum import shared_spectra, top_k_spectrum
+from ._base import _BaseLinearAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
 
 LOSSES = ("auto", "softmax", "sampled_softmax", "squared")

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from . import _dask
+from .._linalg import _dask
 
 
 def _user_moments(model, X):

@@ -1,8 +1,9 @@
 """Exact top-k of score rows, batch by batch: the one selection of recommendations.
 
-Used by the recommender verbs of the autoencoders (:mod:`skcosim._recommend`)
-and by the ranking metrics (:mod:`skcosim.metrics._ranking`), so that
-``recommend`` and ``recall_at_k`` rank items the same way.
+Used by the recommender verbs of the autoencoders
+(:mod:`skcosim.autoencoders._recommend`) and by the ranking metrics
+(:mod:`skcosim.metrics._ranking`), so that ``recommend`` and ``recall_at_k``
+rank items the same way.
 """
 
 from __future__ import annotations

@@ -7,20 +7,18 @@ from functools import partial
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
 from sklearn.utils.validation import check_random_state
 
+from .._compat import Interval, StrOptions
+from .._linalg._eigen import spectrum_from_gram, top_k_eigh
+from .._linalg._matrix import column_squared_norms
+from .._linalg._spectrum import gram_matrix, top_k_spectrum
+from .._optim._lbfgs import fit_factors_lbfgs
+from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
+from .._optim._params import as_float64, random_factors
+from .._optim._sgd import dropout_sgd
 from ._base import _BaseLinearAutoencoder
-from ._compat import Interval, StrOptions
 from ._gauge import sample_gauge
-from ._gradient import (
-    as_float64,
-    dropout_sgd,
-    fit_factors_lbfgs,
-    product_penalty_loss_grad,
-    random_factors,
-)
-from ._spectrum import gram_matrix, spectrum_from_gram, top_k_eigh, top_k_spectrum
 
 #: The gradient solvers (docs/user_guide/gauges.rst).
 GRADIENT = ("lbfgs", "dropout-sgd")
@@ -86,7 +84,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
             default="auto"
         How the model is fitted. The first four compute the closed form from
         the top-``k`` spectrum of ``X`` (without ``dropout``); see
-        :func:`skcosim._spectrum.top_k_spectrum`. With ``dropout`` the Gram
+        :func:`skcosim._linalg._spectrum.top_k_spectrum`. With ``dropout`` the Gram
         matrix is formed whatever the solver. The gradient solvers train the
         factors from a random start (``init_scale``):
 
@@ -95,7 +93,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
           check of the closed form by training.
         - ``"dropout-sgd"``: minibatch SGD with real random input-dropout
           masks (rate ``dropout``, none if ``None``), the way a practitioner
-          trains it; see :func:`skcosim._gradient.dropout_sgd`.
+          trains it; see :func:`skcosim._optim._sgd.dropout_sgd`.
 
         Training picks the split of ``A B^T`` itself (:ref:`gauges`), so
         ``scaling`` must stay ``"identity"``.
@@ -282,7 +280,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self._set_closed_form_convergence(X)
 
     def _fit_gradient(self, X):
-        """Train ``A, B`` by L-BFGS or dropout SGD (:mod:`skcosim._gradient`)."""
+        """Train ``A, B`` by L-BFGS or dropout SGD (:mod:`skcosim._optim`)."""
         if not (isinstance(self.scaling, str) and self.scaling == "identity"):
             raise ValueError(
                 f"scaling={self.scaling!r} needs a closed-form solver: with "
@@ -296,8 +294,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         q = self.dropout or 0.0
         name = f"{type(self).__name__}(solver={self.solver!r})"
         if self.solver == "lbfgs":
-            # Objective 1 / EDLAE expected loss: Lambda = alpha + q/(1-q) diag(G).
-            lam = self.alpha + q / (1.0 - q) * _column_squared_norms(X64)
+            lam = dropout_penalty_weights(self.alpha, q, column_squared_norms(X64))
             # No SpectralPreconditioner: it changes the split training picks.
             A, B, n_iter, curve = fit_factors_lbfgs(
                 X64,
@@ -343,7 +340,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         G = gram_matrix(X).astype(np.float64)
         s, _ = spectrum_from_gram(G, self.n_components, n_samples=X.shape[0])
         q = self.dropout
-        lam = q / (1.0 - q) * np.diag(G) + self.alpha
+        lam = dropout_penalty_weights(self.alpha, q, np.diag(G))
         # Items with a zero penalty and no interactions make G + Lambda singular;
         # they get zero rows (minimum-norm solution).
         active = np.flatnonzero((lam > 0) | (np.diag(G) > 0))
@@ -409,16 +406,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         # for Objective 1, plus the dropout term of EDLAE.
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)
-        lam = np.full(A.shape[0], float(self.alpha))
-        if self.dropout:
-            q = self.dropout
-            col_sq = _column_squared_norms(X)
-            lam = lam + q / (1.0 - q) * col_sq
+        lam = dropout_penalty_weights(
+            float(self.alpha), self.dropout or 0.0, column_squared_norms(X)
+        )
         return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
-
-
-def _column_squared_norms(X):
-    """``diag(X^T X)`` without forming ``X^T X``, in float64."""
-    if sp.issparse(X):
-        return np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
-    return np.einsum("ij,ij->j", X, X, dtype=np.float64)

@@ -31,15 +31,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._gradient import (
-    Progress,
-    minimize_lbfgs,
-    normalize_rows,
-    normalize_rows_backward,
-    pack,
-    unpack,
-    warn_not_converged,
-)
+from ._lbfgs import minimize_lbfgs
+from ._losses import normalize_rows, normalize_rows_backward
+from ._params import pack, unpack
+from ._progress import IterationProgress as Progress
+from ._progress import warn_not_converged
 
 #: Entries of one ``batch_size x n_negatives`` block of logits (2 MB): the
 #: passes over a block run from cache.

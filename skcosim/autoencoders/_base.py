@@ -14,8 +14,6 @@ import numbers
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -24,114 +22,18 @@ from sklearn.base import (
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _dask
-from ._compat import Interval, StrOptions, _fit_context
-from ._constraints import Count
+from .._compat import Interval, StrOptions, _fit_context
+from .._constraints import EMBEDDING_KINDS, Count
+from .._linalg import _dask
+from .._linalg._matrix import (
+    check_gram_fits,
+    projection_factor,
+    squared_reconstruction_error,
+)
+from .._validation import check_not_dates
 from ._explained import set_explained_variance
 from ._gauge import apply_gauge, check_gauge
 from ._recommend import RecommenderMixin
-
-ITEM_EMBEDDING_KINDS = ("decoder", "encoder", "projected")
-
-
-def squared_frobenius(X):
-    """``||X||_F^2`` for a dense or sparse matrix, in float64."""
-    if sp.issparse(X):
-        data = X.data.astype(np.float64, copy=False)
-        return float(data @ data)
-    X = np.asarray(X, dtype=np.float64)
-    return float(np.einsum("ij,ij->", X, X))
-
-
-def squared_reconstruction_error(X, P, B):
-    """``||X - P B^T||_F^2`` without forming the ``n x p`` reconstruction.
-
-    Expands to ``||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``; ``X B`` is a
-    sparse-dense product, so the cost is ``O(nnz(X) k + (n + p) k^2)``
-    (docs/user_guide/objectives.rst, "Computing the losses without an n x p
-    matrix").
-    """
-    P = np.asarray(P, dtype=np.float64)
-    B = np.asarray(B, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        XB = safe_sparse_dot(X, B, dense_output=True)
-        cross = float(np.einsum("ij,ij->", P, XB))
-        quad = float(np.einsum("ij,ij->", P.T @ P, B.T @ B))
-        total = squared_frobenius(X) - 2.0 * cross + quad
-    if not np.isfinite(total):  # inf - inf: would be returned as NaN
-        raise ValueError(
-            "X is too large: its squared reconstruction error overflows float64. "
-            "Rescale X (e.g. divide by its largest entry)."
-        )
-    return max(total, 0.0)
-
-
-def projection_factor(decoder):
-    """A ``k x k`` matrix ``L`` with ``L L^T = B^T B``.
-
-    Rows of ``A L`` have the inner products of the rows of ``A B^T``, so their
-    cosines are those of the ``p x p`` product, computed in ``k`` dimensions
-    (docs/user_guide/remedies.rst, "Project back into the original space").
-    ``B^T B`` may be singular (zero components), hence a
-    symmetric eigendecomposition rather than a Cholesky factor.
-    """
-    BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
-    w, U = np.linalg.eigh(BtB)
-    return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
-
-
-def check_not_dates(X):
-    """Raise a TypeError for datetime64 / timedelta64 arrays and DataFrame
-    columns (tz-aware ones included).
-
-    ``check_array(dtype=float)`` would cast them to numbers (days or
-    nanoseconds since 1970) and the fit would go ahead; a DataFrame mixing
-    them with numbers failed inside numpy ("DTypePromotionError").
-    """
-    kind = getattr(getattr(X, "dtype", None), "kind", None)
-    if kind in ("m", "M"):
-        raise TypeError(
-            f"X has dtype {X.dtype}: interactions must be numbers, not dates "
-            "or durations."
-        )
-    dtypes = getattr(X, "dtypes", None)
-    for name, dtype in getattr(dtypes, "items", dict().items)():
-        if getattr(dtype, "kind", None) in ("m", "M"):
-            raise TypeError(
-                f"X has column {name!r} of dtype {dtype}: interactions must be "
-                "numbers, not dates or durations."
-            )
-
-
-def _check_gram_fits(X):
-    """Raise a ValueError when ``X^T X`` would overflow the dtype of ``X``.
-
-    Every entry of ``X^T X`` is at most ``||X||_F^2``; beyond ``finfo.max`` the
-    spectrum comes out as inf/NaN and the fit silently returns a zero model.
-    The margin ``eps / max(n, p)`` leaves room for the sums and the dropout
-    factor ``q / (1 - q)`` (docs/user_guide/objectives.rst, "Exact dropout").
-    """
-    if _dask.is_dask_array(X):
-        return  # checked on the first pass over the blocks (skcosim._dask)
-    data = X.data if sp.issparse(X) else X
-    # BLAS nrm2 rescales internally, so the norm itself cannot overflow.
-    norm = float(scipy.linalg.norm(np.ravel(data, order="K"))) if data.size else 0.0
-    info = np.finfo(X.dtype)
-    if norm > np.sqrt(info.max * info.eps / max(X.shape)):
-        raise ValueError(
-            f"X is too large to fit in {X.dtype}: its Frobenius norm {norm:.3g} "
-            "makes X^T X overflow. Rescale X (e.g. divide by its largest entry)."
-        )
-    # Squares below the smallest normal number lose their digits, and X^T X
-    # of such data is zero: the fit would be the zero model, without a word.
-    peak = max(float(data.max()), -float(data.min())) if norm > 0 else 0.0
-    if 0 < peak < np.sqrt(info.tiny):
-        raise ValueError(
-            f"X is too small to fit in {X.dtype}: its largest entry {peak:.3g} "
-            f"squares to below {info.tiny:.3g} (the smallest normal {X.dtype}), "
-            "so X^T X underflows. Rescale X (e.g. divide by its largest entry)."
-        )
-
 
 #: Bytes of zero columns a factor may be padded with (n_components above the
 #: rank); beyond, ``n_components`` is a mistake, not a choice.
@@ -165,7 +67,7 @@ class _BaseLinearAutoencoder(
     Subclasses set the class attribute ``_gauge_group`` to the gauge transforms
     ``A -> A R``, ``B -> B R^{-T}`` that leave their objective unchanged
     (``"diagonal"`` stands for every invertible ``R``, ``"orthogonal"`` for
-    rotations only; see :mod:`skcosim._gauge`), and implement ``_fit`` and
+    rotations only; see :mod:`skcosim.autoencoders._gauge`), and implement ``_fit`` and
     ``_penalty``.
     """
 
@@ -203,7 +105,8 @@ class _BaseLinearAutoencoder(
             The fitted estimator.
         """
         X = self._validate_X(X, reset=True)
-        _check_gram_fits(X)
+        if not _dask.is_dask_array(X):  # a dask array: checked on its first pass
+            check_gram_fits(X)
         _check_padding(self.n_components, X)
         self._fit(X)
         set_explained_variance(self, X)
@@ -219,7 +122,7 @@ class _BaseLinearAutoencoder(
 
     def _validate_X(self, X, *, reset):
         if _dask.is_dask_array(X):
-            # Row-chunked dask array: checked without computing (skcosim._dask).
+            # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
             return _dask.validate(self, X, reset=reset)
         check_not_dates(X)
         return validate_data(
@@ -364,10 +267,8 @@ class _BaseLinearAutoencoder(
         embeddings : ndarray of shape (n_features, n_components)
         """
         check_is_fitted(self)
-        if kind not in ITEM_EMBEDDING_KINDS:
-            raise ValueError(
-                f"kind must be one of {ITEM_EMBEDDING_KINDS}, got {kind!r}."
-            )
+        if kind not in EMBEDDING_KINDS:
+            raise ValueError(f"kind must be one of {EMBEDDING_KINDS}, got {kind!r}.")
         A, B = self.encoder_, self.decoder_
         if gauge is not None:
             A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))

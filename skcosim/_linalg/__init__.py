@@ -1,0 +1,10 @@
+"""The numerical layer: spectra, Dask reductions, top-k selection, shared maths.
+
+- :mod:`._eigen`: top eigenpairs of a symmetric matrix, rank and sign rules
+  (the leaf both :mod:`._spectrum` and :mod:`._dask` import);
+- :mod:`._spectrum`: the top-k spectrum of an interaction matrix in memory;
+- :mod:`._dask`: the same on a row-chunked dask array;
+- :mod:`._matrix`: norms, reconstruction error, projection factor, unit rows
+  and the Gram overflow bound;
+- :mod:`._topk`: the top-k entries per row.
+"""

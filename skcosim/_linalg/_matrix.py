@@ -1,0 +1,118 @@
+"""Matrix quantities shared by the estimators, the metrics and the report.
+
+Norms, the reconstruction error without an ``n x p`` array, the factor that
+projects embeddings back into item space, unit rows, and the bound beyond
+which ``X^T X`` overflows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from sklearn.utils.extmath import safe_sparse_dot
+
+
+def squared_frobenius(X):
+    """``||X||_F^2`` for a dense or sparse matrix, in float64."""
+    if sp.issparse(X):
+        data = X.data.astype(np.float64, copy=False)
+        return float(data @ data)
+    X = np.asarray(X, dtype=np.float64)
+    return float(np.einsum("ij,ij->", X, X))
+
+
+def squared_reconstruction_error(X, P, B):
+    """``||X - P B^T||_F^2`` without forming the ``n x p`` reconstruction.
+
+    Expands to ``||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``; ``X B`` is a
+    sparse-dense product, so the cost is ``O(nnz(X) k + (n + p) k^2)``
+    (docs/user_guide/objectives.rst, "Computing the losses without an n x p
+    matrix").
+    """
+    P = np.asarray(P, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        XB = safe_sparse_dot(X, B, dense_output=True)
+        cross = float(np.einsum("ij,ij->", P, XB))
+        quad = float(np.einsum("ij,ij->", P.T @ P, B.T @ B))
+        total = squared_frobenius(X) - 2.0 * cross + quad
+    if not np.isfinite(total):  # inf - inf: would be returned as NaN
+        raise ValueError(
+            "X is too large: its squared reconstruction error overflows float64. "
+            "Rescale X (e.g. divide by its largest entry)."
+        )
+    return max(total, 0.0)
+
+
+def projection_factor(decoder):
+    """A ``k x k`` matrix ``L`` with ``L L^T = B^T B``.
+
+    Rows of ``A L`` have the inner products of the rows of ``A B^T``, so their
+    cosines are those of the ``p x p`` product, computed in ``k`` dimensions
+    (docs/user_guide/remedies.rst, "Project back into the original space").
+    ``B^T B`` may be singular (zero components), hence a
+    symmetric eigendecomposition rather than a Cholesky factor.
+    """
+    BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
+    w, U = np.linalg.eigh(BtB)
+    return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
+
+
+def check_gram_norm(norm, X):
+    """Raise a ValueError when a Frobenius norm ``norm`` of ``X`` makes ``X^T X``
+    overflow the dtype of ``X``.
+
+    Every entry of ``X^T X`` is at most ``||X||_F^2``; beyond ``finfo.max`` the
+    spectrum comes out as inf/NaN and the fit silently returns a zero model.
+    The margin ``eps / max(n, p)`` leaves room for the sums and the dropout
+    factor ``q / (1 - q)`` (docs/user_guide/objectives.rst, "Exact dropout").
+    """
+    info = np.finfo(X.dtype)
+    if not np.isfinite(norm) or norm > np.sqrt(info.max * info.eps / max(X.shape)):
+        raise ValueError(
+            f"X is too large to fit in {X.dtype}: its Frobenius norm {norm:.3g} "
+            "makes X^T X overflow. Rescale X (e.g. divide by its largest entry)."
+        )
+
+
+def check_gram_fits(X):
+    """Raise a ValueError when ``X^T X`` of an in-memory ``X`` would overflow
+    or underflow the dtype of ``X`` (a dask array is checked on the first pass
+    over its blocks, :mod:`skcosim._linalg._dask`)."""
+    data = X.data if sp.issparse(X) else X
+    # BLAS nrm2 rescales internally, so the norm itself cannot overflow.
+    norm = float(scipy.linalg.norm(np.ravel(data, order="K"))) if data.size else 0.0
+    check_gram_norm(norm, X)
+    info = np.finfo(X.dtype)
+    # Squares below the smallest normal number lose their digits, and X^T X
+    # of such data is zero: the fit would be the zero model, without a word.
+    peak = max(float(data.max()), -float(data.min())) if norm > 0 else 0.0
+    if 0 < peak < np.sqrt(info.tiny):
+        raise ValueError(
+            f"X is too small to fit in {X.dtype}: its largest entry {peak:.3g} "
+            f"squares to below {info.tiny:.3g} (the smallest normal {X.dtype}), "
+            "so X^T X underflows. Rescale X (e.g. divide by its largest entry)."
+        )
+
+
+def unit_rows(E):
+    """Rows of ``E`` scaled to unit L2 norm; zero rows stay zero.
+
+    Not :func:`sklearn.preprocessing.normalize`: it leaves rows of norm below
+    ``10 * eps`` unscaled (about 1e-6 in float32), which made their cosines
+    near 0 instead of scale-free. Dividing by the largest entry first keeps
+    the norm from underflowing or overflowing.
+    """
+    peak = np.abs(E).max(axis=1, keepdims=True)
+    U = E / np.where(peak > 0, peak, 1).astype(E.dtype)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    U /= np.where(norms > 0, norms, 1).astype(E.dtype)
+    return U
+
+
+def column_squared_norms(X):
+    """``diag(X^T X)`` without forming ``X^T X``, in float64."""
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
+    return np.einsum("ij,ij->j", X, X, dtype=np.float64)

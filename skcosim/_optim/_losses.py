@@ -1,0 +1,237 @@
+"""Losses of the linear autoencoders and their analytic gradients.
+
+All computed without an ``n x p`` array (or, for the softmax loss, one
+``batch_size x p`` block of users at a time):
+
+- :func:`product_penalty_loss_grad`: Objective 1 and its exact dropout form
+  EDLAE (docs/user_guide/objectives.rst, "Exact dropout"),
+  ``||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2``, with the weights
+  ``Lambda`` of :func:`dropout_penalty_weights`;
+- :func:`weight_decay_loss_grad`: Objective 2,
+  ``||X - X A B^T||^2 + alpha (||X A||^2 + ||B||^2)``;
+- :func:`cosine_squared_loss_grad` and :func:`cosine_softmax_loss_grad`: the
+  two losses of Objective 3 on the normalized factors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .._linalg._matrix import squared_frobenius
+
+#: Smoothing of the row normalization: ``N(z) = z / sqrt(||z||^2 + EPS^2)``.
+#: Equal to ``z / ||z||`` to float64 precision for any row with
+#: ``||z|| > 1e-4``, and ``N(0) = 0`` (a user without interactions or an item
+#: with a zero embedding has cosine 0 with everything) instead of ``0 / 0``.
+NORMALIZE_EPS = 1e-12
+
+
+#: Number of entries of one ``batch_size x n_features`` block of the softmax
+#: loss when ``batch_size="auto"`` (32 MB in float64).
+AUTO_BLOCK_ENTRIES = 2**22
+
+
+def normalize_rows(Z):
+    """Rows of ``Z`` scaled to unit L2 norm, ``N(0) = 0`` (smoothed by EPS).
+
+    Returns ``(Z_hat, r)`` with ``r = sqrt(||z||^2 + EPS^2)`` per row, the
+    factor :func:`normalize_rows_backward` needs.
+    """
+    r = np.sqrt(np.einsum("ij,ij->i", Z, Z) + NORMALIZE_EPS**2)
+    return Z / r[:, None], r
+
+
+def normalize_rows_backward(Z_hat, r, grad):
+    """Gradient with respect to ``Z`` from the gradient with respect to ``N(Z)``.
+
+    docs/user_guide/objectives.rst, "Computing the losses without an n x p
+    matrix": through ``z -> z / ||z||`` a gradient ``g`` becomes
+    ``(I - z_hat z_hat^T) g / ||z||`` (here with the smoothed norm ``r``).
+    """
+    return (grad - Z_hat * np.einsum("ij,ij->i", Z_hat, grad)[:, None]) / r[:, None]
+
+
+def resolve_batch_size(batch_size, n_samples, n_features):
+    """Rows per block of the softmax loss; ``"auto"`` keeps a block near 32 MB."""
+    if batch_size == "auto":
+        batch_size = max(1, AUTO_BLOCK_ENTRIES // max(n_features, 1))
+    return int(max(1, min(batch_size, n_samples)))
+
+
+def _reconstruction_terms(X, A, B):
+    """``||X - X A B^T||^2`` and its pieces: ``P = X A``, ``X B``, Gram matrices."""
+    P = safe_sparse_dot(X, A, dense_output=True)
+    XB = safe_sparse_dot(X, B, dense_output=True)
+    PtP = P.T @ P
+    BtB = B.T @ B
+    loss = squared_frobenius(X) - 2.0 * np.einsum("ij,ij->", P, XB)
+    loss += np.einsum("ij,ij->", PtP, BtB)
+    return loss, P, XB, PtP, BtB
+
+
+def weight_decay_loss_grad(X, A, B, alpha):
+    """Objective 2 loss and gradients ``(loss, dA, dB)``.
+
+    ``L = ||X - X A B^T||^2 + alpha (||X A||^2 + ||B||^2)``, with ``P = X A``:
+    ``dL/dP = -2 X B + 2 P B^T B + 2 alpha P``, ``dA = X^T dL/dP``,
+    ``dB = -2 X^T P + 2 B P^T P + 2 alpha B``. Cost ``O(nnz(X) k + (n + p) k^2)``.
+    """
+    loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
+    loss += alpha * (np.einsum("ij,ij->", P, P) + np.einsum("ij,ij->", B, B))
+    dP = 2.0 * (P @ BtB - XB + alpha * P)
+    dA = safe_sparse_dot(X.T, dP, dense_output=True)
+    dB = 2.0 * (B @ PtP - safe_sparse_dot(X.T, P, dense_output=True) + alpha * B)
+    return float(loss), dA, dB
+
+
+def product_penalty_loss_grad(X, A, B, lam, *, with_grad=True):
+    """Objective 1 / EDLAE loss and gradients ``(loss, dA, dB)``.
+
+    ``L = ||X - X A B^T||^2 + ||Lambda^(1/2) A B^T||^2`` with the diagonal
+    ``Lambda = diag(lam)`` (``lam = alpha`` for Objective 1; plus
+    ``q / (1 - q) diag(X^T X)`` for the expected loss of input dropout,
+    docs/user_guide/objectives.rst, "Exact dropout"). The penalty is
+    ``tr((A^T Lambda A)(B^T B))``, so ``dA += 2 Lambda A B^T B`` and
+    ``dB += 2 B A^T Lambda A``. With ``with_grad=False`` only the loss is
+    returned.
+    """
+    loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
+    LA = A * lam[:, None]
+    if not with_grad:
+        return float(loss + np.einsum("ij,ij->", A.T @ LA, BtB))
+    AtLA = A.T @ LA
+    loss += np.einsum("ij,ij->", AtLA, BtB)
+    dP = 2.0 * (P @ BtB - XB)
+    dA = safe_sparse_dot(X.T, dP, dense_output=True) + 2.0 * LA @ BtB
+    dB = 2.0 * (B @ (PtP + AtLA) - safe_sparse_dot(X.T, P, dense_output=True))
+    return float(loss), dA, dB
+
+
+def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
+    """Objective 3, squared loss, with the optimal scale: ``(loss, dA, dB, c)``.
+
+    ``L(A, B) = min_c ||X - c P Q^T||^2`` with ``P = N(X A)``, ``Q = N(B)``,
+    expanded as in docs/user_guide/objectives.rst ("Computing the losses
+    without an n x p matrix"):
+    ``||X||^2 - 2 c tr(P^T X Q) + c^2 tr(P^T P Q^T Q)``,
+    minimized by ``c = tr(P^T X Q) / tr(P^T P Q^T Q)``, giving
+    ``L = ||X||^2 - c tr(P^T X Q)``. At the optimal ``c`` the gradient is that of
+    the expansion at fixed ``c`` (envelope theorem). Only sparse-dense products
+    and ``n x k``, ``p x k`` arrays: ``O(nnz(X) k + (n + p) k^2)``.
+
+    ``c`` may come out negative; ``-c, -Q`` is then the same fit with ``c > 0``
+    (the caller flips the decoder). When every cosine is zero (all-zero
+    factors), ``c = 0`` and the gradient is zero.
+    """
+    if x_sq is None:
+        x_sq = squared_frobenius(X)
+    Z = safe_sparse_dot(X, A, dense_output=True)
+    P, r_p = normalize_rows(Z)
+    del Z
+    Q, r_q = normalize_rows(B)
+    XQ = safe_sparse_dot(X, Q, dense_output=True)
+    cross = float(np.einsum("ij,ij->", P, XQ))
+    PtP = P.T @ P
+    QtQ = Q.T @ Q
+    quad = float(np.einsum("ij,ij->", PtP, QtQ))
+    if quad <= 0.0:
+        return x_sq, np.zeros_like(A), np.zeros_like(B), 0.0
+    c = cross / quad
+    loss = x_sq - c * cross
+    # dL/dP = -2c X Q + 2c^2 P Q^T Q;  dL/dQ = -2c X^T P + 2c^2 Q P^T P.
+    dP = XQ
+    dP *= -2.0 * c
+    dP += (2.0 * c * c) * (P @ QtQ)
+    dQ = (2.0 * c * c) * (Q @ PtP) - 2.0 * c * safe_sparse_dot(
+        X.T, P, dense_output=True
+    )
+    dZ = normalize_rows_backward(P, r_p, dP)
+    dA = safe_sparse_dot(X.T, dZ, dense_output=True)
+    dB = normalize_rows_backward(Q, r_q, dQ)
+    return float(loss), dA, dB, c
+
+
+def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size):
+    """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
+
+    ``L = - sum_u sum_i x_ui log softmax_i(S_u)``, ``S = N(X A) N(B)^T / t``
+    (docs/user_guide/objectives.rst, Objective 3). Per block of ``batch_size``
+    users: ``dL/dS = rowsum(X) softmax(S) - X`` (the same page, divided by
+    ``t`` once more
+    through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
+    large array is one ``batch_size x p`` block, reused in place: memory
+    ``O(batch_size p + (n + p) k)``, time ``O(n p k)``.
+    """
+    n = X.shape[0]
+    Q, r_q = normalize_rows(B)
+    dA = np.zeros_like(A)
+    dQ = np.zeros_like(B)
+    loss = 0.0
+    t = float(temperature)
+    for start in range(0, n, batch_size):
+        Xb = X[start : start + batch_size]
+        Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True))
+        row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
+        XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
+        S = Pb @ Q.T
+        S /= t
+        m = S.max(axis=1)
+        S -= m[:, None]
+        np.exp(S, out=S)
+        total = S.sum(axis=1)
+        # sum_i x_ui log softmax_i = sum_i x_ui S_ui - rowsum_u logsumexp_u
+        loss += float(row_sum @ (m + np.log(total)))
+        loss -= float(np.einsum("ij,ij->", Pb, XbQ)) / t
+        S *= (row_sum / total)[:, None]  # rowsum(X) softmax(S)
+        dPb = (S @ Q - XbQ) / t
+        dQ += (S.T @ Pb - safe_sparse_dot(Xb.T, Pb, dense_output=True)) / t
+        del S
+        dZb = normalize_rows_backward(Pb, r_p, dPb)
+        dA += safe_sparse_dot(Xb.T, dZb, dense_output=True)
+    dB = normalize_rows_backward(Q, r_q, dQ)
+    return loss, dA, dB
+
+
+def expanded_loss_error(X, A, B):
+    """Rounding error of the expanded loss of Objectives 1 and 2 at ``A, B``.
+
+    ``eps ||X A||^2 ||B||^2``: the size of the terms ``tr((A^T X^T X A)(B^T B))``
+    that the expansion ``||X||^2 - 2 <X A, X B> + tr((A^T X^T X A)(B^T B))``
+    cancels (measured: the error of the computed loss stays within 1.2 times
+    it). ``inf`` once these terms overflow. Used by the final checks of
+    :func:`fit_factors_lbfgs` and :func:`dropout_sgd`, against
+    :data:`LOSS_RESOLUTION`.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        P = safe_sparse_dot(X, A, dense_output=True)
+        return float(
+            np.finfo(np.float64).eps * squared_frobenius(P) * squared_frobenius(B)
+        )
+
+
+def dropout_penalty_weights(alpha, dropout, column_squared_norms):
+    """The diagonal ``Lambda`` of Objective 1 and of its exact dropout form.
+
+    ``Lambda = alpha + q / (1 - q) diag(X^T X)`` (docs/user_guide/objectives.rst,
+    "Exact dropout"): the expected loss of input dropout at rate ``q`` is the
+    reconstruction error plus ``||Lambda^(1/2) A B^T||^2``; ``q = 0`` leaves
+    the ``alpha`` of Objective 1.
+
+    Parameters
+    ----------
+    alpha : float
+        The penalty of Objective 1.
+    dropout : float
+        The dropout rate ``q`` in ``[0, 1)``.
+    column_squared_norms : ndarray of shape (n_features,)
+        ``diag(X^T X)``.
+
+    Returns
+    -------
+    lam : ndarray of shape (n_features,)
+    """
+    norms = np.asarray(column_squared_norms, dtype=np.float64)
+    if not dropout:  # no 0 * inf from a column too large to square
+        return np.full(norms.shape, float(alpha))
+    return alpha + dropout / (1.0 - dropout) * norms

@@ -263,7 +263,7 @@ def _add_common_flags(parser):
         metavar="N",
         help="threads of the BLAS library (numpy/scipy linear algebra); 0 "
         "keeps the library's default. Default: %(default)s, because the "
-        "matrices here are small to medium and idle BLAS threads spin: on a "
-        "busy 2-core machine 'reproduce --quick' took 56 s with the default "
-        "threads and 5 s with one. skcosim's own thread pools are not limited",
+        "matrices here are small to medium and idle BLAS threads spin, which "
+        "slows a busy machine several times over (benchmarks/RESULTS.md). "
+        "skcosim's own thread pools are not limited",
     )

@@ -158,6 +158,22 @@ class Report:
 
     ``reproduce`` and ``audit`` each build one; rendering and writing it is
     the same for both (:func:`skcosim.cli._run.write_report`).
+
+    Examples
+    --------
+    >>> import json
+    >>> from skcosim.cli._report import Report
+    >>> row = {"name": "wd", "objective": "Objective 2", "loss": 12.5,
+    ...        "gauge_stability": 1.0, "resample_stability": 0.25,
+    ...        "label_agreement": None, "notes": []}
+    >>> report = Report("audit", "skcosim audit", "Data: ...", [row],
+    ...                 n_neighbors=10, settings={"seed": 0})
+    >>> print(report.to_markdown().splitlines()[6])
+    | wd | Objective 2 | 12.5 | 1.000 | 0.250 | n/a |
+    >>> json.loads(report.to_json(figure="similarities.png"))["figure"]
+    'similarities.png'
+    >>> report.figure() is None  # no heatmap panels
+    True
     """
 
     #: The command that made it, first field of the JSON report.
@@ -204,11 +220,10 @@ class Report:
         parts.append(HOW_TO_READ.format(k=self.n_neighbors))
         if figure is not None:
             parts += [f"![Item-item cosine similarities]({figure})", ""]
-        extra = self.reading
+        if self.reading:
+            parts += [self.reading, ""]
         if self.neighbors is not None:
-            extra = neighbors_markdown(self.neighbors)
-        if extra:
-            parts += [extra, ""]
+            parts += [neighbors_markdown(self.neighbors), ""]
         return "\n".join(parts)
 
     def to_json(self, figure=None):

@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from skcosim import _report, cli
+from skcosim import cli
+from skcosim.cli import _figure, _models, _output, _report, _run, _settings
+from skcosim.cli._progress import StepProgress
 from skcosim.datasets import make_clustered_interactions
 
 pytest.importorskip("matplotlib")
@@ -44,8 +46,8 @@ OBJECTIVE1 = [
 @pytest.fixture(scope="module", autouse=True)
 def tiny_settings():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(cli.REPRODUCE_SETTINGS, "quick", TINY)
-        mp.setattr(cli, "AUDIT_MAX_ITER", TINY["max_iter"])
+        mp.setitem(_settings.REPRODUCE_SETTINGS, "quick", TINY)
+        mp.setattr(_settings, "AUDIT_MAX_ITER", TINY["max_iter"])
         yield
 
 
@@ -145,7 +147,7 @@ def test_reproduce_report_has_every_model_and_score(reproduced):
     report = json.loads((reproduced[1] / "report.json").read_text())
     names = [m["name"] for m in report["models"]]
     expected = [*OBJECTIVE1, "Objective 2 (weight decay)"]
-    if _report.cosine_autoencoder_class() is not None:
+    if _models.cosine_autoencoder_class() is not None:
         expected.append("Objective 3 (trained for cosine)")
     expected.append("Objective 1, projected (Remedy 2)")
     assert names == expected
@@ -206,14 +208,14 @@ def test_audit_writes_report_with_neighbours_labelled_by_item_id(audited, log_cs
     report = json.loads((out / "audit.json").read_text())
     ids = set(pd.read_csv(log_csv)["product"])
     neighbors = report["popular_item_neighbors"]
-    assert len(neighbors) == cli.N_SHOWN_ITEMS
+    assert len(neighbors) == _settings.N_SHOWN_ITEMS
     counts = [entry["n_users"] for entry in neighbors]
     assert counts == sorted(counts, reverse=True)  # the most popular first
     for entry in neighbors:
         assert entry["item"] in ids
         assert set(entry["neighbors"]) == {m["name"] for m in report["models"]}
         for listed in entry["neighbors"].values():
-            assert len(listed) == cli.N_SHOWN_NEIGHBORS
+            assert len(listed) == _settings.N_SHOWN_NEIGHBORS
             assert set(listed) <= ids and entry["item"] not in listed
     markdown = (out / "audit.md").read_text()
     assert f"### item `{neighbors[0]['item']}`" in markdown
@@ -329,7 +331,7 @@ def test_missing_required_option_is_a_usage_error(capsys):
 
 def test_failed_write_leaves_old_files_and_no_temporary_files(tmp_path, monkeypatch):
     old = {tmp_path / "report.md": "old report", tmp_path / "report.json": "{}"}
-    _report.write_atomic(old)
+    _output.write_atomic(old)
     real_replace = os.replace
     calls = []
 
@@ -342,7 +344,7 @@ def test_failed_write_leaves_old_files_and_no_temporary_files(tmp_path, monkeypa
     monkeypatch.setattr(os, "replace", failing_replace)
     new = {tmp_path / "report.md": "new", tmp_path / "report.json": '{"new": 1}'}
     with pytest.raises(OSError, match="disk full"):
-        _report.write_atomic(new)
+        _output.write_atomic(new)
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "report.md"]
     assert (tmp_path / "report.json").read_text() == "{}"
@@ -360,7 +362,7 @@ def test_failure_while_writing_data_leaves_no_report(tmp_path, monkeypatch):
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
-    (path,) = _report.write_atomic({tmp_path / "f.txt": "x"})
+    (path,) = _output.write_atomic({tmp_path / "f.txt": "x"})
     mask = os.umask(0)
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
@@ -372,7 +374,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
-    progress = _report.Progress(2)
+    progress = StepProgress(2)
     progress.step("first")
     progress.advance()
     progress.step("second")
@@ -381,7 +383,7 @@ def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
 
 
 def test_progress_disabled_prints_nothing(capsys):
-    progress = _report.Progress(1, enabled=False)
+    progress = StepProgress(1, enabled=False)
     progress.step("x")
     progress.advance()
     progress.close()
@@ -419,20 +421,20 @@ def test_failing_optional_model_becomes_a_note_not_an_error():
 
     X = make_clustered_interactions(100, 12, 3, random_state=0).data
     specs = [
-        _report.ModelSpec("failing", "Objective 3", _FailingModel(), optional=True),
-        _report.ModelSpec("wd", "Objective 2", WeightDecayAutoencoder(3)),
+        _models.ModelSpec("failing", "Objective 3", _FailingModel(), optional=True),
+        _models.ModelSpec("wd", "Objective 2", WeightDecayAutoencoder(3)),
     ]
-    failing, wd = _report.compare_models(specs, X, n_neighbors=3, n_draws=1)
+    failing, wd = _models.compare_models(specs, X, n_neighbors=3, n_draws=1)
     assert failing.embeddings is None and failing.scores["loss"] is None
     assert failing.scores["notes"] == ["not fitted: alpha is too large for these data"]
     assert wd.scores["gauge_stability"] == 1.0
-    assert [name for name, _ in _report.similarity_panels([failing, wd], [0, 1])] == [
+    assert [name for name, _ in _figure.similarity_panels([failing, wd], [0, 1])] == [
         "wd"
     ]
-    assert "n/a" in _report.text_table(_report.rows_of([failing, wd]))
+    assert "n/a" in _report.text_table(_models.rows_of([failing, wd]))
     specs[0].optional = False
     with pytest.raises(ValueError, match="too large"):
-        _report.compare_models(specs, X, n_neighbors=3, n_draws=1)
+        _models.compare_models(specs, X, n_neighbors=3, n_draws=1)
 
 
 @pytest.mark.parametrize(
@@ -443,4 +445,4 @@ def test_progress_only_on_a_terminal(monkeypatch, tty, no_progress, shown):
     import argparse
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: tty, raising=False)
-    assert cli._show_progress(argparse.Namespace(no_progress=no_progress)) is shown
+    assert _run.show_progress(argparse.Namespace(no_progress=no_progress)) is shown

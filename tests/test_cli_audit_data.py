@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from skcosim import _audit, cli
+from skcosim import cli
+from skcosim.cli import _audit_log, _settings
 from skcosim.datasets import (
     filter_interactions,
     load_interactions,
@@ -25,7 +26,7 @@ pytest.importorskip("matplotlib")
 @pytest.fixture(scope="module", autouse=True)
 def few_iterations():
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "AUDIT_MAX_ITER", 5)
+        mp.setattr(_settings, "AUDIT_MAX_ITER", 5)
         yield
 
 
@@ -216,8 +217,8 @@ def test_low_item_support_warns_and_suggests_the_filter(sparse_log, tmp_path, ca
     log, sim = sparse_log
     support = np.diff(sim.data.tocsc().indptr)
     support = support[support > 0]  # items never drawn are not in the log
-    share = np.mean(support < _audit.LOW_SUPPORT)
-    assert share >= _audit.LOW_SUPPORT_SHARE  # the premise of the test
+    share = np.mean(support < _audit_log.LOW_SUPPORT)
+    assert share >= _audit_log.LOW_SUPPORT_SHARE  # the premise of the test
     status, report, markdown = _run(log, tmp_path, "--no-progress")
     assert status == 0
     assert report["data"]["item_support"]["share_below"] == pytest.approx(share)
@@ -237,12 +238,12 @@ def test_no_low_support_warning_after_the_suggested_filter(sparse_log, tmp_path)
 
 
 @pytest.mark.parametrize(
-    "share, warned", [(0.49, False), (_audit.LOW_SUPPORT_SHARE, True), (0.9, True)]
+    "share, warned", [(0.49, False), (_audit_log.LOW_SUPPORT_SHARE, True), (0.9, True)]
 )
 def test_low_support_warning_threshold(share, warned):
     support = {"share_below": share, "threshold": 10, "median": 9.0}
-    neighbors = _audit.effective_neighbors(1000, 10)
-    assert bool(_audit.audit_warnings(support, neighbors, 0)) is warned
+    neighbors = _audit_log.effective_neighbors(1000, 10)
+    assert bool(_audit_log.audit_warnings(support, neighbors, 0)) is warned
 
 
 # -- the effective number of neighbours ------------------------------------------

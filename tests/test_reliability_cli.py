@@ -24,8 +24,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
 
-from skcosim import _report
-from skcosim.cli import main
+from skcosim.cli import _models, _output, _report, main
 from skcosim.datasets import load_interactions, make_clustered_interactions
 
 
@@ -410,13 +409,13 @@ def log_csv(tmp_path):
 @pytest.fixture
 def fast_models(monkeypatch):
     """Only two cheap models in the comparison: fault tests need no more."""
-    original = _report.default_models
+    original = _models.default_models
 
     def two_models(*args, **kwargs):
         specs = original(*args, **kwargs)
         return [specs[0], specs[-1]]
 
-    monkeypatch.setattr(_report, "default_models", two_models)
+    monkeypatch.setattr(_models, "default_models", two_models)
 
 
 def _audit(log, out, *extra):
@@ -689,7 +688,7 @@ def test_reproduce_interrupted_mid_run_leaves_no_file(
     def broken(*args, **kwargs):
         raise fault()
 
-    monkeypatch.setattr(_report, "compare_models", broken)
+    monkeypatch.setattr(_models, "compare_models", broken)
     out = tmp_path / "out"
     argv = ["reproduce", "--quick", "--out", str(out), "--no-progress"]
     if fault is KeyboardInterrupt:
@@ -999,7 +998,7 @@ def test_a_run_without_a_figure_removes_the_previous_runs_figure(
     out = tmp_path / "out"
     out.mkdir()
     (out / "similarities.png").write_bytes(b"an earlier run's figure")
-    monkeypatch.setattr("skcosim.cli._has_matplotlib", lambda: False)
+    monkeypatch.setattr("skcosim.cli._figure.has_matplotlib", lambda: False)
     assert _audit(log_csv, out) == 0
     assert _files(out) == ["audit.json", "audit.md"]
     assert json.loads((out / "audit.json").read_text())["figure"] is None
@@ -1021,7 +1020,7 @@ def test_only_user_errors_are_one_line_messages(
         def broken(*args, _error=error, **kwargs):
             raise _error("a bug in the comparison")
 
-        monkeypatch.setattr(_report, "compare_models", broken)
+        monkeypatch.setattr(_models, "compare_models", broken)
         with pytest.raises(error, match="a bug in the comparison"):
             _audit(log_csv, tmp_path / "out")
     monkeypatch.undo()
@@ -1044,7 +1043,7 @@ def test_writing_a_report_never_changes_the_process_umask(tmp_path, monkeypatch)
         raise AssertionError("os.umask called while writing")
 
     monkeypatch.setattr(os, "umask", no_umask)
-    written = _report.write_atomic({tmp_path / "a.md": "x", tmp_path / "b.bin": b"y"})
+    written = _output.write_atomic({tmp_path / "a.md": "x", tmp_path / "b.bin": b"y"})
     monkeypatch.undo()
     for path in written:
         assert path.stat().st_mode & 0o777 == 0o666 & ~mask
@@ -1058,7 +1057,7 @@ def test_a_large_log_is_announced(log_csv, tmp_path, monkeypatch, capsys, fast_m
     word (the cosine-trained model costs users x items). The audit now says
     so up front on standard error (the threshold is lowered here).
     """
-    monkeypatch.setattr("skcosim.cli.AUDIT_LARGE_CELLS", 100)
+    monkeypatch.setattr("skcosim.cli._settings.AUDIT_LARGE_CELLS", 100)
     assert _audit(log_csv, tmp_path / "out") == 0
     err = capsys.readouterr().err
     assert "users x 12 items" in err and "several minutes" in err

@@ -454,7 +454,7 @@ def test_similarity_matrices_are_scale_free_and_zero_rows_are_zero(embedding, dt
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from skcosim import _report
+    from skcosim.cli import _figure
     from skcosim.plotting import SimilarityMatrixDisplay
 
     E = embedding[:12].astype(dtype)
@@ -474,7 +474,7 @@ def test_similarity_matrices_are_scale_free_and_zero_rows_are_zero(embedding, dt
             self.embeddings = E
             self.spec = type("Spec", (), {"name": "m"})()
 
-    ((_, S),) = _report.similarity_panels([Result(scaled)], np.arange(12))
+    ((_, S),) = _figure.similarity_panels([Result(scaled)], np.arange(12))
     assert_allclose(S, expected, atol=tol)
     assert not np.isnan(S).any()
 

@@ -34,8 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._lbfgs import minimize_lbfgs
 from ._losses import normalize_rows, normalize_rows_backward
 from ._params import pack, unpack
-from ._progress import IterationProgress as Progress
-from ._progress import warn_not_converged
+from ._progress import IterationProgress, warn_not_converged
 
 #: Entries of one ``batch_size x n_negatives`` block of logits (2 MB): the
 #: passes over a block run from cache.
@@ -356,7 +355,7 @@ def fit_adam(
     best = monitored(A, B)
     best_AB = (A.copy(), B.copy())
     curve = [best]
-    progress = Progress(verbose, max_iter, name)
+    progress = IterationProgress(verbose, max_iter, name)
     progress.update(0, best)
     stalls, converged, epoch = 0, False, 0
     for epoch in range(1, max_iter + 1):

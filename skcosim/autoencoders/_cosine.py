@@ -416,7 +416,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         """Full-batch L-BFGS on the exact softmax or the squared loss.
 
         In the coordinates ``A = M A'`` of ``whiten`` (a
-        :class:`~skcosim._gradient.SpectralPreconditioner`): the losses see
+        :class:`~skcosim._optim._lbfgs.SpectralPreconditioner`): the losses see
         ``A`` through ``X A``, whose curvature spans ``(s_1 / s_k)^2``.
         """
         p, k = A.shape

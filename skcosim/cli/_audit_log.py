@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .datasets import filter_interactions, load_interactions, load_item_labels
-from .metrics._labels import random_label_agreement
-from .metrics._overlap import random_jaccard
+from ..datasets import filter_interactions, load_interactions, load_item_labels
+from ..metrics._labels import random_label_agreement
+from ..metrics._overlap import random_jaccard
 
 #: Items with fewer users than this have neighbours close to chance: on
 #: MovieLens-100k (Objective 2, k = 50, random halves of the users) the

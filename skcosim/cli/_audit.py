@@ -1,0 +1,255 @@
+"""``skcosim audit``: the comparison of ``reproduce`` on the user's own log."""
+
+import sys
+
+import numpy as np
+
+from . import _audit_log, _models, _settings
+from ._errors import CommandError
+from ._figure import embedding_panels
+from ._report import Report, md_code
+from ._run import run_command
+
+
+def audit(args) -> int:
+    """``skcosim audit``: the same report on the user's own log."""
+    return run_command(args, build_audit_report, _settings.AUDIT_FILES)
+
+
+def build_audit_report(args, progress):
+    """Read the log of ``args``, compare the models on it and return the
+    :class:`Report`."""
+    from .._linalg._spectrum import shared_spectra
+
+    with shared_spectra():
+        progress.step(f"read {args.path}")
+        data = _prepare_log(args)
+        k, alpha = _rank_and_alpha(args, data.X, progress)
+        progress.advance()
+        results = _compare(data, k, alpha, args.seed, progress)
+    popularity = np.diff(data.X.tocsc().indptr)  # number of users per item
+    by_popularity = np.argsort(-popularity, kind="stable")
+    rows = _models.rows_of(results)
+    if data.neighbors["forced"]:
+        rows = _audit_log.blank_forced_scores(rows)
+    return Report(
+        command="audit",
+        title="skcosim audit",
+        intro=_audit_intro(args, data, k, alpha),
+        rows=rows,
+        n_neighbors=data.neighbors["effective"],
+        settings=_audit_settings(args, data, k, alpha),
+        payload=_audit_payload(data),
+        warnings=data.warnings,
+        neighbors=_popular_neighbors(results, data.item_ids, popularity, by_popularity),
+        panels=embedding_panels(results, by_popularity[: _settings.MAX_HEATMAP_ITEMS]),
+        figure_step="draw the heatmaps",
+        # The same dict as the progress's: it gets the remaining steps too.
+        step_seconds=progress.seconds,
+    )
+
+
+def _rank_and_alpha(args, X, progress):
+    """The embedding dimension and ``alpha`` of the audit (``--alpha`` or
+    from the top-k spectrum of ``X``)."""
+    from .._linalg._spectrum import top_k_spectrum
+
+    k = min(args.n_components, *X.shape)
+    if args.alpha is not None:
+        return k, args.alpha
+    progress.step(f"top-{k} spectrum (shared by the closed forms)")
+    s, _ = top_k_spectrum(X, k, random_state=args.seed)
+    # Capped at s_1 / 2: a random half of the users has a top singular
+    # value near s_1 / sqrt(2), which must stay above alpha for the
+    # resampled models (and the cosine model's Objective 2 start).
+    alpha = float(min(np.median(s[s > 0]), s[0] / 2)) if s[0] > 0 else 1.0
+    return k, alpha
+
+
+def _compare(data, k, alpha, seed, progress):
+    specs = _models.default_models(
+        k, alpha, random_state=seed, max_iter=_audit_max_iter(data.X)
+    )
+    return _models.compare_models(
+        specs,
+        data.X,
+        labels=data.labels,
+        n_neighbors=data.neighbors["effective"],
+        n_draws=_settings.AUDIT_GAUGE_DRAWS,
+        resample_draws=_settings.AUDIT_RESAMPLE_DRAWS,
+        iterative_resample_draws=1,
+        random_state=seed,
+        max_items=_settings.AUDIT_MAX_ITEMS,
+        progress=progress,
+    )
+
+
+def _samples(X):
+    """Whether the audit's cosine model samples its softmax on ``X``."""
+    from .._optim._sampled_softmax import use_sampled_softmax
+
+    return use_sampled_softmax(
+        *X.shape, _models.cosine_autoencoder_class()().n_negatives
+    )
+
+
+def _audit_max_iter(X):
+    if _samples(X):
+        return _settings.AUDIT_MAX_EPOCHS
+    return _settings.AUDIT_MAX_ITER
+
+
+def _prepare_log(args):
+    """The log of ``skcosim audit``, read, filtered, labelled and checked:
+    whatever is wrong with it is a :class:`CommandError` (the loader's
+    messages name the file and line)."""
+    from .._linalg._matrix import check_gram_fits
+
+    try:
+        data = _audit_log.prepare(args, _settings.N_NEIGHBORS)
+        check_gram_fits(data.X)  # values too large or too small to fit
+    except (ValueError, TypeError, ImportError) as exc:
+        raise CommandError(str(exc)) from exc
+    n_users, n_items = data.X.shape
+    if n_users < 2:
+        raise CommandError(
+            f"{args.path} has {n_users} distinct user(s): resample stability "
+            "compares models fitted on different users, so it needs at least 2."
+        )
+    if n_users * n_items > _settings.AUDIT_LARGE_CELLS:
+        print(
+            f"{_settings.PROG} audit: note: {n_users} users x {n_items} items, "
+            f"{data.X.nnz} interactions; the audit fits about 40 models on "
+            "them and their halves, so it may take several minutes.",
+            file=sys.stderr,
+        )
+    return data
+
+
+def _popular_neighbors(results, ids, popularity, by_popularity):
+    """The top neighbours of the most popular items under every model, by id."""
+    n_items = len(ids)
+    sample = by_popularity[: min(_settings.N_SHOWN_ITEMS, n_items)]
+    n_shown = min(_settings.N_SHOWN_NEIGHBORS, n_items - 1)
+    table = _models.neighbor_table(results, sample, n_shown)
+    return [
+        {
+            "item": ids[i],
+            "n_users": int(popularity[i]),
+            "neighbors": {
+                name: [ids[j] for j in idx] for name, idx in table[int(i)].items()
+            },
+        }
+        for i in sample
+    ]
+
+
+def _audit_intro(args, data, k, alpha):
+    """The paragraph above the table: data, filter, support, models, labels."""
+    read, kept, support, nb = data.read, data.filtered, data.support, data.neighbors
+    flags = (
+        f"--min-item-count {args.min_item_count}, "
+        f"--min-user-count {args.min_user_count}"
+    )
+    if kept == read:
+        filtered = f"No user or item removed ({flags})."
+    else:
+        filtered = (
+            f"After the k-core filter ({flags}; {data.n_passes} passes): "
+            f"{_sizes_text(kept)}."
+        )
+    effective = (
+        f"top-{nb['effective']} (not {nb['requested']}: each item has only "
+        f"{nb['n_candidates']} others)"
+        if nb["effective"] < nb["requested"]
+        else f"top-{nb['effective']}"
+    )
+    samples = _samples(data.X)
+    return (
+        f"Data: {md_code(args.path, in_table=False)} (users: "
+        f"{md_code(args.user_col, in_table=False)}, items: "
+        f"{md_code(args.item_col, in_table=False)}, values: "
+        f"{md_code(args.value_col or 'each row counts 1', in_table=False)}; "
+        f"duplicate rows summed): {_sizes_text(read)}. {filtered} Item "
+        f"support: median {support['median']:g} users per item, "
+        f"{support['share_below']:.0%} of the items have fewer than "
+        f"{support['threshold']}. Models with k = {k} and alpha = {alpha:.4g} "
+        f"(Objective 1: alpha^2 = {alpha**2:.4g}); {effective} cosine "
+        "neighbours of the item embeddings (two random top-"
+        f"{nb['effective']} sets have Jaccard {nb['chance_stability']:.3g} on "
+        f"average: the chance level of the stabilities); "
+        f"{_settings.AUDIT_GAUGE_DRAWS} gauge draws, "
+        f"{_settings.AUDIT_RESAMPLE_DRAWS} resample draws (1 for the "
+        f"cosine-trained model, at most {_audit_max_iter(data.X)} "
+        f"{'epochs of a sampled softmax' if samples else 'iterations'} "
+        "from the Objective 2 solution)"
+        + (
+            f", each averaged over a random sample of {_settings.AUDIT_MAX_ITEMS} items"
+            if kept["n_items"] > _settings.AUDIT_MAX_ITEMS
+            else ""
+        )
+        + f". {_labels_text(data.label_info)}"
+    )
+
+
+def _sizes_text(sizes):
+    return (
+        f"{sizes['n_users']} users x {sizes['n_items']} items, "
+        f"{sizes['n_nonzero']} nonzero entries"
+    )
+
+
+def _labels_text(info):
+    if info is None:
+        return "No item labels (--item-labels), so no label agreement."
+    text = (
+        f"Item labels: `{info['path']}` (column `{info['label_col']}`): "
+        f"{info['n_labeled_items']} of {info['n_items']} items have at least one "
+        f"of {info['n_labels']} labels. The label agreement averages over these "
+        "items; an unlabelled neighbour shares no label."
+    )
+    if info["chance_agreement"] is not None:
+        text += (
+            f" Random neighbours would score {info['chance_agreement']:.3f} (the "
+            "chance level of the label agreement)."
+        )
+    if info["n_unknown_item_ids"]:
+        sample = ", ".join(f"`{i}`" for i in info["unknown_item_ids_sample"])
+        text += (
+            f" {info['n_unknown_item_ids']} item id(s) of the label file are not "
+            f"items of the log and were ignored (e.g. {sample})."
+        )
+    return text
+
+
+def _audit_settings(args, data, k, alpha):
+    """The settings of the audit, as the JSON report records them."""
+    return {
+        "path": str(args.path),
+        "user_col": args.user_col,
+        "item_col": args.item_col,
+        "value_col": args.value_col,
+        "min_item_count": args.min_item_count,
+        "min_user_count": args.min_user_count,
+        "item_labels": None if args.item_labels is None else str(args.item_labels),
+        "label_col": None if data.label_info is None else data.label_info["label_col"],
+        "n_components": k,
+        "alpha": alpha,
+        "seed": args.seed,
+        "stability_items": min(data.filtered["n_items"], _settings.AUDIT_MAX_ITEMS),
+    }
+
+
+def _audit_payload(data):
+    """The JSON fields of the audit about the log: sizes, support, labels."""
+    return {
+        "neighbors": data.neighbors,
+        "data": {
+            **data.filtered,
+            "before_filter": data.read,
+            "filter_passes": data.n_passes,
+            "item_support": data.support,
+        },
+        "labels": data.label_info,
+        "warnings": data.warnings,
+    }

@@ -1,0 +1,319 @@
+"""The models that ``skcosim reproduce`` and ``skcosim audit`` compare, and
+their scores.
+
+:func:`default_models` lists the models of the paper's Figure 1 and its
+remedies; :func:`compare_models` fits each on one interaction matrix and
+scores its item neighbours (loss, gauge and resample stability, label
+agreement). Nothing here renders or writes: that is :mod:`._report`.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._linalg._spectrum import shared_spectra
+from ..autoencoders import DropoutAutoencoder, WeightDecayAutoencoder
+
+
+@dataclass
+class ModelSpec:
+    """One row of the comparison: how to build the model, which embedding."""
+
+    name: str
+    objective: str
+    estimator: object
+    kind: str = "decoder"
+    note: str = ""
+    #: Iterative fit (L-BFGS): refitted on fewer resamples, see compare_models.
+    iterative: bool = False
+    #: A model whose failure on the data is a note in the report, not an error.
+    optional: bool = False
+
+
+def cosine_autoencoder_class():
+    """``skcosim.CosineAutoencoder`` if this installation has it, else None."""
+    import skcosim
+
+    return getattr(skcosim, "CosineAutoencoder", None)
+
+
+def default_models(n_components, alpha, *, random_state, max_iter=None):
+    """The models of the paper's Figure 1 and its remedies.
+
+    ``alpha`` is in units of singular values: Objective 2 cuts components
+    with ``s_i <= alpha``; Objective 1 gets ``alpha ** 2`` so that its
+    shrinkage ``g_i = s_i^2 / (s_i^2 + alpha^2)`` is one half at the same
+    singular value (docs/user_guide/objectives.rst, Objectives 1 and 2).
+    """
+    a1 = float(alpha) ** 2
+    specs = []
+    for scaling in ("identity", "symmetric", "encoder", "random"):
+        label = "random gauge" if scaling == "random" else f'scaling="{scaling}"'
+        specs.append(
+            ModelSpec(
+                name=f"Objective 1, {label}",
+                objective="Objective 1 (product penalty)",
+                estimator=DropoutAutoencoder(
+                    n_components,
+                    alpha=a1,
+                    scaling=scaling,
+                    random_state=random_state,
+                ),
+            )
+        )
+    specs.append(
+        ModelSpec(
+            name="Objective 2 (weight decay)",
+            objective="Objective 2 (weight decay)",
+            estimator=WeightDecayAutoencoder(n_components, alpha=float(alpha)),
+        )
+    )
+    cosine = cosine_autoencoder_class()
+    if cosine is not None:
+        # alpha sets its Objective 2 start (the deterministic default init).
+        params = {
+            "n_components": n_components,
+            "alpha": float(alpha),
+            "random_state": random_state,
+        }
+        if max_iter is not None:
+            params["max_iter"] = max_iter
+        specs.append(
+            ModelSpec(
+                name="Objective 3 (trained for cosine)",
+                objective="Objective 3 (cosine softmax)",
+                estimator=cosine(**params),
+                iterative=True,
+                optional=True,
+            )
+        )
+    specs.append(
+        ModelSpec(
+            name="Objective 1, projected (Remedy 2)",
+            objective="Objective 1 (product penalty)",
+            estimator=DropoutAutoencoder(n_components, alpha=a1),
+            kind="projected",
+            note="rows of A B^T, any split",
+        )
+    )
+    return specs
+
+
+# -- the scores --------------------------------------------------------------------
+
+
+def _metrics():
+    from .. import metrics
+
+    return metrics
+
+
+def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_items):
+    """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding."""
+    return float(
+        _metrics().gauge_stability(
+            model,
+            n_neighbors,
+            n_draws=n_draws,
+            embedding=kind,
+            random_state=random_state,
+            max_items=max_items,
+        )
+    )
+
+
+def resample_stability_of(
+    model, kind, X, n_neighbors, n_draws, random_state, max_items
+):
+    """:func:`skcosim.metrics.resample_stability` (random halves of the users)
+    of the ``kind`` item embedding."""
+    return float(
+        _metrics().resample_stability(
+            model,
+            X,
+            n_neighbors,
+            n_resamples=n_draws,
+            embedding=kind,
+            random_state=random_state,
+            max_items=max_items,
+        )
+    )
+
+
+@dataclass
+class ModelResult:
+    """A fitted model of the comparison and its scores."""
+
+    spec: ModelSpec
+    model: object
+    embeddings: np.ndarray
+    scores: dict = field(default_factory=dict)
+
+
+_EMPTY_SCORES = dict.fromkeys(
+    ("loss", "gauge_stability", "resample_stability", "label_agreement", "fit_seconds")
+)
+
+
+@dataclass
+class Scoring:
+    """How :func:`compare_models` scores each model (see its parameters)."""
+
+    labels: object = None
+    n_neighbors: int = 10
+    n_draws: int = 5
+    resample_draws: int = 2
+    iterative_resample_draws: int = 1
+    random_state: int = 0
+    max_items: int | None = None
+
+
+def _announce(progress, text):
+    if progress is not None:
+        progress.step(text)
+
+
+def _score_model(spec, X, scoring, notes, progress=None):
+    """Fit one model and compute its row of the report.
+
+    An optional model (``spec.optional``, the cosine-trained one) that cannot
+    be fitted on these data, or on a resample of them, gets ``None`` scores
+    and a note instead of stopping the whole report: e.g. its Objective 2
+    start is zero when ``alpha`` exceeds every singular value of a half.
+    """
+    failures = (ValueError, FloatingPointError) if spec.optional else ()
+    seed, k = scoring.random_state, scoring.n_neighbors
+    try:
+        _announce(progress, f"{spec.name}: fit")
+        start = time.perf_counter()
+        model = spec.estimator.fit(X)
+        fit_seconds = time.perf_counter() - start
+    except failures as exc:
+        notes.append(f"not fitted: {exc}")
+        return ModelResult(
+            spec=spec, model=None, embeddings=None, scores={**_EMPTY_SCORES}
+        )
+    E = np.asarray(model.item_embeddings(spec.kind))
+    _announce(progress, f"{spec.name}: loss and gauge stability")
+    scores = {
+        "loss": float(model.objective(X)),
+        "gauge_stability": gauge_stability_of(
+            model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
+        ),
+        "resample_stability": None,
+        "label_agreement": None
+        if scoring.labels is None
+        else float(_metrics().neighbor_label_agreement(E, scoring.labels, k)),
+        "fit_seconds": fit_seconds,
+    }
+    draws = (
+        scoring.iterative_resample_draws if spec.iterative else scoring.resample_draws
+    )
+    try:
+        _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
+        scores["resample_stability"] = resample_stability_of(
+            model, spec.kind, X, k, draws, seed, scoring.max_items
+        )
+    except failures as exc:
+        notes.append(f"no resample stability: {exc}")
+    return ModelResult(spec=spec, model=model, embeddings=E, scores=scores)
+
+
+def compare_models(
+    specs,
+    X,
+    *,
+    labels=None,
+    n_neighbors=10,
+    n_draws=5,
+    resample_draws=2,
+    iterative_resample_draws=1,
+    random_state=0,
+    max_items=None,
+    progress=None,
+):
+    """Fit each model on ``X`` and score it.
+
+    Each draw of the resample stability refits the model twice; an
+    iterative model (the cosine-trained one, ~100x the cost of a closed form)
+    gets ``iterative_resample_draws`` draws instead of ``resample_draws``.
+    The closed forms share one spectrum per (re)sample of ``X``
+    (:func:`skcosim._linalg._spectrum.shared_spectra`), and with ``max_items`` the
+    stabilities average over a random sample of that many items.
+
+    Returns a list of :class:`ModelResult`; ``scores`` holds ``loss`` (the
+    model's training objective on ``X``), ``gauge_stability``,
+    ``resample_stability``, ``label_agreement`` (``None`` without labels) and
+    ``fit_seconds``.
+    """
+    n_neighbors = int(min(n_neighbors, X.shape[1] - 1))
+    if n_neighbors < 1:
+        raise ValueError(
+            f"The data has {X.shape[1]} item(s): neighbours need at least 2 items."
+        )
+    scoring = Scoring(
+        labels=labels,
+        n_neighbors=n_neighbors,
+        n_draws=n_draws,
+        resample_draws=resample_draws,
+        iterative_resample_draws=iterative_resample_draws,
+        random_state=random_state,
+        max_items=max_items,
+    )
+    results = []
+    with shared_spectra():
+        for spec in specs:
+            results.append(_compare_one(spec, X, scoring, progress))
+    return results
+
+
+def _compare_one(spec, X, scoring, progress):
+    notes = [spec.note] if spec.note else []
+    if spec.iterative and progress is not None and progress.bar is not None:
+        # A bar of its own counts the iterations of the long fits.
+        spec.estimator.set_params(verbose=1)
+    with warnings.catch_warnings(record=True) as caught:
+        # e.g. ConvergenceWarnings of an iterative model (also from its
+        # refits on halves): reported in the notes of the report instead
+        # of interleaved with the progress bar.
+        warnings.simplefilter("always")
+        result = _score_model(spec, X, scoring, notes, progress)
+    notes += sorted({" ".join(str(w.message).split()) for w in caught})
+    result.scores["notes"] = notes
+    if progress is not None:
+        progress.advance()
+    return result
+
+
+def neighbor_table(results, items, n_neighbors):
+    """Top neighbours of the given items under each model.
+
+    Returns ``{item_index: {model name: [neighbour indices]}}``.
+    """
+    metrics = _metrics()
+    table = {int(i): {} for i in items}
+    for res in results:
+        if res.embeddings is None:  # an optional model that was not fitted
+            continue
+        idx, _ = metrics.cosine_neighbors(
+            res.embeddings, n_neighbors, queries=np.asarray(items, dtype=np.intp)
+        )
+        for i, row in zip(items, idx, strict=True):
+            table[int(i)][res.spec.name] = [int(j) for j in row]
+    return table
+
+
+def rows_of(results):
+    """The rows of the report: one dict per model with the keys of
+    :data:`skcosim.cli._report.COLUMNS`, its notes, fit time and embedding kind."""
+    return [
+        {
+            "name": r.spec.name,
+            "objective": r.spec.objective,
+            **r.scores,
+            "kind": r.spec.kind,
+        }
+        for r in results
+    ]

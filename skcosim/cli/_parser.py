@@ -1,0 +1,269 @@
+"""The argument parser of ``skcosim``: a declarative table of the options.
+
+Each option's type checks its value (``argparse`` turns a bad one into a usage
+error, exit status 2); the commands read the parsed namespace only.
+"""
+
+import argparse
+import math
+import sys
+
+from .. import __version__
+from ._settings import (
+    N_SHOWN_ITEMS,
+    N_SHOWN_NEIGHBORS,
+    PROG,
+    REPRODUCE_FILES,
+    REPRODUCE_SETTINGS,
+)
+
+# -- argument types -------------------------------------------------------------
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, got {text!r}"
+        ) from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _alpha(text):
+    value = _positive_float(text)
+    if not math.isfinite(value * value):  # Objective 1 uses alpha ** 2
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number whose square is finite (at most "
+            f"{math.sqrt(sys.float_info.max):.4g}), got {text!r}"
+        )
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:  # numpy's RandomState takes 32-bit seeds
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 4294967295, got {text!r}"
+        )
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``skcosim`` (all options documented in --help)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Is the cosine similarity of your embeddings about similarity? "
+            "Fit linear autoencoders under equally optimal gauges and remedies "
+            "(Steck, Ekanadham & Kallus, WWW'24) and report how stable the "
+            "item neighbours are."
+        ),
+        epilog="Run 'skcosim COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="reproduce the paper's Figure 1 and table on simulated data",
+        description=(
+            "Simulate clustered user-item interactions with power-law item "
+            "popularity, fit Objective 1 under the 'identity', 'symmetric' and "
+            "'encoder' splits and a random gauge, Objective 2 (weight decay), "
+            "the model trained for cosine similarity (when available) and the "
+            "projected embedding; write a Figure-1 style PNG ("
+            f"{REPRODUCE_FILES['figure']}) and a report ({REPRODUCE_FILES['md']}, "
+            f"{REPRODUCE_FILES['json']}) with, per model, the loss, gauge "
+            "stability, resample stability and label agreement; print the table."
+        ),
+    )
+    rep.add_argument(
+        "--out",
+        default="skcosim-out",
+        metavar="DIR",
+        help="directory for the figure and the report, created if missing "
+        "(default: %(default)s)",
+    )
+    rep.add_argument(
+        "--quick",
+        action="store_true",
+        help=(
+            "smaller data ({n_users} users x {n_items} items, k={n_components}) "
+            "and fewer random draws: under a minute on 2 cores. Default: "
+            "{full_users} users x {full_items} items, k={full_k}.".format(
+                **REPRODUCE_SETTINGS["quick"],
+                full_users=REPRODUCE_SETTINGS["full"]["n_users"],
+                full_items=REPRODUCE_SETTINGS["full"]["n_items"],
+                full_k=REPRODUCE_SETTINGS["full"]["n_components"],
+            )
+        ),
+    )
+    rep.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="N",
+        help="seed of the simulated data, the random gauge and the resampling "
+        "(default: %(default)s)",
+    )
+    _add_common_flags(rep)
+
+    aud = sub.add_parser(
+        "audit",
+        help="run the same comparison on your own interaction log",
+        description=(
+            "Read an interaction log (one row per interaction: a user id, an "
+            "item id and optionally a value), fit the same models as "
+            "'reproduce' and write a report with the loss, gauge stability, "
+            "resample stability and (with --item-labels) label agreement of "
+            "each, heatmaps of the most popular items, "
+            f"and the top {N_SHOWN_NEIGHBORS} neighbours of the "
+            f"{N_SHOWN_ITEMS} most popular items under every model side by "
+            "side. Duplicate (user, item) rows are summed."
+        ),
+    )
+    aud.add_argument(
+        "path",
+        metavar="PATH",
+        help="the log: CSV with a header line (.tsv: tab separated; .gz etc. "
+        "decompressed) or Parquet (.parquet/.pq, needs pyarrow)",
+    )
+    aud.add_argument(
+        "--user-col", required=True, metavar="U", help="column of the user ids"
+    )
+    aud.add_argument(
+        "--item-col", required=True, metavar="I", help="column of the item ids"
+    )
+    aud.add_argument(
+        "--value-col",
+        default=None,
+        metavar="V",
+        help="column of the interaction values (ratings, counts); without it "
+        "every row counts 1",
+    )
+    aud.add_argument(
+        "--min-item-count",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="keep only items with at least N users and users with at least "
+        "--min-user-count items, removing both again until every remaining "
+        "one passes (a k-core, as RecBole's item_inter_num_interval). "
+        "Default: %(default)s, the log as it is; the report warns, and "
+        "suggests a value, when most items have too few users for their "
+        "neighbours to mean anything",
+    )
+    aud.add_argument(
+        "--min-user-count",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="keep only users with at least N items (with --min-item-count, "
+        "see there; default: %(default)s)",
+    )
+    aud.add_argument(
+        "--item-labels",
+        default=None,
+        metavar="PATH",
+        help="item labels (genres, categories) for the label agreement: a CSV, "
+        "TSV or Parquet file with the --item-col column and a label column, "
+        "one row per (item, label), several rows for an item with several "
+        "labels. A neighbour agrees when it shares a label with the item; "
+        "items without labels are left out of the average; ids are compared "
+        "as text and ids that are not items of the log are ignored (counted "
+        "in the report)",
+    )
+    aud.add_argument(
+        "--label-col",
+        default=None,
+        metavar="L",
+        help="column of the labels in --item-labels (default: its only column "
+        "besides --item-col)",
+    )
+    aud.add_argument(
+        "--n-components",
+        type=_positive_int,
+        default=50,
+        metavar="K",
+        help="embedding dimension k, cut to the number of users and items "
+        "(default: %(default)s)",
+    )
+    aud.add_argument(
+        "--alpha",
+        type=_alpha,
+        default=None,
+        metavar="A",
+        help="regularization in units of singular values: Objective 2 uses "
+        "alpha=A (cuts components with s_i <= A), Objective 1 alpha=A**2 (the "
+        "same cut-off). Default: the median of the top-k singular values of "
+        "the data (so that Objective 2 keeps about half of the components), at "
+        "most half the largest one",
+    )
+    aud.add_argument(
+        "--out",
+        default="skcosim-out",
+        metavar="DIR",
+        help="directory for the report and heatmaps, created if missing "
+        "(default: %(default)s)",
+    )
+    aud.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="N",
+        help="seed of the random gauges and the resampling (default: %(default)s)",
+    )
+    _add_common_flags(aud)
+    return parser
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {text!r}"
+        )
+    return value
+
+
+def _add_common_flags(parser):
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="do not show progress (shown on standard error when it is a "
+        "terminal: a tqdm bar when tqdm is installed, else one line per step)",
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=_non_negative_int,
+        default=1,
+        metavar="N",
+        help="threads of the BLAS library (numpy/scipy linear algebra); 0 "
+        "keeps the library's default. Default: %(default)s, because the "
+        "matrices here are small to medium and idle BLAS threads spin, which "
+        "slows a busy machine several times over (benchmarks/RESULTS.md). "
+        "skcosim's own thread pools are not limited",
+    )

@@ -1,0 +1,80 @@
+"""The steps that every command shares: build a report, render it, write it.
+
+A command is a function that builds a :class:`~skcosim.cli._report.Report`
+from the parsed arguments, announcing its steps to a progress display;
+:func:`run_command` does the rest the same way for ``reproduce`` and
+``audit``: output directory, progress, figure, atomic write, summary.
+"""
+
+import contextlib
+import sys
+import time
+
+from . import _figure, _models
+from ._output import check_writable_dir, write_atomic
+from ._progress import StepProgress
+from ._report import text_table
+
+
+def show_progress(args):
+    """Progress goes to standard error, and only to a terminal: piped or
+    logged output, and error messages, stay free of progress lines."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def run_command(args, build, names):
+    """Build the report of a command, write it into ``args.out`` and print
+    its summary.
+
+    ``build(args, progress)`` computes the :class:`Report` (one progress step
+    for the data, one per model); ``names`` are the file names of its
+    Markdown (``"md"``), JSON (``"json"``) and figure (``"figure"``).
+    Returns the exit status, 0.
+    """
+    out = check_writable_dir(args.out)
+    start = time.perf_counter()
+    draw_png = _figure.has_matplotlib()
+    n_models = len(_models.default_models(1, 1.0, random_state=None))
+    progress = StepProgress(1 + n_models + draw_png, enabled=show_progress(args))
+    with contextlib.ExitStack() as stack:
+        # Closed before any error message: tqdm clears its line (leave=False).
+        stack.callback(progress.close)
+        report = build(args, progress)
+        png = None
+        if draw_png:
+            progress.step(report.figure_step)
+            png = report.figure()
+            progress.advance()
+    written = write_report(report, out, names, png)
+    print_summary(report, written, time.perf_counter() - start, draw_png)
+    return 0
+
+
+def write_report(report, out, names, png):
+    """Render ``report`` (Markdown, JSON, the ``png`` figure if any) and write
+    its files into ``out`` together; returns their paths."""
+    figure = names["figure"] if png is not None else None
+    files = {
+        out / names["md"]: report.to_markdown(figure),
+        out / names["json"]: report.to_json(figure),
+    }
+    if png is not None:
+        files[out / names["figure"]] = png
+    written = write_atomic(files)
+    if png is None:
+        # An earlier run's figure must not pass for this report's.
+        (out / names["figure"]).unlink(missing_ok=True)
+    return written
+
+
+def print_summary(report, written, seconds, drew_png):
+    """The end of a run on standard output: the table, warnings, files."""
+    print(text_table(report.rows))
+    print()
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    for path in written:
+        print(f"wrote {path}")
+    if not drew_png:
+        print("no figure: install matplotlib (pip install 'skcosim[plot]')")
+    print(f"done in {seconds:.1f} s")

@@ -1,0 +1,61 @@
+"""The settings of ``skcosim reproduce`` and ``skcosim audit``, in one place.
+
+The commands read these as module attributes at run time (``_settings.X``),
+never ``from _settings import X``, so that one assignment here changes them
+everywhere.
+"""
+
+import math
+
+PROG = "skcosim"
+
+#: Settings of ``reproduce``: the full run and ``--quick``. ``alpha`` is in
+#: units of singular values (Objective 2; Objective 1 gets alpha**2) and
+#: scales with sqrt(n_users), as the singular values of the data do.
+#: ``max_iter`` bounds the L-BFGS iterations of the cosine-trained model,
+#: the one iterative fit (it starts from the Objective 2 solution).
+REPRODUCE_SETTINGS = {
+    "full": dict(
+        n_users=20000,
+        n_items=1000,
+        n_clusters=5,
+        n_components=50,
+        alpha=100.0,
+        n_draws=5,
+        resample_draws=3,
+        iterative_resample_draws=1,
+        max_iter=50,
+    ),
+    "quick": dict(
+        n_users=4000,
+        n_items=400,
+        n_clusters=5,
+        n_components=20,
+        alpha=100.0 * math.sqrt(4000 / 20000),
+        n_draws=3,
+        resample_draws=2,
+        iterative_resample_draws=1,
+        max_iter=30,
+    ),
+}
+
+#: Files written by each command, inside --out.
+REPRODUCE_FILES = {"figure": "figure1.png", "md": "report.md", "json": "report.json"}
+AUDIT_FILES = {"figure": "similarities.png", "md": "audit.md", "json": "audit.json"}
+
+N_NEIGHBORS = 10
+N_SHOWN_ITEMS = 10  # popular items whose neighbours the audit lists
+N_SHOWN_NEIGHBORS = 5
+MAX_HEATMAP_ITEMS = 300  # the audit's heatmaps show the most popular items
+# L-BFGS iterations of the cosine-trained model on small logs: its own default,
+# which the preconditioned fit reaches tol within (MovieLens-100k, k = 50).
+AUDIT_MAX_ITER = 500
+# Epochs of the cosine-trained model when it samples its softmax (large logs):
+# each epoch costs about one full pass of O((nnz + n S) k), three fits in all.
+AUDIT_MAX_EPOCHS = 4
+AUDIT_GAUGE_DRAWS = 5
+AUDIT_RESAMPLE_DRAWS = 3  # 1 for the cosine-trained model (iterative, costly)
+# Stabilities average over a random sample of this many items on larger catalogues.
+AUDIT_MAX_ITEMS = 2000
+#: users x items above which the audit says up front that it will be slow.
+AUDIT_LARGE_CELLS = 10**7

@@ -122,6 +122,12 @@ def _rows_of(indptr):
     return np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
 
 
+def _exp_floor(dtype):
+    """An exponent whose ``exp`` stays a normal number even after scaling by
+    the softmax's ratios: 60 % of the way to the smallest normal one."""
+    return 0.6 * float(np.log(np.finfo(dtype).tiny))
+
+
 def _block_loss_grad(Xb, Z, Q, QN_t, sample, t):
     """Sampled softmax loss of one block of users (CSR float64, ``Z = Xb A``).
 
@@ -146,8 +152,12 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t):
         m[filled] = np.maximum(
             m[filled], np.maximum.reduceat(pos, Xb.indptr[:-1][filled])
         )
-    e_pos = np.exp(pos - m[rows]) * (1.0 - sample.weight[cols])
+    # Exponents below the floor would give subnormal numbers, which the CPU
+    # handles many times slower; their terms are below the precision anyway.
+    floor = _exp_floor(neg.dtype)
+    e_pos = np.exp(np.maximum(pos - m[rows], floor)) * (1.0 - sample.weight[cols])
     neg -= m[:, None]
+    np.maximum(neg, floor, out=neg)
     np.exp(neg, out=neg)
     Zu = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
     row_sum = np.bincount(rows, vals, minlength=b)

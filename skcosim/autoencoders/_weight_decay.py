@@ -19,10 +19,9 @@ from ._base import _BaseLinearAutoencoder
 #: Standard deviation of each entry of the random start of ``solver="lbfgs"``.
 #: Small because the part of ``X A`` outside the top-``k`` directions of ``X``
 #: is the slowest to train away (a small ``s_j`` is a small curvature, which
-#: the preconditioner does not raise): from 0.1 on MovieLens-100k
-#: (``k = 32``) L-BFGS needs 265 iterations to come within 1e-4 of the closed
-#: form, from 0.01 about 75. Objective 2 has no split for the start to pick
-#: (its optimum is unique up to a rotation), so its size only sets the speed.
+#: the preconditioner does not raise). Objective 2 has no split for the start
+#: to pick (its optimum is unique up to a rotation), so its size only sets
+#: the number of iterations.
 LBFGS_INIT_SCALE = 0.01
 
 

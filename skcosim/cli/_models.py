@@ -237,7 +237,7 @@ def compare_models(
     """Fit each model on ``X`` and score it.
 
     Each draw of the resample stability refits the model twice; an
-    iterative model (the cosine-trained one, ~100x the cost of a closed form)
+    iterative model (the cosine-trained one, far dearer than a closed form)
     gets ``iterative_resample_draws`` draws instead of ``resample_draws``.
     The closed forms share one spectrum per (re)sample of ``X``
     (:func:`skcosim._linalg._spectrum.shared_spectra`), and with ``max_items`` the

@@ -21,8 +21,7 @@ from .._constraints import Count
 from .._linalg._matrix import unit_rows
 
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
-# measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less
-# time than 2048 and ~25 % less than 1024 (fewer tiles, fewer merges).
+# large enough that the per-tile merges are few, small enough to stay in memory.
 _BLOCK_BYTES = 36 * 2**20
 # Smallest tile side used, whatever batch_size says.
 _MIN_TILE = 32
@@ -149,8 +148,8 @@ def _group_bound(S, r, c, k, axis):
     """Lower bound of the ``k``-th largest entry of each row (``axis=1``) or
     column (``axis=0``) of ``S[:r, :c]``, from maxima of strided groups.
 
-    ``np.argpartition`` over every row costs more than the matrix product
-    (MEASURED.md). Instead, split the ``c`` entries of a row into ``g``
+    ``np.argpartition`` over every row would cost more than the matrix
+    product itself. Instead, split the ``c`` entries of a row into ``g``
     groups of ``w`` (group ``j`` holds columns ``j, j + g, ...``) and take each
     group's maximum in one vectorized pass: the ``k``-th largest group
     maximum is at most the ``k``-th largest entry (``k`` distinct groups reach
@@ -200,7 +199,7 @@ def _candidates(S, bound, grid):
     if grid is not None:
         _snap(bound, grid)
     threshold = bound if grid is None else bound - grid
-    # flatnonzero on the flat mask: 2-D nonzero is several times slower.
+    # flatnonzero on the flat mask, then divmod: cheaper than 2-D nonzero.
     ri, ci = np.divmod(np.flatnonzero(S >= threshold[:, None]), m)
     vals = S[ri, ci]
     if grid is not None:

@@ -3,7 +3,7 @@
 scikit-learn's ``make_scorer`` cannot call ``transform`` (its
 ``response_method`` has no "transform"), so these are plain callables
 ``scorer(estimator, X, y=None) -> float`` (higher is better), which
-``GridSearchCV(scoring=...)`` accepts as they are (STYLE.md).
+``GridSearchCV(scoring=...)`` accepts as they are.
 """
 
 from __future__ import annotations

@@ -66,9 +66,9 @@ class _BaseLinearAutoencoder(
 
     Subclasses set the class attribute ``_gauge_group`` to the gauge transforms
     ``A -> A R``, ``B -> B R^{-T}`` that leave their objective unchanged
-    (``"diagonal"`` stands for every invertible ``R``, ``"orthogonal"`` for
-    rotations only; see :mod:`skcosim.autoencoders._gauge`), and implement ``_fit`` and
-    ``_penalty``.
+    (``"invertible"`` for every invertible ``R``, ``"orthogonal"`` for
+    rotations only; see :mod:`skcosim.autoencoders._gauge`), and implement
+    ``_fit`` and ``_penalty``.
     """
 
     _gauge_group = "orthogonal"

@@ -7,6 +7,7 @@ from functools import partial
 
 import numpy as np
 import scipy.linalg
+from sklearn.utils import deprecated
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
@@ -158,9 +159,17 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         TruncatedSVD's, whatever the ``scaling``).
     explained_variance_ratio_ : ndarray of shape (n_components,)
         ``explained_variance_`` over the total variance of the training data.
-    gauge_ : ndarray of shape (n_components,)
+    gauge_diagonal_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
-        returned one (ones for the gradient solvers).
+        returned one (ones for the gradient solvers). The ``R`` itself is
+        ``np.diag(gauge_diagonal_)``, the ``(n_components, n_components)``
+        array that ``item_embeddings(gauge=...)`` takes.
+    gauge_ : ndarray of shape (n_components,)
+        Deprecated alias of ``gauge_diagonal_``.
+
+        .. deprecated:: 0.1
+           ``gauge_`` was renamed ``gauge_diagonal_`` in 0.1 and will be
+           removed in 0.3.
     n_iter_ : int
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
@@ -211,7 +220,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     True
     """
 
-    _gauge_group = "diagonal"
+    _gauge_group = "invertible"
 
     _parameter_constraints: dict = {
         **_BaseLinearAutoencoder._parameter_constraints,
@@ -259,7 +268,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         if self.solver in GRADIENT:
             return self._fit_gradient(X)
         if self.dropout:
-            A0, B0, s = self._fit_dropout(X)
+            A0, B0, s = self._fit_expected_dropout_closed_form(X)
         else:
             s, B0 = top_k_spectrum(
                 X,
@@ -276,7 +285,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.encoder_ = A0 * R.astype(A0.dtype)
         self.decoder_ = B0 / R.astype(B0.dtype)
         self.singular_values_ = s
-        self.gauge_ = R
+        self.gauge_diagonal_ = R
         self._set_closed_form_convergence(X)
 
     def _fit_gradient(self, X):
@@ -328,12 +337,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.encoder_ = A.astype(X.dtype)
         self.decoder_ = B.astype(X.dtype)
         self.singular_values_ = s
-        self.gauge_ = np.ones(self.n_components)
+        self.gauge_diagonal_ = np.ones(self.n_components)
         self.n_iter_ = n_iter
         self.loss_curve_ = np.asarray(curve)
 
-    def _fit_dropout(self, X):
-        """EDLAE closed form: reduced-rank ridge regression.
+    def _fit_expected_dropout_closed_form(self, X):
+        """Closed form of the expected dropout loss (EDLAE): reduced-rank
+        ridge regression.
 
         docs/user_guide/objectives.rst, "Exact dropout".
         """
@@ -358,6 +368,15 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         A0[active, :k] = W @ Q
         B0[active, :k] = Q
         return A0, B0, s.astype(X.dtype)
+
+    # TODO(0.3): remove.
+    @deprecated(
+        "Attribute `gauge_` was renamed `gauge_diagonal_` in version 0.1 and "
+        "will be removed in 0.3."
+    )
+    @property
+    def gauge_(self):
+        return self.gauge_diagonal_
 
     def _user_scaling(self):
         if isinstance(self.scaling, str):

@@ -2,15 +2,21 @@
 
 A gauge transform replaces the encoder ``A`` by ``A R`` and the decoder ``B`` by
 ``B R^{-T}``; the product ``A B^T`` is unchanged. Which ``R`` leave a model's
-objective unchanged depends on the objective (docs/user_guide/gauges.rst):
+objective unchanged depends on the objective (docs/user_guide/gauges.rst); an
+autoencoder names its group in the class attribute ``_gauge_group``:
 
-- ``"diagonal"``: Objective 1 (penalty on the product, dropout). Every invertible
-  ``R`` is admissible; a positive diagonal ``D`` already moves every cosine.
+- ``"invertible"``: Objective 1 (penalty on the product, dropout). Every
+  invertible ``R`` is admissible; :func:`skcosim.metrics.gauge_stability` draws
+  positive diagonal ones (:data:`STABILITY_DRAWS`), which already move every
+  cosine and are what ``DropoutAutoencoder(scaling="random")`` draws.
 - ``"orthogonal"``: Objectives 2 and 3. Only orthogonal ``R`` are admissible, and
   they leave every cosine unchanged.
-- ``"invertible"``: a general invertible ``R`` (rotation, log-normal scaling,
-  rotation), for factors of an external model whose training leaves every
-  invertible ``R`` admissible (:func:`skcosim.metrics.factor_gauge_stability`).
+
+:func:`sample_gauge` draws from three families: ``"diagonal"`` (log-normal
+scaling), ``"orthogonal"`` (rotations) and ``"invertible"`` (rotation,
+log-normal scaling, rotation; for factors of an external model whose training
+leaves every invertible ``R`` admissible,
+:func:`skcosim.metrics.factor_gauge_stability`).
 
 This module is the one place that draws such transforms, so that
 ``DropoutAutoencoder(scaling="random")`` and the gauge-stability metric agree.
@@ -28,6 +34,11 @@ from sklearn.utils.validation import check_array
 LOG_NORMAL_SCALE = 1.0
 
 GAUGE_GROUPS = ("diagonal", "orthogonal", "invertible")
+
+#: The family :func:`skcosim.metrics.gauge_stability` draws from, by an
+#: autoencoder's ``_gauge_group``: a diagonal ``R`` already moves every cosine
+#: of Objective 1 and keeps the metric in step with ``scaling="random"``.
+STABILITY_DRAWS = {"invertible": "diagonal", "orthogonal": "orthogonal"}
 
 
 def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCALE):

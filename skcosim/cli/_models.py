@@ -75,7 +75,7 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
         # alpha sets its Objective 2 start (the deterministic default init).
         params = {
             "n_components": n_components,
-            "alpha": float(alpha),
+            "init_alpha": float(alpha),
             "random_state": random_state,
         }
         if max_iter is not None:

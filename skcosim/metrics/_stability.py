@@ -24,7 +24,7 @@ from .._compat import (
     validate_params,
 )
 from .._constraints import EMBEDDING_KINDS, Count
-from ..autoencoders._gauge import sample_gauge
+from ..autoencoders._gauge import STABILITY_DRAWS, sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
@@ -161,7 +161,7 @@ def gauge_stability(
     return mean_gauge_overlap(
         item_embeddings(model, embedding),
         lambda R: item_embeddings(model, embedding, R),
-        group,
+        STABILITY_DRAWS.get(group, group),
         n_neighbors=n_neighbors,
         n_draws=n_draws,
         method=method,

@@ -30,7 +30,7 @@ def X():
 def test_cosine_alpha_warns_and_is_used_as_init_alpha(X, loss):
     new = CosineAutoencoder(4, loss=loss, init_alpha=3.0, max_iter=20).fit(X)
     old = CosineAutoencoder(4, loss=loss, alpha=3.0, max_iter=20)
-    with pytest.warns(FutureWarning, match="renamed 'init_alpha'.*removed in 0.3"):
+    with pytest.warns(FutureWarning, match=r"renamed 'init_alpha'.*removed in 0\.3"):
         old.fit(X)
     assert_array_equal(old.encoder_, new.encoder_)
     assert_array_equal(old.decoder_, new.decoder_)
@@ -70,7 +70,7 @@ def test_cosine_deprecated_alpha_is_still_validated(X):
 
 
 def test_cosine_init_alpha_above_the_spectrum_names_init_alpha(X):
-    with pytest.raises(ValueError, match="init_alpha=.*Lower init_alpha"):
+    with pytest.raises(ValueError, match=r"init_alpha=.*Lower init_alpha"):
         CosineAutoencoder(4, init_alpha=1e6).fit(X)
 
 

@@ -539,6 +539,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             "of the Objective 2 start, not a penalty of the loss. Its value is "
             "used; pass init_alpha instead.",
             FutureWarning,
+            stacklevel=2,
         )
         return self.alpha
 

@@ -18,6 +18,12 @@ from sklearn.utils.validation import (
 
 from .._compat import Hidden, Interval, StrOptions
 from .._constraints import Count
+from .._docstring import (
+    EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    FEATURES_IN_ATTRIBUTES,
+    PAPER_REFERENCE,
+    Substitution,
+)
 from .._linalg import _dask
 from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import shared_spectra, top_k_spectrum
@@ -68,6 +74,11 @@ def _softmax_rows(S):
     return S
 
 
+@Substitution(
+    explained_variance_ratio_attribute=EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    features_in_attributes=FEATURES_IN_ATTRIBUTES,
+    paper_reference=PAPER_REFERENCE,
+)
 class CosineAutoencoder(_BaseLinearAutoencoder):
     """Linear autoencoder trained for cosine similarity (Objective 3).
 
@@ -185,8 +196,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     explained_variance_ : ndarray of shape (n_components,)
         Variance over the training users of that reconstruction projected on
         each component (not TruncatedSVD's: cosines have their own scale).
-    explained_variance_ratio_ : ndarray of shape (n_components,)
-        ``explained_variance_`` over the total variance of the training data.
+    {explained_variance_ratio_attribute}
     loss_ : str
         The loss of the last fit (what ``loss="auto"`` resolved to).
     n_iter_ : int
@@ -196,11 +206,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         The training loss at the start and after each iteration; for the
         sampled softmax, the loss per interaction of the fixed evaluation set
         after each epoch (on Dask: the loss at the end of each L-BFGS round).
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------
@@ -240,9 +246,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     References
     ----------
-    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
-       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
-       arXiv:2403.05440.
+    {paper_reference}
 
     Examples
     --------

@@ -11,6 +11,14 @@ from sklearn.utils import deprecated
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
+from .._docstring import (
+    DASK_CLOSED_FORM_NOTES,
+    EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    FACTOR_ATTRIBUTES,
+    FEATURES_IN_ATTRIBUTES,
+    PAPER_REFERENCE,
+    Substitution,
+)
 from .._linalg._eigen import spectrum_from_gram, top_k_eigh
 from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
@@ -30,6 +38,13 @@ SCALINGS = ("identity", "symmetric", "encoder", "random")
 SCALING_RANGE = (1e-100, 1e100)
 
 
+@Substitution(
+    factor_attributes=FACTOR_ATTRIBUTES,
+    explained_variance_ratio_attribute=EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    features_in_attributes=FEATURES_IN_ATTRIBUTES,
+    dask_closed_form_notes=DASK_CLOSED_FORM_NOTES,
+    paper_reference=PAPER_REFERENCE,
+)
 class DropoutAutoencoder(_BaseLinearAutoencoder):
     """Linear autoencoder with a penalty on the product ``A B^T`` (closed form).
 
@@ -142,23 +157,12 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
 
     Attributes
     ----------
-    encoder_ : ndarray of shape (n_features, n_components)
-        ``A``; user embeddings are ``X A``.
-    decoder_ : ndarray of shape (n_features, n_components)
-        ``B``; its rows are the item embeddings.
-    singular_values_ : ndarray of shape (n_components,)
-        Top singular values ``s_i`` of the training data.
-    components_ : ndarray of shape (n_components, n_features)
-        Right singular vectors of the model's reconstruction of the training
-        data (``X A B^T``), as in
-        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
-        gauge. Rows beyond the rank of the reconstruction are zero.
+    {factor_attributes}
     explained_variance_ : ndarray of shape (n_components,)
         Variance over the training users of the reconstruction projected on
         each component (without ``dropout`` and with ``alpha=0``,
         TruncatedSVD's, whatever the ``scaling``).
-    explained_variance_ratio_ : ndarray of shape (n_components,)
-        ``explained_variance_`` over the total variance of the training data.
+    {explained_variance_ratio_attribute}
     gauge_diagonal_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
         returned one (ones for the gradient solvers). The ``R`` itself is
@@ -177,11 +181,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         The objective at the start and after each L-BFGS iteration, or after
         each epoch of dropout-sgd (the expected loss, computed exactly);
         for the closed-form solvers, the objective at the solution.
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------
@@ -194,16 +194,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     zero rows when ``alpha == 0`` and ``dropout`` is set (the minimum-norm
     solution).
 
-    ``X`` may also be a :mod:`dask.array` chunked along rows (numpy or
-    scipy.sparse chunks; ``pip install skcosim[dask]``): ``fit`` then computes
-    ``X^T X`` (or the Lanczos products, ``solver="arpack"``) block by block on
-    the Dask scheduler, and ``transform`` returns a lazy dask array.
+    {dask_closed_form_notes}
 
     References
     ----------
-    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
-       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
-       arXiv:2403.05440.
+    {paper_reference}
     .. [2] H. Steck. "Autoencoders that don't overfit towards the Identity."
        NeurIPS 2020.
 

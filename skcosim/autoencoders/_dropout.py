@@ -20,6 +20,7 @@ from .._docstring import (
     Substitution,
 )
 from .._linalg._eigen import spectrum_from_gram, top_k_eigh
+from .._linalg._gauge import sample_gauge
 from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
 from .._optim._lbfgs import fit_factors_lbfgs
@@ -27,7 +28,6 @@ from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
 from .._optim._params import as_float64, random_factors
 from .._optim._sgd import dropout_sgd
 from ._base import _BaseLinearAutoencoder
-from ._gauge import sample_gauge
 
 #: The gradient solvers (docs/user_guide/gauges.rst).
 GRADIENT = ("lbfgs", "dropout-sgd")

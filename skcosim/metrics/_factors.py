@@ -22,7 +22,7 @@ from .._docstring import (
     STABILITY_RETURNS,
     Substitution,
 )
-from ..autoencoders._gauge import GAUGE_GROUPS, apply_gauge
+from .._linalg._gauge import GAUGE_GROUPS, apply_gauge
 from ._overlap import OVERLAP_METHODS
 from ._stability import mean_gauge_overlap
 
@@ -97,7 +97,7 @@ def factor_gauge_stability(
     {n_draws}
     {method}
     random_state : int, RandomState instance or None, default=None
-        Seeds the gauge draws (:func:`skcosim.autoencoders._gauge.sample_gauge`).
+        Seeds the gauge draws (:func:`skcosim._linalg._gauge.sample_gauge`).
 
     Returns
     -------

@@ -32,7 +32,7 @@ from .._docstring import (
     STABILITY_RETURNS,
     Substitution,
 )
-from ..autoencoders._gauge import STABILITY_DRAWS, sample_gauge
+from .._linalg._gauge import STABILITY_DRAWS, sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
@@ -97,7 +97,7 @@ def gauge_stability(
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
     ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
-    (:func:`skcosim.autoencoders._gauge.sample_gauge`: a log-normal diagonal, or a
+    (:func:`skcosim._linalg._gauge.sample_gauge`: a log-normal diagonal, or a
     Haar-random rotation) and returns
 
     .. math::
@@ -183,7 +183,7 @@ def mean_gauge_overlap(
     """Mean neighbour overlap of ``E`` and ``regauged(R)`` over ``n_draws`` gauges.
 
     ``regauged(R)`` is the item embedding after the gauge transform ``R``
-    drawn by :func:`skcosim.autoencoders._gauge.sample_gauge` from ``group``; shared by
+    drawn by :func:`skcosim._linalg._gauge.sample_gauge` from ``group``; shared by
     :func:`gauge_stability` and :func:`factor_gauge_stability`.
     """
     rng = check_random_state(random_state)

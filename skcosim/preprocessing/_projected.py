@@ -15,9 +15,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
+from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import projection_factor
 from .._validation import check_not_dates
-from ..autoencoders._gauge import apply_gauge, check_gauge
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 

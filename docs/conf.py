@@ -15,8 +15,10 @@ from datetime import date
 
 import skcosim
 
-# docs/ holds the gallery's sort key (_gallery_order.py), imported by name.
+# docs/ holds the gallery's sort key (_gallery_order.py), imported by name;
+# docs/_ext holds the extension that renders the reliability catalogue.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
 
 # -- Project -----------------------------------------------------------------
 
@@ -36,6 +38,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "catalogue",
 ]
 
 templates_path = ["_templates"]

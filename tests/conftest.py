@@ -83,3 +83,9 @@ def small_binary():
     """A 25 x 9 binary matrix with 9 distinct nonzero singular values."""
     rng = np.random.RandomState(0)
     return (rng.rand(25, 9) < 0.4).astype(np.float64)
+
+
+@pytest.fixture
+def embedding():
+    rng = np.random.RandomState(0)
+    return rng.randn(60, 5)

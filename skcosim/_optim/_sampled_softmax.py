@@ -40,13 +40,14 @@ from ._progress import IterationProgress, warn_not_converged
 #: passes over a block run from cache.
 BLOCK_ENTRIES = 2**18
 
-#: Logits of one Adam minibatch (``minibatch x n_negatives``; 16 MB, computed
-#: block by block).
-MINIBATCH_ENTRIES = 2**21
+#: Logits of one Adam minibatch (128 users at 1,024 negatives): a step costs
+#: what it touches, so many small steps per epoch converge in fewest epochs.
+MINIBATCH_ENTRIES = 2**17
 
 #: Relative decrease of the evaluation loss per epoch below which
-#: :func:`fit_adam` halves its learning rate.
-ADAM_TOL = 1e-3
+#: :func:`fit_adam` halves its learning rate (and, once halved, stops): the
+#: scale of what an epoch of noisy steps can still be trusted to change.
+ADAM_TOL = 1e-2
 
 #: Fewest Adam steps per epoch (smaller minibatches on small data).
 MIN_STEPS = 32
@@ -314,7 +315,7 @@ def fit_adam(
     verbose=0,
     name="CosineAutoencoder",
     monitor_users=10_000,
-    patience=2,
+    patience=1,
     minibatch_entries=MINIBATCH_ENTRIES,
 ):
     """Minibatch Adam on the sampled softmax: a fresh negative sample every step.

@@ -151,7 +151,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     sampling_exponent : float, default=0.5
         Negatives are drawn with probability proportional to
         ``popularity ** sampling_exponent`` (popularity: number of users).
-    learning_rate : float, default=0.03
+    learning_rate : float, default=0.3
         Step of Adam on the sampled softmax, relative to the root-mean-square
         of each factor at the start; halved when the evaluation loss stalls.
     batch_size : int or "auto", default="auto"
@@ -299,7 +299,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         init="weight_decay",
         n_negatives=1024,
         sampling_exponent=0.5,
-        learning_rate=0.03,
+        learning_rate=0.3,
         batch_size="auto",
         verbose=0,
         random_state=None,

@@ -2,7 +2,7 @@
 filter, item labels, item support and the effective number of neighbours.
 
 The audits run in-process on small simulated logs, with the cosine-trained
-model cut to a few iterations as in ``test_cli.py``.
+model cut to a few iterations as in ``test_commands.py``.
 """
 
 import json

@@ -1,6 +1,8 @@
 """Tests of skcosim.datasets: the documented properties of the generator and
 the loader's contract."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -494,3 +496,36 @@ def test_item_labels_reject_missing_file_and_ambiguous_log_ids(tmp_path):
         load_item_labels(frame, "item", item_ids=pd.Index([1, "1"], dtype=object))
     with pytest.raises(TypeError, match="label_col"):
         load_item_labels(frame, "item", 3, item_ids=["1"])
+
+
+@pytest.mark.catalogue(
+    "D01",
+    input=(
+        "``make_clustered_interactions(popularity_exponent=400)``: weights "
+        "``(r + 1) ** -400`` underflow to 0 from rank 6 on"
+    ),
+    outcome=(
+        "Correct: no warning, and with one cluster every user gets exactly "
+        "the ``n_u`` most popular items. ``log(0)`` raised a "
+        "``RuntimeWarning`` (fixed)"
+    ),
+)
+def test_simulated_data_with_an_extreme_popularity_exponent_is_exact():
+    """D01: make_clustered_interactions(popularity_exponent=400).
+
+    Weights ``(r + 1) ** -400`` underflow to 0 from rank 6 on. The draw must
+    still follow the weights: with one cluster, every user gets exactly the
+    ``n_u`` most popular items. Regression: log(0) = -inf raised a
+    RuntimeWarning and left the order among the underflowed items to the
+    tie handling of the partial sort.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        bunch = make_clustered_interactions(
+            300, 10, 1, n_interactions=8, popularity_exponent=400, random_state=0
+        )
+    X = bunch.data.toarray()
+    n_u = X.sum(axis=1).astype(int)
+    assert n_u.max() > 6  # some users reach the underflowed ranks
+    expected = (np.arange(10) < n_u[:, None]).astype(float)
+    assert_array_equal(X, expected)

@@ -180,7 +180,7 @@ def _movielens_inter_file(cache):
     """MovieLens-100k's interaction file from the recbole wheel (cached or pip)."""
     from pathlib import Path
 
-    roots = [Path(__file__).resolve().parents[1] / "benchmarks" / ".cache", cache]
+    roots = [Path(__file__).resolve().parents[2] / "benchmarks" / ".cache", cache]
     wheels = [w for root in roots for w in sorted(root.glob("recbole-1.2.1-*.whl"))]
     if not wheels:
         pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-q"]

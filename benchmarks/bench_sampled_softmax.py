@@ -98,7 +98,7 @@ def bench_evals(repeat, n_negatives):
 
 def _start(X, alpha):
     """Objective 2 start, rescaled as CosineAutoencoder does, and active items."""
-    m = CosineAutoencoder(K, alpha=alpha, loss="softmax")
+    m = CosineAutoencoder(K, init_alpha=alpha, loss="softmax")
     A, B, _ = m._start(X, has_data=True)
     active = np.asarray(X.sum(axis=0)).ravel() > 0
     B[~active] = 0.0
@@ -119,7 +119,7 @@ def quality(name, X, labels, alpha):
         start = time.perf_counter()
         model = CosineAutoencoder(
             K,
-            alpha=alpha,
+            init_alpha=alpha,
             temperature=T,
             loss=loss or "sampled_softmax",
             random_state=0,
@@ -195,7 +195,7 @@ def bench_minibatch(epochs, entries):
 
         cosine_module.fit_adam = fit
         model = CosineAutoencoder(
-            50, alpha=30.0, loss="sampled_softmax", max_iter=epochs, random_state=0
+            50, init_alpha=30.0, loss="sampled_softmax", max_iter=epochs, random_state=0
         )
         start = time.perf_counter()
         model.fit(X)

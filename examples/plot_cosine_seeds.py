@@ -48,13 +48,13 @@ families = {
         k, alpha=10.0, random_state=seed
     ),
     "cosine, softmax\n(Objective 2 start)": lambda seed: CosineAutoencoder(
-        k, loss="softmax", alpha=10.0, random_state=seed
+        k, loss="softmax", init_alpha=10.0, random_state=seed
     ),
     "cosine, softmax\n(random starts)": lambda seed: CosineAutoencoder(
         k, loss="softmax", init="random", random_state=seed
     ),
     "cosine, squared\n(Objective 2 start)": lambda seed: CosineAutoencoder(
-        k, loss="squared", alpha=10.0, random_state=seed
+        k, loss="squared", init_alpha=10.0, random_state=seed
     ),
     "cosine, squared\n(random starts)": lambda seed: CosineAutoencoder(
         k, loss="squared", init="random", random_state=seed

@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import NMF, TruncatedSVD
 
-from skcosim.autoencoders._gauge import sample_gauge
+from skcosim._linalg._gauge import sample_gauge
 from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import (
     factor_gauge_stability,

@@ -152,7 +152,7 @@ models = {
         loss="softmax",
         temperature=0.1,
         init="weight_decay",
-        alpha=10.0,
+        init_alpha=10.0,
         max_iter=30,
         random_state=0,
     ),

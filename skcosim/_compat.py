@@ -46,6 +46,7 @@ def _param_validation_module():
 
 _pv = _param_validation_module()
 HasMethods = _pv.HasMethods
+Hidden = _pv.Hidden
 Interval = _pv.Interval
 StrOptions = _pv.StrOptions
 validate_params = _pv.validate_params

@@ -13,6 +13,6 @@ class DivergenceError(ValueError, FloatingPointError):
     model, could not lower the loss from its start, or ended with a loss
     float64 cannot resolve (:func:`check_lbfgs_end`). A ``ValueError``, like
     every error of a fit whose settings cannot produce a model; also a
-    ``FloatingPointError``, the class raised for a diverged ``dropout-sgd``
-    run before (code catching it keeps working).
+    ``FloatingPointError``: a run that cannot train is a numerical failure,
+    the class numpy raises for overflow.
     """

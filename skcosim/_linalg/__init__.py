@@ -6,5 +6,8 @@
 - :mod:`._dask`: the same on a row-chunked dask array;
 - :mod:`._matrix`: norms, reconstruction error, projection factor, unit rows
   and the Gram overflow bound;
-- :mod:`._topk`: the top-k entries per row.
+- :mod:`._topk`: the top-k entries per row;
+- :mod:`._gauge`: gauge transforms ``A R, B R^{-T}`` of a factorization
+  (drawn, checked, applied), shared by the estimators, the metrics and the
+  preprocessing.
 """

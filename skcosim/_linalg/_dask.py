@@ -8,8 +8,8 @@ eigendecomposition of the small ``p x p`` problem runs on the client
 (:mod:`skcosim._linalg._spectrum`, still the only place that decomposes).
 
 The blocks are reduced with :func:`dask.delayed` rather than ``Xd.T @ Xd``:
-Dask's ``matmul`` fails on scipy.sparse chunks (MEASURED.md), and
-``dask_ml.decomposition.TruncatedSVD`` too. ``dask`` is imported only when a
+Dask's ``matmul`` fails on scipy.sparse chunks, and so does
+``dask_ml.decomposition.TruncatedSVD``. ``dask`` is imported only when a
 dask array is passed (it is an optional dependency: ``pip install
 skcosim[dask]``).
 

@@ -17,8 +17,8 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from threadpoolctl import ThreadpoolController
 
 #: Smallest ``p`` from which :func:`top_k_eigh` uses Lanczos (``eigsh``) on a
-#: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``
-#: (``benchmarks/bench_eigensolver.py``, "LAPACK or Lanczos").
+#: dense symmetric matrix instead of LAPACK's ``eigh``, when ``k <= p / 8``:
+#: below it ``eigh``'s ``p^3`` is no dearer than Lanczos's restarts.
 EIGSH_MIN_DIM = 400
 
 
@@ -43,11 +43,8 @@ def top_k_eigh(M, n_components):
     LAPACK's ``eigh`` (restricted to the wanted indices) for small matrices;
     for ``p >= EIGSH_MIN_DIM`` and ``k <= p / 8`` ARPACK's Lanczos on the dense
     matrix, whose cost grows as ``p^2`` per iteration instead of ``eigh``'s
-    ``p^3``, at the same accuracy (tolerance: machine precision). Measured
-    with one BLAS thread (``benchmarks/bench_eigensolver.py``), Lanczos takes
-    0.42-0.97x the time of ``eigh`` at p = 400-800 for ``k <= p / 8`` and
-    0.9-1.9x for larger ``k``; at p = 200-300 ``eigh`` is about as fast or
-    faster (MEASURED.md: 2.7 s vs 6.3 s at p = 5,000).
+    ``p^3``, at the same accuracy (tolerance: machine precision). For larger
+    ``k`` the Krylov basis grows and Lanczos loses its advantage.
 
     Parameters
     ----------
@@ -101,11 +98,7 @@ def lanczos_ncv(k, m, *, wide=True):
     ``X``: fewer restarts). Otherwise ``1.5k + 4``, narrower than ARPACK's
     default ``2k + 1``: on a dense ``p x p`` Gram matrix ARPACK's own work
     (re-orthogonalization, restarts), which grows with the basis, is about
-    half the cost. Measured with one BLAS thread on 943 x 943 (MovieLens-100k)
-    and 2,000 x 2,000 (power law) Gram matrices, four runs: 0.81-0.85x the
-    time of ``2k + 1`` at k = 100, 0.87-1.01x at k = 64, 0.94-1.09x (noise)
-    at k = 16, 32 and 128 (``benchmarks/bench_eigensolver.py``;
-    ``benchmarks/RESULTS.md``).
+    half the cost, so a narrower basis pays for its extra restarts.
     """
     if wide:
         return min(m, max(3 * k, 20))
@@ -126,11 +119,8 @@ class _SymmetricOperator(LinearOperator):
     """``v -> M v`` for a dense symmetric ``M``, by BLAS ``symv`` / ``symm``.
 
     Reads only the lower triangle of ``M`` (as :func:`scipy.linalg.eigh`
-    does), so half the memory of a general product: with one BLAS thread,
-    0.80x the time of ``M @ v`` at p = 943 and 0.47-0.54x at p = 2,000 and
-    5,000, and faster than ``M @ v`` split by rows over two threads at all
-    three sizes (``benchmarks/bench_eigensolver.py``;
-    ``benchmarks/RESULTS.md``). The lower triangle of a C-ordered ``M`` is
+    does), so a product streams half the memory of ``M @ v``, which bounds
+    its cost on a matrix this size. The lower triangle of a C-ordered ``M`` is
     the upper triangle of the Fortran-ordered ``M.T``, which BLAS takes
     without a copy.
     """
@@ -158,8 +148,7 @@ def one_blas_thread(size):
 
     ARPACK and LAPACK's ``eigh`` make many small BLAS calls, each a barrier
     for BLAS's threads: on a busy machine one descheduled thread stalls every
-    call (benchmarks/RESULTS.md: ``eigh`` of a 943 x 943 Gram took 2.2 s with
-    2 OpenBLAS threads and 0.2 s with one).
+    call.
     """
     if size < THREAD_MIN_NNZ:  # small: no limits to set
         yield
@@ -170,7 +159,7 @@ def one_blas_thread(size):
 
 @functools.cache
 def _blas_controller():
-    # Scanning the loaded libraries costs ~20 ms: do it once (numpy's and
+    # Scanning the loaded libraries is not free: do it once (numpy's and
     # scipy's BLAS are loaded by the imports of this module).
     return ThreadpoolController()
 
@@ -192,8 +181,8 @@ def rank_rtol(dtype, max_dim):
 
     numpy.linalg.matrix_rank's ``max(n, p) * eps``, with float64's ``eps``, and
     never below ``8 * eps`` of the working dtype. With float32's ``eps`` the
-    factor ``max(n, p)`` would cut real components: 0.12 ``s_1`` at a million
-    rows (benchmarks/RESULTS.md, the float32 fit of the 1M x 20k matrix).
+    factor ``max(n, p)`` would cut real components: at a million rows the
+    threshold would reach a tenth of ``s_1``.
     """
     return max(max_dim * np.finfo(np.float64).eps, 8 * np.finfo(dtype).eps)
 

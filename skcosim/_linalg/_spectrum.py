@@ -30,24 +30,22 @@ Solvers of :func:`top_k_spectrum`:
 ``"randomized"``
     :func:`sklearn.utils.extmath.randomized_svd` (Halko et al.), with more power
     iterations than scikit-learn's ``TruncatedSVD`` default so that the tail of
-    the top ``k`` is accurate, though not exact (benchmarks/RESULTS.md); memory
+    the top ``k`` is accurate, though not exact; memory
     ``O((n + p) k)``.
 ``"auto"``
     ``"gram"`` when ``m = min(n_samples, n_features) <= GRAM_MAX_DIM`` or when
     ``k >= m - 1`` (``arpack_fits``: the rule that also turns an explicit
     ``"arpack"`` into ``"gram"``), otherwise ``"arpack"``. The Gram
     route costs ``O(sum_i nnz_i^2)`` (``nnz_i``: non-zeros of row ``i`` of
-    ``Y``) plus the ``m x m`` eigenproblem: measured (k = 64, power-law
-    items, tall and wide), it takes 0.6x the time of ``"arpack"`` up to
-    m = 1,500, ties at 2,000 and is 1.8x slower at 3,000, where the
-    near-dense ``m x m`` product dominates (``benchmarks/bench_solvers.py``;
-    ``benchmarks/RESULTS.md``, "Solver crossover"). ``"randomized"`` is
-    never picked: slower than ``"arpack"`` and inexact on these spectra.
+    ``Y``) plus the ``m x m`` eigenproblem, so it wins while ``m`` is small
+    and loses once the near-dense ``m x m`` product dominates.
+    ``"randomized"`` is never picked: slower than ``"arpack"`` and inexact
+    on these spectra.
 
 While ARPACK or LAPACK run, BLAS is limited to one thread and the products
 run over row blocks on our own threads instead: the eigensolvers' many small
-BLAS calls each wait for every BLAS thread, and on a busy machine that made
-``eigh`` 5-10x slower (``benchmarks/RESULTS.md``).
+BLAS calls each wait for every BLAS thread, and on a busy machine one
+descheduled thread stalls them all.
 
 A row-chunked :mod:`dask.array` goes to :mod:`skcosim._linalg._dask`, which computes
 ``X^T X`` or the Lanczos products block by block on the Dask scheduler; the
@@ -90,15 +88,12 @@ from ._eigen import (
 SOLVERS = ("auto", "gram", "randomized", "arpack")
 
 #: Largest ``min(n_samples, n_features)`` for which ``solver="auto"`` picks
-#: ``"gram"`` (benchmarks/RESULTS.md, "Solver crossover").
+#: ``"gram"``: where the Gram product stops beating Lanczos.
 GRAM_MAX_DIM = 1500
-
-#: Alias kept for code written against the first version of this module.
-GRAM_MAX_FEATURES = GRAM_MAX_DIM
 
 
 # Largest n * p for which a sparse X at least 2 % dense is densified for its
-# Gram product (64 MB in float64).
+# Gram product: its dense copy stays small beside the data.
 _DENSE_GRAM_MAX_SIZE = 8_000_000
 
 # Non-zeros per row block of the sparse Gram product; several blocks per thread
@@ -122,8 +117,8 @@ def gram_matrix(X):
     """Return the dense Gram matrix ``X^T X`` (``n_features`` square).
 
     Sparse input is multiplied in row blocks on all cores: scipy's sparse
-    product releases the GIL, and block products summed are faster than one
-    large product (MEASURED.md). The result has the dtype of ``X``. A
+    product releases the GIL, and small block products keep their sparse
+    intermediates in cache. The result has the dtype of ``X``. A
     row-chunked dask array is reduced block by block on its scheduler
     (:func:`skcosim._linalg._dask.gram_matrix`).
 
@@ -153,10 +148,9 @@ def gram_matrix(X):
         X.shape[0] * X.shape[1], 1
     ):
         # small and not very sparse: BLAS's dense product beats the sparse one
-        # (MovieLens-100k, X X^T: 20 ms vs 47 ms; benchmarks/RESULTS.md)
         if X.dtype == np.float64 and _integer_gram_is_exact_in_float32(X):
             # counts and 0/1 interactions: float32 gives the float64 result
-            # exactly, faster (MovieLens-100k: 14 vs 22 ms; bench_eigensolver.py)
+            # exactly, with half the memory traffic
             D = X.astype(np.float32).toarray()
             return (D.T @ D).astype(np.float64)
         D = X.toarray()
@@ -220,8 +214,8 @@ class _ThreadedOperator(LinearOperator):
     blocks of ``Y`` run in parallel, each on one core; the caller runs the
     solver with BLAS limited to one thread (see :func:`one_blas_thread`).
     Each thread keeps its own output and the parts are summed. The dtype is
-    that of ``Y``: float32 data stays float32 (MEASURED.md: float32 halves the
-    memory traffic), and ARPACK then runs in single precision too.
+    that of ``Y``: float32 data stays float32 (half the memory traffic), and
+    ARPACK then runs in single precision too.
     """
 
     def __init__(self, Y, pool):

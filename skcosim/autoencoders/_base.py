@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .._compat import Interval, StrOptions, _fit_context
 from .._constraints import EMBEDDING_KINDS, Count
 from .._linalg import _dask
+from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
     check_gram_fits,
     projection_factor,
@@ -32,7 +33,6 @@ from .._linalg._matrix import (
 )
 from .._validation import check_not_dates
 from ._explained import set_explained_variance
-from ._gauge import apply_gauge, check_gauge
 from ._recommend import RecommenderMixin
 
 #: Bytes of zero columns a factor may be padded with (n_components above the
@@ -66,9 +66,9 @@ class _BaseLinearAutoencoder(
 
     Subclasses set the class attribute ``_gauge_group`` to the gauge transforms
     ``A -> A R``, ``B -> B R^{-T}`` that leave their objective unchanged
-    (``"diagonal"`` stands for every invertible ``R``, ``"orthogonal"`` for
-    rotations only; see :mod:`skcosim.autoencoders._gauge`), and implement ``_fit`` and
-    ``_penalty``.
+    (``"invertible"`` for every invertible ``R``, ``"orthogonal"`` for
+    rotations only; see :mod:`skcosim._linalg._gauge`), and implement
+    ``_fit`` and ``_penalty``.
     """
 
     _gauge_group = "orthogonal"

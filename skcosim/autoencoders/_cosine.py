@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,8 +16,14 @@ from sklearn.utils.validation import (
     check_random_state,
 )
 
-from .._compat import Interval, StrOptions
+from .._compat import Hidden, Interval, StrOptions
 from .._constraints import Count
+from .._docstring import (
+    EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    FEATURES_IN_ATTRIBUTES,
+    PAPER_REFERENCE,
+    Substitution,
+)
 from .._linalg import _dask
 from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import shared_spectra, top_k_spectrum
@@ -67,6 +74,11 @@ def _softmax_rows(S):
     return S
 
 
+@Substitution(
+    explained_variance_ratio_attribute=EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    features_in_attributes=FEATURES_IN_ATTRIBUTES,
+    paper_reference=PAPER_REFERENCE,
+)
 class CosineAutoencoder(_BaseLinearAutoencoder):
     """Linear autoencoder trained for cosine similarity (Objective 3).
 
@@ -113,7 +125,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         loss takes any real ``X`` (e.g. mean-centred ratings).
     temperature : float, default=0.1
         Temperature ``t`` of the softmax loss (ignored by the squared loss).
-    alpha : float, default=1.0
+    init_alpha : float, default=1.0
         Weight decay of the Objective 2 start (``init="weight_decay"``), in
         units of singular values, as in :class:`WeightDecayAutoencoder`. It is
         not a penalty of Objective 3: both losses are invariant to the norms
@@ -131,7 +143,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         less than ``tol`` per iteration.
     init : {"weight_decay", "random"}, default="weight_decay"
         Start from the Objective 2 closed form
-        ``WeightDecayAutoencoder(n_components, alpha=alpha)`` (deterministic),
+        ``WeightDecayAutoencoder(n_components, alpha=init_alpha)`` (deterministic),
         or from standard normal factors drawn from ``random_state``.
     n_negatives : int, default=1024
         Draws of negatives per step of the sampled softmax (with
@@ -156,6 +168,12 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     warm_start : bool, default=False
         Start from the factors of the previous fit (same ``n_features`` and
         ``n_components``) instead of ``init``.
+    alpha : float, default="deprecated"
+        The former name of ``init_alpha``; when set, its value is used.
+
+        .. deprecated:: 0.1
+           ``alpha`` was renamed ``init_alpha`` in 0.1 and will be removed in
+           0.3: it is the weight decay of the start, not a penalty of the loss.
 
     Attributes
     ----------
@@ -178,8 +196,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     explained_variance_ : ndarray of shape (n_components,)
         Variance over the training users of that reconstruction projected on
         each component (not TruncatedSVD's: cosines have their own scale).
-    explained_variance_ratio_ : ndarray of shape (n_components,)
-        ``explained_variance_`` over the total variance of the training data.
+    {explained_variance_ratio_attribute}
     loss_ : str
         The loss of the last fit (what ``loss="auto"`` resolved to).
     n_iter_ : int
@@ -189,11 +206,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         The training loss at the start and after each iteration; for the
         sampled softmax, the loss per interaction of the fixed evaluation set
         after each epoch (on Dask: the loss at the end of each L-BFGS round).
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------
@@ -233,9 +246,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     References
     ----------
-    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
-       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
-       arXiv:2403.05440.
+    {paper_reference}
 
     Examples
     --------
@@ -256,7 +267,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "init_alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [
+            Interval(numbers.Real, 0, None, closed="left"),
+            Hidden(StrOptions({"deprecated"})),
+        ],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "init": [StrOptions(set(INITS))],
@@ -278,7 +293,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         *,
         loss="auto",
         temperature=0.1,
-        alpha=1.0,
+        init_alpha=1.0,
         max_iter=500,
         tol=1e-6,
         init="weight_decay",
@@ -289,11 +304,12 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         verbose=0,
         random_state=None,
         warm_start=False,
+        alpha="deprecated",
     ):
         self.n_components = n_components
         self.loss = loss
         self.temperature = temperature
-        self.alpha = alpha
+        self.init_alpha = init_alpha
         self.max_iter = max_iter
         self.tol = tol
         self.init = init
@@ -304,6 +320,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.alpha = alpha
 
     # -- fitting -------------------------------------------------------------------
 
@@ -332,6 +349,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             )
 
     def _fit(self, X):
+        init_alpha = self._resolved_init_alpha()
         loss = self._resolved_loss(*X.shape)
         on_dask = _dask.is_dask_array(X)
         if on_dask and loss == "squared":
@@ -343,7 +361,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         popularity, mass = self._popularity(X64, loss)
         # The start and the preconditioner share one top-k spectrum.
         with shared_spectra():
-            A, B, s = self._start(X, has_data=bool(popularity.any()))
+            A, B, s = self._start(
+                X, init_alpha=init_alpha, has_data=bool(popularity.any())
+            )
             if loss != "sampled_softmax":
                 whiten = SpectralPreconditioner(*self._spectrum(X))
         # Items nobody interacted with: no data about them, held at N(0) = 0
@@ -479,7 +499,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             )
         return fit.A, fit.B, fit.n_iter, fit.loss_curve
 
-    def _start(self, X, *, has_data):
+    def _start(self, X, *, init_alpha, has_data):
         """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
         p = X.shape[1]
         k = self.n_components
@@ -501,16 +521,31 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             s, _ = self._spectrum(X)
             return A, B, s
         # Objective 2 closed form: deterministic, and its cosines are unique.
-        start = WeightDecayAutoencoder(k, alpha=self.alpha).fit(X)
+        start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
         A = start.encoder_.astype(np.float64)
         B = start.decoder_.astype(np.float64)
         if not np.any(B) and has_data:
             raise ValueError(
-                f"alpha={self.alpha} is at least the largest singular value of X "
-                f"({float(start.singular_values_[0]):.4g}): the weight-decay start "
-                "is zero. Lower alpha or use init='random'."
+                f"init_alpha={init_alpha} is at least the largest singular value "
+                f"of X ({float(start.singular_values_[0]):.4g}): the weight-decay "
+                "start is zero. Lower init_alpha or use init='random'."
             )
         return A, B, start.singular_values_
+
+    # TODO(0.3): remove with the alpha parameter.
+    def _resolved_init_alpha(self):
+        """``init_alpha``, or the deprecated ``alpha`` when it is set."""
+        if isinstance(self.alpha, str) and self.alpha == "deprecated":
+            return self.init_alpha
+        warnings.warn(
+            "The parameter 'alpha' of CosineAutoencoder was renamed 'init_alpha' "
+            "in version 0.1 and will be removed in 0.3: it is the weight decay "
+            "of the Objective 2 start, not a penalty of the loss. Its value is "
+            "used; pass init_alpha instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.alpha
 
     def _spectrum(self, X):
         # ARPACK keeps the memory at O((n + p) k) (top_k_spectrum falls back to
@@ -534,7 +569,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         return A / (total / count if count else 1.0), B
 
     def _penalty(self, X, P):
-        # Objective 3 has no penalty term (see the alpha parameter).
+        # Objective 3 has no penalty term (see the init_alpha parameter).
         return 0.0
 
     def __sklearn_tags__(self):

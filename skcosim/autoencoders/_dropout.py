@@ -7,10 +7,20 @@ from functools import partial
 
 import numpy as np
 import scipy.linalg
+from sklearn.utils import deprecated
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
+from .._docstring import (
+    DASK_CLOSED_FORM_NOTES,
+    EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    FACTOR_ATTRIBUTES,
+    FEATURES_IN_ATTRIBUTES,
+    PAPER_REFERENCE,
+    Substitution,
+)
 from .._linalg._eigen import spectrum_from_gram, top_k_eigh
+from .._linalg._gauge import sample_gauge
 from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
 from .._optim._lbfgs import fit_factors_lbfgs
@@ -18,7 +28,6 @@ from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
 from .._optim._params import as_float64, random_factors
 from .._optim._sgd import dropout_sgd
 from ._base import _BaseLinearAutoencoder
-from ._gauge import sample_gauge
 
 #: The gradient solvers (docs/user_guide/gauges.rst).
 GRADIENT = ("lbfgs", "dropout-sgd")
@@ -29,6 +38,13 @@ SCALINGS = ("identity", "symmetric", "encoder", "random")
 SCALING_RANGE = (1e-100, 1e100)
 
 
+@Substitution(
+    factor_attributes=FACTOR_ATTRIBUTES,
+    explained_variance_ratio_attribute=EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    features_in_attributes=FEATURES_IN_ATTRIBUTES,
+    dask_closed_form_notes=DASK_CLOSED_FORM_NOTES,
+    paper_reference=PAPER_REFERENCE,
+)
 class DropoutAutoencoder(_BaseLinearAutoencoder):
     """Linear autoencoder with a penalty on the product ``A B^T`` (closed form).
 
@@ -141,26 +157,23 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
 
     Attributes
     ----------
-    encoder_ : ndarray of shape (n_features, n_components)
-        ``A``; user embeddings are ``X A``.
-    decoder_ : ndarray of shape (n_features, n_components)
-        ``B``; its rows are the item embeddings.
-    singular_values_ : ndarray of shape (n_components,)
-        Top singular values ``s_i`` of the training data.
-    components_ : ndarray of shape (n_components, n_features)
-        Right singular vectors of the model's reconstruction of the training
-        data (``X A B^T``), as in
-        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
-        gauge. Rows beyond the rank of the reconstruction are zero.
+    {factor_attributes}
     explained_variance_ : ndarray of shape (n_components,)
         Variance over the training users of the reconstruction projected on
         each component (without ``dropout`` and with ``alpha=0``,
         TruncatedSVD's, whatever the ``scaling``).
-    explained_variance_ratio_ : ndarray of shape (n_components,)
-        ``explained_variance_`` over the total variance of the training data.
-    gauge_ : ndarray of shape (n_components,)
+    {explained_variance_ratio_attribute}
+    gauge_diagonal_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
-        returned one (ones for the gradient solvers).
+        returned one (ones for the gradient solvers). The ``R`` itself is
+        ``np.diag(gauge_diagonal_)``, the ``(n_components, n_components)``
+        array that ``item_embeddings(gauge=...)`` takes.
+    gauge_ : ndarray of shape (n_components,)
+        Deprecated alias of ``gauge_diagonal_``.
+
+        .. deprecated:: 0.1
+           ``gauge_`` was renamed ``gauge_diagonal_`` in 0.1 and will be
+           removed in 0.3.
     n_iter_ : int
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
@@ -168,11 +181,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         The objective at the start and after each L-BFGS iteration, or after
         each epoch of dropout-sgd (the expected loss, computed exactly);
         for the closed-form solvers, the objective at the solution.
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------
@@ -185,16 +194,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     zero rows when ``alpha == 0`` and ``dropout`` is set (the minimum-norm
     solution).
 
-    ``X`` may also be a :mod:`dask.array` chunked along rows (numpy or
-    scipy.sparse chunks; ``pip install skcosim[dask]``): ``fit`` then computes
-    ``X^T X`` (or the Lanczos products, ``solver="arpack"``) block by block on
-    the Dask scheduler, and ``transform`` returns a lazy dask array.
+    {dask_closed_form_notes}
 
     References
     ----------
-    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
-       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
-       arXiv:2403.05440.
+    {paper_reference}
     .. [2] H. Steck. "Autoencoders that don't overfit towards the Identity."
        NeurIPS 2020.
 
@@ -211,7 +215,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     True
     """
 
-    _gauge_group = "diagonal"
+    _gauge_group = "invertible"
 
     _parameter_constraints: dict = {
         **_BaseLinearAutoencoder._parameter_constraints,
@@ -259,7 +263,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         if self.solver in GRADIENT:
             return self._fit_gradient(X)
         if self.dropout:
-            A0, B0, s = self._fit_dropout(X)
+            A0, B0, s = self._fit_expected_dropout_closed_form(X)
         else:
             s, B0 = top_k_spectrum(
                 X,
@@ -276,7 +280,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.encoder_ = A0 * R.astype(A0.dtype)
         self.decoder_ = B0 / R.astype(B0.dtype)
         self.singular_values_ = s
-        self.gauge_ = R
+        self.gauge_diagonal_ = R
         self._set_closed_form_convergence(X)
 
     def _fit_gradient(self, X):
@@ -328,12 +332,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.encoder_ = A.astype(X.dtype)
         self.decoder_ = B.astype(X.dtype)
         self.singular_values_ = s
-        self.gauge_ = np.ones(self.n_components)
+        self.gauge_diagonal_ = np.ones(self.n_components)
         self.n_iter_ = n_iter
         self.loss_curve_ = np.asarray(curve)
 
-    def _fit_dropout(self, X):
-        """EDLAE closed form: reduced-rank ridge regression.
+    def _fit_expected_dropout_closed_form(self, X):
+        """Closed form of the expected dropout loss (EDLAE): reduced-rank
+        ridge regression.
 
         docs/user_guide/objectives.rst, "Exact dropout".
         """
@@ -358,6 +363,15 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         A0[active, :k] = W @ Q
         B0[active, :k] = Q
         return A0, B0, s.astype(X.dtype)
+
+    # TODO(0.3): remove.
+    @deprecated(
+        "Attribute `gauge_` was renamed `gauge_diagonal_` in version 0.1 and "
+        "will be removed in 0.3."
+    )
+    @property
+    def gauge_(self):
+        return self.gauge_diagonal_
 
     def _user_scaling(self):
         if isinstance(self.scaling, str):

@@ -9,6 +9,14 @@ import numpy as np
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
+from .._docstring import (
+    DASK_CLOSED_FORM_NOTES,
+    EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    FACTOR_ATTRIBUTES,
+    FEATURES_IN_ATTRIBUTES,
+    PAPER_REFERENCE,
+    Substitution,
+)
 from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import top_k_spectrum
 from .._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
@@ -19,13 +27,19 @@ from ._base import _BaseLinearAutoencoder
 #: Standard deviation of each entry of the random start of ``solver="lbfgs"``.
 #: Small because the part of ``X A`` outside the top-``k`` directions of ``X``
 #: is the slowest to train away (a small ``s_j`` is a small curvature, which
-#: the preconditioner does not raise): from 0.1 on MovieLens-100k
-#: (``k = 32``) L-BFGS needs 265 iterations to come within 1e-4 of the closed
-#: form, from 0.01 about 75. Objective 2 has no split for the start to pick
-#: (its optimum is unique up to a rotation), so its size only sets the speed.
+#: the preconditioner does not raise). Objective 2 has no split for the start
+#: to pick (its optimum is unique up to a rotation), so its size only sets
+#: the number of iterations.
 LBFGS_INIT_SCALE = 0.01
 
 
+@Substitution(
+    factor_attributes=FACTOR_ATTRIBUTES,
+    explained_variance_ratio_attribute=EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
+    features_in_attributes=FEATURES_IN_ATTRIBUTES,
+    dask_closed_form_notes=DASK_CLOSED_FORM_NOTES,
+    paper_reference=PAPER_REFERENCE,
+)
 class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     """Linear autoencoder with weight decay on both factors (closed form).
 
@@ -75,34 +89,19 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
 
     Attributes
     ----------
-    encoder_ : ndarray of shape (n_features, n_components)
-        ``A``; user embeddings are ``X A``.
-    decoder_ : ndarray of shape (n_features, n_components)
-        ``B``; its rows are the item embeddings.
-    singular_values_ : ndarray of shape (n_components,)
-        Top singular values ``s_i`` of the training data.
-    components_ : ndarray of shape (n_components, n_features)
-        Right singular vectors of the model's reconstruction of the training
-        data (``X A B^T``), as in
-        :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
-        gauge. Rows beyond the rank of the reconstruction are zero.
+    {factor_attributes}
     explained_variance_ : ndarray of shape (n_components,)
         Variance over the training users of the reconstruction projected on
         each component (with ``alpha=0``, TruncatedSVD's; ``alpha`` shrinks
         component ``i`` by ``((s_i - alpha)_+ / s_i)^2``).
-    explained_variance_ratio_ : ndarray of shape (n_components,)
-        ``explained_variance_`` over the total variance of the training data.
+    {explained_variance_ratio_attribute}
     n_iter_ : int
         Number of L-BFGS iterations; 1 for the closed-form solvers (one exact
         solve).
     loss_curve_ : ndarray of shape (`n_iter_` + 1,) or (1,)
         ``"lbfgs"``: the objective at the start and after each iteration;
         closed-form solvers: the objective at the solution.
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------
@@ -116,16 +115,11 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     top-``k`` spectrum is all the fit needs: ``O(nnz(X) k)`` memory with the
     ``"arpack"`` and ``"randomized"`` solvers.
 
-    ``X`` may also be a :mod:`dask.array` chunked along rows (numpy or
-    scipy.sparse chunks; ``pip install skcosim[dask]``): ``fit`` then computes
-    ``X^T X`` (or the Lanczos products, ``solver="arpack"``) block by block on
-    the Dask scheduler, and ``transform`` returns a lazy dask array.
+    {dask_closed_form_notes}
 
     References
     ----------
-    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
-       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
-       arXiv:2403.05440.
+    {paper_reference}
 
     Examples
     --------

@@ -75,7 +75,7 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
         # alpha sets its Objective 2 start (the deterministic default init).
         params = {
             "n_components": n_components,
-            "alpha": float(alpha),
+            "init_alpha": float(alpha),
             "random_state": random_state,
         }
         if max_iter is not None:
@@ -237,7 +237,7 @@ def compare_models(
     """Fit each model on ``X`` and score it.
 
     Each draw of the resample stability refits the model twice; an
-    iterative model (the cosine-trained one, ~100x the cost of a closed form)
+    iterative model (the cosine-trained one, far dearer than a closed form)
     gets ``iterative_resample_draws`` draws instead of ``resample_draws``.
     The closed forms share one spectrum per (re)sample of ``X``
     (:func:`skcosim._linalg._spectrum.shared_spectra`), and with ``max_items`` the

@@ -264,6 +264,6 @@ def _add_common_flags(parser):
         help="threads of the BLAS library (numpy/scipy linear algebra); 0 "
         "keeps the library's default. Default: %(default)s, because the "
         "matrices here are small to medium and idle BLAS threads spin, which "
-        "slows a busy machine several times over (benchmarks/RESULTS.md). "
+        "slows a busy machine down. "
         "skcosim's own thread pools are not limited",
     )

@@ -128,6 +128,31 @@ def load_interactions(
     >>> frame.columns.tolist(), frame.index.tolist()
     (['10', '20'], ['ann', 'bob'])
     """
+    columns = _check_column_args(user_col, item_col, value_col, as_frame)
+    frame, source = _log_frame(path_or_dataframe, columns)
+    if len(frame) == 0:
+        raise ValueError(f"{source} has no interactions (no rows).")
+    for col in (user_col, item_col):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"Column {col!r} of {source} has {int(missing.sum())} missing "
+                f"id(s), first on {_locate(frame, int(np.argmax(missing)))}."
+            )
+    values = _numeric_values(frame, value_col, source)
+    X, users, items = _interaction_matrix(
+        frame, user_col, item_col, values, value_col, source
+    )
+    # "user_ids"/"item_ids", not "users"/"items": a Bunch is a dict, and
+    # ``bunch.items`` would be the dict method.
+    if as_frame:
+        frame = interactions_frame(X, users, items)
+        return Bunch(data=frame, frame=frame, user_ids=users, item_ids=items)
+    return Bunch(data=X, user_ids=users, item_ids=items)
+
+
+def _check_column_args(user_col, item_col, value_col, as_frame):
+    """The columns to read, ``[user_col, item_col(, value_col)]``, checked."""
     columns = [user_col, item_col] + ([value_col] if value_col is not None else [])
     for name, col in (("user_col", user_col), ("item_col", item_col)):
         if not isinstance(col, str):
@@ -142,7 +167,12 @@ def load_interactions(
         raise ValueError(
             f"user_col, item_col and value_col must differ, got {columns}."
         )
+    return columns
 
+
+def _log_frame(path_or_dataframe, columns):
+    """``(frame, source)``: the log's ``columns`` under those names, and how
+    the errors name where it came from."""
     if isinstance(path_or_dataframe, pd.DataFrame):
         source = "the DataFrame"
         names = _match_names(path_or_dataframe.columns, columns)
@@ -151,26 +181,18 @@ def load_interactions(
         if repeated:  # frame[col] would be a DataFrame, not a column
             raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
         frame = path_or_dataframe[names].set_axis(columns, axis=1)
-        frame = frame.reset_index(drop=True)
-    elif isinstance(path_or_dataframe, str | os.PathLike):
-        frame, source = _read_file(Path(path_or_dataframe), columns)
-    else:
-        raise TypeError(
-            "path_or_dataframe must be a path or a pandas DataFrame, got "
-            f"{type(path_or_dataframe).__name__}."
-        )
+        return frame.reset_index(drop=True), source
+    if isinstance(path_or_dataframe, str | os.PathLike):
+        return _read_file(Path(path_or_dataframe), columns)
+    raise TypeError(
+        "path_or_dataframe must be a path or a pandas DataFrame, got "
+        f"{type(path_or_dataframe).__name__}."
+    )
 
-    if len(frame) == 0:
-        raise ValueError(f"{source} has no interactions (no rows).")
-    for col in (user_col, item_col):
-        missing = frame[col].isna().to_numpy()
-        if missing.any():
-            raise ValueError(
-                f"Column {col!r} of {source} has {int(missing.sum())} missing "
-                f"id(s), first on {_locate(frame, int(np.argmax(missing)))}."
-            )
-    values = _numeric_values(frame, value_col, source)
 
+def _interaction_matrix(frame, user_col, item_col, values, value_col, source):
+    """``(X, users, items)``: the CSR matrix of summed values, and the sorted
+    ids of its rows and columns."""
     user_codes, users = _factorize(frame[user_col], user_col)
     item_codes, items = _factorize(frame[item_col], item_col)
     X = sp.csr_matrix(
@@ -183,12 +205,7 @@ def load_interactions(
             "rows overflowed float64; rescale the values."
         )
     X.eliminate_zeros()
-    # "user_ids"/"item_ids", not "users"/"items": a Bunch is a dict, and
-    # ``bunch.items`` would be the dict method.
-    if as_frame:
-        frame = interactions_frame(X, users, items)
-        return Bunch(data=frame, frame=frame, user_ids=users, item_ids=items)
-    return Bunch(data=X, user_ids=users, item_ids=items)
+    return X, users, items
 
 
 def load_item_labels(

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 
 from .._compat import Interval, validate_params
+from .._docstring import PAPER_REFERENCE, Substitution
 
 # Users are drawn in blocks so that the Gumbel keys (block x items) stay small.
 _BLOCK_ELEMENTS = 4_000_000
@@ -32,6 +33,7 @@ _BLOCK_ELEMENTS = 4_000_000
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(paper_reference=PAPER_REFERENCE)
 def make_clustered_interactions(
     n_users: int = 20000,
     n_items: int = 1000,
@@ -117,9 +119,7 @@ def make_clustered_interactions(
 
     References
     ----------
-    .. [1] H. Steck, C. Ekanadham, N. Kallus. "Is Cosine-Similarity of
-       Embeddings Really About Similarity?" WWW'24 Companion, 2024.
-       arXiv:2403.05440.
+    {paper_reference}
 
     Examples
     --------

@@ -30,12 +30,14 @@ __all__ = [
 
 
 def __getattr__(name):
-    # The splitter moved to skcosim.model_selection; the old path still works.
+    # TODO(0.3): remove. A splitter belongs to skcosim.model_selection; this
+    # deprecated path warns and hands it over.
     if name == "train_test_split_interactions":
         warnings.warn(
             "skcosim.metrics.train_test_split_interactions is deprecated: import "
             "it from skcosim.model_selection (skcosim.model_selection."
-            "train_test_split_interactions) instead.",
+            "train_test_split_interactions) instead; the old path will be "
+            "removed in 0.3.",
             FutureWarning,
             stacklevel=2,
         )

@@ -15,7 +15,14 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, StrOptions, validate_params
-from ..autoencoders._gauge import GAUGE_GROUPS, apply_gauge
+from .._docstring import (
+    METHOD_PARAMETER,
+    N_DRAWS_PARAMETER,
+    N_NEIGHBORS_PARAMETER,
+    STABILITY_RETURNS,
+    Substitution,
+)
+from .._linalg._gauge import GAUGE_GROUPS, apply_gauge
 from ._overlap import OVERLAP_METHODS
 from ._stability import mean_gauge_overlap
 
@@ -30,6 +37,12 @@ from ._stability import mean_gauge_overlap
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
+)
+@Substitution(
+    n_neighbors=N_NEIGHBORS_PARAMETER,
+    n_draws=N_DRAWS_PARAMETER,
+    method=METHOD_PARAMETER,
+    stability_returns=STABILITY_RETURNS,
 )
 def factor_gauge_stability(
     item_factors,
@@ -80,19 +93,15 @@ def factor_gauge_stability(
         The item factors ``V`` of a model scoring ``U V^T``.
     group : {"invertible", "diagonal", "orthogonal"}
         The gauge transforms the model's training leaves free, see above.
-    n_neighbors : int, default=10
-        Number of neighbours ``k`` compared.
-    n_draws : int, default=10
-        Number of random gauge transforms.
-    method : {"jaccard", "rbo"}, default="jaccard"
-        Overlap measure, see :func:`neighbor_overlap`.
+    {n_neighbors}
+    {n_draws}
+    {method}
     random_state : int, RandomState instance or None, default=None
-        Seeds the gauge draws (:func:`skcosim.autoencoders._gauge.sample_gauge`).
+        Seeds the gauge draws (:func:`skcosim._linalg._gauge.sample_gauge`).
 
     Returns
     -------
-    stability : float
-        Mean overlap in ``[0, 1]``.
+    {stability_returns}
 
     See Also
     --------

@@ -21,8 +21,7 @@ from .._constraints import Count
 from .._linalg._matrix import unit_rows
 
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
-# measured on 40,000 x 64 float32, one thread, 3072-row tiles took ~10 % less
-# time than 2048 and ~25 % less than 1024 (fewer tiles, fewer merges).
+# large enough that the per-tile merges are few, small enough to stay in memory.
 _BLOCK_BYTES = 36 * 2**20
 # Smallest tile side used, whatever batch_size says.
 _MIN_TILE = 32
@@ -149,8 +148,8 @@ def _group_bound(S, r, c, k, axis):
     """Lower bound of the ``k``-th largest entry of each row (``axis=1``) or
     column (``axis=0``) of ``S[:r, :c]``, from maxima of strided groups.
 
-    ``np.argpartition`` over every row costs more than the matrix product
-    (MEASURED.md). Instead, split the ``c`` entries of a row into ``g``
+    ``np.argpartition`` over every row would cost more than the matrix
+    product itself. Instead, split the ``c`` entries of a row into ``g``
     groups of ``w`` (group ``j`` holds columns ``j, j + g, ...``) and take each
     group's maximum in one vectorized pass: the ``k``-th largest group
     maximum is at most the ``k``-th largest entry (``k`` distinct groups reach
@@ -200,7 +199,7 @@ def _candidates(S, bound, grid):
     if grid is not None:
         _snap(bound, grid)
     threshold = bound if grid is None else bound - grid
-    # flatnonzero on the flat mask: 2-D nonzero is several times slower.
+    # flatnonzero on the flat mask, then divmod: cheaper than 2-D nonzero.
     ri, ci = np.divmod(np.flatnonzero(S >= threshold[:, None]), m)
     vals = S[ri, ci]
     if grid is not None:
@@ -396,30 +395,51 @@ def cosine_neighbors(
     check_n_neighbors(k, m, exclude_self)
     zero = zero_rows(E)
     U = unit_rows(E)  # zero rows stay zero: cosine 0
-    dtype = U.dtype
     if queries is not None:
         queries = _check_queries(queries, m)
         return _query_neighbors(U, zero, queries, k, exclude_self, tie_tolerance)
 
-    # Square tiles of about _BLOCK_BYTES, of even widths, at least _MIN_TILE
-    # (smaller tiles cost more in Python than they save). Their size does not
-    # depend on k: a tile narrower than k bounds nothing and every entry of it
-    # is a candidate (correct, slower).
+    indices, similarities = _all_neighbors(
+        U, zero, k, exclude_self, batch_size, n_jobs, tie_tolerance
+    )
+    for i in np.flatnonzero(zero):
+        indices[i] = _zero_row_neighbors(i, m, k, exclude_self)
+        similarities[i] = 0
+    return indices, similarities
+
+
+def _tiling(m, k, batch_size, dtype):
+    """Tile bounds, the ``(a, b)`` tile pairs of the upper triangle, and the
+    side of the tile buffer.
+
+    Square tiles of about ``_BLOCK_BYTES``, of even widths, at least
+    ``_MIN_TILE`` (smaller tiles cost more in Python than they save). Their
+    size does not depend on ``k``: a tile narrower than ``k`` bounds nothing
+    and every entry of it is a candidate (correct, slower).
+    """
     if batch_size is None:
         batch_size = math.isqrt(_BLOCK_BYTES // dtype.itemsize)
     tile = min(max(batch_size, _MIN_TILE), m)
     n_tiles = -(-m // tile)
     bounds = np.linspace(0, m, n_tiles + 1).astype(np.intp)
     pairs = [(a, b) for a in range(n_tiles) for b in range(a, n_tiles)]
+    # Buffer side: the largest padded tile width (see _group_bound).
+    side = max(np.prod(_group_shape(int(c), k)) for c in np.unique(np.diff(bounds)))
+    return bounds, pairs, side
+
+
+def _all_neighbors(U, zero, k, exclude_self, batch_size, n_jobs, grid):
+    """``(indices, similarities)`` of every row of the unit rows ``U``, the
+    tiles shared among threads (zero rows are left for the caller)."""
+    m, dtype = U.shape[0], U.dtype
+    bounds, pairs, side = _tiling(m, k, batch_size, dtype)
     n_threads = _blas_threads() if n_jobs is None else effective_n_jobs(n_jobs)
     n_threads = max(1, min(n_threads, len(pairs)))
-    # Buffer side: the largest padded tile width (see _group_bound).
-    P = max(np.prod(_group_shape(int(c), k)) for c in np.unique(np.diff(bounds)))
 
     def work(my_pairs):
         # Each thread keeps its own tile buffers and running top-k.
-        buf = np.empty((P, P), dtype=dtype)
-        maskbuf = np.empty((2, P * P), dtype=bool)
+        buf = np.empty((side, side), dtype=dtype)
+        maskbuf = np.empty((2, side * side), dtype=bool)
         best_val = np.full((m, k), -np.inf, dtype=dtype)
         best_idx = np.full((m, k), m, dtype=np.intp)
         for a, b in my_pairs:
@@ -435,31 +455,28 @@ def cosine_neighbors(
                 maskbuf,
                 best_val,
                 best_idx,
-                tie_tolerance,
+                grid,
             )
         return best_val, best_idx
 
     if n_threads == 1:
         similarities, indices = work(pairs)
-    else:
-        with threadpool_limits(limits=1, user_api="blas"):
-            with ThreadPoolExecutor(n_threads) as pool:
-                parts = list(
-                    pool.map(work, [pairs[t::n_threads] for t in range(n_threads)])
-                )
-        similarities, indices = parts[0]
-        live = np.flatnonzero(~zero)
-        for best_val, best_idx in parts[1:]:
-            _merge(
-                similarities,
-                indices,
-                np.repeat(live, k),
-                best_idx[live].ravel(),
-                best_val[live].ravel(),
-                k,
-                presorted=True,
+        return indices, similarities
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(n_threads) as pool:
+            parts = list(
+                pool.map(work, [pairs[t::n_threads] for t in range(n_threads)])
             )
-    for i in np.flatnonzero(zero):
-        indices[i] = _zero_row_neighbors(i, m, k, exclude_self)
-        similarities[i] = 0
+    similarities, indices = parts[0]
+    live = np.flatnonzero(~zero)
+    for best_val, best_idx in parts[1:]:
+        _merge(
+            similarities,
+            indices,
+            np.repeat(live, k),
+            best_idx[live].ravel(),
+            best_val[live].ravel(),
+            k,
+            presorted=True,
+        )
     return indices, similarities

@@ -3,7 +3,7 @@
 scikit-learn's ``make_scorer`` cannot call ``transform`` (its
 ``response_method`` has no "transform"), so these are plain callables
 ``scorer(estimator, X, y=None) -> float`` (higher is better), which
-``GridSearchCV(scoring=...)`` accepts as they are (STYLE.md).
+``GridSearchCV(scoring=...)`` accepts as they are.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ import pandas as pd
 
 from .._compat import Interval, StrOptions, validate_params
 from .._constraints import EMBEDDING_KINDS, STABILITY_KINDS, Count
+from .._docstring import (
+    METHOD_PARAMETER,
+    N_NEIGHBORS_PARAMETER,
+    RANKING_SCORER_PARAMETERS,
+    SCORER_RETURNS,
+    Substitution,
+)
 from ..model_selection._split import train_test_split_interactions
 from ._overlap import OVERLAP_METHODS
 from ._ranking import ndcg_at_k, recall_at_k
@@ -90,6 +97,11 @@ class _RankingScorer:
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(
+    n_neighbors=N_NEIGHBORS_PARAMETER,
+    method=METHOD_PARAMETER,
+    scorer_returns=SCORER_RETURNS,
+)
 def make_stability_scorer(
     kind: str = "gauge",
     n_neighbors: int = 10,
@@ -122,8 +134,7 @@ def make_stability_scorer(
     ----------
     kind : {"gauge", "resample"}, default="gauge"
         Which stability.
-    n_neighbors : int, default=10
-        Number of neighbours ``k`` compared.
+    {n_neighbors}
     n_draws : int, default=10
         Gauge draws (``kind="gauge"``).
     n_resamples : int, default=5
@@ -132,16 +143,14 @@ def make_stability_scorer(
         Share of the scored users per refit (``kind="resample"``).
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding; ``None`` uses the model's default.
-    method : {"jaccard", "rbo"}, default="jaccard"
-        Overlap measure.
+    {method}
     random_state : int, RandomState instance or None, default=0
         Seeds the draws; an int (the default) scores every candidate of a
         search with the same draws.
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y=None) -> float``.
+    {scorer_returns}
 
     Examples
     --------
@@ -182,6 +191,9 @@ _RANKING_SCORER_PARAMS = {
 
 
 @validate_params(_RANKING_SCORER_PARAMS, prefer_skip_nested_validation=True)
+@Substitution(
+    ranking_scorer_parameters=RANKING_SCORER_PARAMETERS, scorer_returns=SCORER_RETURNS
+)
 def make_recall_scorer(
     k: int = 20, *, holdout: float = 0.2, random_state=0, batch_size=None
 ):
@@ -197,20 +209,11 @@ def make_recall_scorer(
 
     Parameters
     ----------
-    k : int, default=20
-        Number of recommended items.
-    holdout : float in (0, 1), default=0.2
-        Share of each user's interactions held out.
-    random_state : int, RandomState instance or None, default=0
-        Seeds the held-out entries; an int (the default) holds out the same
-        entries for every candidate of a search.
-    batch_size : int, default=None
-        Users per block of scores.
+    {ranking_scorer_parameters}
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y=None) -> float``.
+    {scorer_returns}
 
     Examples
     --------
@@ -229,6 +232,9 @@ def make_recall_scorer(
 
 
 @validate_params(_RANKING_SCORER_PARAMS, prefer_skip_nested_validation=True)
+@Substitution(
+    ranking_scorer_parameters=RANKING_SCORER_PARAMETERS, scorer_returns=SCORER_RETURNS
+)
 def make_ndcg_scorer(
     k: int = 20, *, holdout: float = 0.2, random_state=0, batch_size=None
 ):
@@ -238,19 +244,11 @@ def make_ndcg_scorer(
 
     Parameters
     ----------
-    k : int, default=20
-        Number of recommended items.
-    holdout : float in (0, 1), default=0.2
-        Share of each user's interactions held out.
-    random_state : int, RandomState instance or None, default=0
-        Seeds the held-out entries.
-    batch_size : int, default=None
-        Users per block of scores.
+    {ranking_scorer_parameters}
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y=None) -> float``.
+    {scorer_returns}
 
     Examples
     --------

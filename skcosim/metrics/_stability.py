@@ -24,7 +24,15 @@ from .._compat import (
     validate_params,
 )
 from .._constraints import EMBEDDING_KINDS, Count
-from ..autoencoders._gauge import sample_gauge
+from .._docstring import (
+    MAX_ITEMS_PARAMETER,
+    METHOD_PARAMETER,
+    N_DRAWS_PARAMETER,
+    N_NEIGHBORS_PARAMETER,
+    STABILITY_RETURNS,
+    Substitution,
+)
+from .._linalg._gauge import STABILITY_DRAWS, sample_gauge
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
@@ -65,6 +73,13 @@ def _at(mask, queries):
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(
+    n_neighbors=N_NEIGHBORS_PARAMETER,
+    n_draws=N_DRAWS_PARAMETER,
+    method=METHOD_PARAMETER,
+    max_items=MAX_ITEMS_PARAMETER,
+    stability_returns=STABILITY_RETURNS,
+)
 def gauge_stability(
     estimator,
     n_neighbors: int = 10,
@@ -82,7 +97,7 @@ def gauge_stability(
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
     ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
-    (:func:`skcosim.autoencoders._gauge.sample_gauge`: a log-normal diagonal, or a
+    (:func:`skcosim._linalg._gauge.sample_gauge`: a log-normal diagonal, or a
     Haar-random rotation) and returns
 
     .. math::
@@ -109,28 +124,20 @@ def gauge_stability(
         A fitted skcosim autoencoder, a fitted
         :class:`~skcosim.preprocessing.ProjectedEmbedding`, or a fitted
         Pipeline whose last step is one of them.
-    n_neighbors : int, default=10
-        Number of neighbours ``k`` compared.
-    n_draws : int, default=10
-        Number of random gauge transforms.
+    {n_neighbors}
+    {n_draws}
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding (``item_embeddings(kind=...)``); ``None`` uses the
         model's default (the decoder rows of an autoencoder, the projected
         items of ProjectedEmbedding).
-    method : {"jaccard", "rbo"}, default="jaccard"
-        Overlap measure, see :func:`neighbor_overlap`.
+    {method}
     random_state : int, RandomState instance or None, default=None
         Seeds the gauge draws (and the sample of items, see ``max_items``).
-    max_items : int, default=None
-        Average over a random sample of at most this many items, whose
-        neighbours are still searched among all items: an unbiased estimate
-        of the mean over all items at a fraction of the cost on large
-        catalogues. ``None``: every item.
+    {max_items}
 
     Returns
     -------
-    stability : float
-        Mean overlap in ``[0, 1]``.
+    {stability_returns}
 
     See Also
     --------
@@ -161,7 +168,7 @@ def gauge_stability(
     return mean_gauge_overlap(
         item_embeddings(model, embedding),
         lambda R: item_embeddings(model, embedding, R),
-        group,
+        STABILITY_DRAWS.get(group, group),
         n_neighbors=n_neighbors,
         n_draws=n_draws,
         method=method,
@@ -176,7 +183,7 @@ def mean_gauge_overlap(
     """Mean neighbour overlap of ``E`` and ``regauged(R)`` over ``n_draws`` gauges.
 
     ``regauged(R)`` is the item embedding after the gauge transform ``R``
-    drawn by :func:`skcosim.autoencoders._gauge.sample_gauge` from ``group``; shared by
+    drawn by :func:`skcosim._linalg._gauge.sample_gauge` from ``group``; shared by
     :func:`gauge_stability` and :func:`factor_gauge_stability`.
     """
     rng = check_random_state(random_state)
@@ -218,6 +225,12 @@ def mean_gauge_overlap(
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(
+    n_neighbors=N_NEIGHBORS_PARAMETER,
+    method=METHOD_PARAMETER,
+    max_items=MAX_ITEMS_PARAMETER,
+    stability_returns=STABILITY_RETURNS,
+)
 def resample_stability(
     estimator,
     X,
@@ -254,8 +267,7 @@ def resample_stability(
         whose last step is one of them; fitted or not (it is cloned).
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Users in rows, items in columns.
-    n_neighbors : int, default=10
-        Number of neighbours ``k`` compared.
+    {n_neighbors}
     n_resamples : int, default=5
         Number of pairs of subsets (``2 * n_resamples`` fits).
     subsample : float in (0, 1], default=0.5
@@ -264,19 +276,15 @@ def resample_stability(
         be the same model.
     embedding : {"decoder", "encoder", "projected"}, default=None
         Which item embedding; ``None`` uses the model's default.
-    method : {"jaccard", "rbo"}, default="jaccard"
-        Overlap measure, see :func:`neighbor_overlap`.
+    {method}
     random_state : int, RandomState instance or None, default=None
         Seeds the draws of subsets and of items (not the estimator: set its
         own ``random_state`` for reproducible fits).
-    max_items : int, default=None
-        Average over a random sample of at most this many items, as in
-        :func:`gauge_stability`. ``None``: every item.
+    {max_items}
 
     Returns
     -------
-    stability : float
-        Mean overlap in ``[0, 1]``.
+    {stability_returns}
 
     See Also
     --------

@@ -14,6 +14,7 @@ from sklearn.base import (
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._compat import Interval, _fit_context
+from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
 from .._validation import check_not_dates
 
 
@@ -52,6 +53,7 @@ def _check_scale(scale, dtype, beta, popularity):
     )
 
 
+@Substitution(features_in_attributes=FEATURES_IN_ATTRIBUTES)
 class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Scale each item (column) by its popularity to the power ``-beta``.
 
@@ -82,11 +84,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         without any interaction count as if one user had interacted.
     scale_ : ndarray of shape (n_features,)
         ``popularity_ ** -beta``, the factor applied to each column.
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------

@@ -14,9 +14,10 @@ from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._compat import HasMethods, _fit_context, validate_params
+from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
+from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import projection_factor
 from .._validation import check_not_dates
-from ..autoencoders._gauge import apply_gauge, check_gauge
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 
@@ -107,6 +108,7 @@ def project_factors(user_factors, item_factors) -> np.ndarray:
     return V @ _canonical_projection(V, U)
 
 
+@Substitution(features_in_attributes=FEATURES_IN_ATTRIBUTES)
 class ProjectedEmbedding(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -144,11 +146,7 @@ class ProjectedEmbedding(
     projected_encoder_ : ndarray of shape (n_features, n_components)
         ``A T``: user embeddings are ``X @ projected_encoder_``, item
         embeddings its rows.
-    n_features_in_ : int
-        Number of items seen during :term:`fit`.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the items seen during :term:`fit`, when ``X`` has string
-        column names.
+    {features_in_attributes}
 
     See Also
     --------

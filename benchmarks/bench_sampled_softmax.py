@@ -99,7 +99,7 @@ def bench_evals(repeat, n_negatives):
 def _start(X, alpha):
     """Objective 2 start, rescaled as CosineAutoencoder does, and active items."""
     m = CosineAutoencoder(K, init_alpha=alpha, loss="softmax")
-    A, B, _ = m._start(X, has_data=True)
+    A, B, _ = m._start(X, init_alpha=alpha, has_data=True)
     active = np.asarray(X.sum(axis=0)).ravel() > 0
     B[~active] = 0.0
     return (*m._rescale(X, A, B), active)
@@ -220,13 +220,14 @@ def _jaccard(E1, E2, queries, k=10):
 
 def _timed_fit(X, **params):
     model = CosineAutoencoder(
-        50, alpha=30.0, loss="sampled_softmax", random_state=0, **params
+        50, init_alpha=30.0, loss="sampled_softmax", random_state=0, **params
     )
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(X)
-    stopped = "cap" if caught else "converged"
+    capped = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    stopped = "cap" if capped else "converged"
     return model, time.perf_counter() - start, stopped
 
 

@@ -8,9 +8,8 @@ cd "$(dirname "$0")"
 # a broken one.
 rm -rf _build auto_examples gen_modules sg_execution_times.rst
 export MPLBACKEND=agg
-# The gallery examples are small: BLAS threads buy nothing on them, and when
-# the two cores are busy, two OpenBLAS threads made a 300 x 300 eigh take
-# 2.6 s instead of 0.02 s here. An explicit setting in the environment wins.
+# The gallery examples are small: BLAS threads buy nothing on them and, on a
+# busy machine, spin against each other. An explicit setting wins.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"

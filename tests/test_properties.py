@@ -119,10 +119,10 @@ def test_objective2_loss_and_cosines_are_invariant_under_rotations(X, k, alpha, 
 @given(X=binary_matrices, k=st.integers(1, 4), seed=seeds)
 def test_cosine_model_cosines_are_invariant_under_rotations(X, k, seed):
     """Objective 3: rotating both factors keeps every user-item cosine and the loss."""
-    # alpha=0: the weight-decay start is never cut to zero (alpha >= s_1 is a
+    # init_alpha=0: the weight-decay start is never cut to zero (init_alpha >= s_1 is a
     # documented ValueError of the default init).
     model = skcosim.CosineAutoencoder(
-        n_components=k, alpha=0.0, max_iter=5, random_state=0
+        n_components=k, init_alpha=0.0, max_iter=5, random_state=0
     )
     model.fit(X)
     R = sample_gauge("orthogonal", k, seed)
@@ -146,7 +146,7 @@ def _all_models(k, alpha, dropout, X):
     if hasattr(skcosim, "CosineAutoencoder"):
         models.append(
             skcosim.CosineAutoencoder(
-                n_components=k, loss=loss, alpha=0.0, max_iter=5, random_state=0
+                n_components=k, loss=loss, init_alpha=0.0, max_iter=5, random_state=0
             )
         )
     return models
@@ -206,7 +206,7 @@ def test_same_random_state_gives_identical_results(X, k, seed, solver):
     if hasattr(skcosim, "CosineAutoencoder"):
         models.append(
             skcosim.CosineAutoencoder(
-                n_components=k, alpha=0.0, max_iter=5, random_state=seed
+                n_components=k, init_alpha=0.0, max_iter=5, random_state=seed
             )
         )
     for model in models:

@@ -78,6 +78,7 @@ def _compare(data, k, alpha, seed, progress):
         n_draws=_settings.AUDIT_GAUGE_DRAWS,
         resample_draws=_settings.AUDIT_RESAMPLE_DRAWS,
         iterative_resample_draws=1,
+        iterative_n_jobs=_settings.AUDIT_ITERATIVE_JOBS,
         random_state=seed,
         max_items=_settings.AUDIT_MAX_ITEMS,
         progress=progress,

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import clone
 
 from .._linalg._spectrum import shared_spectra
 from ..autoencoders import DropoutAutoencoder, WeightDecayAutoencoder
@@ -125,10 +126,13 @@ def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_item
 
 
 def resample_stability_of(
-    model, kind, X, n_neighbors, n_draws, random_state, max_items
+    model, kind, X, n_neighbors, n_draws, random_state, max_items, n_jobs=None
 ):
     """:func:`skcosim.metrics.resample_stability` (random halves of the users)
-    of the ``kind`` item embedding."""
+    of the ``kind`` item embedding; fits in ``n_jobs`` processes."""
+    if n_jobs not in (None, 1) and "verbose" in model.get_params():
+        # Progress bars of several processes would overwrite each other.
+        model = clone(model).set_params(verbose=0)
     return float(
         _metrics().resample_stability(
             model,
@@ -138,6 +142,7 @@ def resample_stability_of(
             embedding=kind,
             random_state=random_state,
             max_items=max_items,
+            n_jobs=n_jobs,
         )
     )
 
@@ -166,6 +171,7 @@ class Scoring:
     n_draws: int = 5
     resample_draws: int = 2
     iterative_resample_draws: int = 1
+    iterative_n_jobs: int | None = None
     random_state: int = 0
     max_items: int | None = None
 
@@ -211,10 +217,11 @@ def _score_model(spec, X, scoring, notes, progress=None):
     draws = (
         scoring.iterative_resample_draws if spec.iterative else scoring.resample_draws
     )
+    n_jobs = scoring.iterative_n_jobs if spec.iterative else None
     try:
         _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
         scores["resample_stability"] = resample_stability_of(
-            model, spec.kind, X, k, draws, seed, scoring.max_items
+            model, spec.kind, X, k, draws, seed, scoring.max_items, n_jobs
         )
     except failures as exc:
         notes.append(f"no resample stability: {exc}")
@@ -230,6 +237,7 @@ def compare_models(
     n_draws=5,
     resample_draws=2,
     iterative_resample_draws=1,
+    iterative_n_jobs=None,
     random_state=0,
     max_items=None,
     progress=None,
@@ -238,7 +246,8 @@ def compare_models(
 
     Each draw of the resample stability refits the model twice; an
     iterative model (the cosine-trained one, far dearer than a closed form)
-    gets ``iterative_resample_draws`` draws instead of ``resample_draws``.
+    gets ``iterative_resample_draws`` draws instead of ``resample_draws``,
+    fitted in ``iterative_n_jobs`` processes.
     The closed forms share one spectrum per (re)sample of ``X``
     (:func:`skcosim._linalg._spectrum.shared_spectra`), and with ``max_items`` the
     stabilities average over a random sample of that many items.
@@ -259,6 +268,7 @@ def compare_models(
         n_draws=n_draws,
         resample_draws=resample_draws,
         iterative_resample_draws=iterative_resample_draws,
+        iterative_n_jobs=iterative_n_jobs,
         random_state=random_state,
         max_items=max_items,
     )

@@ -51,8 +51,11 @@ MAX_HEATMAP_ITEMS = 300  # the audit's heatmaps show the most popular items
 # which the preconditioned fit reaches tol within (MovieLens-100k, k = 50).
 AUDIT_MAX_ITER = 500
 # Epochs of the cosine-trained model when it samples its softmax (large logs):
-# each epoch costs about one full pass of O((nnz + n S) k), three fits in all.
-AUDIT_MAX_EPOCHS = 4
+# a cap its stopping rule is meant to reach first.
+AUDIT_MAX_EPOCHS = 20
+# Processes fitting the cosine-trained model's two halves side by side: its
+# steps are small and single-threaded, so one half per core.
+AUDIT_ITERATIVE_JOBS = 2
 AUDIT_GAUGE_DRAWS = 5
 AUDIT_RESAMPLE_DRAWS = 3  # 1 for the cosine-trained model (iterative, costly)
 # Stabilities average over a random sample of this many items on larger catalogues.

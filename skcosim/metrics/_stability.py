@@ -8,12 +8,14 @@ fitted on random halves of the users.
 
 from __future__ import annotations
 
-from numbers import Real
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
 
 from .._compat import (
     HasMethods,
@@ -222,6 +224,7 @@ def mean_gauge_overlap(
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
         "max_items": [Count(1), None],
+        "n_jobs": [Integral, None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -242,6 +245,7 @@ def resample_stability(
     method: str = "jaccard",
     random_state=None,
     max_items: int | None = None,
+    n_jobs: int | None = None,
 ) -> float:
     r"""Neighbour overlap between models fitted on random subsets of the users.
 
@@ -281,6 +285,12 @@ def resample_stability(
         Seeds the draws of subsets and of items (not the estimator: set its
         own ``random_state`` for reproducible fits).
     {max_items}
+    n_jobs : int, default=None
+        Fits of the subsets run in this many processes (joblib; ``None``: one
+        after the other, ``-1``: all processors). The subsets are the same;
+        an estimator whose fit depends on the order of floating-point sums
+        (stochastic gradient steps) may land elsewhere in another process.
+        Warnings the fits raise are raised again here.
 
     Returns
     -------
@@ -311,23 +321,57 @@ def resample_stability(
             "any deterministic estimator). Use subsample <= 0.5."
         )
     queries = sample_items(_n_features(X), max_items, rng)
-    scores = []
+    pairs = []
     for _ in range(n_resamples):
         perm = rng.permutation(n)
         first = perm[:n_sub]
         second = (
             perm[n_sub : 2 * n_sub] if 2 * n_sub <= n else rng.permutation(n)[:n_sub]
         )
-        neighbors, undirected = [], False
-        for rows in (first, second):
-            ind, zero = _refit_neighbors(
-                estimator, X, rows, n_neighbors, embedding, queries
-            )
-            neighbors.append(ind)
-            undirected |= _at(zero, queries)
-        overlap = overlap_from_indices(*neighbors, method, undirected=undirected)
+        pairs += [first, second]
+    refits = _refit_all(estimator, X, pairs, n_neighbors, embedding, queries, n_jobs)
+    scores = []
+    for (ind1, zero1), (ind2, zero2) in zip(refits[::2], refits[1::2], strict=True):
+        undirected = _at(zero1, queries) | _at(zero2, queries)
+        overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
     return float(np.mean(scores))
+
+
+def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
+    """:func:`_refit_neighbors` on each of the row ``subsets``, in ``n_jobs``
+    processes; the warnings of the fits are raised again in this process (a
+    worker's ConvergenceWarning must not get lost)."""
+    if n_jobs is None or n_jobs == 1:
+        return [
+            _refit_neighbors(estimator, X, rows, n_neighbors, embedding, queries)
+            for rows in subsets
+        ]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_refit_recording)(
+            estimator, _safe_indexing(X, np.sort(rows)), n_neighbors, embedding, queries
+        )
+        for rows in subsets
+    )
+    for _, _, caught in results:
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=3)
+    return [(ind, zero) for ind, zero, _ in results]
+
+
+def _refit_recording(estimator, X_sub, n_neighbors, embedding, queries):
+    """:func:`_refit_neighbors` on all of ``X_sub``, with the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ind, zero = _refit_neighbors(
+            estimator,
+            X_sub,
+            np.arange(_num_samples(X_sub)),
+            n_neighbors,
+            embedding,
+            queries,
+        )
+    return ind, zero, [(w.category, str(w.message)) for w in caught]
 
 
 def _subsets(X, subsample):

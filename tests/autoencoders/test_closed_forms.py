@@ -215,7 +215,7 @@ def test_random_scaling_depends_on_random_state_only():
     b = DropoutAutoencoder(5, scaling="random", random_state=3).fit(X)
     c = DropoutAutoencoder(5, scaling="random", random_state=4).fit(X)
     assert_allclose(a.decoder_, b.decoder_, rtol=0, atol=0)
-    assert not np.allclose(a.gauge_, c.gauge_)
+    assert not np.allclose(a.gauge_diagonal_, c.gauge_diagonal_)
 
 
 def test_objective2_cosines_are_rotation_invariant_and_unique():

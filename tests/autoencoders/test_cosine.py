@@ -177,7 +177,7 @@ def test_float32_input_gives_float32_output(clustered, loss):
 
 def test_alpha_above_the_spectrum_is_rejected_by_the_default_start(clustered):
     with pytest.raises(ValueError, match="weight-decay start is zero"):
-        CosineAutoencoder(8, alpha=1e6).fit(clustered.data)
+        CosineAutoencoder(8, init_alpha=1e6).fit(clustered.data)
 
 
 def test_verbose_reports_every_iteration(clustered, capsys):

@@ -27,21 +27,22 @@ def _cosine(**params):
 @pytest.mark.catalogue(
     "E40",
     input=(
-        "``CosineAutoencoder`` with ``alpha >= s_1`` and the default weight-decay start"
+        "``CosineAutoencoder`` with ``init_alpha >= s_1`` and the default "
+        "weight-decay start"
     ),
     outcome=(
-        '``ValueError``: "the weight-decay start is zero. Lower alpha or '
+        '``ValueError``: "the weight-decay start is zero. Lower init_alpha or '
         'use init=\'random\'"; with ``init="random"`` a finite fit'
     ),
 )
 @needs_cosine
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_cosine_model_alpha_cutting_its_start_names_the_problem(small_binary):
-    """E40: CosineAutoencoder with alpha >= s_1 and the weight-decay start."""
+    """E40: CosineAutoencoder with init_alpha >= s_1 and the weight-decay start."""
     s1 = np.linalg.norm(small_binary, 2)
     with pytest.raises(ValueError, match="the weight-decay start is zero"):
-        _cosine(alpha=2 * s1).fit(small_binary)
-    model = _cosine(alpha=2 * s1, init="random").fit(small_binary)
+        _cosine(init_alpha=2 * s1).fit(small_binary)
+    model = _cosine(init_alpha=2 * s1, init="random").fit(small_binary)
     _assert_finite(model)
     assert np.all(np.isfinite(model.transform(small_binary)))
 

@@ -146,6 +146,26 @@ def test_resample_stability_is_below_one_and_lower_for_random_gauges(clustered):
     assert_allclose(again, wd, rtol=0, atol=0)
 
 
+def test_resample_stability_in_processes_scores_the_same_subsets(clustered):
+    """n_jobs=2 fits the same halves: a closed form scores the same, to rounding."""
+    model = WeightDecayAutoencoder(n_components=8, alpha=1.0)
+    one = resample_stability(model, clustered, 10, n_resamples=2, random_state=0)
+    two = resample_stability(
+        model, clustered, 10, n_resamples=2, random_state=0, n_jobs=2
+    )
+    assert_allclose(two, one, rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(CosineAutoencoder is None, reason="CosineAutoencoder not built yet")
+def test_resample_stability_in_processes_raises_the_fits_warnings_here(clustered):
+    """A worker's ConvergenceWarning must reach the caller, not vanish."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    model = CosineAutoencoder(4, loss="squared", max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        resample_stability(model, clustered, 5, n_resamples=1, n_jobs=2)
+
+
 def test_resample_stability_rejects_empty_subsets(clustered):
     with pytest.raises(ValueError, match="leaves no sample"):
         resample_stability(WeightDecayAutoencoder(), clustered[:3], 2, subsample=0.1)

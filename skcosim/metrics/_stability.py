@@ -342,16 +342,15 @@ def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
     """:func:`_refit_neighbors` on each of the row ``subsets``, in ``n_jobs``
     processes; the warnings of the fits are raised again in this process (a
     worker's ConvergenceWarning must not get lost)."""
+    parts = (_safe_indexing(X, np.sort(rows)) for rows in subsets)
     if n_jobs is None or n_jobs == 1:
         return [
-            _refit_neighbors(estimator, X, rows, n_neighbors, embedding, queries)
-            for rows in subsets
+            _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
+            for X_sub in parts
         ]
     results = Parallel(n_jobs=n_jobs)(
-        delayed(_refit_recording)(
-            estimator, _safe_indexing(X, np.sort(rows)), n_neighbors, embedding, queries
-        )
-        for rows in subsets
+        delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
+        for X_sub in parts
     )
     for _, _, caught in results:
         for category, message in caught:
@@ -360,17 +359,10 @@ def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
 
 
 def _refit_recording(estimator, X_sub, n_neighbors, embedding, queries):
-    """:func:`_refit_neighbors` on all of ``X_sub``, with the warnings it raised."""
+    """:func:`_refit_neighbors`, with the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ind, zero = _refit_neighbors(
-            estimator,
-            X_sub,
-            np.arange(_num_samples(X_sub)),
-            n_neighbors,
-            embedding,
-            queries,
-        )
+        ind, zero = _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
     return ind, zero, [(w.category, str(w.message)) for w in caught]
 
 
@@ -387,10 +379,10 @@ def _subsets(X, subsample):
     return X, n, n_sub
 
 
-def _refit_neighbors(estimator, X, rows, n_neighbors, embedding, queries=None):
+def _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries=None):
     """Item neighbours (of the ``queries`` items), and zero rows, of a clone
-    of ``estimator`` fitted on the ``rows`` of ``X``."""
-    fitted = clone(estimator).fit(_safe_indexing(X, np.sort(rows)))
+    of ``estimator`` fitted on ``X_sub`` (a subset of the users)."""
+    fitted = clone(estimator).fit(X_sub)
     E = item_embeddings(fitted_item_model(fitted), embedding)
     ind, _ = cosine_neighbors(
         E, n_neighbors, queries=queries, tie_tolerance=tie_tolerance(E)
@@ -424,7 +416,8 @@ def refit_stability(
     scores = []
     for _ in range(n_resamples):
         rows = rng.permutation(n)[:n_sub]
-        ind_r, zero_r = _refit_neighbors(estimator, X, rows, n_neighbors, embedding)
+        X_sub = _safe_indexing(X, np.sort(rows))
+        ind_r, zero_r = _refit_neighbors(estimator, X_sub, n_neighbors, embedding)
         undirected = zero_rows(E) | zero_r
         overlap = overlap_from_indices(ind, ind_r, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))

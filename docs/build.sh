@@ -15,4 +15,9 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
 start=$(date +%s)
 python -m sphinx -W --keep-going -b html "$@" . _build/html
+# Readers may be offline: no page may load a script, style or font from a CDN.
+if grep -rlE "(src|href)=\"(https?:)?//[^\"]*(cdn|unpkg|googleapis)" _build/html --include="*.html"; then
+    echo "docs: the pages above load assets from a CDN" >&2
+    exit 1
+fi
 echo "docs built in $(( $(date +%s) - start )) s: $(pwd)/_build/html/index.html"

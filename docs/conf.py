@@ -35,6 +35,8 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # Serves the MathJax it ships from _static: formulas render without network.
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -117,6 +119,8 @@ sphinx_gallery_conf = {
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
     "min_reported_time": 1,
+    # The timings page loads DataTables from a CDN; the docs must work offline.
+    "write_computation_times": False,
     "show_memory": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,

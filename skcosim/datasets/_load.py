@@ -232,19 +232,26 @@ def load_item_labels(
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV, TSV or Parquet file, read as :func:`load_interactions` reads
-        a log (ids of a CSV file are strings), or a DataFrame.
+        A CSV, TSV or Parquet file, read by the reader of
+        :func:`load_interactions` with its guarantees: a CSV file is read
+        once, front to back (it may be a pipe), every line must have as many
+        fields as the header, and ids and labels are strings exactly as
+        written (``"NA"``, ``"null"``, ``"None"``, ``"N/A"`` are ids or
+        labels; only an empty field is missing). Or a DataFrame.
     item_col : str
-        Column holding the item ids.
+        Column holding the item ids. In a DataFrame whose columns are not
+        strings (``read_csv(header=None)``), ``"0"`` names column ``0``.
     label_col : str or None, default=None
-        Column holding the labels. ``None``: the one column besides
-        ``item_col`` (an error if there are more), not counting the index
-        columns pandas writes to Parquet files (``__index_level_0__``).
+        Column holding the labels (any hashable values). ``None``: the one
+        column besides ``item_col`` (an error if there are more), not
+        counting the index columns pandas writes to Parquet files
+        (``__index_level_0__``).
     item_ids : array-like of shape (n_items,)
         The item ids of the log, e.g. ``load_interactions(...).item_ids``.
-        Ids are compared as text (``str``): the item ``7`` of a Parquet log
-        matches the label row ``"7"`` of a CSV file, but ``"007"`` does not
-        match ``"7"`` and ``7.0`` does not match ``7``.
+        Ids are compared as text (``str``; ``bytes`` decoded as UTF-8): the
+        item ``7`` of a Parquet log matches the label row ``"7"`` of a CSV
+        file, but ``"007"`` does not match ``"7"`` and ``7.0`` does not
+        match ``7``.
 
     Returns
     -------
@@ -261,18 +268,25 @@ def load_item_labels(
         n_labeled_items : int
             Number of items of the log with at least one label.
         unknown_item_ids : pandas.Index
-            The ids of the file that are not items of the log (as text);
-            their rows are ignored.
+            The ids of the file that are not items of the log (as text,
+            sorted); their rows are ignored.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
+    ImportError
+        If a Parquet file is given and ``pyarrow`` is not installed.
+    TypeError
+        If an id or a label is not hashable (a list in a DataFrame).
     ValueError
         If a column is missing, ``label_col`` is ``None`` and the file does
         not have exactly one column besides ``item_col``, the file has no
-        rows, an item id or a label is missing, two items of ``item_ids``
-        have the same text, or no id of the file is an item of the log.
+        rows, a line of a CSV file has more or fewer fields than the header,
+        an item id or a label is missing, an id is ``bytes`` that are not
+        UTF-8, two items of ``item_ids`` have the same text, or no id of the
+        file is an item of the log. The message names the file line (CSV)
+        or the row.
 
     See Also
     --------

@@ -400,22 +400,19 @@ def _as_text(ids, what):
     values = np.asarray(ids, dtype=object)
     if values.ndim != 1:
         raise ValueError(f"{what} must be one-dimensional, got shape {values.shape}.")
-    try:
-        return pd.Index(values, dtype=object).astype(str)
-    except UnicodeDecodeError:  # pandas decodes bytes as UTF-8
-        bad = next(v for v in values if isinstance(v, bytes) and not _is_utf8(v))
-        raise ValueError(
-            f"{what} holds bytes that are not UTF-8 text, e.g. {bad!r}: ids are "
-            "compared as text; decode them (or give them as strings) first."
-        ) from None
-
-
-def _is_utf8(raw):
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    raw = [n for n, v in enumerate(values) if isinstance(v, bytes)]
+    if raw:  # decoded here: str(b"a") would be "b'a'"
+        values = values.copy()
+        for n in raw:
+            try:
+                values[n] = values[n].decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"{what} holds bytes that are not UTF-8 text, e.g. "
+                    f"{values[n]!r}: ids are compared as text; decode them (or "
+                    "give them as strings) first."
+                ) from None
+    return pd.Index(values, dtype=object).astype(str)
 
 
 def interactions_frame(X, user_ids, item_ids):

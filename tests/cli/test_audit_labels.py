@@ -95,6 +95,43 @@ def test_item_labels_of_a_pipe_give_the_report_of_the_file(
     assert report["labels"]["n_labeled_items"] == 12
 
 
+@pytest.mark.catalogue(
+    "C35",
+    input=(
+        "``skcosim audit --item-labels`` of a file with item ids ``NA``, "
+        "``None`` and labels ``N/A``, ``None``; of one with a row of three "
+        "fields under a two-field header"
+    ),
+    outcome=(
+        "Correct: the NA-like ids are the log's items and the labels real "
+        'ones; the extra field is a one-line error "line 3 has 3 fields" '
+        '(exit status 1). They were "missing item id(s), first in row 0", '
+        "and the extra field was dropped (fixed)"
+    ),
+)
+def test_audit_reads_label_files_as_strictly_as_the_log(tmp_path, capsys, fast_models):
+    """C35: the audit's label files get the log's reading rules.
+
+    Regression: ``NA`` and ``None`` ids stopped the audit as "missing item
+    id(s), first in row 0"; ``1,Action,Comedy`` under ``item,genre`` kept
+    Action and dropped Comedy without a word.
+    """
+    items = ["NA", "None", "null", "#N/A", *(f"m{j}" for j in range(8))]
+    log = _log(tmp_path / "log.csv", items)
+    labels = tmp_path / "labels.csv"
+    rows = "".join(f"{m},g{j % 2}\n" for j, m in enumerate(items[4:]))
+    labels.write_text(f"item,genre\nNA,N/A\nNone,None\nnull,N/A\n{rows}")
+    assert _audit(log, tmp_path / "ok", "--item-labels", str(labels)) == 0
+    info = json.loads((tmp_path / "ok" / "audit.json").read_text())["labels"]
+    assert info["n_labeled_items"] == 11 and info["n_unknown_item_ids"] == 0
+    assert info["n_labels"] == 4  # N/A, None, g0, g1
+    labels.write_text("item,genre\nm1,g0\nm2,Action,Comedy\n")
+    assert _audit(log, tmp_path / "bad", "--item-labels", str(labels)) == 1
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert "line 3 has 3 fields, the header has 2" in err.splitlines()[-1]
+
+
 # -- the report is text, not markup --------------------------------------------
 
 #: Markdown and HTML that would change the report if pasted into it.

@@ -1,5 +1,6 @@
 """Read a user-item interaction log (CSV, Parquet or a DataFrame) into a sparse
-matrix with user and item id indexes."""
+matrix with user and item id indexes, and item labels into an indicator
+matrix; both go through the same one-pass CSV reader."""
 
 from __future__ import annotations
 

@@ -204,7 +204,8 @@ def _labels_text(info):
     if info is None:
         return "No item labels (--item-labels), so no label agreement."
     text = (
-        f"Item labels: `{info['path']}` (column `{info['label_col']}`): "
+        f"Item labels: {md_code(info['path'], in_table=False)} (column "
+        f"{md_code(info['label_col'], in_table=False)}): "
         f"{info['n_labeled_items']} of {info['n_items']} items have at least one "
         f"of {info['n_labels']} labels. The label agreement averages over these "
         "items; an unlabelled neighbour shares no label."
@@ -215,7 +216,9 @@ def _labels_text(info):
             "chance level of the label agreement)."
         )
     if info["n_unknown_item_ids"]:
-        sample = ", ".join(f"`{i}`" for i in info["unknown_item_ids_sample"])
+        sample = ", ".join(
+            md_code(i, in_table=False) for i in info["unknown_item_ids_sample"]
+        )
         text += (
             f" {info['n_unknown_item_ids']} item id(s) of the label file are not "
             f"items of the log and were ignored (e.g. {sample})."

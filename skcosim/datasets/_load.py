@@ -1,5 +1,6 @@
 """Read a user-item interaction log (CSV, Parquet or a DataFrame) into a sparse
-matrix with user and item id indexes."""
+matrix with user and item id indexes, and item labels into an indicator
+matrix; both go through the same one-pass CSV reader."""
 
 from __future__ import annotations
 
@@ -172,9 +173,16 @@ def _check_column_args(user_col, item_col, value_col, as_frame):
 
 def _log_frame(path_or_dataframe, columns):
     """``(frame, source)``: the log's ``columns`` under those names, and how
-    the errors name where it came from."""
+    the errors name where it came from.
+
+    ``columns`` is a list of names, or a function of the column names found
+    and the source that returns it (called once the header is read). A CSV
+    file is read by :func:`_read_csv`: logs and label files alike.
+    """
     if isinstance(path_or_dataframe, pd.DataFrame):
         source = "the DataFrame"
+        if callable(columns):
+            columns = columns(list(path_or_dataframe.columns), source)
         names = _match_names(path_or_dataframe.columns, columns)
         _check_columns(list(path_or_dataframe.columns), names, source)
         repeated = [c for c in names if np.sum(path_or_dataframe.columns == c) > 1]
@@ -193,8 +201,8 @@ def _log_frame(path_or_dataframe, columns):
 def _interaction_matrix(frame, user_col, item_col, values, value_col, source):
     """``(X, users, items)``: the CSR matrix of summed values, and the sorted
     ids of its rows and columns."""
-    user_codes, users = _factorize(frame[user_col], user_col)
-    item_codes, items = _factorize(frame[item_col], item_col)
+    user_codes, users = _factorize(frame, user_col, source)
+    item_codes, items = _factorize(frame, item_col, source)
     X = sp.csr_matrix(
         (values, (user_codes, item_codes)), shape=(len(users), len(items))
     )  # COO -> CSR adds up duplicate (user, item) rows
@@ -225,19 +233,26 @@ def load_item_labels(
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV, TSV or Parquet file, read as :func:`load_interactions` reads
-        a log (ids of a CSV file are strings), or a DataFrame.
+        A CSV, TSV or Parquet file, read by the reader of
+        :func:`load_interactions` with its guarantees: a CSV file is read
+        once, front to back (it may be a pipe), every line must have as many
+        fields as the header, and ids and labels are strings exactly as
+        written (``"NA"``, ``"null"``, ``"None"``, ``"N/A"`` are ids or
+        labels; only an empty field is missing). Or a DataFrame.
     item_col : str
-        Column holding the item ids.
+        Column holding the item ids. In a DataFrame whose columns are not
+        strings (``read_csv(header=None)``), ``"0"`` names column ``0``.
     label_col : str or None, default=None
-        Column holding the labels. ``None``: the one column besides
-        ``item_col`` (an error if there are more), not counting the index
-        columns pandas writes to Parquet files (``__index_level_0__``).
+        Column holding the labels (any hashable values). ``None``: the one
+        column besides ``item_col`` (an error if there are more), not
+        counting the index columns pandas writes to Parquet files
+        (``__index_level_0__``).
     item_ids : array-like of shape (n_items,)
         The item ids of the log, e.g. ``load_interactions(...).item_ids``.
-        Ids are compared as text (``str``): the item ``7`` of a Parquet log
-        matches the label row ``"7"`` of a CSV file, but ``"007"`` does not
-        match ``"7"`` and ``7.0`` does not match ``7``.
+        Ids are compared as text (``str``; ``bytes`` decoded as UTF-8): the
+        item ``7`` of a Parquet log matches the label row ``"7"`` of a CSV
+        file, but ``"007"`` does not match ``"7"`` and ``7.0`` does not
+        match ``7``.
 
     Returns
     -------
@@ -254,18 +269,25 @@ def load_item_labels(
         n_labeled_items : int
             Number of items of the log with at least one label.
         unknown_item_ids : pandas.Index
-            The ids of the file that are not items of the log (as text);
-            their rows are ignored.
+            The ids of the file that are not items of the log (as text,
+            sorted); their rows are ignored.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
+    ImportError
+        If a Parquet file is given and ``pyarrow`` is not installed.
+    TypeError
+        If an id or a label is not hashable (a list in a DataFrame).
     ValueError
         If a column is missing, ``label_col`` is ``None`` and the file does
         not have exactly one column besides ``item_col``, the file has no
-        rows, an item id or a label is missing, two items of ``item_ids``
-        have the same text, or no id of the file is an item of the log.
+        rows, a line of a CSV file has more or fewer fields than the header,
+        an item id or a label is missing, an id is ``bytes`` that are not
+        UTF-8, two items of ``item_ids`` have the same text, or no id of the
+        file is an item of the log. The message names the file line (CSV)
+        or the row.
 
     See Also
     --------
@@ -288,7 +310,9 @@ def load_item_labels(
     >>> list(labels.unknown_item_ids)
     ['99']
     """
-    frame, source, label_col = _label_frame(path_or_dataframe, item_col, label_col)
+    _check_label_args(item_col, label_col)
+    frame, source = _log_frame(path_or_dataframe, _label_columns(item_col, label_col))
+    label_col = frame.columns[1]
     if len(frame) == 0:
         raise ValueError(f"{source} has no labels (no rows).")
     for col, what in ((item_col, "item id(s)"), (label_col, "label(s)")):
@@ -296,81 +320,100 @@ def load_item_labels(
         if missing.any():
             raise ValueError(
                 f"Column {col!r} of {source} has {int(missing.sum())} missing "
-                f"{what}, first in row {int(np.argmax(missing))}; leave items "
-                "without labels out of the file."
+                f"{what}, first on {_locate(frame, int(np.argmax(missing)))}; "
+                "leave items without labels out of the file."
             )
-    log_ids = pd.Index(np.asarray(item_ids, dtype=object)).astype(str)
+    log_ids = _as_text(item_ids, "item_ids")
     if log_ids.has_duplicates:
         raise ValueError(
             f"item_ids has {int(log_ids.duplicated().sum())} id(s) that repeat "
             f"another as text, e.g. {log_ids[log_ids.duplicated()][0]!r}."
         )
-    ids = frame[item_col].astype(str).to_numpy()
-    position = log_ids.get_indexer(ids)
+    # Factorized first: ids are checked (hashable) and turned into text once each.
+    id_codes, file_ids = _factorize(frame, item_col, source)
+    file_ids = _as_text(file_ids, f"Column {item_col!r} of {source}")
+    position = log_ids.get_indexer(file_ids)[id_codes]
     known = position >= 0
     if not known.any():
         raise ValueError(
-            f"None of the {len(np.unique(ids))} item ids of {source} is an item "
-            f"of the log (ids compared as text: e.g. {ids[0]!r} in the labels, "
-            f"{log_ids[0]!r} in the log)."
+            f"None of the {len(file_ids.unique())} item ids of {source} is an "
+            f"item of the log (ids compared as text: e.g. {file_ids[0]!r} in the "
+            f"labels, {log_ids[0]!r} in the log)."
         )
-    codes, names = _factorize(frame[label_col][known], label_col)
+    codes, names = _factorize(frame, label_col, source)
+    used, codes = np.unique(codes[known], return_inverse=True)
     Y = sp.csr_matrix(
-        (np.ones(codes.size), (position[known], codes)),
-        shape=(len(log_ids), len(names)),
+        (np.ones(codes.size), (position[known], codes.ravel())),
+        shape=(len(log_ids), used.size),
     )
     Y.sum_duplicates()
     Y.data[:] = 1.0  # a repeated (item, label) row is still one label
+    unknown = file_ids[np.unique(id_codes[~known])]
     return Bunch(
         data=Y,
-        label_names=names,
+        label_names=names[used],
         n_labeled_items=int(np.count_nonzero(np.diff(Y.indptr))),
-        unknown_item_ids=pd.Index(ids[~known], name=item_col).unique(),
+        unknown_item_ids=pd.Index(unknown, name=item_col).unique(),
     )
 
 
-def _label_frame(path_or_dataframe, item_col, label_col):
-    """The (item, label) columns of a label file or DataFrame, its name, and
-    the label column (the only other column when ``label_col`` is None)."""
+def _check_label_args(item_col, label_col):
     if not isinstance(item_col, str):
         raise TypeError(f"item_col must be a column name (str), got {item_col!r}.")
     if label_col is not None and not isinstance(label_col, str):
         raise TypeError(
             f"label_col must be a column name (str) or None, got {label_col!r}."
         )
-    if isinstance(path_or_dataframe, pd.DataFrame):
-        source, names = "the DataFrame", [str(c) for c in path_or_dataframe.columns]
-    elif isinstance(path_or_dataframe, str | os.PathLike):
-        path = Path(path_or_dataframe)
-        source, names = _file_header(path)
-    else:
-        raise TypeError(
-            "path_or_dataframe must be a path or a pandas DataFrame, got "
-            f"{type(path_or_dataframe).__name__}."
-        )
-    _check_columns(names, [item_col], source)
-    if label_col is None:
+    if label_col == item_col:
+        raise ValueError(f"item_col and label_col must differ, got {item_col!r}.")
+
+
+def _label_columns(item_col, label_col):
+    """``[item_col, label_col]`` of a label file, as :func:`_log_frame` asks:
+    given its column names, with the only other column as ``label_col`` when
+    it is None."""
+    if label_col is not None:
+        return [item_col, label_col]
+
+    def choose(available, source):
+        item = _match_names(available, [item_col])[0]
+        _check_columns(available, [item], source)
         # Parquet files written by pandas may store its index as a column.
         others = [
-            c for c in names if c != item_col and not c.startswith("__index_level_")
+            c
+            for c in available
+            if c != item and not (isinstance(c, str) and c.startswith("__index_level_"))
         ]
         if len(others) != 1:
             raise ValueError(
-                f"{source} has columns {names}: name the label column "
+                f"{source} has columns {list(available)}: name the label column "
                 "(label_col, --label-col) when there is not exactly one column "
                 f"besides {item_col!r}."
             )
-        label_col = others[0]
-    if label_col == item_col:
-        raise ValueError(f"item_col and label_col must differ, got {item_col!r}.")
-    columns = [item_col, label_col]
-    _check_columns(names, columns, source)
-    if isinstance(path_or_dataframe, pd.DataFrame):
-        repeated = [c for c in columns if names.count(c) > 1]
-        if repeated:  # frame[col] would be a DataFrame, not a column
-            raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
-        return path_or_dataframe[columns], source, label_col
-    return _read_columns(path, columns, source), source, label_col
+        return [item_col, str(others[0])]
+
+    return choose
+
+
+def _as_text(ids, what):
+    """``ids`` as a text Index (``str`` of each; bytes decoded as UTF-8), to
+    match the ids of a label file with those of a log."""
+    values = np.asarray(ids, dtype=object)
+    if values.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, got shape {values.shape}.")
+    raw = [n for n, v in enumerate(values) if isinstance(v, bytes)]
+    if raw:  # decoded here: str(b"a") would be "b'a'"
+        values = values.copy()
+        for n in raw:
+            try:
+                values[n] = values[n].decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError(
+                    f"{what} holds bytes that are not UTF-8 text, e.g. "
+                    f"{values[n]!r}: ids are compared as text; decode them (or "
+                    "give them as strings) first."
+                ) from None
+    return pd.Index(values, dtype=object).astype(str)
 
 
 def interactions_frame(X, user_ids, item_ids):
@@ -434,6 +477,8 @@ def _read_file(path, columns):
             names = pq.read_schema(path).names
         except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
             raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
+        if callable(columns):
+            columns = columns(names, source)
         _check_columns(names, columns, source)
         try:
             frame = pd.read_parquet(path, columns=columns, engine="pyarrow")
@@ -486,6 +531,8 @@ def _read_csv(path, sep, columns, source):
                     f"{source} could not be read as CSV: its header holds NUL "
                     "bytes (a binary or UTF-16 file?); save it as UTF-8 text."
                 )
+            if callable(columns):
+                columns = columns(header, source)
             _check_columns(header, columns, source)
             repeated = [c for c in columns if header.count(c) > 1]
             if repeated:
@@ -534,63 +581,6 @@ def _read_csv(path, sep, columns, source):
         dtype=object,
     )
     return frame
-
-
-def _is_parquet(path):
-    return path.suffix.lower() in PARQUET_SUFFIXES
-
-
-def _csv_separator(path):
-    tsv = path.suffix.lower() == ".tsv" or path.name.lower().endswith(
-        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
-    )
-    return "\t" if tsv else ","
-
-
-def _file_header(path):
-    """``(source, column names)`` of a CSV or Parquet file, without its rows."""
-    source = f"file {str(path)!r}"
-    if not path.exists():
-        raise FileNotFoundError(f"No such file: {str(path)!r}.")
-    if path.is_dir():
-        raise ValueError(f"{source} is a directory, not a file.")
-    if _is_parquet(path):
-        if find_spec("pyarrow") is None:
-            raise ImportError(
-                "Reading Parquet files needs the pyarrow package: "
-                "pip install pyarrow (or pip install 'skcosim[parquet]')."
-            )
-        import pyarrow.parquet as pq
-
-        try:
-            return source, pq.read_schema(path).names
-        except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
-            raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
-    try:
-        header = pd.read_csv(path, sep=_csv_separator(path), nrows=0)
-    except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"{source} is empty.") from exc
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
-        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return source, list(header.columns)
-
-
-def _read_columns(path, columns, source):
-    """Read ``columns`` (checked by :func:`_file_header`); the first two are ids."""
-    if _is_parquet(path):
-        return pd.read_parquet(path, columns=columns, engine="pyarrow")
-    try:
-        # Ids are read as strings so that "007" and "7" stay different items
-        # and a column of numbers with a stray word is not half-converted.
-        frame = pd.read_csv(
-            path,
-            sep=_csv_separator(path),
-            usecols=columns,
-            dtype={columns[0]: str, columns[1]: str},
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return frame[columns]
 
 
 def _numeric_values(frame, value_col, source):
@@ -647,10 +637,30 @@ def _check_real_numbers(column, name, source):
         )
 
 
-def _factorize(column, name):
-    """Integer codes and the sorted index of ids (first-seen order if unsortable)."""
+def _factorize(frame, col, source):
+    """Integer codes of ``frame[col]`` and the sorted index of its distinct
+    values (first-seen order if unsortable)."""
+    column = frame[col]
     try:
         codes, uniques = pd.factorize(column, sort=True)
     except TypeError:  # mixed types, e.g. ints and strings in a DataFrame
-        codes, uniques = pd.factorize(column, sort=False)
-    return codes, pd.Index(uniques, name=name)
+        try:
+            codes, uniques = pd.factorize(column, sort=False)
+        except TypeError:  # unhashable values: lists, dicts, arrays
+            row = next((n for n, v in enumerate(column) if not _hashable(v)), None)
+            if row is None:
+                raise
+            raise TypeError(
+                f"Column {col!r} of {source} holds a {type(column.iloc[row]).__name__} "
+                f"on {_locate(frame, row)}: ids and labels must be hashable "
+                "values (strings, numbers)."
+            ) from None
+    return codes, pd.Index(uniques, name=col)
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

@@ -23,7 +23,10 @@ def _label_indicator(labels, m):
     ):
         Y = sp.csr_array(MultiLabelBinarizer(sparse_output=True).fit_transform(labels))
     else:
-        arr = np.asarray(labels)
+        # Lists as objects: np.asarray would turn [1, "1"] into ["1", "1"].
+        arr = np.asarray(
+            labels, dtype=object if isinstance(labels, list | tuple) else None
+        )
         if arr.ndim == 2 and arr.shape[1] == 1:
             # A column vector holds one label per item (as scikit-learn reads
             # y), not an indicator of a single label.
@@ -42,7 +45,7 @@ def _label_indicator(labels, m):
                     f"first at item {missing[0]}: give every item a label, or "
                     "pass label sets (an empty set for an unlabelled item)."
                 )
-            return np.unique(arr, return_inverse=True)[1].ravel(), None
+            return _codes(arr), None
         Y = sp.csr_array(check_array(arr, input_name="labels"))
     if Y.shape[0] != m:
         raise ValueError(f"labels has {Y.shape[0]} rows but E has {m} rows.")
@@ -52,6 +55,30 @@ def _label_indicator(labels, m):
             "hold only 0 and 1; for one label per item pass a 1-D array."
         )
     return None, (Y != 0).astype(np.float64)
+
+
+def _codes(labels):
+    """One integer per distinct label, by hash and equality as in a Python
+    set (``1`` and ``"1"`` differ): labels need not be sortable."""
+    try:
+        return pd.factorize(labels)[0]
+    except TypeError:  # unhashable labels: lists or dicts in an object array
+        item = next((i for i, v in enumerate(labels) if not _hashable(v)), None)
+        if item is None:
+            raise
+        raise TypeError(
+            f"labels holds a {type(labels[item]).__name__} at item {item}: one "
+            "label per item must be a hashable value (for label sets pass a "
+            "list of sets)."
+        ) from None
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 @validate_params(
@@ -96,9 +123,11 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     E : array-like of shape (m, d)
         Item embedding, one row per item.
     labels : array-like of shape (m,) or (m, n_labels), sparse matrix, or list
-        One label per item (any hashable values; a column vector of shape
-        ``(m, 1)`` too), a set (or list) of labels per item, or a binary
-        indicator matrix of labels (multi-label, 0 and 1 only).
+        One label per item (any hashable values, of mixed types too,
+        compared as a Python set compares them: ``1`` and ``"1"`` are two
+        labels, ``1`` and ``1.0`` one; a column vector of shape ``(m, 1)``
+        too), a set (or list) of labels per item, or a binary indicator
+        matrix of labels (multi-label, 0 and 1 only).
     n_neighbors : int, default=10
         Number of neighbours ``k``.
     average : bool, default=True
@@ -112,6 +141,8 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
 
     Raises
     ------
+    TypeError
+        If a label is not hashable (a dict in an object array).
     ValueError
         If ``labels`` does not have one entry (row) per item, a label is
         missing (NaN or None), or no item has a label.

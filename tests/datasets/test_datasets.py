@@ -475,7 +475,7 @@ def test_item_labels_match_ids_as_text_across_file_types(tmp_path, suffix):
         ("item,label\n1,a\n", {"label_col": "genre"}, "\\['genre'\\] not found"),
         ("item,label,year\n1,a,1999\n", {}, "name the label column"),
         ("item\n1\n", {}, "name the label column"),
-        ("item,label\n1,a\n2,\n", {}, "1 missing label\\(s\\), first in row 1"),
+        ("item,label\n1,a\n2,\n", {}, "1 missing label\\(s\\), first on line 3"),
         ("item,label\n,a\n", {}, "missing item id"),
         ("item,label\nq,a\n", {}, "None of the 1 item ids .* 'q' in the labels"),
         ("item,label\n1,a\n", {"label_col": "item"}, "must differ"),

@@ -145,3 +145,65 @@ def test_label_column_vectors_are_ids_and_indicators_must_be_binary(embedding):
     assert neighbor_label_agreement(embedding, indicator, 5) == pytest.approx(
         neighbor_label_agreement(embedding, sets, 5), abs=1e-12
     )
+
+
+def _brute_force_agreement(E, labels, k):
+    """Share of the top-k neighbours whose label is ``==`` the item's, by a
+    Python loop; a zero row agrees with none."""
+    idx, _ = _brute_force(E, k)
+    zero = ~np.any(E != 0, axis=1)
+    return np.mean(
+        [
+            0.0 if zero[i] else sum(labels[j] == labels[i] for j in idx[i]) / k
+            for i in range(len(labels))
+        ]
+    )
+
+
+@pytest.mark.catalogue(
+    "M45",
+    input=(
+        '``neighbor_label_agreement`` with mixed labels: ``[1, "1"] * 20`` '
+        "as a list or an object array, and ints, strings, floats, tuples, "
+        "``None``-free mixes"
+    ),
+    outcome=(
+        'Correct: ``1`` and ``"1"`` are two labels (Python equality, as in a '
+        "set), equal to a brute-force count (0.415, not 1.0). The list gave "
+        '1.0 (``np.asarray`` turned ``1`` into ``"1"``), the object array a '
+        "raw ``TypeError`` from ``np.unique``; unhashable labels are now a "
+        "``TypeError`` naming the item (fixed)"
+    ),
+)
+def test_label_agreement_with_mixed_type_labels_counts_python_equality(embedding):
+    """M45: labels of mixed types are "any hashable values", compared by
+    Python equality.
+
+    Regression: a list ``[1, "1"] * 20`` went through ``np.asarray``, which
+    turned ``1`` into ``"1"``: agreement 1.0 where a brute-force count gives
+    0.415; as an object array ``np.unique`` raised a raw ``TypeError``
+    (``'<' not supported between str and int``).
+    """
+    E = embedding[:40].copy()
+    E[7] = 0.0  # a zero row agrees with no neighbour
+    E[8] = E[9]  # a tie at cosine 1
+    labels = [1, "1"] * 20
+    expected = _brute_force_agreement(E, labels, 5)
+    assert expected < 0.6  # not 1.0: half the items carry the other label
+    as_list = neighbor_label_agreement(E, labels, 5)
+    as_objects = neighbor_label_agreement(E, np.array(labels, dtype=object), 5)
+    assert as_list == pytest.approx(expected, abs=1e-12)
+    assert as_objects == pytest.approx(expected, abs=1e-12)
+    on_fixture = neighbor_label_agreement(embedding[:40], labels, 5)
+    assert on_fixture == pytest.approx(0.415, abs=1e-12)
+
+    rng = np.random.RandomState(3)
+    # True == 1 == 1.0 in Python: one label, as in a set.
+    pool = [0, 1, "0", "1", 2.5, 1.0, True, "a", b"a", np.int64(2), 2.0]
+    mixed = [pool[i] for i in rng.randint(len(pool), size=60)]
+    expected = _brute_force_agreement(embedding, mixed, 4)
+    assert neighbor_label_agreement(embedding, mixed, 4) == pytest.approx(
+        expected, abs=1e-12
+    )
+    with pytest.raises(TypeError, match="labels holds a dict at item 2"):
+        neighbor_label_agreement(E, np.array([1, 2, {}] + [1] * 37), 5)

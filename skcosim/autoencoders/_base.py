@@ -72,6 +72,9 @@ class _BaseLinearAutoencoder(
     """
 
     _gauge_group = "orthogonal"
+    #: What ``explained_variance_`` measures along each component: the
+    #: reconstruction's variance, or ``"data"``, X's own (see ``_explained``).
+    _explained_variance_of = "reconstruction"
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],

@@ -262,6 +262,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     """
 
     _gauge_group = "orthogonal"
+    # Its reconstruction is on the cosines' scale: explain X's own variance.
+    _explained_variance_of = "data"
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],

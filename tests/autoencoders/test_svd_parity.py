@@ -8,6 +8,8 @@ from sklearn.decomposition import TruncatedSVD
 
 from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
 
+from .._long_tailed import long_tailed_interactions
+
 
 @pytest.fixture(scope="module")
 def X():
@@ -109,32 +111,12 @@ def test_constant_data_has_zero_ratio_not_nan():
 # -- explained_variance_ratio_ is a ratio, on every container ----------------------
 
 
-def _long_tailed(seed=0, n=300, p=60):
-    """Zipf items, log-normal users; unseen items, an empty user, users with a
-    single interaction, and stored explicit zeros."""
-    rng = np.random.RandomState(seed)
-    item = 1.0 / np.arange(1, p + 1)
-    user = rng.lognormal(0.0, 1.0, n)
-    prob = 0.1 * np.outer(user / np.median(user), item * p / item.sum())
-    D = (rng.rand(n, p) < np.clip(prob, 0, 1)).astype(float)
-    D[:, -3:] = 0.0  # items nobody interacted with
-    D[0] = 0.0  # a user without interactions
-    D[1:4] = 0.0
-    D[1:4, [0, 5, 20]] = 1.0  # users with a single interaction
-    C = sp.coo_matrix(D)
-    # Stored zeros, one in an unseen column: not interactions.
-    rows = np.r_[C.row, 5, 6, 7]
-    cols = np.r_[C.col, p - 1, 2, 30]
-    data = np.r_[C.data, 0.0, 0.0, 0.0]
-    return sp.coo_matrix((data, (rows, cols)), shape=(n, p)).tocsr()
-
-
 DATA = {
     "uniform": lambda: sp.csr_matrix(
         np.random.RandomState(1).rand(200, 40)
         * (np.random.RandomState(2).rand(200, 40) < 0.3)
     ),
-    "long_tailed": _long_tailed,
+    "long_tailed": long_tailed_interactions,
 }
 
 
@@ -233,7 +215,7 @@ def test_cosine_attributes_on_dask_are_the_in_memory_ones(loss, chunks):
     """
     from skcosim.autoencoders._explained import set_explained_variance
 
-    X = _long_tailed()
+    X = long_tailed_interactions()
     Xd = _container(X if chunks == "sparse" else X.toarray(), "dask")
     model = CosineAutoencoder(
         4, loss=loss, n_negatives=16, max_iter=5, random_state=0

@@ -155,6 +155,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         loss takes any real ``X`` (e.g. mean-centred ratings).
     temperature : float, default=0.1
         Temperature ``t`` of the softmax loss (ignored by the squared loss).
+        Too small for the logits ``cosine / t`` of the data (their sum over
+        the interactions overflows float64) is a ``ValueError``; the sampled
+        softmax, whose steps run in float32, needs ``t`` of at least about
+        ``1.2e-5``.
     init_alpha : float, default=1.0
         Weight decay of the Objective 2 start (``init="weight_decay"``), in
         units of singular values, as in :class:`WeightDecayAutoencoder`. It is
@@ -181,6 +185,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     sampling_exponent : float, default=0.5
         Negatives are drawn with probability proportional to
         ``popularity ** sampling_exponent`` (popularity: number of users).
+        An exponent that gives the least popular items a probability whose
+        importance weight ``1 / (n_negatives * probability)`` overflows
+        float32 is a ``ValueError``.
     learning_rate : float, default=0.3
         Step of Adam on the sampled softmax, relative to the root-mean-square
         of each factor at the start; halved when the evaluation loss stalls.

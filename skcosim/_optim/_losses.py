@@ -152,7 +152,7 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
     return float(loss), dA, dB, c
 
 
-def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size):
+def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size, with_grad=True):
     """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
 
     ``L = - sum_u sum_i x_ui log softmax_i(S_u)``, ``S = N(X A) N(B)^T / t``
@@ -161,7 +161,8 @@ def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size):
     ``t`` once more
     through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
     large array is one ``batch_size x p`` block, reused in place: memory
-    ``O(batch_size p + (n + p) k)``, time ``O(n p k)``.
+    ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. With
+    ``with_grad=False`` only the loss is returned (a third of the products).
     """
     n = X.shape[0]
     Q, r_q = normalize_rows(B)
@@ -183,12 +184,16 @@ def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size):
         # sum_i x_ui log softmax_i = sum_i x_ui S_ui - rowsum_u logsumexp_u
         loss += float(row_sum @ (m + np.log(total)))
         loss -= float(np.einsum("ij,ij->", Pb, XbQ)) / t
+        if not with_grad:
+            continue
         S *= (row_sum / total)[:, None]  # rowsum(X) softmax(S)
         dPb = (S @ Q - XbQ) / t
         dQ += (S.T @ Pb - safe_sparse_dot(Xb.T, Pb, dense_output=True)) / t
         del S
         dZb = normalize_rows_backward(Pb, r_p, dPb)
         dA += safe_sparse_dot(Xb.T, dZb, dense_output=True)
+    if not with_grad:
+        return loss
     dB = normalize_rows_backward(Q, r_q, dQ)
     return loss, dA, dB
 

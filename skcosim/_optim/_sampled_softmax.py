@@ -89,9 +89,12 @@ class NegativeSampler:
     """
 
     def __init__(self, popularity, n_negatives, exponent, random_state):
-        popularity = np.asarray(popularity)
-        q = np.where(popularity > 0, popularity.astype(np.float64) ** exponent, 0.0)
+        popularity = np.asarray(popularity, dtype=np.float64)
+        # Relative to the most popular item: no overflow at any exponent.
+        top = max(popularity.max(initial=0.0), 1.0)
+        q = np.where(popularity > 0, (popularity / top) ** exponent, 0.0)
         self.q = q / q.sum()
+        _check_sampling_weights(self.q, popularity, exponent, n_negatives)
         self.cdf = np.cumsum(self.q)
         self.n_negatives = int(n_negatives)
         self.random_state = random_state
@@ -113,6 +116,26 @@ class NegativeSampler:
         else:
             weight = None  # an O(p) array per Adam step would undo its sparsity
         return NegativeSample(items=items, log_weight=np.log(w), weight=weight)
+
+
+def _check_sampling_weights(q, popularity, exponent, n_negatives):
+    """Refuse an exponent that never draws some item, or whose importance
+    weight ``1 / (S q_j)`` overflows the float32 steps: the estimate of the
+    partition function would leave the item out, or turn inf/NaN."""
+    active = popularity > 0
+    if not active.any():
+        return
+    smallest = float(q[active].min())
+    if n_negatives * smallest * float(np.finfo(STEP_DTYPE).max) >= 1.0:
+        return
+    raise ValueError(
+        f"sampling_exponent={exponent:g} gives the least popular items "
+        f"(popularity {popularity[active].min():.3g} against "
+        f"{popularity.max():.3g}) a sampling probability of {smallest:.3g}: "
+        "their importance weight 1 / (n_negatives * probability) overflows "
+        f"{STEP_DTYPE.__name__}, or they are never drawn. Use a smaller "
+        "sampling_exponent."
+    )
 
 
 def item_popularity(X):

@@ -72,6 +72,9 @@ class _BaseLinearAutoencoder(
     """
 
     _gauge_group = "orthogonal"
+    #: What ``explained_variance_`` measures along each component: the
+    #: reconstruction's variance, or ``"data"``, X's own (see ``_explained``).
+    _explained_variance_of = "reconstruction"
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
@@ -213,7 +216,9 @@ class _BaseLinearAutoencoder(
         and items (not averaged): reconstruction error plus regularizer for
         Objectives 1 and 2, which the fitted closed forms minimize on the
         training data; the softmax or squared cosine loss for
-        :class:`~skcosim.CosineAutoencoder`. Computed without an ``n x p`` array.
+        :class:`~skcosim.CosineAutoencoder` (the exact softmax loss for
+        ``loss="sampled_softmax"``, which estimates it). Computed without an
+        ``n x p`` array.
 
         Parameters
         ----------

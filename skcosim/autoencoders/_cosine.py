@@ -19,7 +19,6 @@ from sklearn.utils.validation import (
 from .._compat import Hidden, Interval, StrOptions
 from .._constraints import Count
 from .._docstring import (
-    EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
     FEATURES_IN_ATTRIBUTES,
     PAPER_REFERENCE,
     Substitution,
@@ -37,7 +36,7 @@ from .._optim._losses import (
 from .._optim._params import as_float64, pack, unpack
 from .._optim._sampled_softmax import (
     ADAM_TOL,
-    NegativeSampler,
+    STEP_DTYPE,
     fit_adam,
     fit_lbfgs_resampled,
     item_popularity,
@@ -67,6 +66,38 @@ def _norm_sum(X, A):
     return float(norms.sum()), int(np.count_nonzero(norms))
 
 
+#: Smallest temperature of the sampled softmax. Its steps run in float32 and
+#: add the logQ correction, of order 1, to logits of size 1 / temperature:
+#: below this, rounding a logit costs more than 1 % of that correction (and
+#: far below, the estimated partition function turns negative: a NaN loss).
+SAMPLED_MIN_TEMPERATURE = 100 * float(np.finfo(STEP_DTYPE).eps)
+
+
+def _check_temperature(temperature, loss, mass):
+    """Refuse a temperature whose logits the loss cannot represent.
+
+    The softmax loss and its gradient are sums of ``x_ui cos / t`` (``mass``
+    is the sum of ``|X|``): beyond float64 they overflow. The sampled softmax
+    needs more room, :data:`SAMPLED_MIN_TEMPERATURE`.
+    """
+    if loss == "squared":
+        return
+    if temperature < 2.0 * mass / np.finfo(np.float64).max:
+        raise ValueError(
+            f"temperature={temperature:g} is too small for these data: the "
+            "logits cosine / temperature, summed over the interactions, "
+            "overflow float64. Raise temperature."
+        )
+    if loss == "sampled_softmax" and temperature < SAMPLED_MIN_TEMPERATURE:
+        raise ValueError(
+            f"temperature={temperature:g} is too small for "
+            "loss='sampled_softmax': its float32 steps round the logits "
+            "cosine / temperature by more than the sampling correction they "
+            f"carry below temperature={SAMPLED_MIN_TEMPERATURE:.3g}. Raise "
+            "temperature, or use loss='softmax' (exact, in float64)."
+        )
+
+
 def _softmax_rows(S):
     S = S - S.max(axis=1, keepdims=True)
     np.exp(S, out=S)
@@ -75,7 +106,6 @@ def _softmax_rows(S):
 
 
 @Substitution(
-    explained_variance_ratio_attribute=EXPLAINED_VARIANCE_RATIO_ATTRIBUTE,
     features_in_attributes=FEATURES_IN_ATTRIBUTES,
     paper_reference=PAPER_REFERENCE,
 )
@@ -125,6 +155,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         loss takes any real ``X`` (e.g. mean-centred ratings).
     temperature : float, default=0.1
         Temperature ``t`` of the softmax loss (ignored by the squared loss).
+        Too small for the logits ``cosine / t`` of the data (their sum over
+        the interactions overflows float64) is a ``ValueError``; the sampled
+        softmax, whose steps run in float32, needs ``t`` of at least about
+        ``1.2e-5``.
     init_alpha : float, default=1.0
         Weight decay of the Objective 2 start (``init="weight_decay"``), in
         units of singular values, as in :class:`WeightDecayAutoencoder`. It is
@@ -151,6 +185,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     sampling_exponent : float, default=0.5
         Negatives are drawn with probability proportional to
         ``popularity ** sampling_exponent`` (popularity: number of users).
+        An exponent that gives the least popular items a probability whose
+        importance weight ``1 / (n_negatives * probability)`` overflows
+        float32 is a ``ValueError``.
     learning_rate : float, default=0.3
         Step of Adam on the sampled softmax, relative to the root-mean-square
         of each factor at the start; halved when the evaluation loss stalls.
@@ -189,14 +226,23 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         or computed with ARPACK for ``init="random"`` and warm starts).
     components_ : ndarray of shape (n_components, n_features)
         Right singular vectors of the rank-``k`` part of the model's
-        reconstruction of the training data, ``scale_ N(X A) B^T`` (the
+        reconstruction of the training data, ``scale_ N(X A) N(B)^T`` (the
         cosines themselves for the softmax loss), as in
         :class:`~sklearn.decomposition.TruncatedSVD`; the same for every
         rotation. Rows beyond its rank are zero.
     explained_variance_ : ndarray of shape (n_components,)
-        Variance over the training users of that reconstruction projected on
-        each component (not TruncatedSVD's: cosines have their own scale).
-    {explained_variance_ratio_attribute}
+        Variance over the training users of ``X`` projected on each
+        component, as TruncatedSVD computes its own
+        (``np.var(X @ components_.T, axis=0)``): how much of the data lies in
+        each direction the model reconstructs. Not the variance of the
+        reconstruction itself, whose cosines have their own scale. In the
+        order of ``components_`` (the reconstruction's singular values), so
+        not necessarily decreasing.
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        ``explained_variance_`` over the total variance of the training data:
+        each in ``[0, 1]``, and since the components are orthonormal their
+        sum, the share of the variance of ``X`` in the span of
+        ``components_``, is at most 1.
     loss_ : str
         The loss of the last fit (what ``loss="auto"`` resolved to).
     n_iter_ : int
@@ -242,7 +288,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     here, not the squared reconstruction error of the other autoencoders, and
     :meth:`inverse_transform` returns the model's reconstruction:
     ``c N(Z) N(B)^T`` (squared) or the softmax probabilities over items
-    (softmax).
+    (softmax). For ``loss="sampled_softmax"`` they report the exact softmax
+    loss that the sampled one estimates (``O(n p k)`` once, ``batch_size``
+    users at a time): a sum over users, comparable with an exact fit's, and
+    not the sampled estimate of ``loss_curve_``.
 
     References
     ----------
@@ -262,6 +311,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     """
 
     _gauge_group = "orthogonal"
+    # Its reconstruction is on the cosines' scale: explain X's own variance.
+    _explained_variance_of = "data"
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
@@ -371,14 +422,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         # user through a 1/||b_i|| gradient).
         active = popularity > 0
         B[~active] = 0.0
-        # The softmax loss and its gradient are sums of x_ui cos / t.
-        smallest = 2.0 * mass / np.finfo(np.float64).max
-        if loss != "squared" and self.temperature < smallest:
-            raise ValueError(
-                f"temperature={self.temperature:g} is too small for these data: "
-                "the logits cosine / temperature, summed over the interactions, "
-                "overflow float64. Raise temperature."
-            )
+        _check_temperature(self.temperature, loss, mass)
         A, B = self._rescale(X64, A, B)
         if loss == "sampled_softmax":
             A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, popularity)
@@ -583,25 +627,19 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     def _objective(self, X):
         """The cosine loss on a validated ``X``: the softmax loss (negative
         multinomial log-likelihood) or ``||X - c N(X A) N(B)^T||^2`` with the
-        fitted ``c`` (``scale_``), summed over all users, in blocks.
+        fitted ``c`` (``scale_``), summed over all users.
 
-        The sampled softmax is evaluated on one fixed sample of negatives
-        (drawn from ``numpy.random.default_rng(0)``): a deterministic
-        estimate of the full softmax loss at ``O((nnz + n S) k)`` cost."""
+        The sampled softmax reports the exact softmax loss it estimates, not
+        an estimate: ``O(n p k)`` once, ``batch_size`` users at a time (as the
+        exact fit's loss; never an ``n x p`` array), so it is a sum over users
+        like every other objective."""
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)
         if self.loss_ != "squared":
             if not _dask.is_dask_array(X):
                 X = as_float64(X)
-            popularity, _ = self._popularity(X, self.loss_)
-            sample = None
-            if self.loss_ == "sampled_softmax":
-                # Not the stream of any random_state: never a training sample.
-                rng = np.random.default_rng(0)
-                sample = NegativeSampler(
-                    popularity, self.n_negatives, self.sampling_exponent, rng
-                ).draw()
-            return float(self._softmax_loss_grad(X, self.loss_)(A, B, sample)[0])
+            self._popularity(X, self.loss_)  # refuses negative entries
+            return self._exact_softmax_loss(X, A, B)
         self._check_X_for_loss(X, self.loss_)
         X = as_float64(X)
         P, _ = normalize_rows(X @ A)
@@ -611,11 +649,27 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         quad = float(np.einsum("ij,ij->", P.T @ P, Q.T @ Q))
         return max(squared_frobenius(X) - 2.0 * c * cross + c * c * quad, 0.0)
 
+    def _exact_softmax_loss(self, X, A, B):
+        """The exact softmax loss at ``(A, B)``, in blocks of users (summed over
+        the row blocks of a dask array)."""
+        t = self.temperature
+
+        def block(Xb):
+            batch = resolve_batch_size(self.batch_size, *Xb.shape)
+            return cosine_softmax_loss_grad(
+                Xb, A, B, temperature=t, batch_size=batch, with_grad=False
+            )
+
+        if _dask.is_dask_array(X):
+            return float(_dask.sum_over_blocks(X, block))
+        return float(block(X))
+
     def reconstruction_loss(self, X):
         """The cosine loss per user (lower is better).
 
         ``objective(X) / n_samples``: the mean negative log-likelihood of the
-        softmax loss, or the mean squared error of the squared loss.
+        softmax loss (the exact one for ``loss="sampled_softmax"`` too), or
+        the mean squared error of the squared loss.
 
         Parameters
         ----------
@@ -626,7 +680,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         -------
         loss : float
         """
-        return self.objective(X) / X.shape[0]
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._objective(X) / X.shape[0]
 
     def _reconstruction_factors(self, P):
         # The rank-k part of the reconstruction: c N(X A) N(B)^T (the

@@ -2,18 +2,34 @@
 ``explained_variance_`` and ``explained_variance_ratio_``.
 
 They describe the model's reconstruction of its training data,
-``X_hat = P' B'^T`` (``X A B^T`` for Objectives 1 and 2), the way
+``X_hat = P' B'^T`` (``X A B^T`` for Objectives 1 and 2; ``c N(X A) N(B)^T``
+for Objective 3, with the normalization the model is trained with), the way
 :class:`~sklearn.decomposition.TruncatedSVD` describes its own
 ``X V_k V_k^T``: ``components_`` are the right singular vectors of
-``X_hat``, ``explained_variance_`` the variance over users of ``X_hat``
-projected on each, ``explained_variance_ratio_`` that variance over the total
-variance of ``X``. ``X_hat`` does not depend on the gauge, so neither do they,
-and with ``alpha=0`` (a rank-``k`` least-squares fit) they are TruncatedSVD's
-(docs/coming_from.rst; docs/user_guide/objectives.rst, Notation).
+``X_hat``, and ``explained_variance_ratio_`` a variance along each over the
+total variance of ``X``. ``X_hat`` does not depend on the gauge, so neither
+do they, and with ``alpha=0`` (a rank-``k`` least-squares fit) they are
+TruncatedSVD's (docs/coming_from.rst; docs/user_guide/objectives.rst,
+Notation).
+
+Which variance depends on the model's ``_explained_variance_of``:
+
+- ``"reconstruction"`` (Objectives 1 and 2): the variance over users of
+  ``X_hat`` projected on each component. ``X_hat = X A B^T`` shrinks ``X``
+  along each component, so each ratio is at most the share of ``X``'s
+  variance along it, and they sum to at most 1.
+- ``"data"`` (Objective 3): the variance over users of ``X`` itself projected
+  on each component, as TruncatedSVD computes it. The cosine model's
+  reconstruction is on its own scale (cosines, or logits times ``t``), so
+  its own variance is no share of ``X``'s; the variance of ``X`` in the
+  directions the model reconstructs is, and the components are orthonormal,
+  so these ratios sum to at most 1.
 
 Everything is computed in ``k`` dimensions from ``P'^T P'``, the mean of
 ``P'`` and a thin QR of ``B'``, never forming ``X_hat``: with ``B' = Q R``,
-``X_hat^T X_hat = Q (R P'^T P' R^T) Q^T``.
+``X_hat^T X_hat = Q (R P'^T P' R^T) Q^T``. On a dask array the same sums are
+taken over the row blocks (one pass), each block through the model's own
+``_reconstruction_factors``.
 """
 
 from __future__ import annotations
@@ -26,18 +42,21 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from .._linalg import _dask
 
 
-def _user_moments(model, X):
-    """``(P'^T P', column sums of P', B')`` of the model's reconstruction factors."""
-    A = model.encoder_.astype(np.float64)
-    if _dask.is_dask_array(X):
-        import dask
-
-        P = _dask.transform(X.astype(np.float64), A)
-        PtP, total = dask.compute(P.T @ P, P.sum(axis=0))
-        return np.asarray(PtP), np.asarray(total), model.decoder_.astype(np.float64)
+def _block_moments(X, A, Q, reconstruction_factors):
+    """``(P'^T P', column sums of P', (X Q)^T (X Q), column sums of X Q)``."""
     P = safe_sparse_dot(X, A, dense_output=True).astype(np.float64, copy=False)
-    P, B = model._reconstruction_factors(P)
-    return P.T @ P, P.sum(axis=0), np.asarray(B, dtype=np.float64)
+    P = np.asarray(reconstruction_factors(P)[0], dtype=np.float64)
+    XQ = safe_sparse_dot(X, Q, dense_output=True).astype(np.float64, copy=False)
+    return P.T @ P, P.sum(axis=0), XQ.T @ XQ, XQ.sum(axis=0)
+
+
+def _moments(model, X, Q):
+    """:func:`_block_moments` over all users, in memory or over the blocks."""
+    A = model.encoder_.astype(np.float64)
+    factors = model._reconstruction_factors
+    if _dask.is_dask_array(X):
+        return _dask.sum_over_blocks(X, _block_moments, A, Q, factors)
+    return _block_moments(X, A, Q, factors)
 
 
 def _total_variance(X):
@@ -51,20 +70,33 @@ def _total_variance(X):
     return float(np.var(X, axis=0, dtype=np.float64).sum())
 
 
+def _variances(gram, sums, M, n):
+    """Variance over ``n`` users of ``Y M`` per column, from ``Y^T Y`` and the
+    column sums of ``Y``."""
+    second = np.einsum("ij,ik,kj->j", M, gram, M) / n
+    return np.clip(second - (sums @ M / n) ** 2, 0, None)
+
+
 def set_explained_variance(model, X):
     """Set ``components_``, ``explained_variance_`` and
     ``explained_variance_ratio_`` of ``model``, fitted on ``X``."""
     n = X.shape[0]
-    PtP, P_sum, B = _user_moments(model, X)
+    k = model.decoder_.shape[1]
+    # The item side of the reconstruction does not depend on the users.
+    B = np.asarray(model._reconstruction_factors(np.zeros((0, k)))[1], dtype=np.float64)
     Q, R = np.linalg.qr(B)
+    PtP, P_sum, XQtXQ, XQ_sum = _moments(model, X, Q)
     K = R @ PtP @ R.T
     w, W = np.linalg.eigh((K + K.T) / 2)
     order = np.argsort(w)[::-1]
     w, W = w[order], W[:, order]
     components = (Q @ W).T
-    # Projection of X_hat on component i: P' M[:, i] with M = R^T W.
-    M = R.T @ W
-    variance = np.clip(w / n - (P_sum @ M / n) ** 2, 0, None)
+    if getattr(model, "_explained_variance_of", "reconstruction") == "data":
+        # X projected on component i: X Q W[:, i].
+        variance = _variances(XQtXQ, XQ_sum, W, n)
+    else:
+        # X_hat projected on component i: P' M[:, i] with M = R^T W.
+        variance = _variances(PtP, P_sum, R.T @ W, n)
     # Directions the reconstruction does not use (rank below k) are zero.
     unused = w <= w.max(initial=0) * max(B.shape) * np.finfo(np.float64).eps
     components[unused] = 0

@@ -75,7 +75,11 @@ def project_factors(user_factors, item_factors) -> np.ndarray:
     -------
     embedding : ndarray of shape (n_items, n_components)
         One row per item, float64, with the cosines (and inner products) of
-        the columns of ``U V^T``.
+        the columns of ``U V^T``. Computed on both factors divided by their
+        largest entry and scaled back once: scaling either factor by ``c > 0``
+        scales the embedding by ``c`` and leaves its cosines as they are, at
+        any scale whose scores ``U V^T`` are normal float64 numbers (beyond,
+        a ``ValueError``). Zero factors give zero rows.
 
     See Also
     --------
@@ -105,7 +109,28 @@ def project_factors(user_factors, item_factors) -> np.ndarray:
             f"user_factors has {U.shape[1]} columns and item_factors "
             f"{V.shape[1]}: both must have one column per component."
         )
-    return V @ _canonical_projection(V, U)
+    # The projection is linear in each factor's scale: computed on factors of
+    # largest entry 1, the Gram matrix and the SVD neither overflow nor
+    # underflow, and the scale is put back once, at the end.
+    U, u_peak = _unit_peak(U)
+    V, v_peak = _unit_peak(V)
+    E = V @ _canonical_projection(V, U)
+    scale = u_peak * v_peak
+    representable = np.finfo(np.float64).tiny <= scale < np.inf
+    if u_peak > 0 and v_peak > 0 and not representable:
+        raise ValueError(
+            f"user_factors and item_factors have largest entries {u_peak:.3g} "
+            f"and {v_peak:.3g}: the scores U V^T (and the inner products of the "
+            "embedding) overflow or underflow float64. Rescale either factor."
+        )
+    return E * scale
+
+
+def _unit_peak(F):
+    """``F`` divided by its largest absolute entry, and that entry (0 for a
+    zero ``F``, left as it is)."""
+    peak = float(np.abs(F).max(initial=0.0))
+    return (F / peak if peak > 0 else F), peak
 
 
 @Substitution(features_in_attributes=FEATURES_IN_ATTRIBUTES)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import TruncatedSVD
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -111,3 +111,71 @@ def test_project_factors_rejects_mismatched_factors():
         project_factors(np.ones((5, 3)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="NaN"):
         project_factors(np.full((5, 2), np.nan), np.ones((4, 2)))
+
+
+def _peak_row_cosines(E):
+    """Row cosines of ``E`` at any scale: divided by its largest entry first."""
+    peak = np.abs(E).max()
+    return _row_cosines(E / peak)
+
+
+SCALES = [1e-200, 1e-160, 1e-100, 1e-20, 1e20, 1e100, 1e160, 1e200]
+
+
+@pytest.mark.catalogue(
+    "P17",
+    input=(
+        "``project_factors`` on user or item factors scaled by ``1e-200`` to "
+        "``1e200``, and on all-zero factors"
+    ),
+    outcome=(
+        "Correct: the embedding of the 1.0-scale factors times the scale "
+        "(rtol 1e-10), the column cosines of ``U V^T`` (to 1e-10), zero "
+        "rows for zero factors, never NaN; a ``ValueError`` when the scores "
+        "themselves overflow or underflow float64. Were wrong cosines at "
+        "``1e-160``, all zeros at ``1e-200`` and a ``LinAlgError`` at "
+        "``1e160`` (fixed)"
+    ),
+)
+@pytest.mark.parametrize("side", ["user", "item"])
+@pytest.mark.parametrize("scale", SCALES)
+def test_project_factors_is_invariant_to_the_factors_scale(scale, side):
+    """P17: project_factors on factors scaled by 1e-200 to 1e200.
+
+    Regression: the Gram matrix U^T U underflowed (1e-160: wrong cosines,
+    1e-200: all zeros) or overflowed (1e160: LinAlgError).
+    """
+    rng = np.random.RandomState(0)
+    U, V = rng.randn(60, 4), rng.randn(25, 4)
+    V[3] = 0.0  # an item without factors
+    E = project_factors(U, V)
+    scaled = (U * scale, V) if side == "user" else (U, V * scale)
+    E_scaled = project_factors(*scaled)
+    assert np.all(np.isfinite(E_scaled))
+    assert_allclose(E_scaled, E * scale, rtol=1e-10, atol=1e-10 * scale)
+    assert_array_equal(E_scaled[3], 0.0)
+    keep = np.arange(25) != 3
+    S = U @ V.T  # the 1.0-scale scores: an independent reference
+    assert_allclose(
+        _peak_row_cosines(E_scaled[keep]),
+        _column_cosines(S[:, keep]),
+        atol=1e-10,
+    )
+
+
+def test_project_factors_of_zero_factors_is_zero_and_extreme_scores_are_refused():
+    """P17: zero factors give zero rows; scores beyond float64 a ValueError."""
+    rng = np.random.RandomState(0)
+    U, V = rng.randn(30, 3), rng.randn(12, 3)
+    for zero in ((np.zeros_like(U), V), (U, np.zeros_like(V))):
+        assert_array_equal(project_factors(*zero), 0.0)
+    # Opposite scales: the scores are the 1.0-scale ones.
+    assert_allclose(
+        project_factors(U * 1e200, V * 1e-200),
+        project_factors(U, V),
+        rtol=1e-10,
+        atol=1e-10,
+    )
+    for scale in (1e200, 1e-200):
+        with pytest.raises(ValueError, match="overflow or underflow float64"):
+            project_factors(U * scale, V * scale)

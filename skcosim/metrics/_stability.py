@@ -9,7 +9,7 @@ fitted on random halves of the users.
 from __future__ import annotations
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,7 +25,7 @@ from .._compat import (
     _safe_indexing,
     validate_params,
 )
-from .._constraints import EMBEDDING_KINDS, Count
+from .._constraints import EMBEDDING_KINDS, N_JOBS, Count
 from .._docstring import (
     MAX_ITEMS_PARAMETER,
     METHOD_PARAMETER,
@@ -224,7 +224,7 @@ def mean_gauge_overlap(
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
         "max_items": [Count(1), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
     },
     prefer_skip_nested_validation=True,
 )
@@ -287,9 +287,11 @@ def resample_stability(
     {max_items}
     n_jobs : int, default=None
         Fits of the subsets run in this many processes (joblib; ``None``: one
-        after the other, ``-1``: all processors). The subsets are the same;
-        an estimator whose fit depends on the order of floating-point sums
-        (stochastic gradient steps) may land elsewhere in another process.
+        after the other, ``-1``: all processors; 0 and booleans are
+        refused, as joblib would fail on 0 and read ``True`` as 1). The
+        subsets are the same; an estimator whose fit depends on the order of
+        floating-point sums (stochastic gradient steps) may land elsewhere in
+        another process.
         Warnings the fits raise are raised again here.
 
     Returns

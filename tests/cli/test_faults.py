@@ -740,6 +740,35 @@ def test_audit_of_a_single_user_names_the_data(tmp_path, capsys):
 
 
 @pytest.mark.catalogue(
+    "C37",
+    input=("``--min-user-count 5`` on a log of 7 users of which the k-core keeps 1"),
+    outcome=(
+        'Exit status 1, one line: "has 7 distinct user(s), 1 left by '
+        '--min-item-count 0 and --min-user-count 5 (lower them)". Said the '
+        'log "has 1 distinct user(s)" (fixed)'
+    ),
+)
+def test_a_filter_that_leaves_one_user_is_named(tmp_path, capsys):
+    """C37: ``--min-user-count 5`` keeps 1 of 7 users.
+
+    Regression: the message said the log "has 1 distinct user(s)", blaming
+    the data for what the filter did. The brute-force count of users with at
+    least 5 items (a k-core with no item filter is one pass) is 1.
+    """
+    rows = [("a", f"i{j}") for j in range(5)] + [
+        (u, f"i{j % 5}") for j, u in enumerate("bcdefg")
+    ]
+    text = "user,item\n" + "".join(f"{u},{i}\n" for u, i in rows)
+    counts = {u: sum(1 for v, _ in rows if v == u) for u, _ in rows}
+    assert len(counts) == 7 and sum(n >= 5 for n in counts.values()) == 1
+    out = tmp_path / "out"
+    assert _audit(_csv(tmp_path, text), out, "--min-user-count", "5") == 1
+    err = _one_line_error(capsys)
+    assert "has 7 distinct user(s), 1 left by" in err, err
+    assert "--min-user-count 5 (lower them)" in err, err
+
+
+@pytest.mark.catalogue(
     "C21",
     input=(
         "SIGTERM while the second file of the report is written, over an "

@@ -37,6 +37,13 @@ except ImportError:  # Windows
 #: Files an operating system drops into any folder it shows; a report
 #: directory may hold them, and they go with the old report.
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+#: The probe files of :func:`check_writable_dir` (one stays if a run is
+#: killed at that instant): they go with the old report too.
+PROBE_PREFIX = ".skcosim-probe-"
+
+
+def _disposable(name):
+    return name in SYSTEM_FILES or name.startswith(PROBE_PREFIX)
 
 
 def check_writable_dir(path, name=None):
@@ -48,7 +55,7 @@ def check_writable_dir(path, name=None):
     """
     path = Path(path)
     try:
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".skcosim-probe-"):
+        with tempfile.NamedTemporaryFile(dir=path, prefix=PROBE_PREFIX):
             pass
     except OSError as exc:
         raise _cannot_write(path if name is None else name, exc) from exc
@@ -165,10 +172,12 @@ def output_lock(out):
     try:
         yield lock
     finally:
-        # Unlinked while still held, so that no one locks a stale file.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(lock)
-        os.close(fd)
+        try:
+            # Unlinked while still held, so that no one locks a stale file.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock)
+        finally:
+            os.close(fd)
 
 
 # -- the directory swap -----------------------------------------------------------
@@ -208,7 +217,7 @@ class OutputDirectory:
     def _check_contents(self):
         foreign, directories = [], []
         for entry in os.scandir(self.target):
-            known = entry.name in self.report_names or entry.name in SYSTEM_FILES
+            known = entry.name in self.report_names or _disposable(entry.name)
             if not known:
                 foreign.append(entry.name)
             elif entry.is_dir(follow_symlinks=False):
@@ -257,7 +266,7 @@ class OutputDirectory:
     def _keep_other_reports(self, new, replaced):
         """Hard-link the files of another command's report into ``new``."""
         for entry in os.scandir(self.target):
-            if entry.name in replaced or entry.name in SYSTEM_FILES:
+            if entry.name in replaced or entry.name not in self.report_names:
                 continue
             try:
                 os.link(entry.path, new / entry.name)
@@ -283,12 +292,13 @@ class OutputDirectory:
 
 def remove_report_dir(path, report_names):
     """Remove a directory of report files, or say on standard error why it
-    stays: only ``report_names`` and :data:`SYSTEM_FILES` are removed, so a
-    file that is not part of a report keeps it (and is never lost)."""
-    removable = set(report_names) | SYSTEM_FILES
+    stays: only ``report_names``, :data:`SYSTEM_FILES` and probe files are
+    removed, so a file that is not part of a report keeps it (and is never
+    lost)."""
     try:
         for entry in os.scandir(path):
-            if entry.name in removable and not entry.is_dir(follow_symlinks=False):
+            removable = entry.name in report_names or _disposable(entry.name)
+            if removable and not entry.is_dir(follow_symlinks=False):
                 os.unlink(entry.path)
         os.rmdir(path)
     except OSError as exc:

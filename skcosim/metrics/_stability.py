@@ -35,6 +35,7 @@ from .._docstring import (
     Substitution,
 )
 from .._linalg._gauge import STABILITY_DRAWS, sample_gauge
+from .._signals import sigint_kept_from_workers
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
@@ -350,10 +351,13 @@ def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
             _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
             for X_sub in parts
         ]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
-        for X_sub in parts
-    )
+    # Ctrl-C stops this process, which ends the workers: none of them
+    # prints a traceback of its own while it starts.
+    with sigint_kept_from_workers():
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
+            for X_sub in parts
+        )
     for _, _, caught in results:
         for category, message in caught:
             warnings.warn(message, category, stacklevel=3)

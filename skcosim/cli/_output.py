@@ -337,8 +337,9 @@ _STALE = r"\.{name}\.[0-9a-f]{{12}}\.(new|old)"
 
 
 def _remove_stale_siblings(output):
-    """Remove the sibling directories of a run that was killed (SIGKILL,
-    power loss) between writing and cleaning up; called under the lock."""
+    """Clean up after a run that was killed (SIGKILL, power loss) between
+    writing and cleaning up; called under the lock. Killed between the two
+    renames, it left no ``--out``: its old report is put back."""
     target = output.target
     pattern = re.compile(_STALE.format(name=re.escape(target.name)))
     for entry in os.scandir(target.parent):
@@ -347,6 +348,8 @@ def _remove_stale_siblings(output):
             continue
         if match.group(1) == "new":  # only ever held what a run wrote
             shutil.rmtree(entry.path, ignore_errors=True)
+        elif not target.exists():
+            os.rename(entry.path, target)
         else:
             remove_report_dir(entry.path, output.report_names)
 

@@ -243,6 +243,43 @@ def test_an_interruption_at_any_step_leaves_one_whole_report(tmp_path, monkeypat
 
 
 @pytest.mark.catalogue(
+    "C44",
+    input=(
+        "A run killed (``SIGKILL``) between the two renames of its swap "
+        "(``--out`` missing, the old report aside), and one killed while "
+        "writing its new directory; then a run that fails"
+    ),
+    outcome=(
+        "Correct: the next run, under the lock and before any work, puts the "
+        "old report back as ``--out`` and removes the half-written directory, "
+        "so even a failing run leaves the previous report whole"
+    ),
+)
+def test_the_next_run_cleans_up_after_a_killed_one(tmp_path):
+    """C44: a run killed (SIGKILL) between the two renames of its swap, and
+    another one killed while writing its new directory.
+
+    Nothing ran to clean up: the old report is aside, ``--out`` is missing,
+    a half-written new directory is there. The next run puts the old report
+    back before it does anything, even when it then fails, and removes the
+    half-written directory.
+    """
+    names = {"r.md", "r.json"}
+    out = tmp_path / "out"
+    with _output.open_output(out, names) as output:
+        output.write({"r.md": b"old md", "r.json": b"old json"}, replaces=names)
+    old = _tree(out)
+    out.rename(tmp_path / ".out.0123456789ab.old")
+    (tmp_path / ".out.abcdef012345.new").mkdir()
+    (tmp_path / ".out.abcdef012345.new" / "r.md").write_bytes(b"half")
+    with pytest.raises(RuntimeError, match="a failure"):
+        with _output.open_output(out, names):
+            raise RuntimeError("a failure of the next run")
+    assert _tree(out) == old
+    assert _leftovers(out) == []
+
+
+@pytest.mark.catalogue(
     "C41",
     input=(
         "A second run into an ``--out`` whose lock another process holds; "

@@ -37,3 +37,9 @@ class Count(Interval):
 
     def is_satisfied_by(self, val):
         return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+#: ``n_jobs`` as joblib reads it: a nonzero int (``-1`` all processors) or
+#: ``None``. Not 0, which joblib refuses only once it runs, nor a bool, which
+#: it would read as 1 job.
+N_JOBS = [Count(None, -1, closed="right"), Count(1), None]

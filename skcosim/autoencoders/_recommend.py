@@ -10,6 +10,7 @@ held-out interactions (strong generalization), so that a search over
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -29,6 +30,35 @@ from ..model_selection._split import train_test_split_interactions
 SCORE_K = 100
 SCORE_HOLDOUT = 0.2
 SCORE_RANDOM_STATE = 0
+#: The fewest interactions a user needs to be scored: round(0.2 * 3) = 1 is
+#: held out and 2 are kept, round(0.2 * 2) = 0 holds out nothing.
+SCORE_MIN_INTERACTIONS = 3
+
+
+def _check_scored_users(X_test):
+    """Refuse ``X_test`` without a held-out entry; warn with the number of
+    users it leaves out of the mean (those without a held-out entry)."""
+    n_users = X_test.shape[0]
+    n_left_out = int(np.count_nonzero(np.diff(X_test.indptr) == 0))
+    rule = (
+        f"score holds out {SCORE_HOLDOUT:.0%} of each user's interactions "
+        "(rounded) and keeps at least one, so a user needs at least "
+        f"{SCORE_MIN_INTERACTIONS} interactions (one held out, one kept) to "
+        "be scored"
+    )
+    if n_left_out == n_users:
+        raise ValueError(
+            f"{rule}; no user of X has {SCORE_MIN_INTERACTIONS} or more "
+            "nonzero entries."
+        )
+    if n_left_out:
+        warnings.warn(
+            f"{n_left_out} of {n_users} users of X have fewer than "
+            f"{SCORE_MIN_INTERACTIONS} interactions and are left out of the "
+            f"mean NDCG: {rule}.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class RecommenderMixin:
@@ -199,9 +229,13 @@ class RecommenderMixin:
         folded in, and the hidden items are ranked among the unseen ones:
         the mean NDCG@100 (at most ``n_features``) over users with a hidden
         item, the strong-generalization protocol of Liang et al. (2018) and
-        Steck (2019). In a cross-validation the users of the validation fold
-        were not seen in fitting. The reconstruction error, which always
-        prefers the least regularization, is :meth:`reconstruction_loss`.
+        Steck (2019). A user is scored when at least one interaction is
+        held out and one kept: 20 % of 2 rounds to 0, so users with fewer
+        than 3 interactions are left out of the mean, with a ``UserWarning``
+        giving their number (an error when no user is left). In a
+        cross-validation the users of the validation fold were not seen in
+        fitting. The reconstruction error, which always prefers the least
+        regularization, is :meth:`reconstruction_loss`.
 
         Parameters
         ----------
@@ -219,11 +253,7 @@ class RecommenderMixin:
         X_train, X_test = train_test_split_interactions(
             X, test_size=SCORE_HOLDOUT, random_state=SCORE_RANDOM_STATE
         )
-        if X_test.nnz == 0:
-            raise ValueError(
-                "score hides a share of each user's interactions and ranks them, "
-                "but no user of X has two or more interactions to hold one out."
-            )
+        _check_scored_users(X_test)
         k = min(SCORE_K, X.shape[1])
         top, _ = top_k_unseen(
             lambda i0, i1: self._user_scores(X_train[i0:i1].astype(X.dtype)),

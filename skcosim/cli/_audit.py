@@ -112,11 +112,6 @@ def _prepare_log(args):
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from exc
     n_users, n_items = data.X.shape
-    if n_users < 2:
-        raise CommandError(
-            f"{args.path} has {n_users} distinct user(s): resample stability "
-            "compares models fitted on different users, so it needs at least 2."
-        )
     if n_users * n_items > _settings.AUDIT_LARGE_CELLS:
         print(
             f"{_settings.PROG} audit: note: {n_users} users x {n_items} items, "

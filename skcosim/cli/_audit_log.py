@@ -54,6 +54,31 @@ def sizes(X):
     return {"n_users": X.shape[0], "n_items": X.shape[1], "n_nonzero": int(X.nnz)}
 
 
+ITEMS_NEEDED = "comparing neighbours needs at least 2."
+USERS_NEEDED = (
+    "resample stability compares models fitted on different users, so it "
+    "needs at least 2."
+)
+
+
+def _check_enough(args, kind, n_read, n_left, why):
+    """Refuse a log with fewer than 2 ``kind`` (users or items) left: the
+    message names the k-core filter when it removed them, not the log."""
+    if n_left >= 2:
+        return
+    filtered = args.min_item_count or args.min_user_count
+    raise ValueError(
+        f"{args.path} has {n_read} distinct {kind}(s)"
+        + (
+            f", {n_left} left by --min-item-count {args.min_item_count} and "
+            f"--min-user-count {args.min_user_count} (lower them)"
+            if filtered and n_left < n_read
+            else ""
+        )
+        + f": {why}"
+    )
+
+
 def prepare(args, n_neighbors):
     """Read, filter and label the log of ``args``; check that it can be audited.
 
@@ -71,19 +96,9 @@ def prepare(args, n_neighbors):
         min_user_count=args.min_user_count,
     )
     X = kept.data
+    _check_enough(args, "item", bunch.data.shape[1], X.shape[1], ITEMS_NEEDED)
+    _check_enough(args, "user", bunch.data.shape[0], X.shape[0], USERS_NEEDED)
     n_items = X.shape[1]
-    if n_items < 2:
-        filtered = args.min_item_count or args.min_user_count
-        raise ValueError(
-            f"{args.path} has {bunch.data.shape[1]} distinct item(s)"
-            + (
-                f", {n_items} left by --min-item-count {args.min_item_count} and "
-                f"--min-user-count {args.min_user_count} (lower them)"
-                if filtered
-                else ""
-            )
-            + ": comparing neighbours needs at least 2."
-        )
     data = AuditData(
         X=X,
         item_ids=kept.item_ids,

@@ -66,6 +66,15 @@ def _seed(text):
     return value
 
 
+def _out_dir(text):
+    # An unset shell variable gives "": the current directory is never meant.
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "expected a directory, got an empty string (an unset variable?)"
+        )
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``skcosim`` (all options documented in --help)."""
     parser = argparse.ArgumentParser(
@@ -99,10 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--out",
+        type=_out_dir,
         default="skcosim-out",
         metavar="DIR",
-        help="directory for the figure and the report, created if missing "
-        "(default: %(default)s)",
+        help="directory for the figure and the report, created if missing and "
+        "replaced as a whole (default: %(default)s)",
     )
     rep.add_argument(
         "--quick",
@@ -221,10 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     aud.add_argument(
         "--out",
+        type=_out_dir,
         default="skcosim-out",
         metavar="DIR",
-        help="directory for the report and heatmaps, created if missing "
-        "(default: %(default)s)",
+        help="directory for the report and heatmaps, created if missing and "
+        "replaced as a whole (default: %(default)s)",
     )
     aud.add_argument(
         "--seed",

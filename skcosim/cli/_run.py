@@ -3,7 +3,8 @@
 A command is a function that builds a :class:`~skcosim.cli._report.Report`
 from the parsed arguments, announcing its steps to a progress display;
 :func:`run_command` does the rest the same way for ``reproduce`` and
-``audit``: output directory, progress, figure, atomic write, summary.
+``audit``: output directory (checked, locked, replaced as one set), progress,
+figure, summary.
 """
 
 import contextlib
@@ -11,9 +12,13 @@ import sys
 import time
 
 from . import _figure, _models
-from ._output import check_writable_dir, write_atomic
+from ._output import open_output
 from ._progress import StepProgress
 from ._report import text_table
+from ._settings import AUDIT_FILES, REPRODUCE_FILES
+
+#: Every file a report of either command leaves in its directory.
+REPORT_NAMES = frozenset(REPRODUCE_FILES.values()) | frozenset(AUDIT_FILES.values())
 
 
 def show_progress(args):
@@ -28,43 +33,41 @@ def run_command(args, build, names):
 
     ``build(args, progress)`` computes the :class:`Report` (one progress step
     for the data, one per model); ``names`` are the file names of its
-    Markdown (``"md"``), JSON (``"json"``) and figure (``"figure"``).
-    Returns the exit status, 0.
+    Markdown (``"md"``), JSON (``"json"``) and figure (``"figure"``). The
+    output directory is checked and locked first, and replaced as one set
+    (:mod:`skcosim.cli._output`). Returns the exit status, 0.
     """
-    out = check_writable_dir(args.out)
     start = time.perf_counter()
-    draw_png = _figure.has_matplotlib()
-    n_models = len(_models.default_models(1, 1.0, random_state=None))
-    progress = StepProgress(1 + n_models + draw_png, enabled=show_progress(args))
-    with contextlib.ExitStack() as stack:
-        # Closed before any error message: tqdm clears its line (leave=False).
-        stack.callback(progress.close)
-        report = build(args, progress)
-        png = None
-        if draw_png:
-            progress.step(report.figure_step)
-            png = report.figure()
-            progress.advance()
-    written = write_report(report, out, names, png)
+    with open_output(args.out, REPORT_NAMES) as out:
+        draw_png = _figure.has_matplotlib()
+        n_models = len(_models.default_models(1, 1.0, random_state=None))
+        progress = StepProgress(1 + n_models + draw_png, enabled=show_progress(args))
+        with contextlib.ExitStack() as stack:
+            # Closed before any error message: tqdm clears its line (leave=False).
+            stack.callback(progress.close)
+            report = build(args, progress)
+            png = None
+            if draw_png:
+                progress.step(report.figure_step)
+                png = report.figure()
+                progress.advance()
+        written = write_report(report, out, names, png)
     print_summary(report, written, time.perf_counter() - start, draw_png)
     return 0
 
 
 def write_report(report, out, names, png):
-    """Render ``report`` (Markdown, JSON, the ``png`` figure if any) and write
-    its files into ``out`` together; returns their paths."""
+    """Render ``report`` (Markdown, JSON, the ``png`` figure if any) and put
+    its files in place of the :class:`OutputDirectory` ``out``'s; returns
+    their paths. An earlier figure does not survive a run without one."""
     figure = names["figure"] if png is not None else None
     files = {
-        out / names["md"]: report.to_markdown(figure),
-        out / names["json"]: report.to_json(figure),
+        names["md"]: report.to_markdown(figure),
+        names["json"]: report.to_json(figure),
     }
     if png is not None:
-        files[out / names["figure"]] = png
-    written = write_atomic(files)
-    if png is None:
-        # An earlier run's figure must not pass for this report's.
-        (out / names["figure"]).unlink(missing_ok=True)
-    return written
+        files[names["figure"]] = png
+    return out.write(files, replaces=names.values())
 
 
 def print_summary(report, written, seconds, drew_png):

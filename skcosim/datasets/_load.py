@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import csv
+import decimal
 import gzip
 import io
 import lzma
@@ -603,7 +604,38 @@ def _numeric_values(frame, value_col, source):
             f"Column {value_col!r} of {source} has {int(bad.sum())} value(s) that "
             f"are missing or not finite numbers; {_locate(frame, row)} is {what}."
         )
+    _check_no_underflow(raw, values, frame, value_col, source)
     return values
+
+
+def _check_no_underflow(raw, values, frame, value_col, source):
+    """Refuse values written as nonzero that read as 0 (``1e-400``): the
+    interaction would vanish without a word, as ``1e400`` would overflow."""
+    if raw.dtype != object:
+        return
+    candidates = np.flatnonzero(values == 0)
+    lost = [i for i in candidates if _nonzero_text(raw.iloc[i])]
+    if lost:
+        raise ValueError(
+            f"Column {value_col!r} of {source} has {len(lost)} value(s) too "
+            "small for float64 (they read as 0 and the interaction would be "
+            f"lost); {_locate(frame, lost[0])} is {raw.iloc[lost[0]]!r}. Rescale "
+            "the values."
+        )
+
+
+def _nonzero_text(value):
+    """Whether ``value`` (a field of an object column) denotes a nonzero
+    number; exact, so that a float64 underflow shows."""
+    if isinstance(value, str):
+        try:
+            return decimal.Decimal(value.strip()) != 0
+        except decimal.InvalidOperation:
+            return False
+    try:
+        return bool(value != 0)
+    except (TypeError, ValueError):
+        return False
 
 
 # pandas.api.types.infer_dtype names of columns of dates, times or durations.

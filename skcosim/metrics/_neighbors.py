@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from .._compat import Interval, validate_params
-from .._constraints import Count
+from .._constraints import N_JOBS, Count
 from .._linalg._matrix import unit_rows
 
 # Bytes of the similarity tile each thread holds (3072 x 3072 in float32):
@@ -285,7 +285,7 @@ def _tile(
         "n_neighbors": [Count(1)],
         "exclude_self": ["boolean"],
         "batch_size": [Count(1), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
         "queries": ["array-like", None],
         "tie_tolerance": [Interval(Real, 0, 1, closed="neither"), None],
     },

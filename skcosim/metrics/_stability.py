@@ -9,7 +9,7 @@ fitted on random halves of the users.
 from __future__ import annotations
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,7 +25,7 @@ from .._compat import (
     _safe_indexing,
     validate_params,
 )
-from .._constraints import EMBEDDING_KINDS, Count
+from .._constraints import EMBEDDING_KINDS, N_JOBS, Count
 from .._docstring import (
     MAX_ITEMS_PARAMETER,
     METHOD_PARAMETER,
@@ -35,6 +35,7 @@ from .._docstring import (
     Substitution,
 )
 from .._linalg._gauge import STABILITY_DRAWS, sample_gauge
+from .._signals import sigint_kept_from_workers
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
@@ -224,7 +225,7 @@ def mean_gauge_overlap(
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
         "max_items": [Count(1), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
     },
     prefer_skip_nested_validation=True,
 )
@@ -287,9 +288,11 @@ def resample_stability(
     {max_items}
     n_jobs : int, default=None
         Fits of the subsets run in this many processes (joblib; ``None``: one
-        after the other, ``-1``: all processors). The subsets are the same;
-        an estimator whose fit depends on the order of floating-point sums
-        (stochastic gradient steps) may land elsewhere in another process.
+        after the other, ``-1``: all processors; 0 and booleans are
+        refused, as joblib would fail on 0 and read ``True`` as 1). The
+        subsets are the same; an estimator whose fit depends on the order of
+        floating-point sums (stochastic gradient steps) may land elsewhere in
+        another process.
         Warnings the fits raise are raised again here.
 
     Returns
@@ -348,10 +351,13 @@ def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
             _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
             for X_sub in parts
         ]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
-        for X_sub in parts
-    )
+    # Ctrl-C stops this process, which ends the workers: none of them
+    # prints a traceback of its own while it starts.
+    with sigint_kept_from_workers():
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
+            for X_sub in parts
+        )
     for _, _, caught in results:
         for category, message in caught:
             warnings.warn(message, category, stacklevel=3)

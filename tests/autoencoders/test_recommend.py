@@ -15,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.datasets import load_interactions, make_clustered_interactions
 from skcosim.metrics import cosine_neighbors, make_ndcg_scorer, make_recall_scorer
+from skcosim.model_selection import train_test_split_interactions
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"  # CosineAutoencoder, max_iter=30
@@ -251,11 +252,60 @@ def test_score_with_fewer_than_100_items_ranks_them_all(X):
     )
 
 
-def test_score_needs_a_user_with_two_interactions():
+def test_score_needs_a_user_with_three_interactions():
     X = np.eye(5)
     model = WeightDecayAutoencoder(2).fit(X)
-    with pytest.raises(ValueError, match="two or more interactions"):
+    with pytest.raises(ValueError, match="no user of X has 3 or more"):
         model.score(X)
+
+
+@pytest.mark.catalogue(
+    "M50",
+    input=(
+        "``score(X)`` on users with exactly two interactions (20 % of 2 "
+        "rounds to 0), alone or among users with more"
+    ),
+    outcome=(
+        "Error when no user can be scored, stating the rule (one held-out and "
+        "one kept interaction, so at least 3); otherwise a ``UserWarning`` "
+        "with the number of users left out of the mean (the brute-force "
+        'count). Said "no user of X has two or more interactions" and left '
+        "users out silently (fixed)"
+    ),
+)
+def test_score_states_its_rule_and_counts_the_users_it_leaves_out():
+    """M50: score() on users with exactly two interactions.
+
+    Regression: with only two-interaction users the error said that no user
+    has two; mixed with others, they left the mean without a word.
+    """
+    rng = np.random.RandomState(0)
+    X = np.zeros((40, 15))
+    for u in range(40):
+        n_u = 2 if u % 3 == 0 else 1 if u % 7 == 0 else 5  # 14, 4 and 22 users
+        X[u, rng.choice(15, n_u, replace=False)] = rng.randint(1, 4, n_u)
+    X[39] = 0  # a user without interactions is left out too
+    model = WeightDecayAutoencoder(3).fit(X)
+    with pytest.raises(ValueError, match=r"one held out, one kept.*no user of X"):
+        model.score(X[::3])  # users 0, 3, 6, ...: two interactions each
+    brute = int(np.sum(np.count_nonzero(X, axis=1) < 3))
+    assert brute == 18  # 14 users with 2 (user 39 emptied), 4 with 1
+    with pytest.warns(UserWarning, match=rf"^{brute} of 40 users of X have fewer"):
+        score = model.score(X)
+    # brute force: rank every item unseen in training by the reconstruction
+    X_train, X_test = train_test_split_interactions(X, 0.2, random_state=0)
+    X_train, X_test = X_train.toarray(), X_test.toarray()
+    scores = model.inverse_transform(model.transform(X_train))
+    ndcg = []
+    for u in range(40):
+        hidden = set(np.flatnonzero(X_test[u]))
+        if not hidden:
+            continue
+        order = [i for i in np.argsort(-scores[u], kind="stable") if not X_train[u, i]]
+        dcg = sum(1 / np.log2(r + 2) for r, i in enumerate(order) if i in hidden)
+        ndcg.append(dcg / sum(1 / np.log2(r + 2) for r in range(len(hidden))))
+    assert len(ndcg) == 40 - brute
+    assert score == pytest.approx(np.mean(ndcg), rel=1e-9)
 
 
 @pytest.mark.parametrize(

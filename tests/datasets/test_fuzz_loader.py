@@ -88,6 +88,8 @@ def _number(text):
     value = float(text)
     if not math.isfinite(value):
         raise Invalid(f"not finite: {text!r}")
+    if value == 0 and any(c in "123456789" for c in text.lower().split("e")[0]):
+        raise Invalid(f"underflows to 0: {text!r}")
     return value
 
 
@@ -147,7 +149,9 @@ good_values = st.one_of(
     st.sampled_from([" 3 ", "+.5", "1.e2", "-0"]),
 )
 bad_values = st.one_of(
-    st.sampled_from(["", "four", "4,5", "nan", "inf", "1e400", "1_0", "٣"]),
+    st.sampled_from(
+        ["", "four", "4,5", "nan", "inf", "1e400", "1e-400", "-2.5E-999", "1_0", "٣"]
+    ),
     st.text(st.sampled_from("0123456789.,+-eE \t"), max_size=5),
 )
 

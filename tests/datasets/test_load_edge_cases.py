@@ -2,6 +2,7 @@
 
 import gzip
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,37 @@ def test_non_numeric_or_non_finite_values_are_named_with_their_row(
     path = _csv(tmp_path, f"u,i,r\n1,2,5\n1,3,{value}\n")
     with pytest.raises(ValueError, match=f"Column 'r' of file .*{match}"):
         load_interactions(path, "u", "i", "r")
+
+
+@pytest.mark.catalogue(
+    "L40",
+    input=(
+        "A value that underflows float64 to 0: ``1e-400`` or ``-2.5E-999`` in "
+        "a CSV, ``Decimal('1e-400')`` in a DataFrame"
+    ),
+    outcome=(
+        '``ValueError``: "... too small for float64 (they read as 0 and the '
+        "interaction would be lost); line 3 is '1e-400'\"; ``0``, ``-0.0e5`` "
+        "and the subnormal ``5e-324`` still load as written. The interaction "
+        "disappeared without a word (fixed)"
+    ),
+)
+@pytest.mark.parametrize("value", ["1e-400", "-2.5E-999", " 1e-400 "])
+def test_values_that_underflow_to_zero_are_named_with_their_line(tmp_path, value):
+    """L40: a value written as nonzero that float64 reads as 0.
+
+    Regression: ``1e-400`` became 0 and its interaction vanished, while
+    ``1e400`` is refused. Exact zeros and subnormal values load as written.
+    """
+    path = _csv(tmp_path, f"u,i,r\n1,2,5\n1,3,{value}\n2,3,1\n")
+    with pytest.raises(ValueError, match=r"Column 'r' of file .*too small.*line 3"):
+        load_interactions(path, "u", "i", "r")
+    frame = pd.DataFrame({"u": [1, 2], "i": [1, 2], "r": [Decimal(value), 1]})
+    with pytest.raises(ValueError, match=r"Column 'r' of the DataFrame .*row 0"):
+        load_interactions(frame, "u", "i", "r")
+    ok = _csv(tmp_path, "u,i,r\n1,2,5\n1,3,0\n2,3,-0.0e5\n2,2,5e-324\n")
+    loaded = load_interactions(ok, "u", "i", "r").data.toarray()
+    assert_array_equal(loaded, [[5, 0], [float("5e-324"), 0]])
 
 
 @pytest.mark.catalogue(

@@ -166,6 +166,52 @@ def test_resample_stability_in_processes_raises_the_fits_warnings_here(clustered
         resample_stability(model, clustered, 5, n_resamples=1, n_jobs=2)
 
 
+@pytest.mark.catalogue(
+    "M51",
+    input=(
+        "``resample_stability`` and ``cosine_neighbors`` with ``n_jobs=0``, "
+        "``True``, ``np.True_`` or ``1.5``"
+    ),
+    outcome=(
+        "``InvalidParameterError`` naming ``n_jobs`` before any fit; "
+        "``-1``, ``2`` and ``np.int64(1)`` give the serial result. ``0`` "
+        "failed inside joblib after the subsets were drawn and ``True`` ran "
+        "as 1 job (fixed)"
+    ),
+)
+@pytest.mark.parametrize("n_jobs", [0, True, np.True_, 1.5])
+def test_n_jobs_is_validated_like_scikit_learns(clustered, n_jobs):
+    """M51: n_jobs=0, a boolean or a float.
+
+    Regression: 0 passed validation and failed inside joblib, ``True`` ran as
+    one job.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skcosim.metrics import cosine_neighbors
+
+    X = clustered[:200]
+    model = WeightDecayAutoencoder(n_components=4, alpha=1.0)
+    with pytest.raises(InvalidParameterError, match="'n_jobs' parameter"):
+        resample_stability(model, X, 5, n_resamples=1, n_jobs=n_jobs)
+    E = np.random.RandomState(0).randn(30, 4)
+    with pytest.raises(InvalidParameterError, match="'n_jobs' parameter"):
+        cosine_neighbors(E, 3, n_jobs=n_jobs)
+
+
+@pytest.mark.catalogue("M51b", part_of="M51")
+def test_valid_n_jobs_score_as_the_serial_computation(clustered):
+    """M51b: n_jobs=-1, 2 and np.int64(1) still pass, to the serial score."""
+    X = clustered[:200]
+    model = WeightDecayAutoencoder(n_components=4, alpha=1.0)
+    serial = resample_stability(model, X, 5, n_resamples=1, random_state=0)
+    for valid in (-1, 2, np.int64(1)):
+        score = resample_stability(
+            model, X, 5, n_resamples=1, random_state=0, n_jobs=valid
+        )
+        assert_allclose(score, serial, rtol=0, atol=1e-12)
+
+
 def test_resample_stability_rejects_empty_subsets(clustered):
     with pytest.raises(ValueError, match="leaves no sample"):
         resample_stability(WeightDecayAutoencoder(), clustered[:3], 2, subsample=0.1)

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from .._validation import item_popularity
 from ._lbfgs import minimize_lbfgs
 from ._losses import normalize_rows, normalize_rows_backward
 from ._params import pack, unpack
@@ -113,14 +114,6 @@ class NegativeSampler:
         else:
             weight = None  # an O(p) array per Adam step would undo its sparsity
         return NegativeSample(items=items, log_weight=np.log(w), weight=weight)
-
-
-def item_popularity(X):
-    """Number of users with a nonzero entry, per item (CSR or dense ``X``)."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X)
-        return np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
-    return np.count_nonzero(np.asarray(X), axis=0)
 
 
 def _rows_of(indptr):

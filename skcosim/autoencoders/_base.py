@@ -31,7 +31,12 @@ from .._linalg._matrix import (
     projection_factor,
     squared_reconstruction_error,
 )
-from .._validation import check_not_dates
+from .._validation import (
+    check_not_dates,
+    drop_stored_zeros,
+    item_popularity,
+    zero_item_rows,
+)
 from ._explained import set_explained_variance
 from ._recommend import RecommenderMixin
 
@@ -109,8 +114,25 @@ class _BaseLinearAutoencoder(
             check_gram_fits(X)
         _check_padding(self.n_components, X)
         self._fit(X)
+        self._zero_unseen_items(X)
         set_explained_variance(self, X)
         return self
+
+    def _zero_unseen_items(self, X):
+        """Exactly zero rows of ``encoder_`` and ``decoder_`` for the items no
+        user of ``X`` interacted with, whatever the solver left there.
+
+        No objective here depends on those rows except through terms that
+        zero rows minimize (the reconstruction of an all-zero column, the
+        penalties), so this never raises the objective; a solver's rounding
+        (``1e-17``) or an untrained start would otherwise be a direction, and
+        row normalization would give the item neighbours.
+        """
+        if _dask.is_dask_array(X):
+            popularity = _dask.users_per_item(X)
+        else:
+            popularity = item_popularity(X)
+        zero_item_rows(popularity == 0, self.encoder_, self.decoder_)
 
     @abstractmethod
     def _fit(self, X):
@@ -125,13 +147,16 @@ class _BaseLinearAutoencoder(
             # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
             return _dask.validate(self, X, reset=reset)
         check_not_dates(X)
-        return validate_data(
+        X = validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
             reset=reset,
         )
+        # A stored 0.0 is not an interaction: fit, score and recommend see
+        # the same items as seen (skcosim._validation).
+        return drop_stored_zeros(X)
 
     # -- the transformer API ----------------------------------------------------
 

@@ -181,7 +181,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         ``A``; user embeddings are ``X A`` (their directions enter the loss).
     decoder_ : ndarray of shape (n_features, n_components)
         ``N(B)``: the item embeddings, rows of unit norm. Items that no
-        training user interacted with have a zero row.
+        training user interacted with (no nonzero value in their column; a
+        stored 0.0 is not an interaction) have exactly zero rows here and
+        in ``encoder_``, whatever the loss and start.
     scale_ : float
         The fitted scale ``c`` of the squared loss (1.0 for the softmax loss).
     singular_values_ : ndarray of shape (n_components,)
@@ -237,6 +239,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     interactions or an item without an embedding has cosine 0 with
     everything rather than NaN. Items without any interaction in the training
     data are held at a zero embedding (the data says nothing about them).
+    With a softmax loss, :meth:`recommend` and :meth:`score` rank items by
+    the logits ``cos / t``, not by probabilities that underflow at low
+    temperatures.
 
     :meth:`reconstruction_loss` and :meth:`objective` report the loss chosen
     here, not the squared reconstruction error of the other autoencoders, and

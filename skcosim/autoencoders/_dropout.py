@@ -191,8 +191,8 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     -----
     Components with a zero singular value (``n_components`` above the rank of
     ``X``) are zero in both factors. Items that no user interacted with get
-    zero rows when ``alpha == 0`` and ``dropout`` is set (the minimum-norm
-    solution).
+    exactly zero rows, with every solver (with ``alpha == 0`` and
+    ``dropout`` set, the minimum-norm solution).
 
     {dask_closed_form_notes}
 

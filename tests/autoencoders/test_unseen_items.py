@@ -16,6 +16,8 @@ from sklearn.base import clone
 
 from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
 
+from .._stored_zeros import with_cancelling_duplicates
+
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"  # short gradient fits
 )
@@ -53,22 +55,6 @@ def long_tailed(n_users=240, n_items=50, dtype=np.float64, seed=0):
     )
     assert np.count_nonzero(X.data == 0) > 10
     return X
-
-
-def with_cancelling_duplicates(X):
-    """``X`` (stored zeros kept) plus duplicate entries that sum to zero:
-    ``+1`` and ``-1``, ``+2`` and ``-2`` at two empty entries of user 0."""
-    C = X.tocoo()
-    free = np.flatnonzero(X[0].toarray().ravel() == 0)[:2]
-    rows = np.r_[C.row, 0, 0, 0, 0]
-    cols = np.r_[C.col, free[0], free[0], free[1], free[1]]
-    data = np.r_[C.data, 1.0, -1.0, 2.0, -2.0].astype(X.dtype)
-    order = np.argsort(rows, kind="stable")
-    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=X.shape[0]))]
-    D = sp.csr_matrix((data[order], cols[order], indptr), shape=X.shape)
-    assert not D.has_canonical_format
-    assert_array_equal(D.toarray(), X.toarray())
-    return D
 
 
 def unseen_by_brute_force(X):

@@ -17,6 +17,8 @@ from skcosim.metrics import (
 from skcosim.model_selection import train_test_split_interactions
 from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
 
+from .._stored_zeros import with_stored_zeros
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -151,16 +153,6 @@ def test_ranking_metrics_reject_mismatched_inputs(data):
         ndcg_at_k(model, X_train, X_test, 81)
 
 
-def _with_stored_zeros(X, at):
-    """``X`` (CSR) plus stored 0.0 entries at the ``(rows, cols)`` ``at``."""
-    C = X.tocoo()
-    rows, cols = at
-    return sp.csr_matrix(
-        (np.r_[C.data, np.zeros(len(rows))], (np.r_[C.row, rows], np.r_[C.col, cols])),
-        shape=X.shape,
-    )
-
-
 @pytest.mark.catalogue(
     "M32",
     input=(
@@ -178,7 +170,7 @@ def test_ranking_metrics_do_not_filter_stored_zeros(data):
     X_train, X_test = train_test_split_interactions(data, 0.2, random_state=0)
     model = WeightDecayAutoencoder(8, alpha=1.0).fit(X_train)
     held = X_test.tocoo()
-    dirty = _with_stored_zeros(X_train, (held.row[::2], held.col[::2]))
+    dirty = with_stored_zeros(X_train, held.row[::2], held.col[::2])
     assert np.count_nonzero(dirty.data == 0) == len(held.row[::2])
     A, B = model.encoder_, model.decoder_
     scores = X_train.toarray() @ A @ B.T

@@ -35,3 +35,42 @@ def with_cancelling_duplicates(X, users=(0,)):
     assert not out.has_canonical_format
     assert_array_equal(out.toarray(), D)
     return out
+
+
+#: Items no user interacted with; ONLY_ZEROS holds stored 0.0 entries only.
+NEVER = [5, 17, 44, 49]
+ONLY_ZEROS = 31
+
+
+def long_tailed(n_users=240, n_items=50, dtype=np.float64, seed=0):
+    """A power-law binary CSR log with unseen items and stored zeros.
+
+    Item ``j`` is drawn with probability proportional to ``(j + 1)^-1.2``;
+    the items ``NEVER`` have no entry, item ``ONLY_ZEROS`` only stored
+    zeros, and 30 stored zeros sit in other columns (some next to real
+    interactions of the same user).
+    """
+    rng = np.random.RandomState(seed)
+    weight = np.arange(1, n_items + 1) ** -1.2
+    D = (rng.rand(n_users, n_items) < 0.45 * weight / weight[0]).astype(dtype)
+    D[:, [*NEVER, ONLY_ZEROS]] = 0
+    C = sp.coo_matrix(D)
+    zero_rows = np.concatenate([rng.choice(n_users, 6), rng.choice(n_users, 30)])
+    zero_cols = np.concatenate([np.full(6, ONLY_ZEROS), rng.choice(n_items, 30)])
+    free = D[zero_rows, zero_cols] == 0  # a stored zero never hides a 1
+    X = sp.csr_matrix(
+        (
+            np.concatenate([C.data, np.zeros(free.sum(), dtype)]),
+            (
+                np.concatenate([C.row, zero_rows[free]]),
+                np.concatenate([C.col, zero_cols[free]]),
+            ),
+        ),
+        shape=D.shape,
+    )
+    assert np.count_nonzero(X.data == 0) > 10
+    return X
+
+
+def unseen_by_brute_force(X):
+    return ~np.any(X.toarray() != 0, axis=0)

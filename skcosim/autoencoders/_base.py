@@ -31,6 +31,7 @@ from .._linalg._matrix import (
     projection_factor,
     squared_reconstruction_error,
 )
+from .._optim._params import random_factors
 from .._validation import (
     check_not_dates,
     drop_stored_zeros,
@@ -133,6 +134,19 @@ class _BaseLinearAutoencoder(
         else:
             popularity = item_popularity(X)
         zero_item_rows(popularity == 0, self.encoder_, self.decoder_)
+
+    def _random_start(self, X, init_scale, random_state):
+        """Random factors (:func:`skcosim._optim._params.random_factors`) for
+        a gradient solver, with the unseen items' rows at zero.
+
+        Their gradient is zero there (an all-zero column of ``X``), so
+        training keeps them at zero and ``loss_curve_`` describes the model
+        :meth:`_zero_unseen_items` returns; from a random row they would only
+        decay, and pull on the other items' rows meanwhile.
+        """
+        A, B = random_factors(X.shape[1], self.n_components, init_scale, random_state)
+        zero_item_rows(item_popularity(X) == 0, A, B)
+        return A, B
 
     @abstractmethod
     def _fit(self, X):

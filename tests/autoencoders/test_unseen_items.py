@@ -192,3 +192,35 @@ def test_stored_zeros_change_nothing(estimator):
     assert a.score(dirty) == b.score(clean)
     for left, right in zip(a.recommend(dirty, 8), b.recommend(clean, 8), strict=True):
         assert_array_equal(left, right)
+
+
+@pytest.mark.catalogue(
+    "E77",
+    input=(
+        "Gradient solvers (``solver='lbfgs'``, ``'dropout-sgd'``) on a log "
+        "with items nobody interacted with"
+    ),
+    outcome=(
+        "Correct: training starts those items at zero rows and keeps them "
+        "there, so the last entry of ``loss_curve_`` is the ``objective`` of "
+        "the returned model (to ``1e-12``). A random start left them to "
+        "decay, and zeroing them at the end moved the objective away from "
+        "the curve (``0.8 %`` for dropout SGD) (fixed)"
+    ),
+)
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        WeightDecayAutoencoder(5, alpha=0.5, solver="lbfgs", random_state=0),
+        DropoutAutoencoder(5, alpha=2.0, solver="lbfgs", random_state=0),
+        DropoutAutoencoder(
+            5, alpha=2.0, dropout=0.3, solver="dropout-sgd", max_iter=20, random_state=0
+        ),
+    ],
+    ids=_id,
+)
+def test_gradient_solvers_loss_curve_describes_the_returned_model(estimator):
+    """E77: loss_curve_[-1] is the objective of the model with zero rows."""
+    X = long_tailed()
+    model = clone(estimator).fit(X)
+    assert model.loss_curve_[-1] == pytest.approx(model.objective(X), rel=1e-12)

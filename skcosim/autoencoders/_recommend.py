@@ -107,7 +107,9 @@ class RecommenderMixin:
 
         Exact top-``n`` cosine neighbours in the item embedding ``embedding``,
         the item itself excluded, ties to the smaller index (as
-        :func:`skcosim.metrics.cosine_neighbors`). Computed in batches of
+        :func:`skcosim.metrics.cosine_neighbors`). An item no training user
+        interacted with has a zero row, so cosine 0 with every item: its
+        answer is the smallest indices, each with score 0. Computed in batches of
         query items: memory ``O(batch_size * n_features)``, never
         ``n_features x n_features``.
 

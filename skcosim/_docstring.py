@@ -85,7 +85,10 @@ FACTOR_ATTRIBUTES = """\
 encoder_ : ndarray of shape (n_features, n_components)
     ``A``; user embeddings are ``X A``.
 decoder_ : ndarray of shape (n_features, n_components)
-    ``B``; its rows are the item embeddings.
+    ``B``; its rows are the item embeddings. Items that no training user
+    interacted with (no nonzero value in their column; a stored 0.0 is not
+    an interaction) have exactly zero rows in both factors, whatever the
+    solver: cosine 0 with every item, no neighbours.
 singular_values_ : ndarray of shape (n_components,)
     Top singular values ``s_i`` of the training data.
 components_ : ndarray of shape (n_components, n_features)

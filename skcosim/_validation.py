@@ -1,6 +1,10 @@
-"""Input checks shared by the estimators and the transformers."""
+"""Input checks shared by the estimators and the transformers, and the one
+rule of what counts as an interaction (a nonzero value, never a stored 0.0)."""
 
 from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
 
 
 def check_not_dates(X):
@@ -24,3 +28,57 @@ def check_not_dates(X):
                 f"X has column {name!r} of dtype {dtype}: interactions must be "
                 "numbers, not dates or durations."
             )
+
+
+# -- What an interaction is --------------------------------------------------------
+#
+# One rule everywhere: an interaction is a nonzero value. A stored 0.0 in a
+# sparse matrix (left by arithmetic, or written explicitly) is not one: it
+# does not make an item "seen", it does not count towards an item's users, and
+# an item whose column holds only stored zeros is unseen.
+
+
+def item_popularity(X):
+    """Number of users with a nonzero value, per item (column).
+
+    ``X`` is a numpy array or a scipy.sparse matrix of any format; stored
+    zeros, and duplicate entries that sum to zero, are not counted.
+    """
+    if sp.issparse(X):
+        X = sp.csr_matrix(drop_stored_zeros(X))
+        return np.bincount(X.indices, minlength=X.shape[1])
+    return np.count_nonzero(np.asarray(X), axis=0)
+
+
+def drop_stored_zeros(X):
+    """``X`` without stored zeros: a copy when a sparse ``X`` has any (or
+    duplicate entries, which may sum to zero), ``X`` itself otherwise.
+
+    The input is never modified. Every consumer of the result then reads
+    "stored" as "interaction" (``X.indices``, ``X.nnz``, ``tocoo()``). CSR
+    and CSC keep their format; other sparse formats become CSR.
+    """
+    if not sp.issparse(X):
+        return X
+    if X.format not in ("csr", "csc"):
+        X = sp.csr_matrix(X)
+    if X.has_canonical_format and np.all(X.data != 0):
+        return X
+    X = X.copy()
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    return X
+
+
+def zero_item_rows(unseen, *factors):
+    """Set the rows ``unseen`` (a boolean mask over items) of each item
+    factor to exactly 0.0, in place.
+
+    The data say nothing about an item nobody interacted with: every
+    objective here is minimized with its rows at zero, and a solver's
+    rounding (``1e-17``) or an untrained random start would otherwise become
+    a unit vector under row normalization and give the item neighbours.
+    """
+    if np.any(unseen):
+        for factor in factors:
+            factor[unseen] = 0

@@ -41,6 +41,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from .._validation import drop_stored_zeros, item_popularity
 from ._eigen import arpack_fits, flip_signs, lanczos_ncv, rank_rtol, top_k_from_gram
 from ._matrix import check_gram_norm
 
@@ -163,19 +164,26 @@ def sum_over_blocks(X, fn, *args, **kwargs):
     """``fn(block, *args, **kwargs)`` summed over the row blocks of ``X``.
 
     One Dask computation: each block is handed to ``fn`` as a float64 CSR
-    matrix where it lives (a row-additive loss and its gradients, say), and
-    only the results, entry by entry for a tuple, are tree-summed and
-    brought back.
+    matrix without stored zeros (they are not interactions) where it lives
+    (a row-additive loss and its gradients, say), and only the results,
+    entry by entry for a tuple, are tree-summed and brought back.
     """
     import dask
 
     def part(B):
         _check_finite(B)
-        return fn(sp.csr_matrix(B, dtype=np.float64), *args, **kwargs)
+        B = drop_stored_zeros(sp.csr_matrix(B, dtype=np.float64))
+        return fn(B, *args, **kwargs)
 
     parts = [dask.delayed(part, pure=True)(blk) for blk in _blocks(X)]
     (total,) = dask.compute(_tree_sum(parts))
     return total
+
+
+def users_per_item(X):
+    """Number of users with a nonzero value, per item, of a row-chunked dask
+    array (one pass; :func:`skcosim._validation.item_popularity` per block)."""
+    return sum_over_blocks(X, item_popularity)
 
 
 def gram_matrix(X):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.special
+
+from .._validation import drop_stored_zeros
 
 #: Bytes of the dense score block of a batch of rows (never n x p at once).
 BLOCK_BYTES = 16 * 2**20
@@ -47,7 +50,9 @@ def as_csr(X):
     return sp.csr_matrix(X) if sp.issparse(X) else sp.csr_matrix(np.asarray(X))
 
 
-def top_k_unseen(score_rows, seen, k, *, filter_seen=True, batch_size=None):
+def top_k_unseen(
+    score_rows, seen, k, *, filter_seen=True, batch_size=None, softmax=False
+):
     """Top-``k`` items of each user, scored batch by batch.
 
     Parameters
@@ -56,7 +61,8 @@ def top_k_unseen(score_rows, seen, k, *, filter_seen=True, batch_size=None):
         ``score_rows(i0, i1)`` returns the dense scores (``i1 - i0`` x
         ``n_items``) of users ``i0`` to ``i1 - 1``.
     seen : sparse matrix of shape (n_users, n_items)
-        CSR; its nonzero entries are the items each user has seen.
+        CSR; its nonzero entries are the items each user has seen (a
+        stored 0.0 is not an interaction: that item is not seen).
     k : int
         Items per user, at most ``n_items``.
     filter_seen : bool, default=True
@@ -64,6 +70,12 @@ def top_k_unseen(score_rows, seen, k, *, filter_seen=True, batch_size=None):
         gets padding slots: index ``PAD`` (-1) with score ``-inf``.
     batch_size : int, default=None
         Users per batch; ``None`` keeps a batch's scores near 16 MiB.
+    softmax : bool, default=False
+        The scores are the logits of a softmax over all items: rank by
+        them, and return the probabilities ``exp(s_i - logsumexp(s))`` (the
+        log-sum-exp over every item of the row, seen ones included), in
+        float64. Ranking by probabilities instead would tie every item whose
+        probability underflows to zero.
 
     Returns
     -------
@@ -71,6 +83,7 @@ def top_k_unseen(score_rows, seen, k, *, filter_seen=True, batch_size=None):
     scores : ndarray of shape (n_users, k), float64
     """
     n, p = seen.shape
+    seen = drop_stored_zeros(seen)
     if batch_size is None:
         batch_size = max(1, BLOCK_BYTES // (8 * p))
     indices = np.empty((n, k), dtype=np.intp)
@@ -82,11 +95,14 @@ def top_k_unseen(score_rows, seen, k, *, filter_seen=True, batch_size=None):
             raise ValueError(
                 f"The model scores {scores.shape[1]} items, the data has {p}."
             )
+        log_z = scipy.special.logsumexp(scores, axis=1, keepdims=True) if softmax else 0
         if filter_seen:
             block = seen[i0:i1].tocoo()
             scores[block.row, block.col] = -np.inf
         top, val = top_k_per_row(scores, k)
         if filter_seen:
             top[val == -np.inf] = PAD
+        if softmax:
+            val = np.where(np.isneginf(val), -np.inf, np.exp(val - log_z))
         indices[i0:i1], values[i0:i1] = top, val
     return indices, values

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from .._validation import item_popularity
 from ._lbfgs import minimize_lbfgs
 from ._losses import normalize_rows, normalize_rows_backward
 from ._params import pack, unpack
@@ -136,14 +137,6 @@ def _check_sampling_weights(q, popularity, exponent, n_negatives):
         f"{STEP_DTYPE.__name__}, or they are never drawn. Use a smaller "
         "sampling_exponent."
     )
-
-
-def item_popularity(X):
-    """Number of users with a nonzero entry, per item (CSR or dense ``X``)."""
-    if sp.issparse(X):
-        X = sp.csr_matrix(X)
-        return np.bincount(X.indices[X.data != 0], minlength=X.shape[1])
-    return np.count_nonzero(np.asarray(X), axis=0)
 
 
 def _rows_of(indptr):

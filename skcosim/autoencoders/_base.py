@@ -31,7 +31,13 @@ from .._linalg._matrix import (
     projection_factor,
     squared_reconstruction_error,
 )
-from .._validation import check_not_dates
+from .._optim._params import random_factors
+from .._validation import (
+    check_not_dates,
+    drop_stored_zeros,
+    item_popularity,
+    zero_item_rows,
+)
 from ._explained import set_explained_variance
 from ._recommend import RecommenderMixin
 
@@ -112,8 +118,38 @@ class _BaseLinearAutoencoder(
             check_gram_fits(X)
         _check_padding(self.n_components, X)
         self._fit(X)
+        self._zero_unseen_items(X)
         set_explained_variance(self, X)
         return self
+
+    def _zero_unseen_items(self, X):
+        """Exactly zero rows of ``encoder_`` and ``decoder_`` for the items no
+        user of ``X`` interacted with, whatever the solver left there.
+
+        No objective here depends on those rows except through terms that
+        zero rows minimize (the reconstruction of an all-zero column, the
+        penalties), so this never raises the objective; a solver's rounding
+        (``1e-17``) or an untrained start would otherwise be a direction, and
+        row normalization would give the item neighbours.
+        """
+        if _dask.is_dask_array(X):
+            popularity = _dask.users_per_item(X)
+        else:
+            popularity = item_popularity(X)
+        zero_item_rows(popularity == 0, self.encoder_, self.decoder_)
+
+    def _random_start(self, X, init_scale, random_state):
+        """Random factors (:func:`skcosim._optim._params.random_factors`) for
+        a gradient solver, with the unseen items' rows at zero.
+
+        Their gradient is zero there (an all-zero column of ``X``), so
+        training keeps them at zero and ``loss_curve_`` describes the model
+        :meth:`_zero_unseen_items` returns; from a random row they would only
+        decay, and pull on the other items' rows meanwhile.
+        """
+        A, B = random_factors(X.shape[1], self.n_components, init_scale, random_state)
+        zero_item_rows(item_popularity(X) == 0, A, B)
+        return A, B
 
     @abstractmethod
     def _fit(self, X):
@@ -128,13 +164,16 @@ class _BaseLinearAutoencoder(
             # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
             return _dask.validate(self, X, reset=reset)
         check_not_dates(X)
-        return validate_data(
+        X = validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
             dtype=[np.float64, np.float32],
             reset=reset,
         )
+        # A stored 0.0 is not an interaction: fit, score and recommend see
+        # the same items as seen (skcosim._validation).
+        return drop_stored_zeros(X)
 
     # -- the transformer API ----------------------------------------------------
 

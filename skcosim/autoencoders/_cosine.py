@@ -39,11 +39,11 @@ from .._optim._sampled_softmax import (
     STEP_DTYPE,
     fit_adam,
     fit_lbfgs_resampled,
-    item_popularity,
     sampled_batch_size,
     sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
+from .._validation import item_popularity
 from ._base import _BaseLinearAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
 
@@ -218,7 +218,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         ``A``; user embeddings are ``X A`` (their directions enter the loss).
     decoder_ : ndarray of shape (n_features, n_components)
         ``N(B)``: the item embeddings, rows of unit norm. Items that no
-        training user interacted with have a zero row.
+        training user interacted with (no nonzero value in their column; a
+        stored 0.0 is not an interaction) have exactly zero rows here and
+        in ``encoder_``, whatever the loss and start.
     scale_ : float
         The fitted scale ``c`` of the squared loss (1.0 for the softmax loss).
     singular_values_ : ndarray of shape (n_components,)
@@ -283,6 +285,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     interactions or an item without an embedding has cosine 0 with
     everything rather than NaN. Items without any interaction in the training
     data are held at a zero embedding (the data says nothing about them).
+    With a softmax loss, :meth:`recommend` and :meth:`score` rank items by
+    the logits ``cos / t``, not by probabilities that underflow at low
+    temperatures.
 
     :meth:`reconstruction_loss` and :meth:`objective` report the loss chosen
     here, not the squared reconstruction error of the other autoencoders, and
@@ -715,10 +720,25 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 f"n_components={self.decoder_.shape[1]}: inverse_transform takes "
                 "user embeddings as returned by transform."
             )
-        P, _ = normalize_rows(Z.astype(np.float64))
-        cosines = P @ self.decoder_.T.astype(np.float64)
         if self.loss_ == "squared":
-            out = self.scale_ * cosines
+            out = self.scale_ * self._cosines(Z)
         else:
-            out = _softmax_rows(cosines / self.temperature)
+            out = _softmax_rows(self._cosines(Z) / self.temperature)
         return out.astype(Z.dtype, copy=False)
+
+    def _cosines(self, Z):
+        """User-item cosines ``N(Z) N(B)^T`` of user embeddings ``Z``, float64."""
+        P, _ = normalize_rows(Z.astype(np.float64))
+        return P @ self.decoder_.T.astype(np.float64)
+
+    def _user_scores(self, X):
+        # The softmax losses rank by their logits cos / t (float64): the
+        # probabilities underflow to 0 at low temperatures (in float32 from
+        # t = 1e-3), and ranking by them would order those items by index.
+        if self.loss_ == "squared":
+            return super()._user_scores(X)
+        Z = safe_sparse_dot(X, self.encoder_.astype(X.dtype), dense_output=True)
+        return self._cosines(Z) / self.temperature
+
+    def _scores_are_logits(self):
+        return self.loss_ != "squared"

@@ -25,7 +25,7 @@ from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
 from .._optim._lbfgs import fit_factors_lbfgs
 from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
-from .._optim._params import as_float64, random_factors
+from .._optim._params import as_float64
 from .._optim._sgd import dropout_sgd
 from ._base import _BaseLinearAutoencoder
 
@@ -191,8 +191,8 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     -----
     Components with a zero singular value (``n_components`` above the rank of
     ``X``) are zero in both factors. Items that no user interacted with get
-    zero rows when ``alpha == 0`` and ``dropout`` is set (the minimum-norm
-    solution).
+    exactly zero rows, with every solver (with ``alpha == 0`` and
+    ``dropout`` set, the minimum-norm solution).
 
     {dask_closed_form_notes}
 
@@ -294,7 +294,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         # singular_values_ as for the closed forms; s_1 also sets the SGD step.
         s, _ = top_k_spectrum(X, self.n_components, random_state=rng)
         X64 = as_float64(X)
-        A0, B0 = random_factors(X.shape[1], self.n_components, self.init_scale, rng)
+        A0, B0 = self._random_start(X, self.init_scale, rng)
         q = self.dropout or 0.0
         name = f"{type(self).__name__}(solver={self.solver!r})"
         if self.solver == "lbfgs":

@@ -66,9 +66,17 @@ class RecommenderMixin:
     autoencoder (``encoder_``, ``inverse_transform``, ``item_embeddings``)."""
 
     def _user_scores(self, X):
-        """Scores of every item for the validated users ``X`` (dense)."""
+        """Scores of every item for the validated users ``X`` (dense): what
+        the model ranks items by. Here its reconstruction ``X A B^T``; a model
+        whose reconstruction is a softmax returns its logits instead and says
+        so in :meth:`_scores_are_logits`."""
         Z = safe_sparse_dot(X, self.encoder_.astype(X.dtype), dense_output=True)
         return self.inverse_transform(Z)
+
+    def _scores_are_logits(self):
+        """Whether :meth:`_user_scores` returns the logits of a softmax over
+        items (``recommend`` then returns their probabilities)."""
+        return False
 
     def _validated_users(self, X, method):
         check_is_fitted(self)
@@ -129,7 +137,9 @@ class RecommenderMixin:
 
         Exact top-``n`` cosine neighbours in the item embedding ``embedding``,
         the item itself excluded, ties to the smaller index (as
-        :func:`skcosim.metrics.cosine_neighbors`). Computed in batches of
+        :func:`skcosim.metrics.cosine_neighbors`). An item no training user
+        interacted with has a zero row, so cosine 0 with every item: its
+        answer is the smallest indices, each with score 0. Computed in batches of
         query items: memory ``O(batch_size * n_features)``, never
         ``n_features x n_features``.
 
@@ -182,13 +192,18 @@ class RecommenderMixin:
         :meth:`inverse_transform` of a :class:`CosineAutoencoder`), computed
         for ``batch_size`` users at a time: memory ``O(batch_size *
         n_features)``, never ``n_samples x n_features``. Ties go to the
-        smaller column index.
+        smaller column index. A softmax model (``CosineAutoencoder`` with a
+        softmax loss) ranks by its logits, ``cos / temperature``, and returns
+        the probabilities computed from them in float64 with a log-sum-exp:
+        at a low temperature most probabilities underflow to 0, and a
+        ranking by them would order those items by column index.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The users' interactions; nonzero entries are seen items. A
-            DataFrame must have the columns the model was fitted with.
+            The users' interactions; nonzero entries are seen items (a
+            stored 0.0 is not). A DataFrame must have the columns the model
+            was fitted with.
         n : int, default=10
             Number of items per user, at most ``n_features``.
         filter_seen : bool, default=True
@@ -204,7 +219,8 @@ class RecommenderMixin:
             Recommended items: names (object array) from
             ``feature_names_in_``, or column indices.
         scores : ndarray of shape (n_samples, n)
-            Their scores, float64.
+            Their scores, float64: the reconstruction, or for a softmax model
+            the probabilities (which may be 0.0 far down the list).
         """
         X = self._validated_users(X, "recommend")
         check_scalar(n, "n", Integral, min_val=1, max_val=X.shape[1])
@@ -217,6 +233,7 @@ class RecommenderMixin:
             n,
             filter_seen=filter_seen,
             batch_size=batch_size,
+            softmax=self._scores_are_logits(),
         )
         return self._item_ids(top), values
 

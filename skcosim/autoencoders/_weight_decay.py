@@ -21,7 +21,7 @@ from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import top_k_spectrum
 from .._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
 from .._optim._losses import weight_decay_loss_grad
-from .._optim._params import as_float64, random_factors
+from .._optim._params import as_float64
 from ._base import _BaseLinearAutoencoder
 
 #: Standard deviation of each entry of the random start of ``solver="lbfgs"``.
@@ -182,7 +182,7 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._optim._lbfgs`)."""
         rng = check_random_state(self.random_state)
         s, V = top_k_spectrum(X, self.n_components, random_state=rng)
-        A0, B0 = random_factors(X.shape[1], self.n_components, LBFGS_INIT_SCALE, rng)
+        A0, B0 = self._random_start(X, LBFGS_INIT_SCALE, rng)
         A, B, self.n_iter_, self.loss_curve_ = fit_factors_lbfgs(
             as_float64(X),
             A0,

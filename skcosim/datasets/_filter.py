@@ -17,6 +17,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, validate_params
+from .._validation import drop_stored_zeros
 
 
 @validate_params(
@@ -149,8 +150,8 @@ def _matrix_and_ids(data):
             for ids in (user_ids, item_ids)
         )
     X = check_array(data, accept_sparse="csr", dtype=None, input_name="data")
-    X = sp.csr_matrix(X, copy=True)
-    X.eliminate_zeros()  # an explicit zero is not an interaction
+    # An explicit zero is not an interaction; duplicates count once.
+    X = sp.csr_matrix(drop_stored_zeros(sp.csr_matrix(X)), copy=True)
     if user_ids is not None and (
         len(user_ids) != X.shape[0] or len(item_ids) != X.shape[1]
     ):

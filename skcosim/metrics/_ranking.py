@@ -15,16 +15,19 @@ from .._compat import (
 )
 from .._constraints import Count
 from .._linalg._topk import PAD, as_csr, top_k_unseen
+from .._validation import drop_stored_zeros
 from ._estimators import final_estimator, transform_before_final
 
 
 def _reconstruct(estimator, X):
     """Scores of every item for the users ``X``: the model's reconstruction.
 
-    For a linear autoencoder ``X A B^T`` (``inverse_transform(transform(X))``).
-    A Pipeline whose steps all invert (e.g. PopularityScaler then an
-    autoencoder) maps the reconstruction back to the original item space;
-    otherwise the last step's input space is used.
+    For a linear autoencoder ``X A B^T`` (``inverse_transform(transform(X))``);
+    a skcosim autoencoder gives the scores it ranks by itself (its
+    ``recommend`` and ``score``: the logits of a softmax model). A Pipeline
+    whose steps all invert (e.g. PopularityScaler then an autoencoder) maps
+    the reconstruction back to the original item space; otherwise the last
+    step's input space is used.
     """
     if isinstance(estimator, Pipeline) and hasattr(estimator, "inverse_transform"):
         return np.asarray(estimator.inverse_transform(estimator.transform(X)))
@@ -35,6 +38,8 @@ def _reconstruct(estimator, X):
             f"{type(model).__name__} has no inverse_transform: ranking metrics "
             "need a model that reconstructs the items (a skcosim autoencoder)."
         )
+    if hasattr(model, "_user_scores"):
+        return model._user_scores(model._validated_users(Xt, "ranking"))
     return np.asarray(model.inverse_transform(model.transform(Xt)))
 
 
@@ -66,8 +71,7 @@ def _hits(estimator, X_train, X_test, k, batch_size):
         X_train = np.asarray(X_train)
     n = _num_samples(X_train)
     X_test = check_array(X_test, accept_sparse="csr", input_name="X_test")
-    X_test = sp.csr_matrix(X_test)
-    X_test.eliminate_zeros()
+    X_test = sp.csr_matrix(drop_stored_zeros(sp.csr_matrix(X_test)))
     if X_test.shape[0] != n:
         raise ValueError(
             f"X_train has {n} users but X_test has {X_test.shape[0]}: they must "

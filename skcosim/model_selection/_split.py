@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, validate_params
+from .._validation import drop_stored_zeros
 
 
 @validate_params(
@@ -58,9 +59,10 @@ def train_test_split_interactions(X, test_size: float = 0.2, random_state=None):
     """
     rng = check_random_state(random_state)
     X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32])
-    X = sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr(copy=True)
-    X.eliminate_zeros()
-    X.sort_indices()
+    # One entry per interaction: no stored zeros, duplicates summed.
+    X = drop_stored_zeros(sp.csr_matrix(X) if not sp.issparse(X) else X.tocsr())
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()  # a copy: the input is never modified
     nnz_u = np.diff(X.indptr)
     n_test = np.minimum(np.floor(test_size * nnz_u + 0.5), np.maximum(nnz_u - 1, 0))
     row = np.repeat(np.arange(X.shape[0]), nnz_u)

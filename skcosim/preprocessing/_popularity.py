@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._compat import Interval, _fit_context
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
-from .._validation import check_not_dates
+from .._validation import check_not_dates, item_popularity
 
 
 def _sparse_format(X):
@@ -130,10 +130,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
-        if sp.issparse(X):
-            counts = np.diff(sp.csc_matrix(X != 0).indptr)
-        else:
-            counts = np.count_nonzero(X, axis=0)
+        counts = item_popularity(X)
         self.popularity_ = np.maximum(counts, 1) / X.shape[0]
         with np.errstate(over="ignore"):
             self.scale_ = self.popularity_ ** -float(self.beta)

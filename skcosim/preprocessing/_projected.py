@@ -17,7 +17,7 @@ from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import projection_factor
-from .._validation import check_not_dates
+from .._validation import check_not_dates, item_popularity, zero_item_rows
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 
@@ -79,7 +79,9 @@ def project_factors(user_factors, item_factors) -> np.ndarray:
         largest entry and scaled back once: scaling either factor by ``c > 0``
         scales the embedding by ``c`` and leaves its cosines as they are, at
         any scale whose scores ``U V^T`` are normal float64 numbers (beyond,
-        a ``ValueError``). Zero factors give zero rows.
+        a ``ValueError``). Zero factors give zero rows, and a zero row of
+        ``item_factors`` (an item the model knows nothing about) an exactly
+        zero row.
 
     See Also
     --------
@@ -170,7 +172,8 @@ class ProjectedEmbedding(
         gauge of the wrapped model (not only its cosines).
     projected_encoder_ : ndarray of shape (n_features, n_components)
         ``A T``: user embeddings are ``X @ projected_encoder_``, item
-        embeddings its rows.
+        embeddings its rows. Items that no training user interacted with
+        have exactly zero rows.
     {features_in_attributes}
 
     See Also
@@ -230,6 +233,9 @@ class ProjectedEmbedding(
         # Remedy 2: A L with L L^T = B^T B has the Gram matrix of A B^T.
         self.projection_ = _canonical_projection(estimator.encoder_, estimator.decoder_)
         self.projected_encoder_ = estimator.encoder_ @ self.projection_
+        # skcosim's autoencoders already give unseen items zero rows; a
+        # wrapped model of another kind may leave rounding there.
+        zero_item_rows(item_popularity(X) == 0, self.projected_encoder_)
         return self
 
     def transform(self, X):

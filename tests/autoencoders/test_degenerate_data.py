@@ -122,9 +122,10 @@ def test_users_without_interactions_get_zero_embeddings_and_change_nothing(
         "(singular dropout system)"
     ),
     outcome=(
-        "Correct: their rows of ``encoder_`` and ``decoder_`` are 0 (to "
-        "``1e-12``) and the other items' model equals the one fitted "
-        "without those columns; equal to the reference"
+        "Correct: their rows of ``encoder_`` and ``decoder_`` are exactly "
+        "0.0 (were rounding, ``1e-17``, with the Gram solver) and the other "
+        "items' model equals the one fitted without those columns; equal to "
+        "the reference"
     ),
 )
 @closed_forms
@@ -137,8 +138,7 @@ def test_items_never_seen_get_zero_rows_and_change_nothing(
     model = clone(estimator).fit(X)
     _assert_matches_reference(model, X, gauge_free_reference)
     for factor in (model.encoder_, model.decoder_):
-        # Exact zeros up to eigensolver rounding (unit-norm columns).
-        assert_allclose(factor[[2, 5]], 0, atol=1e-12)
+        assert_array_equal(factor[[2, 5]], 0.0)  # exactly, not to rounding
     # The other items' model is the one fitted without the unseen columns.
     rest = np.delete(np.arange(X.shape[1]), [2, 5])
     reduced = clone(estimator).fit(X[:, rest])
@@ -155,8 +155,8 @@ def test_items_never_seen_with_alpha_zero_get_zero_rows(estimator, small_binary)
     X[:, 4] = 0
     model = clone(estimator).set_params(alpha=0.0).fit(X)
     _assert_finite(model)
-    assert_allclose(model.encoder_[4], 0, atol=1e-12)
-    assert_allclose(model.decoder_[4], 0, atol=1e-12)
+    assert_array_equal(model.encoder_[4], 0.0)
+    assert_array_equal(model.decoder_[4], 0.0)
 
 
 @pytest.mark.catalogue(

@@ -336,3 +336,99 @@ def test_grid_search_without_scoring_picks_the_recall_scorers_alpha(estimator, g
     ).fit(X)
     assert loss.best_index_ == 0
     assert recall.best_index_ > 0
+
+
+# -- what counts as seen, and what a softmax model ranks by -----------------------
+
+
+@pytest.mark.catalogue(
+    "E73",
+    input=(
+        "``recommend(filter_seen=True)`` for users whose rows hold stored 0.0 "
+        "entries (sparse ``X``)"
+    ),
+    outcome=(
+        "Correct: a stored 0.0 is not a seen item, it stays a candidate: "
+        "equal to a dense brute force that filters the nonzero entries only. "
+        "Was left out as seen (fixed)"
+    ),
+)
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
+def test_recommend_does_not_filter_stored_zeros(X, model):
+    """E73: recommend(filter_seen=True) keeps items whose stored value is 0.0."""
+    model = clone(model).fit(X)
+    # Stored zeros at each user's best-scored unseen items.
+    best, _ = _brute_force_recommend(model, X, 3)
+    C = X.tocoo()
+    rows = np.r_[C.row, np.repeat(np.arange(X.shape[0]), 3)]
+    cols = np.r_[C.col, best.ravel()]
+    data = np.r_[C.data, np.zeros(best.size)]
+    dirty = sp.csr_matrix((data, (rows, cols)), shape=X.shape)
+    assert np.count_nonzero(dirty.data == 0) == best.size
+    ids, scores = model.recommend(dirty, n=7)
+    expected_ids, expected_scores = _brute_force_recommend(model, X, 7)
+    assert_array_equal(ids, expected_ids)
+    assert_allclose(scores, expected_scores, rtol=1e-10)
+    assert_array_equal(ids[:, :3], best)
+
+
+def _brute_force_logits(model, X):
+    """``cos(x_u A, b_i) / t`` in float64 from the factors, with numpy only."""
+    Z = np.asarray(X.toarray(), dtype=np.float64) @ model.encoder_.astype(np.float64)
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    P = Z / np.where(norms > 0, norms, 1.0)
+    B = model.decoder_.astype(np.float64)
+    return P @ B.T / model.temperature
+
+
+@pytest.mark.catalogue(
+    "E76",
+    input=(
+        "``CosineAutoencoder`` (softmax loss) at temperature ``1e-3`` in "
+        "float32 and ``1e-4`` in float64: ``recommend`` and ``score``"
+    ),
+    outcome=(
+        "Correct: items ranked by the logits ``cos / t``, equal to a float64 "
+        "brute force (to the float32 rounding of the cosines); the returned "
+        "probabilities equal the float64 softmax of the logits; ``score`` "
+        "equals the brute-force held-out NDCG. Was a ranking by probabilities "
+        "in the input dtype, most of which underflow to 0, so that items "
+        "were ordered by column index (fixed)"
+    ),
+)
+@pytest.mark.parametrize("dtype, temperature", [(np.float32, 1e-3), (np.float64, 1e-4)])
+def test_softmax_model_ranks_by_its_logits_at_low_temperature(X, dtype, temperature):
+    """E76: recommend and score rank by logits, not underflowing probabilities."""
+    X = X.astype(dtype)
+    model = CosineAutoencoder(6, loss="softmax", temperature=temperature, max_iter=10)
+    model.fit(X)
+    n = 30
+    L = _brute_force_logits(model, X)
+    L[X.toarray() != 0] = -np.inf
+    order = np.lexsort((np.broadcast_to(np.arange(X.shape[1]), L.shape), -L), axis=1)
+    # Cosines agree to float32 rounding: compare the logits of the lists.
+    atol = (1e-5 if dtype == np.float32 else 1e-12) / temperature
+    ids, scores = model.recommend(X, n=n)
+    top = np.take_along_axis(L, order[:, :n], axis=1)
+    assert_allclose(np.take_along_axis(L, ids, axis=1), top, atol=atol)
+    # Probabilities over all items (seen included), max-shifted in float64.
+    logits = _brute_force_logits(model, X)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities = e / e.sum(axis=1, keepdims=True)
+    rtol = 1e-2 if dtype == np.float32 else 1e-8
+    expected = np.take_along_axis(probabilities, ids, axis=1)
+    assert_allclose(scores, expected, rtol=rtol, atol=1e-300)
+    # Hard enough: in the input dtype most of these probabilities are 0.
+    assert np.mean(expected.astype(dtype) == 0) > 0.2
+    # score: held-out NDCG@min(100, p) of the brute-force ranking.
+    X_train, X_test = train_test_split_interactions(X, test_size=0.2, random_state=0)
+    L = _brute_force_logits(model, X_train)
+    L[X_train.toarray() != 0] = -np.inf
+    k = min(100, X.shape[1])
+    top = np.lexsort((np.broadcast_to(np.arange(X.shape[1]), L.shape), -L), axis=1)
+    hits = np.take_along_axis(X_test.toarray() != 0, top[:, :k], axis=1)
+    discount = 1 / np.log2(np.arange(2, k + 2))
+    n_rel = np.diff(X_test.indptr)
+    ideal = np.array([discount[: min(r, k)].sum() for r in n_rel])
+    ndcg = (hits @ discount)[n_rel > 0] / ideal[n_rel > 0]
+    assert model.score(X) == pytest.approx(ndcg.mean(), rel=1e-6)

@@ -16,6 +16,8 @@ from skcosim.datasets import (
     make_clustered_interactions,
 )
 
+from .._stored_zeros import with_cancelling_duplicates, with_stored_zeros
+
 SMALL = dict(n_users=2000, n_items=200, n_clusters=5)
 
 
@@ -529,3 +531,26 @@ def test_simulated_data_with_an_extreme_popularity_exponent_is_exact():
     assert n_u.max() > 6  # some users reach the underflowed ranks
     expected = (np.arange(10) < n_u[:, None]).astype(float)
     assert_array_equal(X, expected)
+
+
+@pytest.mark.catalogue("M34b", part_of="M34")
+def test_filter_counts_only_nonzero_values():
+    """M34b: filter_interactions ignores stored zeros and cancelling duplicates."""
+    rng = np.random.default_rng(0)
+    dense = (rng.random((30, 20)) < 0.15).astype(float)
+    rows, cols = np.nonzero(dense == 0)
+    pick = rng.choice(len(rows), 60, replace=False)
+    dirty = with_cancelling_duplicates(
+        with_stored_zeros(dense, rows[pick], cols[pick]), users=range(0, 30, 3)
+    )
+    for min_items, min_users in [(0, 0), (2, 2), (3, 2), (2, 4)]:
+        users, items = _k_core_by_removing_one_at_a_time(
+            dense, min_items, min_users, rng
+        )
+        kept = filter_interactions(
+            dirty, min_item_count=min_items, min_user_count=min_users
+        )
+        assert_array_equal(kept.user_ids, users)
+        assert_array_equal(kept.item_ids, items)
+        assert_array_equal(kept.data.toarray(), dense[np.ix_(users, items)])
+        assert np.all(kept.data.data != 0)

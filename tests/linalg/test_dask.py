@@ -10,11 +10,14 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
+
+from .._stored_zeros import long_tailed, unseen_by_brute_force
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -207,3 +210,57 @@ def test_cosine_autoencoder_rejects_negative_values_in_a_dask_array(client, X):
     assert (X < 0).sum() > 0
     with pytest.raises(ValueError, match="Negative values"):
         CosineAutoencoder(4, loss="softmax").fit(_dask(X, "sparse"))
+
+
+@pytest.mark.catalogue(
+    "E71",
+    input=(
+        "A row-chunked dask array (sparse chunks with stored 0.0 entries, or "
+        "dense chunks) of a long-tailed log with items nobody interacted "
+        "with: closed forms (Gram, ARPACK, randomized, dropout) and "
+        "``CosineAutoencoder`` (softmax, sampled softmax)"
+    ),
+    outcome=(
+        "Correct: those items' encoder, decoder and projected rows are "
+        "exactly 0.0 (counted over the blocks, stored zeros ignored), and "
+        "the closed forms equal the in-memory fit (``A B^T`` to ``1e-8``). "
+        "Were rounding rows (Gram, randomized) or the start's rounding "
+        "(cosine) (fixed)"
+    ),
+)
+@pytest.mark.parametrize("kind", ["sparse", "dense"])
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        WeightDecayAutoencoder(5, alpha=0.5, solver="gram"),
+        WeightDecayAutoencoder(5, alpha=0.5, solver="arpack", random_state=0),
+        WeightDecayAutoencoder(5, alpha=0.5, solver="randomized", random_state=0),
+        DropoutAutoencoder(5, alpha=2.0, dropout=0.3),
+        CosineAutoencoder(5, loss="softmax", max_iter=5),
+        CosineAutoencoder(
+            5, loss="sampled_softmax", n_negatives=8, max_iter=5, random_state=0
+        ),
+    ],
+    ids=["gram", "arpack", "randomized", "dropout", "softmax", "sampled"],
+)
+def test_unseen_items_of_a_dask_array_get_exactly_zero_rows(client, kind, estimator):
+    """E71: the Dask paths give unseen items (incl. only stored zeros) zero rows."""
+    X = long_tailed()
+    unseen = unseen_by_brute_force(X)
+    Xd = da.from_array(X, chunks=(60, -1), asarray=False)
+    if kind == "dense":
+        Xd = da.from_array(X.toarray(), chunks=(60, 25))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = clone(estimator).fit(Xd)
+    for embedding in ("encoder", "decoder", "projected"):
+        E = np.asarray(model.item_embeddings(embedding))
+        assert_array_equal(E[unseen], 0.0, err_msg=embedding)
+        assert np.any(E[~unseen] != 0), embedding
+    if not isinstance(estimator, CosineAutoencoder):
+        memory = clone(estimator).fit(X)
+        assert_allclose(
+            model.encoder_ @ model.decoder_.T,
+            memory.encoder_ @ memory.decoder_.T,
+            atol=1e-8,
+        )

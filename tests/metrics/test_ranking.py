@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.pipeline import make_pipeline
 
-from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import (
     make_ndcg_scorer,
@@ -16,6 +16,8 @@ from skcosim.metrics import (
 )
 from skcosim.model_selection import train_test_split_interactions
 from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
+
+from .._stored_zeros import with_stored_zeros
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +151,67 @@ def test_ranking_metrics_reject_mismatched_inputs(data):
         recall_at_k(model, X_train, X_test[:10], 5)
     with pytest.raises(ValueError, match="k=81 is larger"):
         ndcg_at_k(model, X_train, X_test, 81)
+
+
+@pytest.mark.catalogue(
+    "M32",
+    input=(
+        "``recall_at_k`` / ``ndcg_at_k`` whose ``X_train`` stores 0.0 at "
+        "items that are held out in ``X_test``"
+    ),
+    outcome=(
+        "Correct: a stored 0.0 is not a seen item, so those items are "
+        "ranked (and hit): equal to the dense reference. Were left out of "
+        "the ranking as seen (fixed)"
+    ),
+)
+def test_ranking_metrics_do_not_filter_stored_zeros(data):
+    """M32: stored zeros in X_train are no seen items for the metrics."""
+    X_train, X_test = train_test_split_interactions(data, 0.2, random_state=0)
+    model = WeightDecayAutoencoder(8, alpha=1.0).fit(X_train)
+    held = X_test.tocoo()
+    dirty = with_stored_zeros(X_train, held.row[::2], held.col[::2])
+    assert np.count_nonzero(dirty.data == 0) == len(held.row[::2])
+    A, B = model.encoder_, model.decoder_
+    scores = X_train.toarray() @ A @ B.T
+    recall, ndcg = _reference(scores, X_train, X_test, 10)
+    kept = ~np.isnan(recall)
+    got_recall = recall_at_k(model, dirty, X_test, 10, average=False)
+    got_ndcg = ndcg_at_k(model, dirty, X_test, 10, average=False)
+    assert_allclose(got_recall[kept], recall[kept], rtol=1e-12)
+    assert_allclose(got_ndcg[kept], ndcg[kept], rtol=1e-12)
+
+
+@pytest.mark.catalogue(
+    "M33",
+    input=(
+        "``recall_at_k`` / ``ndcg_at_k`` of a ``CosineAutoencoder`` (softmax "
+        "loss) at temperature ``1e-3`` in float32 and ``1e-4`` in float64"
+    ),
+    outcome=(
+        "Correct: items ranked by the model's logits ``cos / t``, equal to "
+        "the dense reference on float64 logits, and to the model's own "
+        "``score`` protocol. Were ranked by probabilities in the input "
+        "dtype, most of them 0, so by column index (fixed)"
+    ),
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype, temperature", [(np.float32, 1e-3), (np.float64, 1e-4)])
+def test_ranking_metrics_rank_a_softmax_model_by_its_logits(data, dtype, temperature):
+    """M33: the ranking metrics use the logits of a softmax model."""
+    X = data[:300].astype(dtype)
+    X_train, X_test = train_test_split_interactions(X, 0.2, random_state=0)
+    model = CosineAutoencoder(6, loss="softmax", temperature=temperature, max_iter=10)
+    model.fit(X_train)
+    Z = X_train.toarray().astype(np.float64) @ model.encoder_.astype(np.float64)
+    P = Z / np.linalg.norm(Z, axis=1, keepdims=True).clip(1e-300)
+    logits = P @ model.decoder_.astype(np.float64).T / temperature
+    recall, ndcg = _reference(logits, X_train, X_test, 30)
+    kept = ~np.isnan(recall)
+    got = ndcg_at_k(model, X_train, X_test, 30, average=False)
+    assert_allclose(got[kept], ndcg[kept], rtol=1e-12)
+    got = recall_at_k(model, X_train, X_test, 30, average=False)
+    assert_allclose(got[kept], recall[kept], rtol=1e-12)
+    assert model.score(X) == pytest.approx(
+        make_ndcg_scorer(k=80, holdout=0.2, random_state=0)(model, X), rel=1e-12
+    )

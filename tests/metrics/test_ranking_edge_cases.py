@@ -20,6 +20,8 @@ from skcosim.metrics import (
 )
 from skcosim.model_selection import train_test_split_interactions
 
+from .._stored_zeros import with_cancelling_duplicates, with_stored_zeros
+
 
 @pytest.fixture
 def split(interactions):
@@ -148,3 +150,38 @@ def test_ranking_with_test_entries_in_the_training_matrix_is_an_error(
     with pytest.raises(ValueError, match=r"share \d+ nonzero entries"):
         metric(model, full, X_test, 5)
     assert 0.0 < metric(model, X_train, X_test, 5) <= 1.0
+
+
+@pytest.mark.catalogue(
+    "M34",
+    input=(
+        "``train_test_split_interactions`` of a sparse ``X`` with stored 0.0 "
+        "entries and duplicate entries that sum to 0 (``+1, -1``)"
+    ),
+    outcome=(
+        "Correct: only nonzero values are interactions: each user holds out "
+        "``round(test_size * n_u)`` of its ``n_u`` nonzero entries (counted "
+        "on the dense matrix), ``X_train + X_test == X`` and neither stores "
+        "a zero. Duplicates used to count as interactions and could be "
+        "split across the two (``+1`` held out, ``-1`` in training) (fixed)"
+    ),
+)
+def test_train_test_split_counts_only_nonzero_values(interactions):
+    """M34: the split ignores stored zeros and cancelling duplicates."""
+    X = sp.csr_matrix(interactions)
+    rng = np.random.RandomState(0)
+    rows, cols = np.nonzero(interactions == 0)
+    pick = rng.choice(len(rows), 40, replace=False)
+    dirty = with_cancelling_duplicates(
+        with_stored_zeros(X, rows[pick], cols[pick]), users=range(0, 80, 4)
+    )
+    dense = dirty.toarray()
+    for seed in range(5):
+        X_train, X_test = train_test_split_interactions(dirty, 0.3, random_state=seed)
+        assert_array_equal((X_train + X_test).toarray(), dense)
+        for part in (X_train, X_test):
+            assert np.all(part.data != 0) and part.has_canonical_format
+        n_u = np.count_nonzero(dense, axis=1)
+        expected = np.minimum(np.floor(0.3 * n_u + 0.5), np.maximum(n_u - 1, 0))
+        assert_array_equal(np.diff(X_test.indptr), expected)
+        assert_array_equal(np.diff(X_train.indptr), n_u - expected)

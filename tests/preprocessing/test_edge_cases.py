@@ -6,15 +6,24 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.base import clone
-from sklearn.decomposition import PCA
+from sklearn.base import BaseEstimator, clone
+from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
+from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim.preprocessing import (
+    PopularityScaler,
+    ProjectedEmbedding,
+    project_factors,
+)
 
 from .._closed_forms import CLOSED_FORMS, all_estimators
+from .._stored_zeros import (
+    long_tailed,
+    unseen_by_brute_force,
+    with_cancelling_duplicates,
+)
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
@@ -344,3 +353,54 @@ def test_projected_embedding_with_more_components_than_items_keeps_its_shape(
         atol=1e-12,
     )
     assert gauge_stability(proj, 3, random_state=0) == 1.0
+
+
+class _SVDFactors(BaseEstimator):
+    """A linear autoencoder of another make: TruncatedSVD's ``V`` as both
+    factors, with its rounding left in the rows of unseen items."""
+
+    def fit(self, X, y=None):
+        V = TruncatedSVD(3, random_state=0).fit(X).components_.T  # randomized
+        self.encoder_ = self.decoder_ = V
+        return self
+
+    def transform(self, X):
+        return X @ self.encoder_
+
+
+@pytest.mark.catalogue("E70b", part_of="E70")
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        WeightDecayAutoencoder(5, alpha=0.5, solver="gram"),
+        DropoutAutoencoder(5, alpha=2.0, solver="lbfgs", max_iter=30, random_state=0),
+        CosineAutoencoder(5, loss="softmax", max_iter=15),
+        _SVDFactors(),
+    ],
+    ids=["weight-decay-gram", "dropout-lbfgs", "cosine", "other-make"],
+)
+def test_projected_embedding_of_unseen_items_is_exactly_zero(estimator):
+    """E70b: ProjectedEmbedding and project_factors, items nobody interacted with."""
+    X = long_tailed()
+    unseen = unseen_by_brute_force(X)
+    proj = ProjectedEmbedding(estimator).fit(X)
+    E = proj.item_embeddings()
+    assert_array_equal(E[unseen], 0.0)
+    assert np.any(E[~unseen] != 0)
+    gauge = np.diag([2.0, 0.5, 1.0, 3.0, 0.25][: E.shape[1]])
+    if isinstance(estimator, DropoutAutoencoder):
+        assert_array_equal(proj.item_embeddings(gauge=gauge)[unseen], 0.0)
+    # project_factors: a zero row of the item factors stays exactly zero.
+    V = np.array(proj.estimator_.decoder_, dtype=np.float64)
+    V[unseen] = 0.0
+    F = project_factors(proj.transform(X), V)
+    assert_array_equal(F[unseen], 0.0)
+
+
+def test_popularity_scaler_counts_only_nonzero_values():
+    """Stored zeros and duplicates that sum to zero are no user of an item."""
+    X = long_tailed()
+    dirty = with_cancelling_duplicates(X, users=range(0, 240, 7))
+    scaler = PopularityScaler(0.5).fit(dirty)
+    counts = np.count_nonzero(dirty.toarray(), axis=0)
+    assert_allclose(scaler.popularity_, np.maximum(counts, 1) / X.shape[0])

@@ -12,6 +12,7 @@ import lzma
 import os
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -595,19 +596,29 @@ def _columnar_csv(data, sep, columns, where, n_fields):
     lines = _record_lines(data, start, body, quotes, table.num_rows)
     if lines is None:
         return None
+    # The columns are coded side by side: pyarrow computes without the GIL.
+    with ThreadPoolExecutor(max_workers=len(columns)) as pool:
+        sorted_codes = list(pool.map(_sorted_codes, table.columns))
+    coded = {
+        name: _text_column(codes, uniques, is_id=c < 2)
+        for c, (name, (codes, uniques)) in enumerate(
+            zip(columns, sorted_codes, strict=True)
+        )
+    }
+    return pd.DataFrame(coded, index=lines)
+
+
+def _sorted_codes(strings):
+    """``(codes, uniques)`` of a pyarrow column of strings but its first value
+    (the header): ``uniques`` sorted by code point, as ``pd.factorize``."""
     import pyarrow.compute as pc
 
-    coded = {}
-    for c, name in enumerate(columns):
-        strings = table.column(c).slice(1).combine_chunks()  # row 0: the header
-        encoded = pc.dictionary_encode(strings)
-        order = pc.array_sort_indices(encoded.dictionary).to_numpy()
-        rank = np.empty(order.size, dtype=np.intp)
-        rank[order] = np.arange(order.size)
-        codes = rank[encoded.indices.to_numpy()]
-        uniques = encoded.dictionary.take(order).to_numpy(zero_copy_only=False)
-        coded[name] = _text_column(codes, uniques, is_id=c < 2)
-    return pd.DataFrame(coded, index=lines)
+    encoded = pc.dictionary_encode(strings.slice(1).combine_chunks())
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    codes = rank[encoded.indices.to_numpy()]
+    return codes, encoded.dictionary.take(order).to_numpy(zero_copy_only=False)
 
 
 def _is_utf8(data):
@@ -688,10 +699,10 @@ def _arrow_table(data, start, sep, quoted, n_fields, where):
         return None
     # The csv module refuses a field longer than its limit, in any column.
     limit = csv.field_size_limit()
-    for column in table.columns:
-        longest = pc.max(pc.utf8_length(column)).as_py()
-        if longest is not None and longest > limit:
-            return None
+    for column in table.columns:  # a field has no more characters than bytes
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
+            if (pc.max(pc.utf8_length(column)).as_py() or 0) > limit:
+                return None
     return table.select([names[j] for j in where])
 
 
@@ -703,8 +714,9 @@ def _record_lines(data, start, body, quotes, n_records):
     stop = len(data)
     while stop > start and data[stop - 1] in b"\r\n":  # trailing blank lines
         stop -= 1
-    n_ends = sum(data.count(end, start, stop) for end in (b"\n", b"\r"))
-    n_ends -= data.count(b"\r\n", start, stop)
+    n_ends = data.count(b"\n", start, stop)
+    if b"\r" in data:
+        n_ends += data.count(b"\r", start, stop) - data.count(b"\r\n", start, stop)
     if quotes.size == 0 and n_ends + 1 == n_records:  # a record on every line
         return pd.RangeIndex(2, n_records + 1, name=_LINE)
     cr = np.flatnonzero(body == ord("\r"))

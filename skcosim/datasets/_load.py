@@ -50,9 +50,14 @@ def load_interactions(
         files are read tab separated; ``.gz``, ``.bz2``, ``.xz`` and ``.zip``
         files are decompressed), a Parquet file (suffix ``.parquet`` or
         ``.pq``; needs the ``pyarrow`` package), or a DataFrame. A CSV file
-        is read once, front to back, so it may be a pipe (``/dev/stdin``);
+        is read into memory once, so it may be a pipe (``/dev/stdin``);
         fields may be quoted with ``"`` (a quote inside doubled), every line
-        must have as many fields as the header, and blank lines are skipped.
+        must have as many fields as the header, and blank lines are skipped:
+        the rules of Python's :mod:`csv` module in strict mode. With
+        ``pyarrow`` installed, a file that its CSV reader can only read by
+        these rules is read by it, much faster; any other file (e.g. with a
+        quote inside an unquoted field, or an error) by the csv module. The
+        result and the error messages are the same either way.
     user_col : str
         Column holding the user ids. In a DataFrame whose columns are not
         strings (``read_csv(header=None)`` gives 0, 1, 2), ``"0"`` names

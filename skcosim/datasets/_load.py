@@ -8,6 +8,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import lzma
 import os
 import zipfile
@@ -601,9 +602,8 @@ def _columnar_csv(data, sep, columns, where, n_fields):
     lines = _record_lines(data, start, body, quotes, table.num_rows)
     if lines is None:
         return None
-    # The columns are coded side by side: pyarrow computes without the GIL.
-    with ThreadPoolExecutor(max_workers=len(columns)) as pool:
-        sorted_codes = list(pool.map(_sorted_codes, table.columns))
+    # Short ASCII ids without NUL are coded as 8-byte integers: faster.
+    sorted_codes = _sorted_codes(table, data.isascii() and b"\x00" not in data)
     coded = {
         name: _text_column(codes, uniques, is_id=c < 2)
         for c, (name, (codes, uniques)) in enumerate(
@@ -613,17 +613,70 @@ def _columnar_csv(data, sep, columns, where, n_fields):
     return pd.DataFrame(coded, index=lines)
 
 
-def _sorted_codes(strings):
-    """``(codes, uniques)`` of a pyarrow column of strings but its first value
-    (the header): ``uniques`` sorted by code point, as ``pd.factorize``."""
+def _sorted_codes(table, ascii_text):
+    """``[(codes, uniques)]`` of each column of a pyarrow table but its first
+    value (the header): ``uniques`` sorted by code point, as ``pd.factorize``.
+
+    Each column is coded in pieces side by side (pyarrow computes without
+    the GIL), then the pieces' dictionaries are merged. In ``ascii_text``
+    (ASCII, no NUL), a column of strings of at most 8 bytes is coded as
+    integers: each string's bytes, zero-padded, read big-endian, which
+    sort as the strings do.
+    """
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(strings.slice(1).combine_chunks())
-    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(order.size, dtype=np.intp)
+    workers = min(os.cpu_count() or 1, 4)
+    pieces = []  # (column, a slice of its strings or their integers)
+    for c, column in enumerate(table.columns):
+        strings = column.slice(1).combine_chunks()
+        if ascii_text and (pc.max(pc.binary_length(strings)).as_py() or 0) <= 8:
+            strings = _packed(strings)
+        bounds = np.linspace(0, len(strings), workers + 1).astype(np.int64)
+        pieces += [(c, strings.slice(a, b - a)) for a, b in itertools.pairwise(bounds)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        encoded = list(pool.map(pc.dictionary_encode, [p for _, p in pieces]))
+    return [
+        _merged_codes([e for (k, _), e in zip(pieces, encoded, strict=True) if k == c])
+        for c in range(table.num_columns)
+    ]
+
+
+def _packed(strings):
+    """ASCII strings of at most 8 bytes as big-endian zero-padded integers."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    padded = pc.utf8_rpad(strings, width=8, padding="\x00").cast(pa.binary(8))
+    keys = np.frombuffer(padded.buffers()[1], dtype=np.uint64)  # native order
+    return pa.array(keys[padded.offset : padded.offset + len(padded)])
+
+
+def _merged_codes(parts):
+    """``(codes, uniques)`` of a column whose pieces pyarrow dictionary-encoded,
+    ``uniques`` sorted by code point (UTF-8 bytes sort in that order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    merged = pc.dictionary_encode(pa.concat_arrays([p.dictionary for p in parts]))
+    dictionary = merged.dictionary
+    if pa.types.is_uint64(dictionary.type):  # from _packed
+        keys = dictionary.to_numpy()
+        order = np.argsort(keys.view(">u8"), kind="stable")  # the bytes in order
+        text = pa.array(keys[order].view("S8"), pa.binary())  # trailing NULs cut
+        uniques = text.cast(pa.string()).to_numpy(zero_copy_only=False)
+    else:
+        order = pc.array_sort_indices(dictionary).to_numpy()
+        uniques = dictionary.take(order).to_numpy(zero_copy_only=False)
+    rank = np.empty(order.size, dtype=np.int32 if order.size < 2**31 else np.intp)
     rank[order] = np.arange(order.size)
-    codes = rank[encoded.indices.to_numpy()]
-    return codes, encoded.dictionary.take(order).to_numpy(zero_copy_only=False)
+    rank = rank[merged.indices.to_numpy()]  # from the pieces' dictionaries
+    codes = np.empty(sum(len(part) for part in parts), dtype=rank.dtype)
+    start = stop = 0
+    for part in parts:
+        size, out = len(part.dictionary), codes[stop : stop + len(part)]
+        np.take(rank[start : start + size], part.indices.to_numpy(), out=out)
+        start, stop = start + size, stop + len(part)
+    return codes, uniques
 
 
 def _is_utf8(data):
@@ -865,9 +918,11 @@ def _is_csv_text(column):
 def _factorize(column, name):
     """Integer codes and the sorted index of ids (first-seen order if unsortable)."""
     if _is_csv_text(column):  # already coded, its categories sorted
-        codes = column.cat.codes.to_numpy().astype(np.intp)
+        codes = column.cat.codes.to_numpy()
+        codes = codes.astype(np.int32 if len(codes) < 2**31 else np.intp, copy=False)
         uniques = column.cat.categories
-        used = np.bincount(codes[codes >= 0], minlength=len(uniques)) > 0
+        present = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
+        used = np.bincount(present, minlength=len(uniques)) > 0
         if not used.all():  # e.g. a subset of the rows
             new_code = np.cumsum(used) - 1
             codes = np.where(codes >= 0, new_code[codes], -1)

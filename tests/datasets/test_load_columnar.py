@@ -143,6 +143,19 @@ AWKWARD = {
     ),
     "nul-and-utf8": ("u,i\na\x00,é\nb,é\n", ["a\x00", "b"], ["é"], [[1], [1]]),
     "extra-columns": ("t,u,x,i\n1,a,,b\n2,a,,b\n", ["a"], ["b"], [[2]]),
+    # ASCII ids of up to 8 bytes are coded as integers: order and text kept
+    "eight-bytes": (
+        "u,i\nabcdefgh,~\nabcdefg,12345678\n ,0\nA,00\n",
+        [" ", "A", "abcdefg", "abcdefgh"],
+        ["0", "00", "12345678", "~"],
+        [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+    ),
+    "nine-bytes": (
+        "u,i\nabcdefghi,x\nabcdefgh,y\n",
+        ["abcdefgh", "abcdefghi"],
+        ["x", "y"],
+        [[0, 1], [1, 0]],
+    ),
 }
 
 

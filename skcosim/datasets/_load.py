@@ -626,17 +626,22 @@ def _sorted_codes(table, ascii_text):
     import pyarrow.compute as pc
 
     workers = min(os.cpu_count() or 1, 4)
-    pieces = []  # (column, a slice of its strings or their integers)
+    pieces = []  # (column, a slice of its strings, whether to pack them)
     for c, column in enumerate(table.columns):
         strings = column.slice(1).combine_chunks()
-        if ascii_text and (pc.max(pc.binary_length(strings)).as_py() or 0) <= 8:
-            strings = _packed(strings)
+        pack = ascii_text and (pc.max(pc.binary_length(strings)).as_py() or 0) <= 8
         bounds = np.linspace(0, len(strings), workers + 1).astype(np.int64)
-        pieces += [(c, strings.slice(a, b - a)) for a, b in itertools.pairwise(bounds)]
+        for a, b in itertools.pairwise(bounds):
+            pieces.append((c, strings.slice(a, b - a), pack))
+
+    def encode(piece):
+        _, strings, pack = piece
+        return pc.dictionary_encode(_packed(strings) if pack else strings)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        encoded = list(pool.map(pc.dictionary_encode, [p for _, p in pieces]))
+        encoded = list(pool.map(encode, pieces))
     return [
-        _merged_codes([e for (k, _), e in zip(pieces, encoded, strict=True) if k == c])
+        _merged_codes([e for p, e in zip(pieces, encoded, strict=True) if p[0] == c])
         for c in range(table.num_columns)
     ]
 
@@ -921,8 +926,9 @@ def _factorize(column, name):
         codes = column.cat.codes.to_numpy()
         codes = codes.astype(np.int32 if len(codes) < 2**31 else np.intp, copy=False)
         uniques = column.cat.categories
-        present = codes if codes.min(initial=0) >= 0 else codes[codes >= 0]
-        used = np.bincount(present, minlength=len(uniques)) > 0
+        used = np.zeros(len(uniques) + 1, dtype=bool)
+        used[codes] = True  # a missing id (-1) marks the extra last entry
+        used = used[:-1]
         if not used.all():  # e.g. a subset of the rows
             new_code = np.cumsum(used) - 1
             codes = np.where(codes >= 0, new_code[codes], -1)

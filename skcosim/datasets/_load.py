@@ -628,15 +628,19 @@ def _sorted_codes(table, ascii_text):
     workers = min(os.cpu_count() or 1, 4)
     pieces = []  # (column, a slice of its strings, whether to pack them)
     for c, column in enumerate(table.columns):
-        strings = column.slice(1).combine_chunks()
+        strings = column.slice(1)  # chunked, not copied
         pack = ascii_text and (pc.max(pc.binary_length(strings)).as_py() or 0) <= 8
         bounds = np.linspace(0, len(strings), workers + 1).astype(np.int64)
         for a, b in itertools.pairwise(bounds):
-            pieces.append((c, strings.slice(a, b - a), pack))
+            if b > a:
+                pieces.append((c, strings.slice(a, b - a), pack))
 
     def encode(piece):
+        """``(indices, dictionary)`` of a slice; one dictionary for its chunks."""
         _, strings, pack = piece
-        return pc.dictionary_encode(_packed(strings) if pack else strings)
+        chunks = pc.dictionary_encode(_packed(strings) if pack else strings).chunks
+        indices = np.concatenate([chunk.indices.to_numpy() for chunk in chunks])
+        return indices, chunks[0].dictionary
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         encoded = list(pool.map(encode, pieces))
@@ -647,22 +651,31 @@ def _sorted_codes(table, ascii_text):
 
 
 def _packed(strings):
-    """ASCII strings of at most 8 bytes as big-endian zero-padded integers."""
+    """ASCII strings of at most 8 bytes (chunked) as big-endian zero-padded
+    integers, in native byte order."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     padded = pc.utf8_rpad(strings, width=8, padding="\x00").cast(pa.binary(8))
-    keys = np.frombuffer(padded.buffers()[1], dtype=np.uint64)  # native order
-    return pa.array(keys[padded.offset : padded.offset + len(padded)])
+    keys = [
+        np.frombuffer(chunk.buffers()[1], dtype=np.uint64)[
+            chunk.offset : chunk.offset + len(chunk)
+        ]
+        for chunk in padded.chunks
+        if len(chunk)
+    ]
+    return pa.chunked_array([pa.array(k) for k in keys], type=pa.uint64())
 
 
 def _merged_codes(parts):
-    """``(codes, uniques)`` of a column whose pieces pyarrow dictionary-encoded,
-    ``uniques`` sorted by code point (UTF-8 bytes sort in that order)."""
+    """``(codes, uniques)`` of a column coded in pieces, each ``(indices,
+    dictionary)``: ``uniques`` sorted by code point (as UTF-8 bytes sort)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    merged = pc.dictionary_encode(pa.concat_arrays([p.dictionary for p in parts]))
+    if not parts:  # no rows
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=object)
+    merged = pc.dictionary_encode(pa.concat_arrays([d for _, d in parts]))
     dictionary = merged.dictionary
     if pa.types.is_uint64(dictionary.type):  # from _packed
         keys = dictionary.to_numpy()
@@ -675,12 +688,12 @@ def _merged_codes(parts):
     rank = np.empty(order.size, dtype=np.int32 if order.size < 2**31 else np.intp)
     rank[order] = np.arange(order.size)
     rank = rank[merged.indices.to_numpy()]  # from the pieces' dictionaries
-    codes = np.empty(sum(len(part) for part in parts), dtype=rank.dtype)
+    codes = np.empty(sum(len(indices) for indices, _ in parts), dtype=rank.dtype)
     start = stop = 0
-    for part in parts:
-        size, out = len(part.dictionary), codes[stop : stop + len(part)]
-        np.take(rank[start : start + size], part.indices.to_numpy(), out=out)
-        start, stop = start + size, stop + len(part)
+    for indices, part_dictionary in parts:
+        size, out = len(part_dictionary), codes[stop : stop + len(indices)]
+        np.take(rank[start : start + size], indices, out=out)
+        start, stop = start + size, stop + len(indices)
     return codes, uniques
 
 

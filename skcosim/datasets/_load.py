@@ -603,7 +603,8 @@ def _columnar_csv(data, sep, columns, where, n_fields):
     if lines is None:
         return None
     # Short ASCII ids without NUL are coded as 8-byte integers: faster.
-    sorted_codes = _sorted_codes(table, data.isascii() and b"\x00" not in data)
+    packable = data.isascii() and b"\x00" not in data and _can_pack()
+    sorted_codes = _sorted_codes(table, packable)
     coded = {
         name: _text_column(codes, uniques, is_id=c < 2)
         for c, (name, (codes, uniques)) in enumerate(
@@ -665,6 +666,16 @@ def _packed(strings):
         if len(chunk)
     ]
     return pa.chunked_array([pa.array(k) for k in keys], type=pa.uint64())
+
+
+def _can_pack():
+    """Whether this pyarrow casts strings to fixed-size binary (for _packed)."""
+    import pyarrow as pa
+
+    try:
+        return len(_packed(pa.chunked_array([["a"]]))) == 1
+    except (pa.ArrowException, ValueError, TypeError):
+        return False
 
 
 def _merged_codes(parts):

@@ -345,3 +345,19 @@ def test_record_lines_count_as_the_csv_module(text, lines):
     found = load_module._record_lines(data, 0, body, quotes, len(lines) + 1)
     assert list(found) == lines
     assert load_module._record_lines(data, 0, body, quotes, len(lines)) is None
+
+
+@pytest.mark.parametrize("name", ["eight-bytes", "lone-cr", "na-like"])
+def test_short_ascii_ids_coded_as_integers_or_strings_alike(tmp_path, name):
+    """Short ASCII ids are hashed as 8-byte integers when pyarrow can cast
+    them; coded as strings instead, the result is the same."""
+    text, users, items, dense = AWKWARD[name]
+    path = tmp_path / "log.csv"
+    path.write_bytes(text.encode("utf-8"))
+    packed = _outcome(path, "u", "i")
+    with mock.patch.object(load_module, "_can_pack", return_value=False):
+        outcome, columnar = _load_both(path, "u", "i")
+    assert columnar
+    _assert_same(packed, outcome)
+    assert list(outcome[2]) == users and list(outcome[3]) == items
+    assert_array_equal(outcome[1].toarray(), dense)

@@ -29,6 +29,7 @@ from _data import CACHE, make_powerlaw
 #: name: (n_users, n_items, interactions)
 LOGS = {
     "1m": (100_000, 20_000, 1_000_000),
+    "4m": (400_000, 20_000, 4_000_000),
     "10m": (1_000_000, 20_000, 10_000_000),
 }
 

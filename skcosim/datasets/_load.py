@@ -5,14 +5,17 @@ matrix; both go through the same one-pass CSV reader."""
 from __future__ import annotations
 
 import bz2
+import codecs
 import csv
 import decimal
 import gzip
 import io
+import itertools
 import lzma
 import os
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -50,9 +53,14 @@ def load_interactions(
         files are read tab separated; ``.gz``, ``.bz2``, ``.xz`` and ``.zip``
         files are decompressed), a Parquet file (suffix ``.parquet`` or
         ``.pq``; needs the ``pyarrow`` package), or a DataFrame. A CSV file
-        is read once, front to back, so it may be a pipe (``/dev/stdin``);
+        is read into memory once, so it may be a pipe (``/dev/stdin``);
         fields may be quoted with ``"`` (a quote inside doubled), every line
-        must have as many fields as the header, and blank lines are skipped.
+        must have as many fields as the header, and blank lines are skipped:
+        the rules of Python's :mod:`csv` module in strict mode. With
+        ``pyarrow`` installed, a file that its CSV reader can only read by
+        these rules is read by it, much faster; any other file (e.g. with a
+        quote inside an unquoted field, or an error) by the csv module. The
+        result and the error messages are the same either way.
     user_col : str
         Column holding the user ids. In a DataFrame whose columns are not
         strings (``read_csv(header=None)`` gives 0, 1, 2), ``"0"`` names
@@ -496,8 +504,8 @@ def _read_file(path, columns):
     return _read_csv(path, sep, columns, source), source
 
 
-def _open_text(path, source):
-    """The file as UTF-8 text (a byte-order mark skipped), decompressed by suffix."""
+def _open_binary(path, source):
+    """The file's bytes as a stream, decompressed by suffix."""
     suffix = path.suffix.lower()
     if suffix == ".zip":
         archive = zipfile.ZipFile(path)
@@ -507,55 +515,51 @@ def _open_text(path, source):
             raise ValueError(f"{source} must hold exactly one file, not {len(names)}.")
         raw = archive.open(names[0])
         archive.close()  # the open member keeps the file open until it closes
-    else:
-        raw = _DECOMPRESSORS.get(suffix, open)(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        return raw
+    return _DECOMPRESSORS.get(suffix, open)(path, "rb")
+
+
+def _read_bytes(path, source):
+    """The whole (decompressed) file, read once: a pipe can be read only once,
+    and both readers of :func:`_read_csv` work on these bytes."""
+    try:
+        with _open_binary(path, source) as raw:
+            return raw.read()
+    except (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{source} could not be decompressed: {exc}") from exc
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+            raise
+        raise ValueError(f"{source} could not be read: {exc}") from exc
 
 
 def _read_csv(path, sep, columns, source):
-    """Read ``columns`` of a CSV file in one pass (a pipe can be read only once).
+    """Read ``columns`` of a CSV file (read once: a pipe can be read only once).
 
-    Python's csv module in strict mode: every record must have as many fields
-    as the header (pandas drops extra fields when ``usecols`` is given, and
-    pads short rows), fields are kept as strings (no "NA" or "null" turned
-    into missing values) and each record's first file line is kept, for
-    error messages: the frame's index holds them.
+    The rules are those of Python's csv module in strict mode: every record
+    must have as many fields as the header (pandas drops extra fields when
+    ``usecols`` is given, and pads short rows), fields are kept as strings
+    (no "NA" or "null" turned into missing values), and the frame's index
+    holds each record's first file line, for error messages.
+
+    A columnar reader (pyarrow, when installed) reads the file when it can
+    only read it as the csv module does: its quotes open, close or double
+    (no quote inside an unquoted field, no text after a closing quote) and
+    every record is as wide as the header. Any other file, or any doubt, is
+    read by the csv module itself, which names the line of an error.
+
+    Every column is a :class:`pandas.Categorical` of strings whose
+    categories are sorted (by code point); in the first two columns (the
+    ids) an empty field is a missing value (NaN), elsewhere it is ``""``.
     """
+    data = _read_bytes(path, source)
+    handle = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = csv.reader(handle, delimiter=sep, strict=True)
     try:
-        with _open_text(path, source) as handle:
-            reader = csv.reader(handle, delimiter=sep, strict=True)
-            header = next((r for r in reader if r), None)
-            if header is None:
-                raise ValueError(f"{source} is empty.")
-            if any("\x00" in name for name in header):
-                raise ValueError(
-                    f"{source} could not be read as CSV: its header holds NUL "
-                    "bytes (a binary or UTF-16 file?); save it as UTF-8 text."
-                )
-            if callable(columns):
-                columns = columns(header, source)
-            _check_columns(header, columns, source)
-            repeated = [c for c in columns if header.count(c) > 1]
-            if repeated:
-                raise ValueError(
-                    f"Column(s) {repeated} appear more than once in {source}."
-                )
-            where = [header.index(c) for c in columns]
-            values, lines = [[] for _ in columns], []
-            n_fields, previous = len(header), reader.line_num
-            for record in reader:
-                start, previous = previous + 1, reader.line_num
-                if len(record) != n_fields:
-                    if not record:  # a blank line
-                        continue
-                    raise ValueError(
-                        f"{source} could not be read as CSV: line {start} has "
-                        f"{len(record)} fields, the header has {n_fields} (a "
-                        "decimal comma, or a delimiter inside an unquoted field?)."
-                    )
-                for column, j in zip(values, where, strict=True):
-                    column.append(record[j])
-                lines.append(start)
+        columns, where, n_fields = _csv_header(reader, columns, source)
+        frame = _columnar_csv(data, sep, columns, where, n_fields)
+        if frame is None:
+            frame = _strict_csv(reader, columns, where, n_fields, source)
     except csv.Error as exc:
         raise ValueError(
             f"{source} could not be read as CSV: line {reader.line_num}: {exc}."
@@ -564,36 +568,376 @@ def _read_csv(path, sep, columns, source):
         raise ValueError(
             f"{source} could not be read as CSV: it is not UTF-8 text ({exc})."
         ) from exc
-    except (EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{source} could not be decompressed: {exc}") from exc
-    except OSError as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise
-        raise ValueError(f"{source} could not be read: {exc}") from exc
-    # Ids are strings so that "007" and "7" stay different items; an empty
-    # field is a missing id.
-    for c, column in enumerate(values):  # one list at a time, then freed
-        values[c] = np.array(column, dtype=object)
-    for ids in values[:2]:
-        ids[ids == ""] = None
-    frame = pd.DataFrame(
-        dict(zip(columns, values, strict=True)),
-        index=pd.Index(lines, dtype=np.int64, name=_LINE),
-        dtype=object,
-    )
     return frame
+
+
+def _csv_header(reader, columns, source):
+    """``(columns, where, n_fields)``: the columns (``columns(header, source)``
+    when it is a function that picks them), their header positions and the
+    header's width, read from ``reader`` (its first non-blank record), checked."""
+    header = next((r for r in reader if r), None)
+    if header is None:
+        raise ValueError(f"{source} is empty.")
+    if any("\x00" in name for name in header):
+        raise ValueError(
+            f"{source} could not be read as CSV: its header holds NUL "
+            "bytes (a binary or UTF-16 file?); save it as UTF-8 text."
+        )
+    if callable(columns):
+        columns = columns(header, source)
+    _check_columns(header, columns, source)
+    repeated = [c for c in columns if header.count(c) > 1]
+    if repeated:
+        raise ValueError(f"Column(s) {repeated} appear more than once in {source}.")
+    return columns, [header.index(c) for c in columns], len(header)
+
+
+def _strict_csv(reader, columns, where, n_fields, source):
+    """The records after the header, read by Python's csv module (strict)."""
+    values, lines = [[] for _ in columns], []
+    previous = reader.line_num
+    for record in reader:
+        start, previous = previous + 1, reader.line_num
+        if len(record) != n_fields:
+            if not record:  # a blank line
+                continue
+            raise ValueError(
+                f"{source} could not be read as CSV: line {start} has "
+                f"{len(record)} fields, the header has {n_fields} (a "
+                "decimal comma, or a delimiter inside an unquoted field?)."
+            )
+        for column, j in zip(values, where, strict=True):
+            column.append(record[j])
+        lines.append(start)
+    coded = {}
+    for c, name in enumerate(columns):  # one list at a time, then freed
+        codes, uniques = pd.factorize(np.array(values[c], dtype=object), sort=True)
+        values[c] = None
+        coded[name] = _text_column(codes, uniques, is_id=c < 2)
+    return pd.DataFrame(coded, index=pd.Index(lines, dtype=np.int64, name=_LINE))
+
+
+def _text_column(codes, uniques, is_id):
+    """A column of strings as codes into its sorted ``uniques``; in an id
+    column the empty string (sorted first) is a missing id."""
+    if is_id and len(uniques) and uniques[0] == "":
+        codes, uniques = codes - 1, uniques[1:]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
+def _columnar_csv(data, sep, columns, where, n_fields):
+    """The records after the header read by pyarrow, as :func:`_strict_csv`
+    reads them; None when pyarrow is not installed or the file is not plain
+    enough to be sure of that (then the strict reader decides)."""
+    if find_spec("pyarrow") is None:
+        return None
+    start = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    if data.startswith(codecs.BOM_UTF8, start) or not _is_utf8(data):
+        return None  # pyarrow would skip a second mark; the strict reader reports
+    body = np.frombuffer(data, dtype=np.uint8)[start:]
+    quoted = b'"' in data
+    quotes = np.flatnonzero(body == ord('"')) if quoted else np.zeros(0, np.intp)
+    if quoted and not _plain_quotes(body, quotes, ord(sep)):
+        return None
+    table = _arrow_table(data, start, sep, quoted, n_fields, where)
+    if table is None:
+        return None
+    lines = _record_lines(data, start, body, quotes, table.num_rows)
+    if lines is None:
+        return None
+    # Short ASCII ids without NUL are coded as 8-byte integers: faster.
+    packable = data.isascii() and b"\x00" not in data and _can_pack()
+    sorted_codes = _sorted_codes(table, packable)
+    coded = {
+        name: _text_column(codes, uniques, is_id=c < 2)
+        for c, (name, (codes, uniques)) in enumerate(
+            zip(columns, sorted_codes, strict=True)
+        )
+    }
+    return pd.DataFrame(coded, index=lines)
+
+
+def _sorted_codes(table, ascii_text):
+    """``[(codes, uniques)]`` of each column of a pyarrow table but its first
+    value (the header): ``uniques`` sorted by code point, as ``pd.factorize``.
+
+    Each column is coded in pieces side by side (pyarrow computes without
+    the GIL), then the pieces' dictionaries are merged. In ``ascii_text``
+    (ASCII, no NUL), a column of strings of at most 8 bytes is coded as
+    integers: each string's bytes, zero-padded, read big-endian, which
+    sort as the strings do.
+    """
+    import pyarrow.compute as pc
+
+    workers = min(os.cpu_count() or 1, 4)
+    pieces = []  # (column, a slice of its strings, whether to pack them)
+    for c, column in enumerate(table.columns):
+        strings = column.slice(1)  # chunked, not copied
+        pack = ascii_text and (pc.max(pc.binary_length(strings)).as_py() or 0) <= 8
+        bounds = np.linspace(0, len(strings), workers + 1).astype(np.int64)
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                pieces.append((c, strings.slice(a, b - a), pack))
+
+    def encode(piece):
+        """``(indices, dictionary)`` of a slice; one dictionary for its chunks."""
+        _, strings, pack = piece
+        chunks = pc.dictionary_encode(_packed(strings) if pack else strings).chunks
+        indices = np.concatenate([chunk.indices.to_numpy() for chunk in chunks])
+        return indices, chunks[0].dictionary
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        encoded = list(pool.map(encode, pieces))
+    return [
+        _merged_codes([e for p, e in zip(pieces, encoded, strict=True) if p[0] == c])
+        for c in range(table.num_columns)
+    ]
+
+
+def _packed(strings):
+    """ASCII strings of at most 8 bytes (chunked) as big-endian zero-padded
+    integers, in native byte order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    padded = pc.utf8_rpad(strings, width=8, padding="\x00").cast(pa.binary(8))
+    keys = [
+        np.frombuffer(chunk.buffers()[1], dtype=np.uint64)[
+            chunk.offset : chunk.offset + len(chunk)
+        ]
+        for chunk in padded.chunks
+        if len(chunk)
+    ]
+    return pa.chunked_array([pa.array(k) for k in keys], type=pa.uint64())
+
+
+def _can_pack():
+    """Whether this pyarrow casts strings to fixed-size binary (for _packed)."""
+    import pyarrow as pa
+
+    try:
+        return len(_packed(pa.chunked_array([["a"]]))) == 1
+    except (pa.ArrowException, ValueError, TypeError):
+        return False
+
+
+def _merged_codes(parts):
+    """``(codes, uniques)`` of a column coded in pieces, each ``(indices,
+    dictionary)``: ``uniques`` sorted by code point (as UTF-8 bytes sort)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not parts:  # no rows
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=object)
+    merged = pc.dictionary_encode(pa.concat_arrays([d for _, d in parts]))
+    dictionary = merged.dictionary
+    if pa.types.is_uint64(dictionary.type):  # from _packed
+        keys = dictionary.to_numpy()
+        order = np.argsort(keys.view(">u8"), kind="stable")  # the bytes in order
+        text = pa.array(keys[order].view("S8"), pa.binary())  # trailing NULs cut
+        uniques = text.cast(pa.string()).to_numpy(zero_copy_only=False)
+    else:
+        order = pc.array_sort_indices(dictionary).to_numpy()
+        uniques = dictionary.take(order).to_numpy(zero_copy_only=False)
+    rank = np.empty(order.size, dtype=np.int32 if order.size < 2**31 else np.intp)
+    rank[order] = np.arange(order.size)
+    rank = rank[merged.indices.to_numpy()]  # from the pieces' dictionaries
+    codes = np.empty(sum(len(indices) for indices, _ in parts), dtype=rank.dtype)
+    start = stop = 0
+    for indices, part_dictionary in parts:
+        size, out = len(part_dictionary), codes[stop : stop + len(indices)]
+        np.take(rank[start : start + size], indices, out=out)
+        start, stop = start + size, stop + len(indices)
+    return codes, uniques
+
+
+def _is_utf8(data):
+    """Whether ``data`` decodes as UTF-8 (decoded in pieces, then dropped)."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view, step = memoryview(data), 1 << 24
+    try:
+        for at in range(0, len(data), step):
+            decoder.decode(view[at : at + step])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _plain_quotes(body, quotes, sep):
+    """Whether every quote of the file opens a field, closes one (then a
+    delimiter or a line end follows), or is doubled inside one: no quote in
+    an unquoted field, no text after a closing quote, no field left open.
+
+    Then pyarrow splits fields as the csv module does. Quotes come in runs
+    of consecutive ones; a run starts outside a quoted field when an even
+    number of quotes precede it; outside, its first quote opens a field, and
+    a run that ends outside a field ends with a closing quote.
+    """
+    if quotes.size % 2:
+        return False
+    first = np.ones(quotes.size, dtype=bool)
+    first[1:] = np.diff(quotes) != 1
+    runs = np.flatnonzero(first)  # position in ``quotes`` of each run's first
+    lengths = np.diff(np.append(runs, quotes.size))
+    begin, end = quotes[runs], quotes[runs] + lengths - 1
+    before = np.where(begin > 0, body[np.maximum(begin - 1, 0)], ord("\n"))
+    after = np.where(end + 1 < body.size, body[np.minimum(end + 1, body.size - 1)], 10)
+    outside = runs % 2 == 0
+    closes = outside == (lengths % 2 == 0)
+    opens_ok = ~outside | _is_boundary(before, sep)
+    closes_ok = ~closes | _is_boundary(after, sep)
+    return bool(np.all(opens_ok & closes_ok))
+
+
+def _is_boundary(byte, sep):
+    return (byte == sep) | (byte == ord("\n")) | (byte == ord("\r"))
+
+
+def _arrow_table(data, start, sep, quoted, n_fields, where):
+    """The file's records (the header included) as strings, only the
+    ``where`` fields; None when pyarrow refuses the file (a record wider
+    or narrower than the header, a quote left open) or the csv module would
+    (a field over its size limit)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pv
+
+    names = [f"f{j}" for j in range(n_fields)]
+    try:
+        table = pv.read_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
+            read_options=pv.ReadOptions(column_names=names),
+            parse_options=pv.ParseOptions(
+                delimiter=sep,
+                quote_char='"' if quoted else False,
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=quoted,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()),
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    # The csv module refuses a field longer than its limit, in any column.
+    limit = csv.field_size_limit()
+    for column in table.columns:  # a field has no more characters than bytes
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
+            if (pc.max(pc.utf8_length(column)).as_py() or 0) > limit:
+                return None
+    return table.select([names[j] for j in where])
+
+
+def _record_lines(data, start, body, quotes, n_records):
+    """The file line (from 1) of each record after the header, as the index
+    of a frame; None unless the file has ``n_records`` records, header
+    included. A line ends at ``\\r\\n``, ``\\r`` or ``\\n``; a record starts
+    a non-blank line outside quotes."""
+    stop = len(data)
+    while stop > start and data[stop - 1] in b"\r\n":  # trailing blank lines
+        stop -= 1
+    n_ends = data.count(b"\n", start, stop)
+    if b"\r" in data:
+        n_ends += data.count(b"\r", start, stop) - data.count(b"\r\n", start, stop)
+    if quotes.size == 0 and n_ends + 1 == n_records:  # a record on every line
+        return pd.RangeIndex(2, n_records + 1, name=_LINE)
+    cr = np.flatnonzero(body == ord("\r"))
+    lf = np.flatnonzero(body == ord("\n"))
+    ends = np.sort(np.concatenate((cr, lf[(lf == 0) | (body[lf - 1] != ord("\r"))])))
+    following = body[np.minimum(ends + 1, body.size - 1)]
+    crlf = (body[ends] == ord("\r")) & (following == ord("\n")) & (ends + 1 < body.size)
+    starts = np.concatenate(([0], ends + 1 + crlf))  # of each line
+    record = starts < body.size
+    record[1:] &= np.searchsorted(quotes, ends) % 2 == 0  # the end is not quoted
+    first = body[np.minimum(starts, body.size - 1)]
+    record &= (first != ord("\n")) & (first != ord("\r"))  # not a blank line
+    lines = np.flatnonzero(record) + 1
+    if lines.size != n_records:
+        return None
+    return pd.Index(lines[1:], dtype=np.int64, name=_LINE)
+
+
+def _is_parquet(path):
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _csv_separator(path):
+    tsv = path.suffix.lower() == ".tsv" or path.name.lower().endswith(
+        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
+    )
+    return "\t" if tsv else ","
+
+
+def _file_header(path):
+    """``(source, column names)`` of a CSV or Parquet file, without its rows."""
+    source = f"file {str(path)!r}"
+    if not path.exists():
+        raise FileNotFoundError(f"No such file: {str(path)!r}.")
+    if path.is_dir():
+        raise ValueError(f"{source} is a directory, not a file.")
+    if _is_parquet(path):
+        if find_spec("pyarrow") is None:
+            raise ImportError(
+                "Reading Parquet files needs the pyarrow package: "
+                "pip install pyarrow (or pip install 'skcosim[parquet]')."
+            )
+        import pyarrow.parquet as pq
+
+        try:
+            return source, pq.read_schema(path).names
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
+            raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
+    try:
+        header = pd.read_csv(path, sep=_csv_separator(path), nrows=0)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{source} is empty.") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
+    return source, list(header.columns)
+
+
+def _read_columns(path, columns, source):
+    """Read ``columns`` (checked by :func:`_file_header`); the first two are ids."""
+    if _is_parquet(path):
+        return pd.read_parquet(path, columns=columns, engine="pyarrow")
+    try:
+        # Ids are read as strings so that "007" and "7" stay different items
+        # and a column of numbers with a stray word is not half-converted.
+        frame = pd.read_csv(
+            path,
+            sep=_csv_separator(path),
+            usecols=columns,
+            dtype={columns[0]: str, columns[1]: str},
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
+    return frame[columns]
 
 
 def _numeric_values(frame, value_col, source):
     if value_col is None:
         return np.ones(len(frame), dtype=np.float64)
     raw = frame[value_col]
-    _check_real_numbers(raw, value_col, source)
-    if raw.dtype == bool:
-        raw = raw.astype(np.float64)
-    numbers = pd.to_numeric(raw, errors="coerce")
-    _check_real_numbers(numbers, value_col, source)
-    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    if _is_csv_text(raw):  # each distinct string converted once
+        text = pd.Series(np.asarray(raw.cat.categories, dtype=object))
+        numbers = pd.to_numeric(text, errors="coerce")
+        numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = numbers[raw.cat.codes.to_numpy()]
+    else:
+        _check_real_numbers(raw, value_col, source)
+        if raw.dtype == bool:
+            raw = raw.astype(np.float64)
+        numbers = pd.to_numeric(raw, errors="coerce")
+        _check_real_numbers(numbers, value_col, source)
+        values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.argmax(bad))
@@ -611,11 +955,18 @@ def _numeric_values(frame, value_col, source):
 def _check_no_underflow(raw, values, frame, value_col, source):
     """Refuse values written as nonzero that read as 0 (``1e-400``): the
     interaction would vanish without a word, as ``1e400`` would overflow."""
-    if raw.dtype != object:
+    if _is_csv_text(raw):  # each distinct string checked once
+        codes = raw.cat.codes.to_numpy()
+        zero_codes = np.unique(codes[values == 0])
+        text = raw.cat.categories
+        bad = [c for c in zero_codes if c >= 0 and _nonzero_text(text[c])]
+        lost = np.flatnonzero(np.isin(codes, bad)) if bad else []
+    elif raw.dtype == object:
+        candidates = np.flatnonzero(values == 0)
+        lost = [i for i in candidates if _nonzero_text(raw.iloc[i])]
+    else:
         return
-    candidates = np.flatnonzero(values == 0)
-    lost = [i for i in candidates if _nonzero_text(raw.iloc[i])]
-    if lost:
+    if len(lost):
         raise ValueError(
             f"Column {value_col!r} of {source} has {len(lost)} value(s) too "
             "small for float64 (they read as 0 and the interaction would be "
@@ -669,10 +1020,27 @@ def _check_real_numbers(column, name, source):
         )
 
 
+def _is_csv_text(column):
+    """Whether ``column`` is a column of a CSV file read by :func:`_read_csv`."""
+    return isinstance(column.dtype, pd.CategoricalDtype) and column.index.name == _LINE
+
+
 def _factorize(frame, col, source):
     """Integer codes of ``frame[col]`` and the sorted index of its distinct
     values (first-seen order if unsortable)."""
     column = frame[col]
+    if _is_csv_text(column):  # already coded, its categories sorted
+        codes = column.cat.codes.to_numpy()
+        codes = codes.astype(np.int32 if len(codes) < 2**31 else np.intp, copy=False)
+        uniques = column.cat.categories
+        used = np.zeros(len(uniques) + 1, dtype=bool)
+        used[codes] = True  # a missing id (-1) marks the extra last entry
+        used = used[:-1]
+        if not used.all():  # e.g. a subset of the rows
+            new_code = np.cumsum(used) - 1
+            codes = np.where(codes >= 0, new_code[codes], -1)
+            uniques = uniques[used]
+        return codes, pd.Index(uniques, dtype=object, name=col)
     try:
         codes, uniques = pd.factorize(column, sort=True)
     except TypeError:  # mixed types, e.g. ints and strings in a DataFrame

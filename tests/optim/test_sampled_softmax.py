@@ -158,10 +158,13 @@ def test_sampled_fit_lowers_the_full_softmax_loss(clustered):
     assert full_loss(model) < 0.99 * full_loss(start)
 
 
-def test_auto_loss_samples_only_on_large_catalogues(clustered):
-    assert not use_sampled_softmax(943, 1682, 1024)  # MovieLens-100k
-    assert use_sampled_softmax(100_000, 20_000, 1024)
-    assert not use_sampled_softmax(10**6, 2_000, 1024)  # few items: no saving
+def test_auto_loss_samples_when_an_exact_evaluation_is_costly(clustered):
+    assert not use_sampled_softmax(943, 1682)  # MovieLens-100k
+    assert not use_sampled_softmax(20_000, 1_000)  # skcosim reproduce
+    assert use_sampled_softmax(100_000, 20_000)
+    # A mid-size catalogue with many users: n p = 1.6e8 per exact evaluation.
+    assert use_sampled_softmax(48_880, 3_283)
+    assert use_sampled_softmax(10**6, 2_000)
     model = CosineAutoencoder(4, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-from ._checks import RunEnd, check_gain, check_run_end, check_start
+from ._checks import RunEnd, check_progress, check_run_end, check_start
 from ._losses import expanded_loss_error
 from ._params import pack, unpack
 from ._progress import IterationProgress, warn_not_converged
@@ -96,9 +96,10 @@ def minimize_lbfgs(
     min_gain : float or None, default=None
         Given, a run that stopped before ``max_iter`` on a rule other than the
         gradient test (a small decrease in one iteration, a failed line
-        search) with its loss less than ``min_gain`` times its start's lower
-        raises a ``ConvergenceWarning`` (:func:`~._checks.check_gain`): those
-        rules stop a run whose steps are tiny, which a stalled run's are too.
+        search) raises a ``ConvergenceWarning`` when its loss fell by less
+        than ``min_gain`` times its start's, or its gradient is still large
+        (:func:`~._checks.check_progress`): those rules stop a run whose steps
+        are tiny, which a stalled run's are too.
 
     Returns
     -------
@@ -170,11 +171,15 @@ def minimize_lbfgs(
     elif min_gain is not None:
         g_end = float(np.max(np.abs(result.jac), initial=0.0)) * unit
         if g_end > tol * g_ref:  # not stopped by the gradient test
-            check_gain(
+            theta_norm = float(np.linalg.norm(result.x))
+            check_progress(
                 name,
                 curve,
                 min_gain=min_gain,
                 n_iter=n_iter,
+                sensitivity=float(np.linalg.norm(result.jac))
+                * theta_norm
+                / max(abs(float(result.fun)), np.finfo(np.float64).tiny),
                 detail=(
                     f"L-BFGS-B stopped on {result.message!r} with its largest "
                     f"gradient entry at {g_end:.3g} ({g_ref:.3g} at the start)."

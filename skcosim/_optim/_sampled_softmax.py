@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from ._checks import check_gain
+from ._checks import check_progress
 from ._lbfgs import minimize_lbfgs
 from ._losses import NORMALIZE_EPS, normalize_rows, normalize_rows_backward
 from ._params import pack, unpack
@@ -356,7 +356,7 @@ def fit_adam(
     are never touched: their decoder rows stay as given). ``floor`` smooths
     the row normalization (:func:`~._losses.normalize_rows`); with
     ``min_gain``, a run that lowers the evaluation loss by less than that
-    share of its start's warns (:func:`~._checks.check_gain`).
+    share of its start's warns (:func:`~._checks.check_progress`).
     """
     n = X.shape[0]
     t = float(temperature)
@@ -420,7 +420,7 @@ def fit_adam(
     if not converged:
         warn_not_converged(name, max_iter)
     elif min_gain is not None:
-        check_gain(name, curve, min_gain=min_gain, n_iter=best_epoch, unit="epochs")
+        check_progress(name, curve, min_gain=min_gain, n_iter=best_epoch, unit="epochs")
     A, B = (M.astype(np.float64) for M in best_AB)
     return SampledFit(A, B, n_iter=best_epoch, loss_curve=curve)
 

@@ -244,9 +244,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         returned one (on Dask: the loss at the end of each L-BFGS round).
     fit_warning_ : str or None
         The ``ConvergenceWarning`` of the last fit, if it raised one: stopped
-        at ``max_iter``, or barely left its start (its loss fell by less than
-        1 % while its gradient test had not seen convergence). ``None`` when
-        the fit converged. The command line shows it as a note.
+        at ``max_iter``, or stopped close to its start (see Notes). ``None``
+        when the fit converged. The command line shows it as a note.
     {features_in_attributes}
 
     See Also
@@ -287,10 +286,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     The default start is the Objective 2 closed form with the components it
     cuts (``s_i <= init_alpha``) put back at a tenth of the kept ones' scale:
     a cut column is zero in both factors, where the gradient is zero too, so
-    the fit could never use it. A fit that ends less than 1 % below its
-    start's loss without its gradient test having seen convergence warns
-    (``ConvergenceWarning``, also stored in ``fit_warning_``), as does one
-    stopped at ``max_iter``; warm starts are not checked for gain.
+    the fit could never use it. A fit that stops without its gradient test
+    having seen convergence warns (``ConvergenceWarning``, also stored in
+    ``fit_warning_``) when its loss fell by less than 1 % of its start's, or
+    its relative gradient ``||g|| ||theta|| / |loss|`` is still above 1, as
+    does one stopped at ``max_iter``; warm starts are not checked for gain.
 
     :meth:`reconstruction_loss` and :meth:`objective` report the loss chosen
     here, not the squared reconstruction error of the other autoencoders, and

@@ -33,7 +33,7 @@ def build_reproduce_report(args, progress):
         settings["alpha"],
         random_state=args.seed,
         max_iter=settings["max_iter"],
-        temperature=settings["temperature"],
+        temperature=settings.get("temperature"),
     )
     progress.step("simulate interactions")
     data = make_clustered_interactions(
@@ -79,6 +79,11 @@ def _data_sizes(X):
     }
 
 
+def _at_temperature(settings):
+    t = settings.get("temperature")
+    return "" if t is None else f"at temperature {t:g} "
+
+
 def _intro(args, settings, X):
     """The paragraph above the table: the data, the models, the draws."""
     return (
@@ -92,7 +97,7 @@ def _intro(args, settings, X):
         f"{settings['n_draws']} gauge draws, "
         f"{settings['resample_draws']} resample draws "
         f"({settings['iterative_resample_draws']} for the cosine-trained model, "
-        f"fitted at temperature {settings['temperature']:g} with at most "
+        f"fitted {_at_temperature(settings)}with at most "
         f"{settings['max_iter']} L-BFGS iterations from the Objective 2 "
         "solution). report.json gives, per model, the mean cosine of item pairs "
         "of one cluster (`within_cluster_cosine`) and the mean absolute cosine "

@@ -29,7 +29,7 @@ REPRODUCE_SETTINGS = {
         resample_draws=3,
         iterative_resample_draws=1,
         max_iter=300,
-        temperature=1.0,
+        temperature=0.5,
     ),
     "quick": dict(
         n_users=4000,
@@ -41,7 +41,7 @@ REPRODUCE_SETTINGS = {
         resample_draws=2,
         iterative_resample_draws=1,
         max_iter=300,
-        temperature=1.0,
+        temperature=0.5,
     ),
 }
 

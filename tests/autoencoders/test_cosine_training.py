@@ -84,7 +84,9 @@ def _jaccard_at_10(E1, E2):
         np.fill_diagonal(C, -np.inf)
         return [set(np.argsort(-row, kind="stable")[:10]) for row in C]
 
-    return np.mean([len(a & b) / len(a | b) for a, b in zip(top(E1), top(E2))])
+    return np.mean(
+        [len(a & b) / len(a | b) for a, b in zip(top(E1), top(E2), strict=True)]
+    )
 
 
 @pytest.mark.catalogue(

@@ -171,21 +171,29 @@ def minimize_lbfgs(
     elif min_gain is not None:
         g_end = float(np.max(np.abs(result.jac), initial=0.0)) * unit
         if g_end > tol * g_ref:  # not stopped by the gradient test
-            theta_norm = float(np.linalg.norm(result.x))
             check_progress(
                 name,
                 curve,
                 min_gain=min_gain,
                 n_iter=n_iter,
-                sensitivity=float(np.linalg.norm(result.jac))
-                * theta_norm
-                / max(abs(float(result.fun)), np.finfo(np.float64).tiny),
+                sensitivity=_sensitivity(result),
                 detail=(
                     f"L-BFGS-B stopped on {result.message!r} with its largest "
                     f"gradient entry at {g_end:.3g} ({g_ref:.3g} at the start)."
                 ),
             )
     return result.x, n_iter, curve
+
+
+def _sensitivity(result):
+    """``||g|| ||theta|| / |f|`` at the end of a scipy run, without overflow
+    (each norm is taken of the vector divided by its largest entry)."""
+    size = 1.0
+    for v in (result.jac, result.x):
+        peak = float(np.max(np.abs(v), initial=0.0))
+        size *= peak * float(np.linalg.norm(v / peak)) if peak > 0 else 0.0
+    with np.errstate(over="ignore"):
+        return size / max(abs(float(result.fun)), np.finfo(np.float64).tiny)
 
 
 def _reuse_last(fun):

@@ -446,8 +446,11 @@ def test_dropout_sgd_divergence_raises_a_clear_error():
 def test_floored_normalization_gradients_match_finite_differences(loss):
     """E66: one floor rule, ``N(z) = z / max(||z||, floor)``, in every loss."""
     from skcosim._optim._losses import NORM_FLOOR
-    from skcosim._optim._sampled_softmax import NegativeSampler, item_popularity
-    from skcosim._optim._sampled_softmax import sampled_softmax_loss_grad
+    from skcosim._optim._sampled_softmax import (
+        NegativeSampler,
+        item_popularity,
+        sampled_softmax_loss_grad,
+    )
 
     X = _data()
     A, B = _factors()

@@ -464,7 +464,7 @@ def test_floored_normalization_gradients_match_finite_differences(loss):
     Z = np.asarray(X @ A)
     norms = np.linalg.norm(Z, axis=1)
     assert norms[0] == 0.0 and 0 < norms[5] < NORM_FLOOR / 10
-    Z_hat, r = normalize_rows(Z, NORM_FLOOR)
+    Z_hat, _ = normalize_rows(Z, NORM_FLOOR)
     assert_allclose(Z_hat[5], Z[5] / NORM_FLOOR, rtol=1e-15)
     big = norms > NORM_FLOOR
     assert_allclose(np.linalg.norm(Z_hat[big], axis=1), 1.0, rtol=1e-15)

@@ -137,3 +137,65 @@ def load_movielens_100k_genres():
         fields = line.split("\t")
         genres[float(fields[0])] = fields[-1].split()
     return [genres[i] for i in sorted(genres)]
+
+
+#: The shape of the dependency graph of issue 18, item 1: users x items,
+#: interactions (items with at least 10 users).
+DEPENDENCY_GRAPH = (48_880, 3_283, 198_922)
+
+
+def make_dependency_log(
+    n_users=DEPENDENCY_GRAPH[0],
+    n_items=DEPENDENCY_GRAPH[1],
+    nnz=DEPENDENCY_GRAPH[2],
+    *,
+    n_communities=10,
+    community_items=6,
+    community_users=25,
+    random_state=0,
+):
+    """A long-tailed log like a package dependency graph, with isolated corners.
+
+    A power-law core (:func:`make_powerlaw`) plus ``n_communities`` small
+    isolated communities: ``community_users`` users each, who use only the
+    ``community_items`` items of their community (1 to 3 of them, every item
+    at least 10 users) and nothing else, as a small ecosystem of a
+    dependency graph does. A community's singular values are far below the
+    core's, so the Objective 2 start of :class:`skcosim.CosineAutoencoder`
+    (at the audit's alpha, the median of the top singular values) cuts them:
+    its users, ``n_communities * community_users`` of them, have a zero
+    start embedding ``X A``, and its items a zero decoder row.
+
+    Returns a binary CSR matrix of shape ``(n_users, n_items)`` with about
+    ``nnz`` non-zeros; the community users and items are the last rows and
+    columns.
+    """
+    rng = np.random.default_rng(random_state)
+    m_users = n_communities * community_users
+    m_items = n_communities * community_items
+    rows, cols = [], []
+    for c in range(n_communities):
+        for u in range(community_users):
+            # Round-robin first item: every item gets at least
+            # community_users / community_items users.
+            first = u % community_items
+            extra = rng.choice(community_items, size=rng.integers(0, 3), replace=False)
+            items = np.union1d([first], extra)
+            rows += [c * community_users + u] * len(items)
+            cols += list(c * community_items + items)
+    corner = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(m_users, m_items))
+    core_shape = (n_users - m_users, n_items - m_items)
+    core_nnz = nnz - corner.nnz
+    core = make_powerlaw(
+        *core_shape, core_nnz, item_exponent=0.7, random_state=random_state
+    )
+    # A log has no user without an interaction: redraw with the empty rows'
+    # share of the interactions set aside, and give each empty row one item.
+    empty = int(np.count_nonzero(np.diff(core.indptr) == 0))
+    core = make_powerlaw(
+        *core_shape, core_nnz - empty, item_exponent=0.7, random_state=random_state
+    ).tolil()
+    popularity = np.bincount(core.tocsr().indices, minlength=core_shape[1])
+    for u in np.flatnonzero(np.diff(core.tocsr().indptr) == 0):
+        core[u, rng.choice(core_shape[1], p=popularity / popularity.sum())] = 1.0
+    return sp.block_diag([core.tocsr(), corner], format="csr")

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-from ._checks import RunEnd, check_run_end, check_start
+from ._checks import RunEnd, check_progress, check_run_end, check_start
 from ._losses import expanded_loss_error
 from ._params import pack, unpack
 from ._progress import IterationProgress, warn_not_converged
@@ -37,6 +37,7 @@ def minimize_lbfgs(
     grad_scale=None,
     reference=None,
     loss_error=None,
+    min_gain=None,
 ):
     """Minimize ``fun(theta) -> (loss, grad)`` with scipy's L-BFGS-B.
 
@@ -92,6 +93,13 @@ def minimize_lbfgs(
     loss_error : callable or None, default=None
         ``loss_error(theta)``: the rounding error of the loss at ``theta``,
         for the final check (:func:`~skcosim._optim._checks.check_run_end`).
+    min_gain : float or None, default=None
+        Given, a run that stopped before ``max_iter`` on a rule other than the
+        gradient test (a small decrease in one iteration, a failed line
+        search) raises a ``ConvergenceWarning`` when its loss fell by less
+        than ``min_gain`` times its start's, or its gradient is still large
+        (:func:`~._checks.check_progress`): those rules stop a run whose steps
+        are tiny, which a stalled run's are too.
 
     Returns
     -------
@@ -160,7 +168,32 @@ def minimize_lbfgs(
         check_run_end(run)
     if result.status == 1:
         warn_not_converged(name, max_iter)
+    elif min_gain is not None:
+        g_end = float(np.max(np.abs(result.jac), initial=0.0)) * unit
+        if g_end > tol * g_ref:  # not stopped by the gradient test
+            check_progress(
+                name,
+                curve,
+                min_gain=min_gain,
+                n_iter=n_iter,
+                sensitivity=_sensitivity(result),
+                detail=(
+                    f"L-BFGS-B stopped on {result.message!r} with its largest "
+                    f"gradient entry at {g_end:.3g} ({g_ref:.3g} at the start)."
+                ),
+            )
     return result.x, n_iter, curve
+
+
+def _sensitivity(result):
+    """``||g|| ||theta|| / |f|`` at the end of a scipy run, without overflow
+    (each norm is taken of the vector divided by its largest entry)."""
+    size = 1.0
+    for v in (result.jac, result.x):
+        peak = float(np.max(np.abs(v), initial=0.0))
+        size *= peak * float(np.linalg.norm(v / peak)) if peak > 0 else 0.0
+    with np.errstate(over="ignore"):
+        return size / max(abs(float(result.fun)), np.finfo(np.float64).tiny)
 
 
 def _reuse_last(fun):

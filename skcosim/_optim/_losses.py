@@ -20,11 +20,21 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .._linalg._matrix import squared_frobenius
 
-#: Smoothing of the row normalization: ``N(z) = z / sqrt(||z||^2 + EPS^2)``.
-#: Equal to ``z / ||z||`` to float64 precision for any row with
-#: ``||z|| > 1e-4``, and ``N(0) = 0`` (a user without interactions or an item
-#: with a zero embedding has cosine 0 with everything) instead of ``0 / 0``.
+#: Floor of the row normalization, ``N(z) = z / max(||z||, floor)``: exactly
+#: ``z / ||z||`` for any row above the floor, and ``N(0) = 0`` (a user without
+#: interactions or an item with a zero embedding has cosine 0 with everything)
+#: instead of ``0 / 0``. The default floor; the cosine fits use
+#: :data:`NORM_FLOOR`.
 NORMALIZE_EPS = 1e-12
+
+#: The row normalization floor of the cosine fits, relative to the mean
+#: nonzero row norm (of ``X A`` for the users, of ``B`` for the items). A row
+#: below the floor (a user whose items carry no component of the start) is
+#: mapped to ``z / floor`` and gets the gradient ``g / floor``: with the
+#: absolute :data:`NORMALIZE_EPS` that is ``1e12 g``, which stalls the line
+#: search of the whole fit; with this floor it is at most ``1e3 g``. Rows above
+#: the floor keep their exact cosines.
+NORM_FLOOR = 1e-3
 
 
 #: Number of entries of one ``batch_size x n_features`` block of the softmax
@@ -32,13 +42,16 @@ NORMALIZE_EPS = 1e-12
 AUTO_BLOCK_ENTRIES = 2**22
 
 
-def normalize_rows(Z):
-    """Rows of ``Z`` scaled to unit L2 norm, ``N(0) = 0`` (smoothed by EPS).
+def normalize_rows(Z, floor=NORMALIZE_EPS):
+    """Rows of ``Z`` scaled to unit L2 norm, those below ``floor`` divided by it.
 
-    Returns ``(Z_hat, r)`` with ``r = sqrt(||z||^2 + EPS^2)`` per row, the
-    factor :func:`normalize_rows_backward` needs.
+    ``N(z) = z / max(||z||, floor)``, so ``N(0) = 0``. Returns ``(Z_hat, r)``
+    with ``r = max(||z||, floor)`` per row, the factor
+    :func:`normalize_rows_backward` needs. Every loss of Objective 3
+    normalizes through here; ``CosineAutoencoder`` passes :data:`NORM_FLOOR`
+    on factors whose mean nonzero row norms it has set to 1.
     """
-    r = np.sqrt(np.einsum("ij,ij->i", Z, Z) + NORMALIZE_EPS**2)
+    r = np.maximum(np.sqrt(np.einsum("ij,ij->i", Z, Z)), floor)
     return Z / r[:, None], r
 
 
@@ -47,9 +60,13 @@ def normalize_rows_backward(Z_hat, r, grad):
 
     docs/user_guide/objectives.rst, "Computing the losses without an n x p
     matrix": through ``z -> z / ||z||`` a gradient ``g`` becomes
-    ``(I - z_hat z_hat^T) g / ||z||`` (here with the smoothed norm ``r``).
+    ``(I - z_hat z_hat^T) g / ||z||``; below the floor, where ``N`` is the
+    linear map ``z / floor`` (``||z_hat|| < 1``), it is ``g / floor``.
     """
-    return (grad - Z_hat * np.einsum("ij,ij->i", Z_hat, grad)[:, None]) / r[:, None]
+    radial = np.einsum("ij,ij->i", Z_hat, grad)
+    # Unit rows are unit to rounding; rows below the floor are shorter.
+    radial[np.einsum("ij,ij->i", Z_hat, Z_hat) < 1.0 - 1e-6] = 0.0
+    return (grad - Z_hat * radial[:, None]) / r[:, None]
 
 
 def resolve_batch_size(batch_size, n_samples, n_features):
@@ -108,7 +125,7 @@ def product_penalty_loss_grad(X, A, B, lam, *, with_grad=True):
     return float(loss), dA, dB
 
 
-def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
+def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
     """Objective 3, squared loss, with the optimal scale: ``(loss, dA, dB, c)``.
 
     ``L(A, B) = min_c ||X - c P Q^T||^2`` with ``P = N(X A)``, ``Q = N(B)``,
@@ -122,14 +139,15 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
 
     ``c`` may come out negative; ``-c, -Q`` is then the same fit with ``c > 0``
     (the caller flips the decoder). When every cosine is zero (all-zero
-    factors), ``c = 0`` and the gradient is zero.
+    factors), ``c = 0`` and the gradient is zero. ``floor`` smooths the
+    normalization of both factors' rows (:func:`normalize_rows`).
     """
     if x_sq is None:
         x_sq = squared_frobenius(X)
     Z = safe_sparse_dot(X, A, dense_output=True)
-    P, r_p = normalize_rows(Z)
+    P, r_p = normalize_rows(Z, floor)
     del Z
-    Q, r_q = normalize_rows(B)
+    Q, r_q = normalize_rows(B, floor)
     XQ = safe_sparse_dot(X, Q, dense_output=True)
     cross = float(np.einsum("ij,ij->", P, XQ))
     PtP = P.T @ P
@@ -152,7 +170,9 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None):
     return float(loss), dA, dB, c
 
 
-def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size, with_grad=True):
+def cosine_softmax_loss_grad(
+    X, A, B, *, temperature, batch_size, floor=NORMALIZE_EPS, with_grad=True
+):
     """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
 
     ``L = - sum_u sum_i x_ui log softmax_i(S_u)``, ``S = N(X A) N(B)^T / t``
@@ -161,18 +181,19 @@ def cosine_softmax_loss_grad(X, A, B, *, temperature, batch_size, with_grad=True
     ``t`` once more
     through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
     large array is one ``batch_size x p`` block, reused in place: memory
-    ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. With
+    ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. ``floor`` smooths the
+    normalization of both factors' rows (:func:`normalize_rows`). With
     ``with_grad=False`` only the loss is returned (a third of the products).
     """
     n = X.shape[0]
-    Q, r_q = normalize_rows(B)
+    Q, r_q = normalize_rows(B, floor)
     dA = np.zeros_like(A)
     dQ = np.zeros_like(B)
     loss = 0.0
     t = float(temperature)
     for start in range(0, n, batch_size):
         Xb = X[start : start + batch_size]
-        Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True))
+        Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
         row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
         XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
         S = Pb @ Q.T

@@ -32,8 +32,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._validation import item_popularity
+from ._checks import check_progress
 from ._lbfgs import minimize_lbfgs
-from ._losses import normalize_rows, normalize_rows_backward
+from ._losses import NORMALIZE_EPS, normalize_rows, normalize_rows_backward
 from ._params import pack, unpack
 from ._progress import IterationProgress, warn_not_converged
 
@@ -149,19 +150,19 @@ def _exp_floor(dtype):
     return 0.6 * float(np.log(np.finfo(dtype).tiny))
 
 
-def _block_loss_grad(Xb, Z, Q, QN_t, sample, t):
+def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor):
     """Sampled softmax loss of one block of users (CSR float64, ``Z = Xb A``).
 
     Returns ``(loss, g_pos, dZ, P, dQN)``: the gradient with respect to the
     logits of the block's positives (in the order of ``Xb.data``), to its
     users' ``Z``, their normalized embeddings ``P``, and the gradient with
     respect to the sampled items' normalized embeddings ``QN``
-    (``QN_t = QN / t``).
+    (``QN_t = QN / t``); ``floor`` smooths the users' normalization.
     """
     b = Xb.shape[0]
     rows = _rows_of(Xb.indptr)
     cols, vals = Xb.indices, Xb.data
-    P, r_p = normalize_rows(Z)
+    P, r_p = normalize_rows(Z, floor)
     pos = np.einsum("ij,ij->i", P[rows], Q[cols]) / t
     neg = P @ QN_t.T  # QN / t: one pass less over the block
     neg += sample.log_weight
@@ -175,10 +176,11 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t):
         )
     # Exponents below the floor would give subnormal numbers, which the CPU
     # handles many times slower; their terms are below the precision anyway.
-    floor = _exp_floor(neg.dtype)
-    e_pos = np.exp(np.maximum(pos - m[rows], floor)) * (1.0 - sample.weight[cols])
+    exp_floor = _exp_floor(neg.dtype)
+    e_pos = np.exp(np.maximum(pos - m[rows], exp_floor))
+    e_pos *= 1.0 - sample.weight[cols]
     neg -= m[:, None]
-    np.maximum(neg, floor, out=neg)
+    np.maximum(neg, exp_floor, out=neg)
     np.exp(neg, out=neg)
     Zu = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
     row_sum = np.bincount(rows, vals, minlength=b)
@@ -192,16 +194,20 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t):
     return loss, g_pos, normalize_rows_backward(P, r_p, dP), P, neg.T @ P / t
 
 
-def sampled_softmax_loss_grad(X, A, B, *, temperature, sample, batch_size):
+def sampled_softmax_loss_grad(
+    X, A, B, *, temperature, sample, batch_size, floor=NORMALIZE_EPS
+):
     """Sampled softmax loss of Objective 3 and its gradients ``(loss, dA, dB)``.
 
     ``X`` is a CSR matrix in float64; the logits are computed ``batch_size``
     users at a time, and the gradients of all blocks go through ``X`` in one
     sparse product each at the end (not one ``p x k`` product per block).
     Memory ``O(batch_size S + nnz + (n + p) k)``, time ``O((nnz + n S) k)``.
+    ``floor`` smooths the normalization of both factors' rows
+    (:func:`~._losses.normalize_rows`).
     """
     t = float(temperature)
-    Q, r_q = normalize_rows(B)
+    Q, r_q = normalize_rows(B, floor)
     QN_t = Q[sample.items] / t
     Z = np.asarray(X @ A)
     dZ, P = np.empty_like(Z), np.empty_like(Z)
@@ -210,7 +216,7 @@ def sampled_softmax_loss_grad(X, A, B, *, temperature, sample, batch_size):
     for start in range(0, X.shape[0], batch_size):
         stop = min(start + batch_size, X.shape[0])
         lo, hi = X.indptr[start], X.indptr[stop]
-        part = _block_loss_grad(X[start:stop], Z[start:stop], Q, QN_t, sample, t)
+        part = _block_loss_grad(X[start:stop], Z[start:stop], Q, QN_t, sample, t, floor)
         loss += part[0]
         g_pos[lo:hi] = part[1]
         dZ[start:stop] = part[2]
@@ -281,7 +287,7 @@ class _Adam:
             p[r] -= g
 
 
-def _minibatch_step(X, A, B, sampler, temperature, batch_size):
+def _minibatch_step(X, A, B, sampler, temperature, batch_size, floor):
     """The sampled-softmax gradient of one minibatch, on the rows it touches.
 
     ``X`` holds the minibatch's users. Its loss involves the encoder rows of
@@ -303,6 +309,7 @@ def _minibatch_step(X, A, B, sampler, temperature, batch_size):
         temperature=temperature,
         sample=sample.restrict(rows, A.dtype),
         batch_size=batch_size,
+        floor=floor,
     )
     return (positives, dA[np.searchsorted(rows, positives)]), (rows, dB)
 
@@ -348,6 +355,8 @@ def fit_adam(
     monitor_users=10_000,
     patience=1,
     minibatch_entries=MINIBATCH_ENTRIES,
+    floor=NORMALIZE_EPS,
+    min_gain=None,
 ):
     """Minibatch Adam on the sampled softmax: a fresh negative sample every step.
 
@@ -355,10 +364,15 @@ def fit_adam(
     each epoch the sampled loss of a fixed evaluation set (:func:`_monitor`) is
     computed; when an epoch lowers it by less than ``tol`` times the decrease
     since the start, the learning rate is halved, and after ``patience``
-    halvings without progress the fit has converged. The best factors seen by
-    the evaluation set are returned. A step updates only the rows of the
-    items it touches (items without users are never touched: their decoder
-    rows stay as given).
+    halvings without progress the fit has converged. The factors of the epoch
+    with the lowest evaluation loss are returned, and the loss curve and the
+    number of epochs stop at that epoch (they describe the returned model; a
+    run whose every epoch is worse than its start returns its first epoch).
+    A step updates only the rows of the items it touches (items without users
+    are never touched: their decoder rows stay as given). ``floor`` smooths
+    the row normalization (:func:`~._losses.normalize_rows`); with
+    ``min_gain``, a run that lowers the evaluation loss by less than that
+    share of its start's warns (:func:`~._checks.check_progress`).
     """
     n = X.shape[0]
     t = float(temperature)
@@ -375,7 +389,13 @@ def fit_adam(
         A, B = A.astype(np.float64), B.astype(np.float64)
         return (
             sampled_softmax_loss_grad(
-                Xm, A, B, temperature=t, sample=monitor_sample, batch_size=batch
+                Xm,
+                A,
+                B,
+                temperature=t,
+                sample=monitor_sample,
+                batch_size=batch,
+                floor=floor,
             )[0]
             / monitor_total
         )
@@ -383,38 +403,42 @@ def fit_adam(
     X32 = X.astype(STEP_DTYPE)
     A, B = A.astype(STEP_DTYPE), B.astype(STEP_DTYPE)
     adam = _Adam([A, B], learning_rate)
-    best = monitored(A, B)
-    best_AB = (A.copy(), B.copy())
-    curve = [best]
+    curve = [monitored(A, B)]
+    best, best_epoch, best_AB = np.inf, 0, None
     progress = IterationProgress(verbose, max_iter, name)
-    progress.update(0, best)
+    progress.update(0, curve[0])
     stalls, converged, epoch = 0, False, 0
     for epoch in range(1, max_iter + 1):
         order = random_state.permutation(n)
         for start in range(0, n, minibatch):
             users = np.sort(order[start : start + minibatch])
             (rows_A, dA), (rows_B, dB) = _minibatch_step(
-                X32[users], A, B, sampler, t, batch
+                X32[users], A, B, sampler, t, batch, floor
             )
             adam.step([rows_A, rows_B], [dA, dB])
         value = monitored(A, B)
         curve.append(value)
         progress.update(epoch, value)
-        if best - value > tol * (curve[0] - value):
-            best, best_AB, stalls = value, (A.copy(), B.copy()), 0
+        progressed = min(best, curve[0]) - value > tol * (curve[0] - value)
+        if value < best or best_AB is None:
+            best, best_epoch, best_AB = value, epoch, (A.copy(), B.copy())
+        if progressed:
+            stalls = 0
             continue
-        if value < best:
-            best, best_AB = value, (A.copy(), B.copy())
         stalls += 1
         if stalls > patience:
             converged = True
             break
         adam.scale *= 0.5
     progress.close(f"stopped after {epoch} epochs")
+    # The returned model is the best epoch: the curve and n_iter stop there.
+    curve = curve[: best_epoch + 1]
     if not converged:
         warn_not_converged(name, max_iter)
+    elif min_gain is not None:
+        check_progress(name, curve, min_gain=min_gain, n_iter=best_epoch, unit="epochs")
     A, B = (M.astype(np.float64) for M in best_AB)
-    return SampledFit(A, B, n_iter=max(epoch, 1), loss_curve=curve)
+    return SampledFit(A, B, n_iter=best_epoch, loss_curve=curve)
 
 
 def fit_lbfgs_resampled(
@@ -479,15 +503,16 @@ def fit_lbfgs_resampled(
     return SampledFit(A.copy(), B.copy(), n_iter=max(n_iter, 1), loss_curve=curve)
 
 
-#: ``loss="auto"`` samples when ``n_samples * n_features`` reaches this ...
-SAMPLED_MIN_ENTRIES = 10**8
-#: ... and the items outnumber the negatives by this factor.
-SAMPLED_MIN_RATIO = 4
+#: ``loss="auto"`` samples when ``n_samples * n_features`` reaches this: one
+#: exact evaluation of the softmax costs ``O(n_samples n_features k)``, and
+#: full-batch L-BFGS needs hundreds of them, where the sampled softmax's Adam
+#: needs a few epochs of ``O((nnz + n_samples S) k)`` each.
+SAMPLED_MIN_ENTRIES = 5 * 10**7
 
 
-def use_sampled_softmax(n_samples, n_features, n_negatives):
-    """Whether ``loss="auto"`` takes the sampled softmax for data of this shape."""
-    return (
-        n_samples * n_features >= SAMPLED_MIN_ENTRIES
-        and n_features >= SAMPLED_MIN_RATIO * n_negatives
-    )
+def use_sampled_softmax(n_samples, n_features):
+    """Whether ``loss="auto"`` takes the sampled softmax for data of this shape:
+    when ``n_samples * n_features >= SAMPLED_MIN_ENTRIES``, whatever the number
+    of items (a catalogue of a few thousand items is no cheaper to normalize
+    exactly when the users are many)."""
+    return n_samples * n_features >= SAMPLED_MIN_ENTRIES

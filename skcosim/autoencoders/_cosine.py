@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     check_array,
@@ -26,8 +27,10 @@ from .._docstring import (
 from .._linalg import _dask
 from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import shared_spectra, top_k_spectrum
+from .._optim._checks import MIN_GAIN
 from .._optim._lbfgs import SpectralPreconditioner, minimize_lbfgs
 from .._optim._losses import (
+    NORM_FLOOR,
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
     normalize_rows,
@@ -49,6 +52,12 @@ from ._weight_decay import WeightDecayAutoencoder
 
 LOSSES = ("auto", "softmax", "sampled_softmax", "squared")
 INITS = ("weight_decay", "random")
+
+#: The components the Objective 2 start cuts (``s_i <= init_alpha``) enter it
+#: at this share of the kept components' root-mean-square scale: zero columns of both
+#: factors would get a zero gradient forever (a saddle), and small ones keep
+#: the start's cosines close to Objective 2's.
+START_FILL = 0.1
 
 
 def _popularity_stats(X):
@@ -96,6 +105,29 @@ def _check_temperature(temperature, loss, mass):
             f"carry below temperature={SAMPLED_MIN_TEMPERATURE:.3g}. Raise "
             "temperature, or use loss='softmax' (exact, in float64)."
         )
+
+
+class _RecordedConvergence:
+    """Records the ``ConvergenceWarning`` of a fit and lets every warning through.
+
+    ``message`` is the text of the last ``ConvergenceWarning`` raised inside
+    (``None`` without one): the fit stores it as ``fit_warning_``.
+    """
+
+    def __enter__(self):
+        self.message = None
+        self._catch = warnings.catch_warnings(record=True)
+        self._caught = self._catch.__enter__()
+        warnings.simplefilter("always", ConvergenceWarning)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._catch.__exit__(*exc_info)
+        for w in self._caught:
+            if issubclass(w.category, ConvergenceWarning):
+                self.message = " ".join(str(w.message).split())
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return False
 
 
 def _softmax_rows(S):
@@ -147,8 +179,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         the softmax's normalization from ``n_negatives`` sampled items with
         the logQ correction (:ref:`objective-3-at-scale`): ``O((nnz + n S)
         k)`` per pass instead of ``O(n p k)``. ``"auto"`` takes it when
-        ``n_samples * n_features >= 1e8`` and there are at least
-        ``4 * n_negatives`` items, the exact ``"softmax"`` otherwise. The
+        ``n_samples * n_features >= 5e7`` (one exact evaluation then costs
+        ``5e7 k`` multiply-adds, and L-BFGS needs hundreds), whatever the
+        number of items, the exact ``"softmax"`` otherwise. The
         softmax losses treat each row of ``X`` as (unnormalized) counts over
         items, so they need non-negative ``X`` (counts, binary
         interactions): negative entries raise a ``ValueError``. The squared
@@ -248,12 +281,19 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     loss_ : str
         The loss of the last fit (what ``loss="auto"`` resolved to).
     n_iter_ : int
-        Number of L-BFGS iterations (epochs for the sampled softmax) of the
-        last fit.
+        Number of L-BFGS iterations of the last fit; for the sampled softmax,
+        the epoch whose factors were returned (the one with the lowest
+        evaluation loss; later epochs that did not improve on it are not
+        counted).
     loss_curve_ : ndarray of shape (`n_iter_` + 1,)
-        The training loss at the start and after each iteration; for the
-        sampled softmax, the loss per interaction of the fixed evaluation set
-        after each epoch (on Dask: the loss at the end of each L-BFGS round).
+        The training loss at the start and after each iteration, ending at
+        the returned model's; for the sampled softmax, the loss per
+        interaction of the fixed evaluation set after each epoch up to the
+        returned one (on Dask: the loss at the end of each L-BFGS round).
+    fit_warning_ : str or None
+        The ``ConvergenceWarning`` of the last fit, if it raised one: stopped
+        at ``max_iter``, or stopped close to its start (see Notes). ``None``
+        when the fit converged. The command line shows it as a note.
     {features_in_attributes}
 
     See Also
@@ -280,11 +320,25 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     over the blocks as one Dask computation per evaluation, the sampled
     softmax by L-BFGS restarted on a new sample every 5 iterations.
 
-    The normalization is ``N(z) = z / sqrt(||z||^2 + 1e-24)``: ``z / ||z||``
-    for any non-negligible row, and ``N(0) = 0``, so a user without
-    interactions or an item without an embedding has cosine 0 with
-    everything rather than NaN. Items without any interaction in the training
-    data are held at a zero embedding (the data says nothing about them).
+    The losses normalize with a floor, ``N(z) = z / max(||z||, f)``, ``f``
+    one thousandth of the mean nonzero row norm of the start (the fit scales
+    ``X A`` and ``B`` to mean row norm 1, so ``f = 1e-3``): ``z / ||z||`` for
+    every row above it, and ``N(0) = 0``, so a user without interactions or
+    an item without an embedding has cosine 0 with everything rather than
+    NaN. A user whose start embedding is zero (their items carry no
+    component of the start) thus gets a gradient ``1e3`` times its
+    unnormalized one, not ``1e12`` (which stalled the fit on long-tailed
+    logs). Items without any interaction in the training data are held at a
+    zero embedding (the data says nothing about them).
+
+    The default start is the Objective 2 closed form with the components it
+    cuts (``s_i <= init_alpha``) put back at a tenth of the kept ones' scale:
+    a cut column is zero in both factors, where the gradient is zero too, so
+    the fit could never use it. A fit that stops without its gradient test
+    having seen convergence warns (``ConvergenceWarning``, also stored in
+    ``fit_warning_``) when its loss fell by less than 1 % of its start's, or
+    its relative gradient ``||g|| ||theta|| / |loss|`` is still above 1, as
+    does one stopped at ``max_iter``; warm starts are not checked for gain.
     With a softmax loss, :meth:`recommend` and :meth:`score` rank items by
     the logits ``cos / t``, not by probabilities that underflow at low
     temperatures.
@@ -384,7 +438,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         """The loss that ``loss="auto"`` stands for on data of this shape."""
         if self.loss != "auto":
             return self.loss
-        if use_sampled_softmax(n_samples, n_features, self.n_negatives):
+        if use_sampled_softmax(n_samples, n_features):
             return "sampled_softmax"
         return "softmax"
 
@@ -415,6 +469,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             )
         X64 = X if on_dask else as_float64(X)
         popularity, mass = self._popularity(X64, loss)
+        min_gain = self._min_gain(self._continues(X))
         # The start and the preconditioner share one top-k spectrum.
         with shared_spectra():
             A, B, s = self._start(
@@ -429,16 +484,22 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         B[~active] = 0.0
         _check_temperature(self.temperature, loss, mass)
         A, B = self._rescale(X64, A, B)
-        if loss == "sampled_softmax":
-            A, B, self.n_iter_, curve = self._fit_sampled(X64, A, B, popularity)
-        else:
-            A, B, self.n_iter_, curve = self._fit_lbfgs(X64, A, B, active, loss, whiten)
+        with _RecordedConvergence() as record:
+            if loss == "sampled_softmax":
+                A, B, self.n_iter_, curve = self._fit_sampled(
+                    X64, A, B, popularity, min_gain
+                )
+            else:
+                A, B, self.n_iter_, curve = self._fit_lbfgs(
+                    X64, A, B, active, loss, whiten, min_gain
+                )
+        self.fit_warning_ = record.message
         scale = 1.0
         if loss == "squared":
-            _, _, _, scale = cosine_squared_loss_grad(X64, A, B)
+            _, _, _, scale = cosine_squared_loss_grad(X64, A, B, floor=NORM_FLOOR)
             if scale < 0:  # -c, -Q is the same fit with a positive scale
                 scale, B = -scale, -B
-        Q, _ = normalize_rows(B)
+        Q, _ = normalize_rows(B, NORM_FLOOR)
         self.loss_ = loss
         self.encoder_ = A.astype(X.dtype)
         self.decoder_ = Q.astype(X.dtype)
@@ -467,21 +528,27 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             def block(Xb, A, B, sample):
                 batch = sampled_batch_size(self.n_negatives, Xb.shape[0])
                 return sampled_softmax_loss_grad(
-                    Xb, A, B, temperature=t, sample=sample, batch_size=batch
+                    Xb,
+                    A,
+                    B,
+                    temperature=t,
+                    sample=sample,
+                    batch_size=batch,
+                    floor=NORM_FLOOR,
                 )
         else:
 
             def block(Xb, A, B, sample):
                 batch = resolve_batch_size(self.batch_size, *Xb.shape)
                 return cosine_softmax_loss_grad(
-                    Xb, A, B, temperature=t, batch_size=batch
+                    Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
                 )
 
         if _dask.is_dask_array(X):
             return functools.partial(_dask.sum_over_blocks, X, block)
         return functools.partial(block, X)
 
-    def _fit_lbfgs(self, X64, A, B, active, loss, whiten):
+    def _fit_lbfgs(self, X64, A, B, active, loss, whiten, min_gain):
         """Full-batch L-BFGS on the exact softmax or the squared loss.
 
         In the coordinates ``A = M A'`` of ``whiten`` (a
@@ -493,7 +560,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             x_sq = squared_frobenius(X64)
 
             def loss_grad(A, B, sample):
-                return cosine_squared_loss_grad(X64, A, B, x_sq=x_sq)[:3]
+                return cosine_squared_loss_grad(X64, A, B, x_sq=x_sq, floor=NORM_FLOOR)[
+                    :3
+                ]
         else:
             loss_grad = self._softmax_loss_grad(X64, loss)
 
@@ -510,11 +579,12 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             tol=self.tol,
             verbose=self.verbose,
             name=type(self).__name__,
+            min_gain=min_gain,
         )
         A_white, B = unpack(theta, p, k)
         return whiten.apply(A_white), B, n_iter, curve
 
-    def _fit_sampled(self, X64, A, B, popularity):
+    def _fit_sampled(self, X64, A, B, popularity, min_gain):
         """The sampled softmax (docs/user_guide/objectives.rst): minibatch Adam
         in memory; on a dask array, where a step is a pass over the blocks,
         L-BFGS restarted on each new sample."""
@@ -544,25 +614,36 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 temperature=self.temperature,
                 learning_rate=self.learning_rate,
                 tol=ADAM_TOL,
+                floor=NORM_FLOOR,
+                min_gain=min_gain,
                 **common,
             )
         return fit.A, fit.B, fit.n_iter, fit.loss_curve
 
-    def _start(self, X, *, init_alpha, has_data):
-        """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
-        p = X.shape[1]
-        k = self.n_components
-        if (
+    def _continues(self, X):
+        """Whether this fit starts from the previous one (``warm_start``)."""
+        shape = (X.shape[1], self.n_components)
+        return bool(
             self.warm_start
             and hasattr(self, "encoder_")
-            and self.encoder_.shape == (p, k)
-        ):
+            and self.encoder_.shape == shape
+        )
+
+    def _min_gain(self, warm):
+        """The gain below which a fit warns (:data:`~skcosim._optim._checks.MIN_GAIN`);
+        none for a warm start, which may begin at a solution."""
+        return None if warm else MIN_GAIN
+
+    def _start(self, X, *, init_alpha, has_data):
+        """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
+        if self._continues(X):
             s, _ = self._spectrum(X)
             return (
                 self.encoder_.astype(np.float64),
                 self.decoder_.astype(np.float64),
                 s,
             )
+        p, k = X.shape[1], self.n_components
         if self.init == "random":
             rng = check_random_state(self.random_state)
             A = rng.standard_normal((p, k))
@@ -579,7 +660,33 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 f"of X ({float(start.singular_values_[0]):.4g}): the weight-decay "
                 "start is zero. Lower init_alpha or use init='random'."
             )
+        self._fill_cut_components(X, A, B, init_alpha)
         return A, B, start.singular_values_
+
+    def _fill_cut_components(self, X, A, B, init_alpha):
+        """Give the components the Objective 2 start cut a small scale, in place.
+
+        Objective 2 sets the columns of components with ``s_i <= init_alpha``
+        to zero in both factors; the gradient of either cosine loss in such a
+        column is zero (it is proportional to the same column of the other
+        factor), so a fit from there never uses them. Each cut component
+        ``i`` with ``s_i > 0`` enters as in the closed form with ``h_i =
+        START_FILL^2 mean(h)`` (the mean of ``h = s - init_alpha`` over the
+        kept components):
+        ``A_i = V_i sqrt(h_i) / s_i``, ``B_i = V_i sqrt(h_i)``. Components
+        beyond the rank of ``X`` stay zero (``X A`` cannot use them).
+        """
+        kept = np.any(B != 0, axis=0)
+        if kept.all() or not kept.any():
+            return
+        s, V = self._spectrum(X)
+        s, V = np.asarray(s, dtype=np.float64), np.asarray(V, dtype=np.float64)
+        root_h = START_FILL * float(np.sqrt(np.mean(s[kept] - init_alpha)))
+        if not root_h > 0:
+            return
+        for i in np.flatnonzero(~kept & (s > 0)):
+            A[:, i] = V[:, i] * (root_h / s[i])
+            B[:, i] = V[:, i] * root_h
 
     # TODO(0.3): remove with the alpha parameter.
     def _resolved_init_alpha(self):
@@ -647,8 +754,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             return self._exact_softmax_loss(X, A, B)
         self._check_X_for_loss(X, self.loss_)
         X = as_float64(X)
-        P, _ = normalize_rows(X @ A)
-        Q, _ = normalize_rows(B)
+        P, _ = normalize_rows(X @ A, NORM_FLOOR)
+        Q, _ = normalize_rows(B, NORM_FLOOR)
         c = self.scale_
         cross = float(np.einsum("ij,ij->", P, X @ Q))
         quad = float(np.einsum("ij,ij->", P.T @ P, Q.T @ Q))
@@ -662,7 +769,13 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         def block(Xb):
             batch = resolve_batch_size(self.batch_size, *Xb.shape)
             return cosine_softmax_loss_grad(
-                Xb, A, B, temperature=t, batch_size=batch, with_grad=False
+                Xb,
+                A,
+                B,
+                temperature=t,
+                batch_size=batch,
+                floor=NORM_FLOOR,
+                with_grad=False,
             )
 
         if _dask.is_dask_array(X):
@@ -692,7 +805,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     def _reconstruction_factors(self, P):
         # The rank-k part of the reconstruction: c N(X A) N(B)^T (the
         # softmax's logits times t for the softmax loss, where c = 1).
-        return self.scale_ * normalize_rows(P)[0], self.decoder_
+        # The training floor: the model returned is the model its loss scored.
+        return self.scale_ * normalize_rows(P, NORM_FLOOR)[0], self.decoder_
 
     def inverse_transform(self, X):
         """The model's reconstruction from user embeddings ``Z = X A``.
@@ -728,7 +842,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     def _cosines(self, Z):
         """User-item cosines ``N(Z) N(B)^T`` of user embeddings ``Z``, float64."""
-        P, _ = normalize_rows(Z.astype(np.float64))
+        P, _ = normalize_rows(Z.astype(np.float64), NORM_FLOOR)
         return P @ self.decoder_.T.astype(np.float64)
 
     def _user_scores(self, X):

@@ -89,9 +89,7 @@ def _samples(X):
     """Whether the audit's cosine model samples its softmax on ``X``."""
     from .._optim._sampled_softmax import use_sampled_softmax
 
-    return use_sampled_softmax(
-        *X.shape, _models.cosine_autoencoder_class()().n_negatives
-    )
+    return use_sampled_softmax(*X.shape)
 
 
 def _audit_max_iter(X):

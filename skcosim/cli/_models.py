@@ -40,7 +40,9 @@ def cosine_autoencoder_class():
     return getattr(skcosim, "CosineAutoencoder", None)
 
 
-def default_models(n_components, alpha, *, random_state, max_iter=None):
+def default_models(
+    n_components, alpha, *, random_state, max_iter=None, temperature=None
+):
     """The models of the paper's Figure 1 and its remedies.
 
     ``alpha`` is in units of singular values: Objective 2 cuts components
@@ -81,6 +83,8 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
         }
         if max_iter is not None:
             params["max_iter"] = max_iter
+        if temperature is not None:
+            params["temperature"] = temperature
         specs.append(
             ModelSpec(
                 name="Objective 3 (trained for cosine)",
@@ -174,6 +178,7 @@ class Scoring:
     iterative_n_jobs: int | None = None
     random_state: int = 0
     max_items: int | None = None
+    clusters: object = None
 
 
 def _announce(progress, text):
@@ -198,9 +203,10 @@ def _score_model(spec, X, scoring, notes, progress=None):
         fit_seconds = time.perf_counter() - start
     except failures as exc:
         notes.append(f"not fitted: {exc}")
-        return ModelResult(
-            spec=spec, model=None, embeddings=None, scores={**_EMPTY_SCORES}
-        )
+        empty = {**_EMPTY_SCORES}
+        if scoring.clusters is not None:
+            empty.update(within_cluster_cosine=None, between_cluster_abs_cosine=None)
+        return ModelResult(spec=spec, model=None, embeddings=None, scores=empty)
     E = np.asarray(model.item_embeddings(spec.kind))
     _announce(progress, f"{spec.name}: loss and gauge stability")
     scores = {
@@ -214,6 +220,12 @@ def _score_model(spec, X, scoring, notes, progress=None):
         else float(_metrics().neighbor_label_agreement(E, scoring.labels, k)),
         "fit_seconds": fit_seconds,
     }
+    if scoring.clusters is not None:
+        within, between = cluster_cosines(E, scoring.clusters)
+        scores["within_cluster_cosine"] = within
+        scores["between_cluster_abs_cosine"] = between
+    if getattr(model, "fit_warning_", None):
+        notes.append(model.fit_warning_)
     draws = (
         scoring.iterative_resample_draws if spec.iterative else scoring.resample_draws
     )
@@ -240,6 +252,7 @@ def compare_models(
     iterative_n_jobs=None,
     random_state=0,
     max_items=None,
+    clusters=None,
     progress=None,
 ):
     """Fit each model on ``X`` and score it.
@@ -255,7 +268,9 @@ def compare_models(
     Returns a list of :class:`ModelResult`; ``scores`` holds ``loss`` (the
     model's training objective on ``X``), ``gauge_stability``,
     ``resample_stability``, ``label_agreement`` (``None`` without labels) and
-    ``fit_seconds``.
+    ``fit_seconds``; given the items' ``clusters`` (simulated data), also
+    ``within_cluster_cosine`` and ``between_cluster_abs_cosine``
+    (:func:`cluster_cosines` of the embedding the row shows).
     """
     n_neighbors = int(min(n_neighbors, X.shape[1] - 1))
     if n_neighbors < 1:
@@ -271,6 +286,7 @@ def compare_models(
         iterative_n_jobs=iterative_n_jobs,
         random_state=random_state,
         max_items=max_items,
+        clusters=clusters,
     )
     results = []
     with shared_spectra():
@@ -290,11 +306,35 @@ def _compare_one(spec, X, scoring, progress):
         # of interleaved with the progress bar.
         warnings.simplefilter("always")
         result = _score_model(spec, X, scoring, notes, progress)
-    notes += sorted({" ".join(str(w.message).split()) for w in caught})
+    # A fit's own warning is already a note (fit_warning_): not twice.
+    caught = {" ".join(str(w.message).split()) for w in caught}
+    notes += sorted(caught - set(notes))
     result.scores["notes"] = notes
     if progress is not None:
         progress.advance()
     return result
+
+
+def cluster_cosines(embeddings, labels):
+    """How well item embeddings show known clusters, as two numbers.
+
+    Returns ``(within, between)``: the mean cosine over pairs of distinct
+    items of the same cluster, and the mean absolute cosine over pairs of
+    items of different clusters (``None`` when there is no such pair). The
+    ground truth's panel, cosine 1 inside a cluster and 0 across, scores
+    ``(1, 0)``; zero rows have cosine 0 with everything.
+    """
+    from .._linalg._matrix import unit_rows
+
+    U = unit_rows(np.asarray(embeddings, dtype=np.float64))
+    labels = np.asarray(labels)
+    C = U @ U.T
+    same = labels[:, None] == labels[None, :]
+    np.fill_diagonal(same, False)
+    across = labels[:, None] != labels[None, :]
+    within = float(C[same].mean()) if same.any() else None
+    between = float(np.abs(C[across]).mean()) if across.any() else None
+    return within, between
 
 
 def neighbor_table(results, items, n_neighbors):

@@ -13,7 +13,11 @@ PROG = "skcosim"
 #: units of singular values (Objective 2; Objective 1 gets alpha**2) and
 #: scales with sqrt(n_users), as the singular values of the data do.
 #: ``max_iter`` bounds the L-BFGS iterations of the cosine-trained model,
-#: the one iterative fit (it starts from the Objective 2 solution).
+#: the one iterative fit (it starts from the Objective 2 solution), and is set
+#: for it to converge. Its ``temperature`` is 1: the cosines then encode the
+#: clusters; at the default 0.1 they must also encode each item's popularity
+#: (logits spanning log(n_items)), which the model does by turning rare items
+#: towards directions no user takes, and the panel loses its blocks.
 REPRODUCE_SETTINGS = {
     "full": dict(
         n_users=20000,
@@ -24,7 +28,8 @@ REPRODUCE_SETTINGS = {
         n_draws=5,
         resample_draws=3,
         iterative_resample_draws=1,
-        max_iter=50,
+        max_iter=300,
+        temperature=0.5,
     ),
     "quick": dict(
         n_users=4000,
@@ -35,7 +40,8 @@ REPRODUCE_SETTINGS = {
         n_draws=3,
         resample_draws=2,
         iterative_resample_draws=1,
-        max_iter=30,
+        max_iter=300,
+        temperature=0.5,
     ),
 }
 

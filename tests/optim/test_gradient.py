@@ -428,3 +428,67 @@ def test_dropout_sgd_divergence_raises_a_clear_error():
     )
     with pytest.raises(FloatingPointError, match="lower learning_rate"):
         model.fit(X)
+
+
+@pytest.mark.catalogue(
+    "E66",
+    input=(
+        "The three cosine losses with the fits' floor on factors with a zero "
+        "user embedding, a user and an item below the floor and unit rows"
+    ),
+    outcome=(
+        "Correct: rows above the floor get exact unit norm, rows below "
+        "``z / floor``; the analytic gradients match central differences and "
+        "stay below ``1 / floor`` times the gradient's scale"
+    ),
+)
+@pytest.mark.parametrize("loss", ["softmax", "squared", "sampled_softmax"])
+def test_floored_normalization_gradients_match_finite_differences(loss):
+    """E66: one floor rule, ``N(z) = z / max(||z||, floor)``, in every loss."""
+    from skcosim._optim._losses import NORM_FLOOR
+    from skcosim._optim._sampled_softmax import (
+        NegativeSampler,
+        item_popularity,
+        sampled_softmax_loss_grad,
+    )
+
+    X = _data()
+    A, B = _factors()
+    # Item 2 (alone) makes user 5's embedding tiny; item 3's decoder row is tiny.
+    X = X.tolil()
+    X[5, :] = 0.0
+    X[5, 2] = 1.0
+    X = X.tocsr()
+    A[2] = 1e-6
+    B[3] = 1e-6
+    Z = np.asarray(X @ A)
+    norms = np.linalg.norm(Z, axis=1)
+    assert norms[0] == 0.0 and 0 < norms[5] < NORM_FLOOR / 10
+    Z_hat, _ = normalize_rows(Z, NORM_FLOOR)
+    assert_allclose(Z_hat[5], Z[5] / NORM_FLOOR, rtol=1e-15)
+    big = norms > NORM_FLOOR
+    assert_allclose(np.linalg.norm(Z_hat[big], axis=1), 1.0, rtol=1e-15)
+    if loss == "softmax":
+
+        def loss_grad(A, B):
+            return cosine_softmax_loss_grad(
+                X, A, B, temperature=0.3, batch_size=7, floor=NORM_FLOOR
+            )
+    elif loss == "squared":
+
+        def loss_grad(A, B):
+            return cosine_squared_loss_grad(X, A, B, floor=NORM_FLOOR)[:3]
+    else:
+        sampler = NegativeSampler(item_popularity(X), 8, 0.5, np.random.RandomState(0))
+        sample = sampler.draw()
+
+        def loss_grad(A, B):
+            return sampled_softmax_loss_grad(
+                X, A, B, temperature=0.3, sample=sample, batch_size=7, floor=NORM_FLOOR
+            )
+
+    _assert_gradient_matches_central_differences(loss_grad, A, B, rtol=1e-5)
+    _, dA, dB = loss_grad(A, B)
+    _, dA_ref, dB_ref = loss_grad(*_factors())
+    scale = max(np.abs(dA_ref).max(), np.abs(dB_ref).max())
+    assert max(np.abs(dA).max(), np.abs(dB).max()) < 10 * scale / NORM_FLOOR

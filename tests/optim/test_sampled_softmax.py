@@ -158,10 +158,14 @@ def test_sampled_fit_lowers_the_full_softmax_loss(clustered):
     assert full_loss(model) < 0.99 * full_loss(start)
 
 
-def test_auto_loss_samples_only_on_large_catalogues(clustered):
-    assert not use_sampled_softmax(943, 1682, 1024)  # MovieLens-100k
-    assert use_sampled_softmax(100_000, 20_000, 1024)
-    assert not use_sampled_softmax(10**6, 2_000, 1024)  # few items: no saving
+def test_auto_loss_samples_when_an_exact_evaluation_is_costly(clustered):
+    """The rule of ``loss="auto"`` (its catalogue case is E64)."""
+    assert not use_sampled_softmax(943, 1682)  # MovieLens-100k
+    assert not use_sampled_softmax(20_000, 1_000)  # skcosim reproduce
+    assert use_sampled_softmax(100_000, 20_000)
+    # A mid-size catalogue with many users: n p = 1.6e8 per exact evaluation.
+    assert use_sampled_softmax(48_880, 3_283)
+    assert use_sampled_softmax(10**6, 2_000)
     model = CosineAutoencoder(4, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -174,3 +178,51 @@ def test_sampled_softmax_rejects_negative_values(clustered):
     X.data[0] = -1.0
     with pytest.raises(ValueError, match="sampled_softmax"):
         _sampled().fit(X)
+
+
+@pytest.mark.catalogue(
+    "E65",
+    input=(
+        "``CosineAutoencoder(loss='sampled_softmax')`` whose last epochs are "
+        "worse than its best"
+    ),
+    outcome=(
+        "Correct: ``loss_curve_[-1]`` is the evaluation loss of the returned "
+        "model and ``n_iter_`` its epoch"
+    ),
+)
+@pytest.mark.parametrize("seed", range(4))
+def test_sampled_fit_reports_the_model_it_returns(clustered, monkeypatch, seed):
+    """E65: the curve and the epoch count stop at the returned (best) epoch.
+
+    The evaluation loss is recomputed on the returned factors with the
+    evaluation set the fit drew; before, the curve went on to later, worse
+    epochs (seeds 0, 2 and 3 here).
+    """
+    import skcosim._optim._sampled_softmax as sampled
+    from skcosim._optim._losses import NORM_FLOOR
+
+    drawn = {}
+
+    def spy(*args, **kwargs):
+        drawn["monitor"] = sampled._monitor.__wrapped__(*args, **kwargs)
+        return drawn["monitor"]
+
+    spy.__wrapped__ = sampled._monitor
+    monkeypatch.setattr(sampled, "_monitor", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = _sampled(random_state=seed, learning_rate=0.3).fit(clustered)
+    Xm, sample, total = drawn["monitor"]
+    loss = sampled_softmax_loss_grad(
+        Xm,
+        model.encoder_,
+        model.decoder_,
+        temperature=model.temperature,
+        sample=sample,
+        batch_size=Xm.shape[0],
+        floor=NORM_FLOOR,
+    )[0]
+    assert_allclose(loss / total, model.loss_curve_[-1], rtol=1e-12)
+    assert model.loss_curve_[-1] == min(model.loss_curve_[1:])
+    assert model.n_iter_ == len(model.loss_curve_) - 1

@@ -263,6 +263,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     _gauge_group = "orthogonal"
 
+    # The unit rows N(B) are what the cosine logits use; the projected rows
+    # are not the cosine the model was trained for.
+    _default_embedding = "decoder"
+
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],

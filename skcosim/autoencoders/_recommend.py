@@ -94,7 +94,7 @@ class RecommenderMixin:
             )
         return items.astype(np.intp)
 
-    def similar_items(self, items, n=10, *, embedding="projected", batch_size=None):
+    def similar_items(self, items, n=10, *, embedding=None, batch_size=None):
         """The ``n`` items most similar to each of ``items``, by cosine.
 
         Exact top-``n`` cosine neighbours in the item embedding ``embedding``,
@@ -110,11 +110,10 @@ class RecommenderMixin:
             fitted on a DataFrame, column indices otherwise.
         n : int, default=10
             Number of similar items per item, at most ``n_features - 1``.
-        embedding : {"projected", "decoder", "encoder"}, default="projected"
-            Which item embedding (:meth:`item_embeddings`). The default,
-            ``"projected"``, has the cosines of the rows of ``A B^T``: the
-            same for every equally optimal split of the model, so the
-            answer does not depend on the gauge (:ref:`remedy-project`).
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
+            Which item embedding (:meth:`item_embeddings`). ``None``: the
+            estimator's default (``_default_embedding``), the one the
+            metrics and the command line score (:ref:`default-embedding`).
         batch_size : int, default=None
             Query items per batch; ``None`` keeps a batch of cosines near
             16 MiB.

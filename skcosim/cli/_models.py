@@ -20,17 +20,33 @@ from ..autoencoders import DropoutAutoencoder, WeightDecayAutoencoder
 
 @dataclass
 class ModelSpec:
-    """One row of the comparison: how to build the model, which embedding."""
+    """One row of the comparison: how to build the model, which embedding
+    (``None``: the estimator's default, ``_default_embedding``)."""
 
     name: str
     objective: str
     estimator: object
-    kind: str = "decoder"
+    kind: str | None = None
     note: str = ""
     #: Iterative fit (L-BFGS): refitted on fewer resamples, see compare_models.
     iterative: bool = False
     #: A model whose failure on the data is a note in the report, not an error.
     optional: bool = False
+
+
+#: The note of the rows that score Objective 1's raw decoder, not the default.
+RAW_DECODER_NOTE = (
+    'item embedding: the raw decoder factor B (kind="decoder"), not '
+    'DropoutAutoencoder\'s default "projected"'
+)
+
+
+def embedding_kind(spec):
+    """The item embedding a row scores: its ``kind``, or the estimator's
+    default."""
+    if spec.kind is not None:
+        return spec.kind
+    return getattr(spec.estimator, "_default_embedding", "decoder")
 
 
 def cosine_autoencoder_class():
@@ -62,6 +78,10 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
                     scaling=scaling,
                     random_state=random_state,
                 ),
+                # The raw factor is the point of these rows: its cosines
+                # depend on the split.
+                kind="decoder",
+                note=RAW_DECODER_NOTE,
             )
         )
     specs.append(
@@ -95,8 +115,7 @@ def default_models(n_components, alpha, *, random_state, max_iter=None):
             name="Objective 1, projected (Remedy 2)",
             objective="Objective 1 (product penalty)",
             estimator=DropoutAutoencoder(n_components, alpha=a1),
-            kind="projected",
-            note="rows of A B^T, any split",
+            note="rows of A B^T, any split (DropoutAutoencoder's default embedding)",
         )
     )
     return specs
@@ -323,7 +342,7 @@ def rows_of(results):
             "name": r.spec.name,
             "objective": r.spec.objective,
             **r.scores,
-            "kind": r.spec.kind,
+            "kind": embedding_kind(r.spec),
         }
         for r in results
     ]

@@ -6,6 +6,7 @@ Every neighbour metric uses :func:`cosine_neighbors` (user guide:
 
 import warnings
 
+from ._available import NOT_AVAILABLE
 from ._factors import factor_gauge_stability
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
@@ -15,6 +16,7 @@ from ._scorers import make_ndcg_scorer, make_recall_scorer, make_stability_score
 from ._stability import gauge_stability, resample_stability
 
 __all__ = [
+    "NOT_AVAILABLE",
     "cosine_neighbors",
     "factor_gauge_stability",
     "gauge_stability",

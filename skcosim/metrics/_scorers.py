@@ -8,6 +8,7 @@ scikit-learn's ``make_scorer`` cannot call ``transform`` (its
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from .._compat import Interval, StrOptions, validate_params
 from .._constraints import EMBEDDING_KINDS, STABILITY_KINDS, Count
 from .._docstring import (
+    EMBEDDING_PARAMETER,
     METHOD_PARAMETER,
     N_NEIGHBORS_PARAMETER,
     RANKING_SCORER_PARAMETERS,
@@ -22,9 +24,23 @@ from .._docstring import (
     Substitution,
 )
 from ..model_selection._split import train_test_split_interactions
+from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
 from ._ranking import ndcg_at_k, recall_at_k
 from ._stability import gauge_stability, refit_stability
+
+
+def _constant_gauge_stability(estimator, embedding):
+    """Why the gauge stability of ``estimator``'s item embedding is 1.0 for
+    every setting of it (its gauge keeps every cosine, or the embedding is
+    the gauge-free projection), or ``None`` when it can vary."""
+    model = fitted_item_model(estimator)
+    kind = default_embedding(model, embedding)
+    if kind == "projected":
+        return f"the {kind!r} embedding is gauge-free"
+    if getattr(model, "_gauge_group", None) == "orthogonal":
+        return "its gauge transforms are rotations, which keep every cosine"
+    return None
 
 
 class _StabilityScorer:
@@ -36,6 +52,19 @@ class _StabilityScorer:
 
     def __call__(self, estimator, X, y=None):
         if self.kind == "gauge":
+            reason = _constant_gauge_stability(estimator, self.kwargs["embedding"])
+            if reason is not None:
+                # A search over the settings of such a model can only tie.
+                warnings.warn(
+                    "The gauge stability scorer gives "
+                    f"{type(final_estimator(estimator)).__name__} 1.0 for every "
+                    f"setting ({reason}): it cannot choose between candidates "
+                    "of one such estimator, only between estimator classes or "
+                    'embeddings. To choose parameters use kind="resample" or a '
+                    "ranking scorer.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             return gauge_stability(estimator, **self.kwargs)
         # The fitted model against refits on the scored users: a score of the
         # model, not only of its parameters (resample_stability clones it).
@@ -98,6 +127,7 @@ class _RankingScorer:
     prefer_skip_nested_validation=True,
 )
 @Substitution(
+    embedding=EMBEDDING_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
     method=METHOD_PARAMETER,
     scorer_returns=SCORER_RETURNS,
@@ -122,7 +152,15 @@ def make_stability_scorer(
     Pipeline whose last step is a skcosim autoencoder or ProjectedEmbedding.
 
     - ``kind="gauge"``: :func:`gauge_stability` of the fitted model (``X``
-      is not used).
+      is not used). It is constant within a gauge-free estimator class:
+      1.0 for every ``alpha`` of :class:`~skcosim.WeightDecayAutoencoder`
+      and :class:`~skcosim.CosineAutoencoder` (rotations keep every cosine)
+      and for every projected embedding (the default of
+      :class:`~skcosim.DropoutAutoencoder`). It separates estimator classes or
+      embeddings (e.g. Objective 1's ``embedding="decoder"`` from Objective
+      2), never the settings of one such model: a search over them would
+      only tie, so the scorer warns (``UserWarning``) whenever it scores such
+      a model.
     - ``kind="resample"``: would the fitted model's item neighbours survive
       other users? The mean overlap between its neighbours and those of
       ``n_resamples`` clones refitted on random subsets (a share
@@ -141,8 +179,7 @@ def make_stability_scorer(
         Refits on user subsets (``kind="resample"``).
     subsample : float in (0, 1], default=0.5
         Share of the scored users per refit (``kind="resample"``).
-    embedding : {"decoder", "encoder", "projected"}, default=None
-        Which item embedding; ``None`` uses the model's default.
+    {embedding}
     {method}
     random_state : int, RandomState instance or None, default=0
         Seeds the draws; an int (the default) scores every candidate of a

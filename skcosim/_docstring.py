@@ -153,8 +153,6 @@ stability : float
 # -- Scorers ---------------------------------------------------------------------
 
 RANKING_SCORER_PARAMETERS = """\
-k : int, default=20
-    Number of recommended items.
 holdout : float in (0, 1), default=0.2
     Share of each user's interactions held out.
 random_state : int, RandomState instance or None, default=0

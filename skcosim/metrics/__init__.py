@@ -12,6 +12,7 @@ from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
 from ._ranking import ndcg_at_k, recall_at_k
+from ._restart import restart_stability
 from ._scorers import make_ndcg_scorer, make_recall_scorer, make_stability_scorer
 from ._stability import gauge_stability, resample_stability
 
@@ -28,6 +29,7 @@ __all__ = [
     "neighbor_overlap",
     "recall_at_k",
     "resample_stability",
+    "restart_stability",
 ]
 
 

@@ -102,8 +102,11 @@ class _RankingScorer:
                 X_train = pd.DataFrame(
                     X_train.toarray(), columns=X.columns, index=X.index
                 )
+        # As score: at most every item (recall and NDCG at k >= n_features
+        # equal their value at n_features).
+        k = min(self.k, X_train.shape[1])
         return self._metrics[self.metric](
-            estimator, X_train, X_test, self.k, batch_size=self.batch_size
+            estimator, X_train, X_test, k, batch_size=self.batch_size
         )
 
     def __repr__(self):
@@ -242,10 +245,15 @@ def make_recall_scorer(
     fitted estimator reconstruct the users from the rest, and returns
     :func:`recall_at_k`. In a cross-validation the users of the validation fold were
     not seen in fitting (strong generalization). Works on a Pipeline ending in a
-    skcosim autoencoder.
+    skcosim autoencoder: items are ranked by its last step's reconstruction
+    of the transformed users, as ``Pipeline.score`` ranks them
+    (:ref:`choosing-alpha`).
 
     Parameters
     ----------
+    k : int, default=20
+        Number of recommended items (at most every item: a larger ``k``
+        gives the recall at ``n_features``).
     {ranking_scorer_parameters}
 
     Returns
@@ -273,14 +281,24 @@ def make_recall_scorer(
     ranking_scorer_parameters=RANKING_SCORER_PARAMETERS, scorer_returns=SCORER_RETURNS
 )
 def make_ndcg_scorer(
-    k: int = 20, *, holdout: float = 0.2, random_state=0, batch_size=None
+    k: int = 100, *, holdout: float = 0.2, random_state=0, batch_size=None
 ):
     """Make an NDCG@k scorer on held-out interactions of the scored users.
 
-    As :func:`make_recall_scorer`, with :func:`ndcg_at_k`.
+    As :func:`make_recall_scorer`, with :func:`ndcg_at_k`. With its defaults
+    it is the autoencoders' ``score`` (NDCG@100 on 20 % of each user's
+    interactions, seed 0), also for a Pipeline such as
+    ``make_pipeline(PopularityScaler(), WeightDecayAutoencoder())``: the
+    same number, so a search with ``scoring=make_ndcg_scorer()`` and one
+    without ``scoring`` pick the same candidate (:ref:`choosing-alpha`; for
+    column-wise steps like PopularityScaler, which keep the held-out
+    entries in place).
 
     Parameters
     ----------
+    k : int, default=100
+        Number of recommended items (at most every item: a larger ``k``
+        gives the NDCG at ``n_features``), as in ``score``.
     {ranking_scorer_parameters}
 
     Returns

@@ -351,17 +351,23 @@ def resample_stability(
 
 def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
     """:func:`_refit_neighbors` on each of the row ``subsets``, in ``n_jobs``
-    processes; the warnings of the fits are raised again in this process (a
-    worker's ConvergenceWarning must not get lost)."""
-    parts = (_safe_indexing(X, np.sort(rows)) for rows in subsets)
+    processes (:func:`fit_all`)."""
+    parts = ((estimator, _safe_indexing(X, np.sort(rows))) for rows in subsets)
+    return fit_all(parts, n_neighbors, embedding, queries, n_jobs)
+
+
+def fit_all(jobs, n_neighbors, embedding, queries, n_jobs):
+    """:func:`_refit_neighbors` of each ``(estimator, X)`` of ``jobs``, in
+    ``n_jobs`` processes; the warnings of the fits are raised again in this
+    process (a worker's ConvergenceWarning must not get lost)."""
     if n_jobs is None or n_jobs == 1:
         return [
-            _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
-            for X_sub in parts
+            _refit_neighbors(est, X_fit, n_neighbors, embedding, queries)
+            for est, X_fit in jobs
         ]
     results = Parallel(n_jobs=n_jobs)(
-        delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
-        for X_sub in parts
+        delayed(_refit_recording)(est, X_fit, n_neighbors, embedding, queries)
+        for est, X_fit in jobs
     )
     for *_, caught in results:
         for category, message in caught:

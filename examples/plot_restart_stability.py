@@ -1,7 +1,7 @@
 """
-===========================================================
+=============================================================
 Gauge, resample and restart stability of the three objectives
-===========================================================
+=============================================================
 
 Three questions about one model's item neighbours, each a mean Jaccard@10
 (:ref:`stability`):

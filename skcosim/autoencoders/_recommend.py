@@ -21,12 +21,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._linalg import _dask
 from .._linalg._matrix import unit_rows
 from .._linalg._topk import BLOCK_BYTES, PAD, as_csr, top_k_per_row, top_k_unseen
-from ..metrics._ranking import hit_matrix, ndcg_from_hits
+from ..metrics._ranking import SCORE_K, hit_matrix, ndcg_from_hits
 from ..model_selection._split import train_test_split_interactions
 
-#: The held-out protocol of ``score``: NDCG@100 on 20 % of each user's
-#: interactions, chosen with a fixed seed (Liang et al., 2018; Steck, 2019).
-SCORE_K = 100
+#: The held-out protocol of ``score``: NDCG@100 (``SCORE_K``, shared with
+#: ``make_ndcg_scorer``) on 20 % of each user's interactions, chosen with a
+#: fixed seed (Liang et al., 2018; Steck, 2019).
 SCORE_HOLDOUT = 0.2
 SCORE_RANDOM_STATE = 0
 

@@ -16,6 +16,10 @@ from .._constraints import Count
 from .._linalg._topk import PAD, as_csr, top_k_unseen
 from ._estimators import final_estimator, transform_before_final
 
+#: The ``k`` of the autoencoders' ``score`` and of ``make_ndcg_scorer()``:
+#: NDCG@100, or every item when there are fewer.
+SCORE_K = 100
+
 
 def _reconstruct(estimator, X):
     """Scores of every item for the users ``X``: the model's reconstruction.

@@ -110,8 +110,9 @@ def restart_stability(
     r"""Neighbour overlap between fits that differ only in their random start.
 
     "Would the neighbours survive another run of the optimizer?"
-    (:ref:`restart-stability`). Fits ``n_restarts`` clones of ``estimator``
-    (:func:`sklearn.base.clone`) on the same ``X``; they differ only in the
+    (:ref:`restart stability <restart-stability>`). Fits ``n_restarts``
+    clones of ``estimator`` (:func:`sklearn.base.clone`) on the same ``X``;
+    they differ only in the
     seed of every ``random_state`` parameter (of each step of a Pipeline)
     and, with ``random_start``, start at random: an estimator whose ``init``
     parameter accepts ``"random"`` (:class:`~skcosim.CosineAutoencoder`) is

@@ -26,7 +26,7 @@ from .._docstring import (
 from ..model_selection._split import train_test_split_interactions
 from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
-from ._ranking import ndcg_at_k, recall_at_k
+from ._ranking import SCORE_K, ndcg_at_k, recall_at_k
 from ._stability import gauge_stability, refit_stability
 
 
@@ -102,9 +102,8 @@ class _RankingScorer:
                 X_train = pd.DataFrame(
                     X_train.toarray(), columns=X.columns, index=X.index
                 )
-        # As score: at most every item (recall and NDCG at k >= n_features
-        # equal their value at n_features).
-        k = min(self.k, X_train.shape[1])
+        # k=None is score's: NDCG@100, or every item when there are fewer.
+        k = min(SCORE_K, X_train.shape[1]) if self.k is None else self.k
         return self._metrics[self.metric](
             estimator, X_train, X_test, k, batch_size=self.batch_size
         )
@@ -252,8 +251,7 @@ def make_recall_scorer(
     Parameters
     ----------
     k : int, default=20
-        Number of recommended items (at most every item: a larger ``k``
-        gives the recall at ``n_features``).
+        Number of recommended items.
     {ranking_scorer_parameters}
 
     Returns
@@ -276,12 +274,15 @@ def make_recall_scorer(
     return _RankingScorer("recall", k, holdout, random_state, batch_size)
 
 
-@validate_params(_RANKING_SCORER_PARAMS, prefer_skip_nested_validation=True)
+@validate_params(
+    {**_RANKING_SCORER_PARAMS, "k": [Count(1), None]},
+    prefer_skip_nested_validation=True,
+)
 @Substitution(
     ranking_scorer_parameters=RANKING_SCORER_PARAMETERS, scorer_returns=SCORER_RETURNS
 )
 def make_ndcg_scorer(
-    k: int = 100, *, holdout: float = 0.2, random_state=0, batch_size=None
+    k: int | None = None, *, holdout: float = 0.2, random_state=0, batch_size=None
 ):
     """Make an NDCG@k scorer on held-out interactions of the scored users.
 
@@ -296,9 +297,9 @@ def make_ndcg_scorer(
 
     Parameters
     ----------
-    k : int, default=100
-        Number of recommended items (at most every item: a larger ``k``
-        gives the NDCG at ``n_features``), as in ``score``.
+    k : int or None, default=None
+        Number of recommended items. ``None``: as ``score``, 100, or every
+        item when there are fewer.
     {ranking_scorer_parameters}
 
     Returns

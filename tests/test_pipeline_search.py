@@ -41,7 +41,9 @@ def test_grid_search_over_pipeline_with_stability_and_recall(data):
         pipe,
         grid,
         scoring={
-            "stability": make_stability_scorer(n_neighbors=5, n_draws=3),
+            "stability": make_stability_scorer(
+                n_neighbors=5, n_draws=3, embedding="decoder"
+            ),
             "recall": make_recall_scorer(k=10),
         },
         refit="recall",

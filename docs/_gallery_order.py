@@ -15,6 +15,7 @@ ORDER = [
     "plot_figure1.py",
     "plot_dropout_gauge.py",
     "plot_cosine_seeds.py",
+    "plot_restart_stability.py",
     "plot_grid_search.py",
     "plot_movielens_audit.py",
     "plot_external_models.py",

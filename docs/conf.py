@@ -299,7 +299,10 @@ def _check_api_complete(app):
 
     logger = logging.getLogger(__name__)
     with open(os.path.join(app.srcdir, "api.rst"), encoding="utf-8") as f:
-        listed = set(re.findall(r"^   ([A-Za-z_]\w*)$", f.read(), flags=re.M))
+        text = f.read()
+    # Autosummary entries, and constants documented with ``.. py:data::``.
+    listed = set(re.findall(r"^   ([A-Za-z_]\w*)$", text, flags=re.M))
+    listed |= set(re.findall(r"^\.\. py:data:: ([A-Za-z_]\w*)$", text, flags=re.M))
     for module_name in PUBLIC_MODULES:
         module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", []):

@@ -67,7 +67,9 @@ for name, make in families.items():
         # Reported below through n_iter_ rather than as warnings.
         warnings.simplefilter("ignore", ConvergenceWarning)
         fits = [make(seed).fit(X) for seed in seeds]
-    embeddings = [m.item_embeddings() for m in fits]
+    # The decoders: Objective 1's raw factor is the point of its row (its
+    # default item embedding is the gauge-free projected one).
+    embeddings = [m.item_embeddings("decoder") for m in fits]
     agreement = [neighbor_label_agreement(E, labels) for E in embeddings]
     overlap = [
         neighbor_overlap(E1, E2) for E1, E2 in itertools.combinations(embeddings, 2)

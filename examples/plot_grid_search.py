@@ -27,6 +27,8 @@ the last step of a pipeline.
 # popularity; half of each user's interactions are outside their cluster, so
 # the structure is there but noisy. The pipeline scales item columns by
 # ``popularity ** -beta`` before fitting the autoencoder.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -35,7 +37,8 @@ from sklearn.pipeline import Pipeline
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.datasets import make_clustered_interactions
-from skcosim.metrics import make_recall_scorer, make_stability_scorer
+from skcosim.exceptions import StabilityNotAvailableWarning
+from skcosim.metrics import NOT_AVAILABLE, make_recall_scorer, make_stability_scorer
 from skcosim.preprocessing import PopularityScaler
 
 data = make_clustered_interactions(
@@ -63,6 +66,8 @@ scoring = {
     "recall": make_recall_scorer(k=20, random_state=0),
 }
 alphas = np.geomspace(1.0, 100.0, 5)
+# Large alphas leave fewer than two components: shown in the table as -1.
+warnings.filterwarnings("ignore", category=StabilityNotAvailableWarning)
 search = GridSearchCV(
     pipe,
     {"ae__alpha": alphas, "scale__beta": [0.0, 0.5]},
@@ -112,14 +117,16 @@ print(
 # Small ``alpha`` keeps weak, noisy components: the neighbours change with the
 # sample of users, and normalizing popularity (``beta = 0.5``) helps both
 # scores. Large ``alpha`` cuts components until the embedding degenerates (a
-# handful of dimensions on all users, fewer still on the halves of a
-# validation fold, whose singular values are smaller). With one or two
-# dimensions left, most cosines are close to +1 or -1, every resample gives the
-# same tie-broken neighbour lists, and stability reaches 1; with none left, the
-# items have no neighbours at all and stability drops to 0. Either way recall
-# falls to what ranking by popularity gives. This is why stability is scored
+# handful of dimensions on all users, fewer still on the refits on a share
+# of a validation fold, whose singular values are smaller). With fewer than
+# two dimensions left every cosine is +1, -1 or 0 and every resample gives the
+# same tie-broken neighbour lists: the stability would be about 1 whatever
+# the data, so it is not available (``NOT_AVAILABLE``, -1 in the table and
+# left out of the plot; see :ref:`stability-not-available`). Recall falls to
+# what ranking by popularity gives. This is why stability is scored
 # *together with* a ranking metric: choose the stablest setting among those
 # that still rank well.
+results = results.replace(NOT_AVAILABLE, np.nan)  # not plotted
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained", sharex=True)
 for beta, group in results.groupby("param_scale__beta"):
     alpha = group["param_ae__alpha"].astype(float)
@@ -142,8 +149,16 @@ plt.show()
 # ---------------------------------------
 # The same search can compare estimators. Recall cannot tell Objective 1's
 # splits apart (they reconstruct the data identically), but gauge stability
-# can: the neighbours of :class:`~skcosim.DropoutAutoencoder` change under an
-# equally optimal rescaling, those of Objective 2 do not.
+# can: the neighbours of :class:`~skcosim.DropoutAutoencoder`'s decoder change
+# under an equally optimal rescaling, those of Objective 2 do not. The decoder
+# is named (``embedding="decoder"``): DropoutAutoencoder's default item
+# embedding is the gauge-free projected one, which scores 1 like Objective 2.
+# Within one estimator class the gauge scorer is constant (1.0 for every
+# ``alpha`` of Objective 2): it compares classes or embeddings, never the
+# settings of one gauge-free model.
+# The scorer warns when it scores Objective 2 (its gauge stability is 1.0 for
+# every setting); this search compares classes, which it can do.
+warnings.filterwarnings("ignore", message="The gauge stability scorer gives")
 gauge_search = GridSearchCV(
     Pipeline([("ae", WeightDecayAutoencoder(n_components=20))]),
     {
@@ -154,7 +169,9 @@ gauge_search = GridSearchCV(
         ]
     },
     scoring={
-        "gauge stability": make_stability_scorer(kind="gauge", random_state=0),
+        "gauge stability": make_stability_scorer(
+            kind="gauge", embedding="decoder", random_state=0
+        ),
         "recall": make_recall_scorer(k=20, random_state=0),
     },
     refit=False,

@@ -131,15 +131,31 @@ max_items : int, default=None
     of the mean over all items at a fraction of the cost on large
     catalogues. ``None``: every item."""
 
+EMBEDDING_PARAMETER = """\
+embedding : {"decoder", "encoder", "projected"} or None, default=None
+    Which item embedding (``item_embeddings(kind=...)``). ``None``: the
+    estimator's default, its class attribute ``_default_embedding``, shared
+    by ``item_embeddings()``, ``similar_items``, every metric, the displays
+    and the command line: ``"projected"`` for
+    :class:`~skcosim.DropoutAutoencoder` (the only gauge-free one),
+    ``"decoder"`` for :class:`~skcosim.WeightDecayAutoencoder` and
+    :class:`~skcosim.CosineAutoencoder`, the projected items of
+    :class:`~skcosim.preprocessing.ProjectedEmbedding`
+    (:ref:`default-embedding`)."""
+
 STABILITY_RETURNS = """\
 stability : float
-    Mean overlap in ``[0, 1]``."""
+    Mean overlap in ``[0, 1]``. :data:`~skcosim.metrics.NOT_AVAILABLE`
+    (``-1.0``, never a stability), with a
+    :class:`~skcosim.exceptions.StabilityNotAvailableWarning`, when an
+    embedding compared has fewer than two effective components: its
+    cosines are all +1, -1 or 0, and the overlap of its tie-broken
+    neighbours would be about 1.0 whatever the data
+    (:ref:`stability-not-available`)."""
 
 # -- Scorers ---------------------------------------------------------------------
 
 RANKING_SCORER_PARAMETERS = """\
-k : int, default=20
-    Number of recommended items.
 holdout : float in (0, 1), default=0.2
     Share of each user's interactions held out.
 random_state : int, RandomState instance or None, default=0

@@ -139,14 +139,16 @@ def test_gauge_stability_of_objective_1_still_draws_diagonal_gauges(X):
     """The renamed group draws what it drew before: positive diagonal R."""
     model = DropoutAutoencoder(4, alpha=10.0).fit(X)
     expected = mean_gauge_overlap(
-        model.item_embeddings(),
-        lambda R: model.item_embeddings(gauge=R),
+        model.item_embeddings("decoder"),
+        lambda R: model.item_embeddings("decoder", gauge=R),
         "diagonal",
         n_neighbors=5,
         n_draws=3,
         method="jaccard",
         random_state=0,
     )
-    got = gauge_stability(model, n_neighbors=5, n_draws=3, random_state=0)
+    got = gauge_stability(
+        model, n_neighbors=5, n_draws=3, embedding="decoder", random_state=0
+    )
     assert got == expected
     assert got < 1.0

@@ -82,6 +82,11 @@ class _BaseLinearAutoencoder(
     #: reconstruction's variance, or ``"data"``, X's own (see ``_explained``).
     _explained_variance_of = "reconstruction"
 
+    #: The item embedding that ``item_embeddings()``, ``similar_items``, the
+    #: metrics of :mod:`skcosim.metrics`, the displays and the command line
+    #: use when none is named (``kind=None`` / ``embedding=None``).
+    _default_embedding = "decoder"
+
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -290,18 +295,25 @@ class _BaseLinearAutoencoder(
 
     # -- item embeddings --------------------------------------------------------
 
-    def item_embeddings(self, kind="decoder", *, gauge=None):
+    def item_embeddings(self, kind=None, *, gauge=None):
         """Item embeddings of the fitted model (one row per item).
 
         Parameters
         ----------
-        kind : {"decoder", "encoder", "projected"}, default="decoder"
-            ``"decoder"``: rows of ``B`` (``decoder_``), the usual item
-            embedding. ``"encoder"``: rows of ``A`` (``encoder_``).
-            ``"projected"``: rows of ``A L`` with ``L L^T = B^T B``, whose
-            cosines are those of the rows of the item-item matrix ``A B^T``
-            (:ref:`remedy-project`): gauge-free, computed in ``n_components``
-            dimensions without forming ``A B^T``.
+        kind : {"decoder", "encoder", "projected"} or None, default=None
+            ``"decoder"``: rows of ``B`` (``decoder_``). ``"encoder"``: rows
+            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L`` with
+            ``L L^T = B^T B``, whose cosines are those of the rows of the
+            item-item matrix ``A B^T`` (:ref:`remedy-project`): gauge-free,
+            computed in ``n_components`` dimensions without forming
+            ``A B^T``. ``None``: the estimator's default embedding, its class
+            attribute ``_default_embedding``, which ``similar_items``, every
+            metric of :mod:`skcosim.metrics`, the displays and the command
+            line share (:ref:`default-embedding`): ``"projected"`` for
+            :class:`DropoutAutoencoder` (its decoder's cosines depend on the
+            split), ``"decoder"`` for :class:`WeightDecayAutoencoder` (unique
+            cosines) and :class:`CosineAutoencoder` (the rows its cosine
+            logits use).
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, the embeddings of the equally-split model
             ``A R, B R^{-T}`` (``R = gauge``) instead of the fitted one.
@@ -311,6 +323,8 @@ class _BaseLinearAutoencoder(
         embeddings : ndarray of shape (n_features, n_components)
         """
         check_is_fitted(self)
+        if kind is None:
+            kind = self._default_embedding
         if kind not in EMBEDDING_KINDS:
             raise ValueError(f"kind must be one of {EMBEDDING_KINDS}, got {kind!r}.")
         A, B = self.encoder_, self.decoder_

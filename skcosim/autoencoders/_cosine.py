@@ -373,6 +373,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     # Its reconstruction is on the cosines' scale: explain X's own variance.
     _explained_variance_of = "data"
 
+    # The unit rows N(B) are what the cosine logits use; the projected rows
+    # are not the cosine the model was trained for.
+    _default_embedding = "decoder"
+
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],

@@ -217,6 +217,10 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
 
     _gauge_group = "invertible"
 
+    # The decoder's cosines depend on the split (``scaling``): the projected
+    # rows, those of A B^T, are the only gauge-free item embedding.
+    _default_embedding = "projected"
+
     _parameter_constraints: dict = {
         **_BaseLinearAutoencoder._parameter_constraints,
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), None],

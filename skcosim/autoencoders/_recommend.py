@@ -22,12 +22,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._linalg import _dask
 from .._linalg._matrix import unit_rows
 from .._linalg._topk import BLOCK_BYTES, PAD, as_csr, top_k_per_row, top_k_unseen
-from ..metrics._ranking import hit_matrix, ndcg_from_hits
+from ..metrics._ranking import SCORE_K, hit_matrix, ndcg_from_hits
 from ..model_selection._split import train_test_split_interactions
 
-#: The held-out protocol of ``score``: NDCG@100 on 20 % of each user's
-#: interactions, chosen with a fixed seed (Liang et al., 2018; Steck, 2019).
-SCORE_K = 100
+#: The held-out protocol of ``score``: NDCG@100 (``SCORE_K``, shared with
+#: ``make_ndcg_scorer``) on 20 % of each user's interactions, chosen with a
+#: fixed seed (Liang et al., 2018; Steck, 2019).
 SCORE_HOLDOUT = 0.2
 SCORE_RANDOM_STATE = 0
 #: The fewest interactions a user needs to be scored: round(0.2 * 3) = 1 is
@@ -132,7 +132,7 @@ class RecommenderMixin:
             )
         return items.astype(np.intp)
 
-    def similar_items(self, items, n=10, *, embedding="projected", batch_size=None):
+    def similar_items(self, items, n=10, *, embedding=None, batch_size=None):
         """The ``n`` items most similar to each of ``items``, by cosine.
 
         Exact top-``n`` cosine neighbours in the item embedding ``embedding``,
@@ -150,11 +150,10 @@ class RecommenderMixin:
             fitted on a DataFrame, column indices otherwise.
         n : int, default=10
             Number of similar items per item, at most ``n_features - 1``.
-        embedding : {"projected", "decoder", "encoder"}, default="projected"
-            Which item embedding (:meth:`item_embeddings`). The default,
-            ``"projected"``, has the cosines of the rows of ``A B^T``: the
-            same for every equally optimal split of the model, so the
-            answer does not depend on the gauge (:ref:`remedy-project`).
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
+            Which item embedding (:meth:`item_embeddings`). ``None``: the
+            estimator's default (``_default_embedding``), the one the
+            metrics and the command line score (:ref:`default-embedding`).
         batch_size : int, default=None
             Query items per batch; ``None`` keeps a batch of cosines near
             16 MiB.

@@ -136,6 +136,9 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
 
     _gauge_group = "orthogonal"
 
+    # Unique cosines (a rotation keeps them): what Objective 2 learns.
+    _default_embedding = "decoder"
+
     _parameter_constraints: dict = {
         **_BaseLinearAutoencoder._parameter_constraints,
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack", "lbfgs"})],

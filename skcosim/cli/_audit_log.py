@@ -30,7 +30,12 @@ LOW_SUPPORT_SHARE = 0.5
 #: The report warns when random neighbours already reach this Jaccard@k.
 HIGH_CHANCE = 0.1
 
-SCORES = ("gauge_stability", "resample_stability", "label_agreement")
+SCORES = (
+    "gauge_stability",
+    "resample_stability",
+    "label_agreement",
+    "restart_stability",
+)
 
 
 @dataclass
@@ -213,4 +218,4 @@ def audit_warnings(support, neighbors, min_item_count):
 
 def blank_forced_scores(rows):
     """The rows of the report without the scores that the item count forces."""
-    return [{**row, **dict.fromkeys(SCORES)} for row in rows]
+    return [{**row, **dict.fromkeys(SCORES), "not_available": {}} for row in rows]

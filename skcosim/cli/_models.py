@@ -20,17 +20,36 @@ from ..autoencoders import DropoutAutoencoder, WeightDecayAutoencoder
 
 @dataclass
 class ModelSpec:
-    """One row of the comparison: how to build the model, which embedding."""
+    """One row of the comparison: how to build the model, which embedding
+    (``None``: the estimator's default, ``_default_embedding``)."""
 
     name: str
     objective: str
     estimator: object
-    kind: str = "decoder"
+    kind: str | None = None
     note: str = ""
     #: Iterative fit (L-BFGS): refitted on fewer resamples, see compare_models.
     iterative: bool = False
     #: A model whose failure on the data is a note in the report, not an error.
     optional: bool = False
+    #: Fits from random starts whose neighbour overlap is the row's restart
+    #: stability (:func:`skcosim.metrics.restart_stability`); 0: not measured.
+    restarts: int = 0
+
+
+#: The note of the rows that score Objective 1's raw decoder, not the default.
+RAW_DECODER_NOTE = (
+    'item embedding: the raw decoder factor B (kind="decoder"), not '
+    'DropoutAutoencoder\'s default "projected"'
+)
+
+
+def embedding_kind(spec):
+    """The item embedding a row scores: its ``kind``, or the estimator's
+    default."""
+    if spec.kind is not None:
+        return spec.kind
+    return getattr(spec.estimator, "_default_embedding", "decoder")
 
 
 def cosine_autoencoder_class():
@@ -41,9 +60,10 @@ def cosine_autoencoder_class():
 
 
 def default_models(
-    n_components, alpha, *, random_state, max_iter=None, temperature=None
+    n_components, alpha, *, random_state, max_iter=None, temperature=None, restarts=0
 ):
-    """The models of the paper's Figure 1 and its remedies.
+    """The models of the paper's Figure 1 and its remedies; the cosine-trained
+    one gets a restart stability over ``restarts`` fits (0: none).
 
     ``alpha`` is in units of singular values: Objective 2 cuts components
     with ``s_i <= alpha``; Objective 1 gets ``alpha ** 2`` so that its
@@ -64,6 +84,10 @@ def default_models(
                     scaling=scaling,
                     random_state=random_state,
                 ),
+                # The raw factor is the point of these rows: its cosines
+                # depend on the split.
+                kind="decoder",
+                note=RAW_DECODER_NOTE,
             )
         )
     specs.append(
@@ -92,6 +116,7 @@ def default_models(
                 estimator=cosine(**params),
                 iterative=True,
                 optional=True,
+                restarts=restarts,
             )
         )
     specs.append(
@@ -99,8 +124,7 @@ def default_models(
             name="Objective 1, projected (Remedy 2)",
             objective="Objective 1 (product penalty)",
             estimator=DropoutAutoencoder(n_components, alpha=a1),
-            kind="projected",
-            note="rows of A B^T, any split",
+            note="rows of A B^T, any split (DropoutAutoencoder's default embedding)",
         )
     )
     return specs
@@ -113,6 +137,17 @@ def _metrics():
     from .. import metrics
 
     return metrics
+
+
+def available(value):
+    """A stability of :mod:`skcosim.metrics`, or ``None`` when it is not
+    available (:data:`skcosim.metrics.NOT_AVAILABLE`): the report shows
+    ``n/a`` and the reason (:data:`NOT_AVAILABLE_REASON`), never the sentinel."""
+    return None if value == _metrics().NOT_AVAILABLE else value
+
+
+#: Why a stability of the report is not available.
+NOT_AVAILABLE_REASON = "fewer than 2 effective components"
 
 
 def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_items):
@@ -162,8 +197,18 @@ class ModelResult:
 
 
 _EMPTY_SCORES = dict.fromkeys(
-    ("loss", "gauge_stability", "resample_stability", "label_agreement", "fit_seconds")
+    (
+        "loss",
+        "gauge_stability",
+        "resample_stability",
+        "label_agreement",
+        "fit_seconds",
+        "restart_stability",
+    )
 )
+
+#: The stabilities of a row, which may be not available.
+STABILITIES = ("gauge_stability", "resample_stability", "restart_stability")
 
 
 @dataclass
@@ -237,7 +282,50 @@ def _score_model(spec, X, scoring, notes, progress=None):
         )
     except failures as exc:
         notes.append(f"no resample stability: {exc}")
+    scores["restart_stability"] = _restart_stability_of(
+        spec, X, scoring, notes, progress
+    )
     return ModelResult(spec=spec, model=model, embeddings=E, scores=scores)
+
+
+def _restart_stability_of(spec, X, scoring, notes, progress):
+    """:func:`skcosim.metrics.restart_stability` of the row's model over
+    ``spec.restarts`` fits from random starts, or ``None`` (not measured, or
+    a fit failed: a note says which)."""
+    if not spec.restarts:
+        return None
+    failures = (ValueError, FloatingPointError) if spec.optional else ()
+    model = spec.estimator
+    if scoring.iterative_n_jobs not in (None, 1) and "verbose" in model.get_params():
+        model = clone(model).set_params(verbose=0)
+    _announce(progress, f"{spec.name}: restart stability ({spec.restarts} fits)")
+    try:
+        value = _metrics().restart_stability(
+            model,
+            X,
+            scoring.n_neighbors,
+            n_restarts=spec.restarts,
+            embedding=spec.kind,
+            random_state=scoring.random_state,
+            max_items=scoring.max_items,
+            n_jobs=scoring.iterative_n_jobs,
+        )
+    except failures as exc:
+        notes.append(f"no restart stability: {exc}")
+        return None
+    shown = (
+        f"{value:.3f}"
+        if available(value) is not None
+        else f"n/a ({NOT_AVAILABLE_REASON})"
+    )
+    notes.append(
+        f"restart stability {shown}: mean Jaccard@{scoring.n_neighbors} "
+        f"between {spec.restarts} fits on all users that differ only in "
+        "random_state and start from random factors (init='random'); "
+        "training for cosine removes the diagonal gauge, not the dependence "
+        "on the start"
+    )
+    return float(value)
 
 
 def compare_models(
@@ -306,10 +394,17 @@ def _compare_one(spec, X, scoring, progress):
         # of interleaved with the progress bar.
         warnings.simplefilter("always")
         result = _score_model(spec, X, scoring, notes, progress)
-    # A fit's own warning is already a note (fit_warning_): not twice.
-    caught = {" ".join(str(w.message).split()) for w in caught}
+    unavailable = _StabilityNotAvailable()
+    # Not-available stabilities are shown in their cells, and a fit's own
+    # warning is already a note (fit_warning_): neither twice.
+    caught = {
+        " ".join(str(w.message).split())
+        for w in caught
+        if not issubclass(w.category, unavailable)
+    }
     notes += sorted(caught - set(notes))
     result.scores["notes"] = notes
+    result.scores["not_available"] = _not_available(result.scores)
     if progress is not None:
         progress.advance()
     return result
@@ -335,6 +430,23 @@ def cluster_cosines(embeddings, labels):
     within = float(C[same].mean()) if same.any() else None
     between = float(np.abs(C[across]).mean()) if across.any() else None
     return within, between
+
+
+def _StabilityNotAvailable():
+    from ..exceptions import StabilityNotAvailableWarning
+
+    return StabilityNotAvailableWarning
+
+
+def _not_available(scores):
+    """Set the stabilities that are not available to ``None`` and return
+    ``{key: reason}`` for them (the report shows "n/a (reason)")."""
+    reasons = {}
+    for key in STABILITIES:
+        if scores.get(key) is not None and available(scores[key]) is None:
+            scores[key] = None
+            reasons[key] = NOT_AVAILABLE_REASON
+    return reasons
 
 
 def neighbor_table(results, items, n_neighbors):
@@ -363,7 +475,7 @@ def rows_of(results):
             "name": r.spec.name,
             "objective": r.spec.objective,
             **r.scores,
-            "kind": r.spec.kind,
+            "kind": embedding_kind(r.spec),
         }
         for r in results
     ]

@@ -39,10 +39,19 @@ def _fmt(value):
     return str(value)
 
 
+def _cell(row, key):
+    """The text of a cell: a value, or "n/a (reason)" for a stability that
+    is not available (``row["not_available"]``)."""
+    reason = row.get("not_available", {}).get(key)
+    if row.get(key) is None and reason:
+        return f"n/a ({reason})"
+    return _fmt(row.get(key))
+
+
 def text_table(rows):
     """A plain-text table of the report, aligned in columns."""
     cells = [[h for _, h in COLUMNS]] + [
-        [_fmt(row[key]) for key, _ in COLUMNS] for row in rows
+        [_cell(row, key) for key, _ in COLUMNS] for row in rows
     ]
     widths = [max(len(r[c]) for r in cells) for c in range(len(COLUMNS))]
     lines = []
@@ -63,7 +72,7 @@ def markdown_table(rows):
     head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
     rule = "|" + "|".join("---" if c < 2 else "---:" for c in range(len(COLUMNS))) + "|"
     body = [
-        "| " + " | ".join(_fmt(row[key]) for key, _ in COLUMNS) + " |" for row in rows
+        "| " + " | ".join(_cell(row, key) for key, _ in COLUMNS) + " |" for row in rows
     ]
     return "\n".join([head, rule, *body])
 
@@ -79,6 +88,13 @@ How to read it (the user guide's "Measuring neighbour stability"):
   Below 1: the neighbours are an accident of the split, not of the data.
 - **resample stability**: mean Jaccard@{k} between models fitted on two random
   halves of the users: would the neighbours survive new data?
+- **n/a (fewer than 2 effective components)**: the model's item embedding
+  (or one of its refits) spans at most one direction, so every cosine is
+  +1, -1 or 0 and its neighbours are a tie-break by index: a stability would
+  come out near 1.0 whatever the data, so none is given.
+- **restart stability** (a note of the cosine-trained row, `restart_stability`
+  in the JSON): mean Jaccard@{k} between fits from different random starts on
+  all users: would the neighbours survive another run of the optimizer?
 - **label agreement**: share of each item's top-{k} neighbours that share a
   label with it (its cluster in simulated data; the labels of
   `--item-labels` in an audit), averaged over the labelled items.

@@ -64,6 +64,9 @@ AUDIT_MAX_EPOCHS = 20
 AUDIT_ITERATIVE_JOBS = 2
 AUDIT_GAUGE_DRAWS = 5
 AUDIT_RESAMPLE_DRAWS = 3  # 1 for the cosine-trained model (iterative, costly)
+# Fits from random starts behind the cosine-trained row's restart stability
+# (one pair, side by side in AUDIT_ITERATIVE_JOBS processes); 0: not measured.
+AUDIT_RESTARTS = 2
 # Stabilities average over a random sample of this many items on larger catalogues.
 AUDIT_MAX_ITEMS = 2000
 #: users x items above which the audit says up front that it will be slow.

@@ -6,15 +6,18 @@ Every neighbour metric uses :func:`cosine_neighbors` (user guide:
 
 import warnings
 
+from ._available import NOT_AVAILABLE
 from ._factors import factor_gauge_stability
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
 from ._ranking import ndcg_at_k, recall_at_k
+from ._restart import restart_stability
 from ._scorers import make_ndcg_scorer, make_recall_scorer, make_stability_scorer
 from ._stability import gauge_stability, resample_stability
 
 __all__ = [
+    "NOT_AVAILABLE",
     "cosine_neighbors",
     "factor_gauge_stability",
     "gauge_stability",
@@ -26,6 +29,7 @@ __all__ = [
     "neighbor_overlap",
     "recall_at_k",
     "resample_stability",
+    "restart_stability",
 ]
 
 

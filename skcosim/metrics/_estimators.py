@@ -36,6 +36,14 @@ def fitted_item_model(estimator):
     return model
 
 
+def default_embedding(model, embedding=None):
+    """The item embedding ``embedding`` names: itself, or for ``None`` the
+    model's default (its class attribute ``_default_embedding``)."""
+    if embedding is not None:
+        return embedding
+    return getattr(final_estimator(model), "_default_embedding", None)
+
+
 def item_embeddings(model, embedding, gauge=None):
     """``model.item_embeddings`` with ``embedding=None`` meaning its default."""
     if embedding is None:

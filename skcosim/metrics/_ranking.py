@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import (
@@ -18,19 +17,23 @@ from .._linalg._topk import PAD, as_csr, top_k_unseen
 from .._validation import drop_stored_zeros
 from ._estimators import final_estimator, transform_before_final
 
+#: The ``k`` of the autoencoders' ``score`` and of ``make_ndcg_scorer()``:
+#: NDCG@100, or every item when there are fewer.
+SCORE_K = 100
+
 
 def _reconstruct(estimator, X):
     """Scores of every item for the users ``X``: the model's reconstruction.
 
     For a linear autoencoder ``X A B^T`` (``inverse_transform(transform(X))``);
     a skcosim autoencoder gives the scores it ranks by itself (its
-    ``recommend`` and ``score``: the logits of a softmax model). A Pipeline
-    whose steps all invert (e.g. PopularityScaler then an autoencoder) maps
-    the reconstruction back to the original item space; otherwise the last
-    step's input space is used.
+    ``recommend`` and ``score``: the logits of a softmax model).
+    In a Pipeline, the last step's reconstruction of the transformed users,
+    in the item space it was fitted in (e.g. popularity-scaled): what its
+    ``recommend`` serves and what ``Pipeline.score`` ranks by, never mapped
+    back through the earlier steps' ``inverse_transform`` (a per-item
+    rescaling there would re-rank the items; :ref:`choosing-alpha`).
     """
-    if isinstance(estimator, Pipeline) and hasattr(estimator, "inverse_transform"):
-        return np.asarray(estimator.inverse_transform(estimator.transform(X)))
     Xt = transform_before_final(estimator, X)
     model = final_estimator(estimator)
     if not hasattr(model, "inverse_transform"):
@@ -153,7 +156,9 @@ def recall_at_k(
     Parameters
     ----------
     estimator : estimator object
-        A fitted skcosim autoencoder, or a fitted Pipeline ending in one.
+        A fitted skcosim autoencoder, or a fitted Pipeline ending in one
+        (items are then ranked by the last step's reconstruction of the
+        transformed users, as ``Pipeline.score`` ranks them).
     X_train : {array-like, sparse matrix} of shape (n_samples, n_features)
         The interactions the model sees (folded in via ``transform``).
     X_test : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -221,7 +226,9 @@ def ndcg_at_k(
     Parameters
     ----------
     estimator : estimator object
-        A fitted skcosim autoencoder, or a fitted Pipeline ending in one.
+        A fitted skcosim autoencoder, or a fitted Pipeline ending in one
+        (items are then ranked by the last step's reconstruction of the
+        transformed users, as ``Pipeline.score`` ranks them).
     X_train : {array-like, sparse matrix} of shape (n_samples, n_features)
         The interactions the model sees.
     X_test : {array-like, sparse matrix} of shape (n_samples, n_features)

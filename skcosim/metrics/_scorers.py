@@ -8,6 +8,7 @@ scikit-learn's ``make_scorer`` cannot call ``transform`` (its
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from .._compat import Interval, StrOptions, validate_params
 from .._constraints import EMBEDDING_KINDS, STABILITY_KINDS, Count
 from .._docstring import (
+    EMBEDDING_PARAMETER,
     METHOD_PARAMETER,
     N_NEIGHBORS_PARAMETER,
     RANKING_SCORER_PARAMETERS,
@@ -22,9 +24,23 @@ from .._docstring import (
     Substitution,
 )
 from ..model_selection._split import train_test_split_interactions
+from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
-from ._ranking import ndcg_at_k, recall_at_k
+from ._ranking import SCORE_K, ndcg_at_k, recall_at_k
 from ._stability import gauge_stability, refit_stability
+
+
+def _constant_gauge_stability(estimator, embedding):
+    """Why the gauge stability of ``estimator``'s item embedding is 1.0 for
+    every setting of it (its gauge keeps every cosine, or the embedding is
+    the gauge-free projection), or ``None`` when it can vary."""
+    model = fitted_item_model(estimator)
+    kind = default_embedding(model, embedding)
+    if kind == "projected":
+        return f"the {kind!r} embedding is gauge-free"
+    if getattr(model, "_gauge_group", None) == "orthogonal":
+        return "its gauge transforms are rotations, which keep every cosine"
+    return None
 
 
 class _StabilityScorer:
@@ -36,6 +52,19 @@ class _StabilityScorer:
 
     def __call__(self, estimator, X, y=None):
         if self.kind == "gauge":
+            reason = _constant_gauge_stability(estimator, self.kwargs["embedding"])
+            if reason is not None:
+                # A search over the settings of such a model can only tie.
+                warnings.warn(
+                    "The gauge stability scorer gives "
+                    f"{type(final_estimator(estimator)).__name__} 1.0 for every "
+                    f"setting ({reason}): it cannot choose between candidates "
+                    "of one such estimator, only between estimator classes or "
+                    'embeddings. To choose parameters use kind="resample" or a '
+                    "ranking scorer.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             return gauge_stability(estimator, **self.kwargs)
         # The fitted model against refits on the scored users: a score of the
         # model, not only of its parameters (resample_stability clones it).
@@ -73,8 +102,10 @@ class _RankingScorer:
                 X_train = pd.DataFrame(
                     X_train.toarray(), columns=X.columns, index=X.index
                 )
+        # k=None is score's: NDCG@100, or every item when there are fewer.
+        k = min(SCORE_K, X_train.shape[1]) if self.k is None else self.k
         return self._metrics[self.metric](
-            estimator, X_train, X_test, self.k, batch_size=self.batch_size
+            estimator, X_train, X_test, k, batch_size=self.batch_size
         )
 
     def __repr__(self):
@@ -98,6 +129,7 @@ class _RankingScorer:
     prefer_skip_nested_validation=True,
 )
 @Substitution(
+    embedding=EMBEDDING_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
     method=METHOD_PARAMETER,
     scorer_returns=SCORER_RETURNS,
@@ -122,7 +154,15 @@ def make_stability_scorer(
     Pipeline whose last step is a skcosim autoencoder or ProjectedEmbedding.
 
     - ``kind="gauge"``: :func:`gauge_stability` of the fitted model (``X``
-      is not used).
+      is not used). It is constant within a gauge-free estimator class:
+      1.0 for every ``alpha`` of :class:`~skcosim.WeightDecayAutoencoder`
+      and :class:`~skcosim.CosineAutoencoder` (rotations keep every cosine)
+      and for every projected embedding (the default of
+      :class:`~skcosim.DropoutAutoencoder`). It separates estimator classes or
+      embeddings (e.g. Objective 1's ``embedding="decoder"`` from Objective
+      2), never the settings of one such model: a search over them would
+      only tie, so the scorer warns (``UserWarning``) whenever it scores such
+      a model.
     - ``kind="resample"``: would the fitted model's item neighbours survive
       other users? The mean overlap between its neighbours and those of
       ``n_resamples`` clones refitted on random subsets (a share
@@ -141,8 +181,7 @@ def make_stability_scorer(
         Refits on user subsets (``kind="resample"``).
     subsample : float in (0, 1], default=0.5
         Share of the scored users per refit (``kind="resample"``).
-    embedding : {"decoder", "encoder", "projected"}, default=None
-        Which item embedding; ``None`` uses the model's default.
+    {embedding}
     {method}
     random_state : int, RandomState instance or None, default=0
         Seeds the draws; an int (the default) scores every candidate of a
@@ -205,10 +244,14 @@ def make_recall_scorer(
     fitted estimator reconstruct the users from the rest, and returns
     :func:`recall_at_k`. In a cross-validation the users of the validation fold were
     not seen in fitting (strong generalization). Works on a Pipeline ending in a
-    skcosim autoencoder.
+    skcosim autoencoder: items are ranked by its last step's reconstruction
+    of the transformed users, as ``Pipeline.score`` ranks them
+    (:ref:`choosing-alpha`).
 
     Parameters
     ----------
+    k : int, default=20
+        Number of recommended items.
     {ranking_scorer_parameters}
 
     Returns
@@ -231,19 +274,32 @@ def make_recall_scorer(
     return _RankingScorer("recall", k, holdout, random_state, batch_size)
 
 
-@validate_params(_RANKING_SCORER_PARAMS, prefer_skip_nested_validation=True)
+@validate_params(
+    {**_RANKING_SCORER_PARAMS, "k": [Count(1), None]},
+    prefer_skip_nested_validation=True,
+)
 @Substitution(
     ranking_scorer_parameters=RANKING_SCORER_PARAMETERS, scorer_returns=SCORER_RETURNS
 )
 def make_ndcg_scorer(
-    k: int = 20, *, holdout: float = 0.2, random_state=0, batch_size=None
+    k: int | None = None, *, holdout: float = 0.2, random_state=0, batch_size=None
 ):
     """Make an NDCG@k scorer on held-out interactions of the scored users.
 
-    As :func:`make_recall_scorer`, with :func:`ndcg_at_k`.
+    As :func:`make_recall_scorer`, with :func:`ndcg_at_k`. With its defaults
+    it is the autoencoders' ``score`` (NDCG@100 on 20 % of each user's
+    interactions, seed 0), also for a Pipeline such as
+    ``make_pipeline(PopularityScaler(), WeightDecayAutoencoder())``: the
+    same number, so a search with ``scoring=make_ndcg_scorer()`` and one
+    without ``scoring`` pick the same candidate (:ref:`choosing-alpha`; for
+    column-wise steps like PopularityScaler, which keep the held-out
+    entries in place).
 
     Parameters
     ----------
+    k : int or None, default=None
+        Number of recommended items. ``None``: as ``score``, 100, or every
+        item when there are fewer.
     {ranking_scorer_parameters}
 
     Returns

@@ -27,6 +27,7 @@ from .._compat import (
 )
 from .._constraints import EMBEDDING_KINDS, N_JOBS, Count
 from .._docstring import (
+    EMBEDDING_PARAMETER,
     MAX_ITEMS_PARAMETER,
     METHOD_PARAMETER,
     N_DRAWS_PARAMETER,
@@ -36,6 +37,7 @@ from .._docstring import (
 )
 from .._linalg._gauge import STABILITY_DRAWS, sample_gauge
 from .._signals import sigint_kept_from_workers
+from ._available import has_too_few_components, not_available
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
@@ -77,6 +79,7 @@ def _at(mask, queries):
     prefer_skip_nested_validation=True,
 )
 @Substitution(
+    embedding=EMBEDDING_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
     n_draws=N_DRAWS_PARAMETER,
     method=METHOD_PARAMETER,
@@ -114,12 +117,11 @@ def gauge_stability(
     value well below 1 means they are an accident of the split. Rotations
     keep every cosine, so models whose gauge is orthogonal score 1, and so
     does the projected embedding of any model (:ref:`remedy-project`): both
-    are returned as exactly 1 without a neighbour search (0 when every row
-    of the embedding is zero). Cosines that agree to within rounding
-    (``2^-30`` in float64, ``2^-13`` in float32) rank as ties, broken by
-    index, in both embeddings: otherwise a model whose items tie (one
-    component left, so every cosine is +1 or -1) would score by the order
-    rounding gives its ties.
+    are returned as exactly 1 without a neighbour search. Cosines that
+    agree to within rounding (``2^-30`` in float64, ``2^-13`` in float32)
+    rank as ties, broken by index, in both embeddings. An embedding with
+    fewer than two effective components (every cosine +1, -1 or 0) is not
+    available (see Returns).
 
     Parameters
     ----------
@@ -129,10 +131,7 @@ def gauge_stability(
         Pipeline whose last step is one of them.
     {n_neighbors}
     {n_draws}
-    embedding : {"decoder", "encoder", "projected"}, default=None
-        Which item embedding (``item_embeddings(kind=...)``); ``None`` uses the
-        model's default (the decoder rows of an autoencoder, the projected
-        items of ProjectedEmbedding).
+    {embedding}
     {method}
     random_state : int, RandomState instance or None, default=None
         Seeds the gauge draws (and the sample of items, see ``max_items``).
@@ -158,7 +157,10 @@ def gauge_stability(
     >>> gauge_stability(wd, n_neighbors=5, random_state=0)
     1.0
     >>> do = DropoutAutoencoder(n_components=8, alpha=10.0).fit(X)
-    >>> bool(gauge_stability(do, n_neighbors=5, random_state=0) < 0.5)
+    >>> gauge_stability(do, n_neighbors=5, random_state=0)  # its default: projected
+    1.0
+    >>> bool(gauge_stability(do, n_neighbors=5, embedding="decoder",
+    ...                      random_state=0) < 0.5)
     True
     """
     model = fitted_item_model(estimator)
@@ -191,6 +193,8 @@ def mean_gauge_overlap(
     """
     rng = check_random_state(random_state)
     check_n_neighbors(n_neighbors, E.shape[0])
+    if has_too_few_components(E):
+        return not_available("Gauge stability")
     # The probe has a generator of its own: the draws below stay the ones of
     # random_state.
     probe = sample_gauge(group, E.shape[1], np.random.RandomState(0))
@@ -198,7 +202,7 @@ def mean_gauge_overlap(
         # Rotations keep every cosine, and a gauge-free embedding does not
         # move: the overlap is 1 by construction, whatever ties the
         # neighbour search would break differently in floating point.
-        return 0.0 if zero_rows(E).all() else 1.0
+        return 1.0
     tol = tie_tolerance(E)
     queries = sample_items(E.shape[0], max_items, rng)
     ind, _ = cosine_neighbors(E, n_neighbors, queries=queries, tie_tolerance=tol)
@@ -230,6 +234,7 @@ def mean_gauge_overlap(
     prefer_skip_nested_validation=True,
 )
 @Substitution(
+    embedding=EMBEDDING_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
     method=METHOD_PARAMETER,
     max_items=MAX_ITEMS_PARAMETER,
@@ -279,8 +284,7 @@ def resample_stability(
         Share of the users in each subset. A share that puts every user in
         both subsets (1.0, or 0.95 of 5 users) is an error: the two fits would
         be the same model.
-    embedding : {"decoder", "encoder", "projected"}, default=None
-        Which item embedding; ``None`` uses the model's default.
+    {embedding}
     {method}
     random_state : int, RandomState instance or None, default=None
         Seeds the draws of subsets and of items (not the estimator: set its
@@ -333,8 +337,15 @@ def resample_stability(
         )
         pairs += [first, second]
     refits = _refit_all(estimator, X, pairs, n_neighbors, embedding, queries, n_jobs)
+    degenerate = sum(few for _, _, few in refits)
+    if degenerate:
+        return not_available(
+            "Resample stability", f"{degenerate} of the {len(refits)} fits have"
+        )
     scores = []
-    for (ind1, zero1), (ind2, zero2) in zip(refits[::2], refits[1::2], strict=True):
+    for (ind1, zero1, _), (ind2, zero2, _) in zip(
+        refits[::2], refits[1::2], strict=True
+    ):
         undirected = _at(zero1, queries) | _at(zero2, queries)
         overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
@@ -343,33 +354,39 @@ def resample_stability(
 
 def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
     """:func:`_refit_neighbors` on each of the row ``subsets``, in ``n_jobs``
-    processes; the warnings of the fits are raised again in this process (a
-    worker's ConvergenceWarning must not get lost)."""
-    parts = (_safe_indexing(X, np.sort(rows)) for rows in subsets)
+    processes (:func:`fit_all`)."""
+    parts = ((estimator, _safe_indexing(X, np.sort(rows))) for rows in subsets)
+    return fit_all(parts, n_neighbors, embedding, queries, n_jobs)
+
+
+def fit_all(jobs, n_neighbors, embedding, queries, n_jobs):
+    """:func:`_refit_neighbors` of each ``(estimator, X)`` of ``jobs``, in
+    ``n_jobs`` processes; the warnings of the fits are raised again in this
+    process (a worker's ConvergenceWarning must not get lost)."""
     if n_jobs is None or n_jobs == 1:
         return [
-            _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
-            for X_sub in parts
+            _refit_neighbors(est, X_fit, n_neighbors, embedding, queries)
+            for est, X_fit in jobs
         ]
     # Ctrl-C stops this process, which ends the workers: none of them
     # prints a traceback of its own while it starts.
     with sigint_kept_from_workers():
         results = Parallel(n_jobs=n_jobs)(
-            delayed(_refit_recording)(estimator, X_sub, n_neighbors, embedding, queries)
-            for X_sub in parts
+            delayed(_refit_recording)(est, X_fit, n_neighbors, embedding, queries)
+            for est, X_fit in jobs
         )
-    for _, _, caught in results:
+    for *_, caught in results:
         for category, message in caught:
             warnings.warn(message, category, stacklevel=3)
-    return [(ind, zero) for ind, zero, _ in results]
+    return [tuple(refit) for *refit, _ in results]
 
 
 def _refit_recording(estimator, X_sub, n_neighbors, embedding, queries):
     """:func:`_refit_neighbors`, with the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ind, zero = _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
-    return ind, zero, [(w.category, str(w.message)) for w in caught]
+        refit = _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
+    return (*refit, [(w.category, str(w.message)) for w in caught])
 
 
 def _subsets(X, subsample):
@@ -386,14 +403,21 @@ def _subsets(X, subsample):
 
 
 def _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries=None):
-    """Item neighbours (of the ``queries`` items), and zero rows, of a clone
-    of ``estimator`` fitted on ``X_sub`` (a subset of the users)."""
+    """:func:`embedding_neighbors` of a clone of ``estimator`` fitted on
+    ``X_sub`` (a subset of the users)."""
     fitted = clone(estimator).fit(X_sub)
+    return embedding_neighbors(fitted, n_neighbors, embedding, queries)
+
+
+def embedding_neighbors(fitted, n_neighbors, embedding, queries=None):
+    """Neighbours of the ``queries`` items in the item embedding of
+    ``fitted``, its zero rows, and whether it has too few components to
+    rank them (:func:`._available.has_too_few_components`)."""
     E = item_embeddings(fitted_item_model(fitted), embedding)
     ind, _ = cosine_neighbors(
         E, n_neighbors, queries=queries, tie_tolerance=tie_tolerance(E)
     )
-    return ind, zero_rows(E)
+    return ind, zero_rows(E), has_too_few_components(E)
 
 
 def refit_stability(
@@ -420,11 +444,19 @@ def refit_stability(
     ind, _ = cosine_neighbors(E, n_neighbors, tie_tolerance=tie_tolerance(E))
     rng = check_random_state(random_state)
     scores = []
+    degenerate = int(has_too_few_components(E))
     for _ in range(n_resamples):
         rows = rng.permutation(n)[:n_sub]
         X_sub = _safe_indexing(X, np.sort(rows))
-        ind_r, zero_r = _refit_neighbors(estimator, X_sub, n_neighbors, embedding)
+        ind_r, zero_r, few = _refit_neighbors(estimator, X_sub, n_neighbors, embedding)
+        degenerate += few
         undirected = zero_rows(E) | zero_r
         overlap = overlap_from_indices(ind, ind_r, method, undirected=undirected)
         scores.append(mean_overlap(overlap, undirected))
+    if degenerate:
+        return not_available(
+            "Resample stability",
+            f"{degenerate} of the {n_resamples + 1} models (the fitted one and "
+            "its refits) have",
+        )
     return float(np.mean(scores))

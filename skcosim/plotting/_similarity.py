@@ -226,7 +226,7 @@ class SimilarityMatrixDisplay:
         *,
         order=None,
         labels=None,
-        kind="decoder",
+        kind=None,
         gauge=None,
         title=None,
         ax=None,
@@ -242,8 +242,10 @@ class SimilarityMatrixDisplay:
             Items to show, in display order; see :func:`cluster_order`.
         labels : array-like of shape (n_items,), default=None
             Group of each item (original order) for the boundary lines.
-        kind : {"decoder", "encoder", "projected"}, default="decoder"
-            Which item embedding; see ``item_embeddings``.
+        kind : {"decoder", "encoder", "projected"} or None, default=None
+            Which item embedding; see ``item_embeddings``. ``None``: the
+            estimator's default (``_default_embedding``), the one
+            ``similar_items`` and the metrics use.
         gauge : ndarray of shape (n_components, n_components), default=None
             Show the embeddings after the gauge transform ``A R, B R^{-T}``.
         title : str, default=None
@@ -275,7 +277,13 @@ class SimilarityMatrixDisplay:
                 f"{type(estimator).__name__} has no item_embeddings method: pass "
                 "a skcosim autoencoder, or use from_embeddings."
             )
-        E = estimator.item_embeddings(kind, gauge=gauge)
+        if kind is None:
+            kind = getattr(estimator, "_default_embedding", None)
+        if kind is None:
+            E = estimator.item_embeddings(gauge=gauge)
+            kind = "default"
+        else:
+            E = estimator.item_embeddings(kind, gauge=gauge)
         if title is None:
             title = f"{type(estimator).__name__} ({kind})"
         return cls.from_embeddings(

@@ -199,6 +199,9 @@ class ProjectedEmbedding(
         "estimator": [HasMethods(["fit", "transform"]), None],
     }
 
+    #: Its only item embedding (the shared default of skcosim's estimators).
+    _default_embedding = "projected"
+
     def __init__(self, estimator=None):
         self.estimator = estimator
 
@@ -292,13 +295,14 @@ class ProjectedEmbedding(
         back = (np.linalg.pinv(T) @ B.T.astype(np.float64)).astype(Z.dtype)
         return Z @ back
 
-    def item_embeddings(self, kind="projected", *, gauge=None):
+    def item_embeddings(self, kind=None, *, gauge=None):
         """Gauge-free item embeddings ``A L`` (one row per item).
 
         Parameters
         ----------
-        kind : {"projected"}, default="projected"
-            The only kind: rows with the cosines of the rows of ``A B^T``.
+        kind : {"projected"} or None, default=None
+            The only kind (``None``, the default ``_default_embedding``, means
+            it): rows with the cosines of the rows of ``A B^T``.
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, project the re-split model ``A R, B R^{-T}`` instead:
             the cosines are the same (what gauge stability checks).
@@ -309,6 +313,8 @@ class ProjectedEmbedding(
             One row per item.
         """
         check_is_fitted(self)
+        if kind is None:
+            kind = self._default_embedding
         if kind != "projected":
             raise ValueError(
                 f"ProjectedEmbedding only has kind='projected', got {kind!r}."

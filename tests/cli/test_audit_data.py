@@ -292,5 +292,98 @@ def test_few_items_state_the_chance_level_of_the_stabilities(tmp_path):
     assert neighbors["effective"] == 10 and not neighbors["forced"]
     assert 0.5 < neighbors["chance_stability"] < 0.6  # 10 of 14 others
     assert any("Jaccard 0.56" in w for w in report["warnings"])
-    assert all(m["gauge_stability"] is not None for m in report["models"])
+    # Reported, or not available for a stated reason (never blanked as forced).
+    assert all(
+        m["gauge_stability"] is not None or m["not_available"]["gauge_stability"]
+        for m in report["models"]
+    )
     assert f"Jaccard {neighbors['chance_stability']:.3g} on average" in markdown
+
+
+# -- the default embedding, not-available stabilities, restart stability ------
+
+
+@pytest.mark.catalogue(
+    "C30",
+    input="The model rows of ``skcosim audit`` (the comparison behind them)",
+    outcome=(
+        "The Objective 1 rows score the raw decoder and say so "
+        '(``kind="decoder"`` and a note); every other row scores its '
+        "estimator's default embedding (``_default_embedding``), the "
+        "neighbours of an explicit ``item_embeddings(kind)``"
+    ),
+)
+def test_audit_rows_use_the_estimators_default_embedding(clustered):
+    """C30: the CLI's rows and the estimators share one default."""
+    from skcosim.cli import _models
+    from skcosim.metrics import cosine_neighbors
+
+    sim, _, _ = clustered
+    specs = _models.default_models(4, 3.0, random_state=0, max_iter=5)
+    results = _models.compare_models(specs, sim.data, n_draws=1, resample_draws=1)
+    rows = _models.rows_of(results)
+    for res, row in zip(results, rows, strict=True):
+        model = res.model
+        if row["name"].startswith("Objective 1,") and "projected" not in row["name"]:
+            assert row["kind"] == "decoder"
+            assert any('kind="decoder"' in note for note in row["notes"])
+        else:
+            assert row["kind"] == type(model)._default_embedding
+        explicit = model.item_embeddings(row["kind"])
+        np.testing.assert_array_equal(res.embeddings, explicit)
+        table = _models.neighbor_table([res], [0, 1, 2], 5)
+        expected = cosine_neighbors(explicit, 5, queries=np.arange(3))[0]
+        for i in range(3):
+            assert table[i][row["name"]] == list(expected[i])
+    projected = next(r for r in rows if "projected" in r["name"])
+    assert projected["kind"] == "projected"
+
+
+@pytest.mark.catalogue(
+    "C31",
+    input=(
+        "``skcosim audit --alpha`` that leaves exactly one component of "
+        "Objective 2 (and of the cosine model's start)"
+    ),
+    outcome=(
+        'The stability cells read "n/a (fewer than 2 effective components)", '
+        "the JSON has null and ``not_available`` with the reason; they were "
+        "about 1.0 (fixed)"
+    ),
+)
+def test_audit_reports_one_component_stability_as_not_available(clustered, tmp_path):
+    """C31: no perfect stability from one component."""
+    sim, log, _ = clustered
+    s = np.linalg.svd(sim.data.toarray(), compute_uv=False)
+    alpha = (s[0] + s[1]) / 2
+    status, report, markdown = _run(log, tmp_path / "out", "--alpha", str(alpha))
+    assert status == 0
+    row = next(m for m in report["models"] if m["name"].startswith("Objective 2"))
+    assert row["gauge_stability"] is None
+    assert (
+        row["not_available"]["gauge_stability"] == "fewer than 2 effective components"
+    )
+    line = next(x for x in markdown.splitlines() if x.startswith("| Objective 2"))
+    assert "n/a (fewer than 2 effective components)" in line
+    assert "-1" not in line
+
+
+@pytest.mark.catalogue(
+    "C32",
+    input="``skcosim audit`` (JSON and Markdown) of a clustered log",
+    outcome=(
+        "The cosine-trained row has ``restart_stability`` in [0, 1] (fits "
+        "from random starts) and a note giving it; other rows have null"
+    ),
+)
+def test_audit_reports_restart_stability_of_the_cosine_row(labelled_audit):
+    """C32: restart stability in the audit."""
+    status, report, markdown = labelled_audit
+    assert status == 0
+    for row in report["models"]:
+        if row["name"].startswith("Objective 3"):
+            assert 0.0 <= row["restart_stability"] <= 1.0
+            assert any(n.startswith("restart stability") for n in row["notes"])
+        else:
+            assert row["restart_stability"] is None
+    assert "restart stability" in markdown

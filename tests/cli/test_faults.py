@@ -102,7 +102,11 @@ def test_audit_end_to_end_writes_a_complete_report_without_nan(
     # The duplicate row is summed, not a second interaction.
     assert payload["data"]["n_nonzero"] == len(log) - 1
     for row in payload["models"]:
-        assert 0.0 <= row["gauge_stability"] <= 1.0
+        for key in ("gauge_stability", "resample_stability"):
+            if row[key] is None:  # a half kept one component: not available
+                assert row["not_available"][key] == "fewer than 2 effective components"
+            else:
+                assert 0.0 <= row[key] <= 1.0
     assert "wrote" in capsys.readouterr().out
 
 

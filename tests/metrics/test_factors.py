@@ -44,7 +44,9 @@ def test_orthogonal_group_keeps_neighbors_invertible_group_moves_them(X):
 def test_factor_gauge_stability_equals_gauge_stability_of_the_model(X):
     model = DropoutAutoencoder(n_components=6, alpha=5.0).fit(X)
     for seed in (0, 1):
-        expected = gauge_stability(model, n_neighbors=5, n_draws=4, random_state=seed)
+        expected = gauge_stability(
+            model, n_neighbors=5, n_draws=4, embedding="decoder", random_state=seed
+        )
         got = factor_gauge_stability(
             model.decoder_,
             group="diagonal",

@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.autoencoders._gauge import sample_gauge
 from skcosim.metrics import (
+    NOT_AVAILABLE,
     cosine_neighbors,
     gauge_stability,
     ndcg_at_k,
@@ -202,47 +203,59 @@ def interactions(draw):
     return X.astype(np.float64)
 
 
+def _rank_below_two(E):
+    """numpy's rank of ``E`` is below 2: the stabilities are not available."""
+    return np.linalg.matrix_rank(E) < 2 if np.any(E) else True
+
+
 @FUZZ
 @given(interactions(), st.integers(1, 4), st.integers(0, 2**31))
+@pytest.mark.filterwarnings("ignore::skcosim.exceptions.StabilityNotAvailableWarning")
 def test_gauge_stability_equals_the_brute_force(X, n_components, seed):
-    """Objective 1 (diagonal gauge): the brute force over the same draws.
-    Objective 2 and the projected embedding: 1.0 exactly (a rotation keeps
-    every cosine), unless no item has a direction (0.0)."""
+    """Objective 1's decoder (diagonal gauge): the brute force over the same
+    draws. Objective 2 and the projected embedding: 1.0 exactly (a rotation
+    keeps every cosine). NOT_AVAILABLE when the embedding has rank < 2."""
     p = X.shape[1]
     k = min(3, p - 1)
     for model in [
         WeightDecayAutoencoder(n_components, alpha=0.5),
         ProjectedEmbedding(DropoutAutoencoder(n_components, alpha=0.5)),
+        DropoutAutoencoder(n_components, alpha=0.5),  # its default: projected
     ]:
         model.fit(X)
         E = model.item_embeddings()
-        expected = 0.0 if not np.any(E) else 1.0
+        expected = NOT_AVAILABLE if _rank_below_two(E) else 1.0
         assert gauge_stability(model, k, n_draws=3, random_state=seed) == expected
     model = DropoutAutoencoder(n_components, alpha=0.5).fit(X)
-    E = model.item_embeddings()
+    E = model.item_embeddings("decoder")
+    got = gauge_stability(model, k, n_draws=3, embedding="decoder", random_state=seed)
+    if _rank_below_two(E):
+        assert got == NOT_AVAILABLE
+        return
     tol = tie_tolerance(E)
     S, zero = _cosines(E)
     ind, _ = _top_k(_snapped(S, tol), k)
     rng = check_random_state(seed)
     scores = []
     for _ in range(3):
-        E_R = model.item_embeddings(gauge=sample_gauge("diagonal", n_components, rng))
+        R = sample_gauge("diagonal", n_components, rng)
+        E_R = model.item_embeddings("decoder", gauge=R)
         S_R, zero_R = _cosines(E_R)
         ind_R, _ = _top_k(_snapped(S_R, tol), k)
         scores.append(_mean_overlap(ind, ind_R, zero | zero_R))
-    got = gauge_stability(model, k, n_draws=3, random_state=seed)
     assert abs(got - np.mean(scores)) <= 1e-12
 
 
 @FUZZ
 @given(interactions(), st.integers(1, 3), st.integers(0, 2**31))
+@pytest.mark.filterwarnings("ignore::skcosim.exceptions.StabilityNotAvailableWarning")
 def test_resample_stability_equals_the_brute_force(X, n_components, seed):
     n, p = X.shape
     k = min(3, p - 1)
     estimator = WeightDecayAutoencoder(n_components, alpha=0.5)
     rng = check_random_state(seed)
     half = round(n / 2)  # disjoint halves; for odd n, a second, independent draw
-    scores = []
+    scores, degenerate = [], False
     for _ in range(2):
         perm = rng.permutation(n)
         second = perm[half : 2 * half] if 2 * half <= n else rng.permutation(n)[:half]
@@ -250,12 +263,16 @@ def test_resample_stability_equals_the_brute_force(X, n_components, seed):
         for rows in (perm[:half], second):
             E = WeightDecayAutoencoder(n_components, alpha=0.5)
             E = E.fit(X[np.sort(rows)]).item_embeddings()
+            degenerate |= _rank_below_two(E)
             S, zero = _cosines(E)
             neighbors.append(_top_k(_snapped(S, tie_tolerance(E)), k)[0])
             undirected |= zero
         scores.append(_mean_overlap(*neighbors, undirected))
     got = resample_stability(estimator, X, k, n_resamples=2, random_state=seed)
-    assert abs(got - np.mean(scores)) <= 1e-12
+    if degenerate:
+        assert got == NOT_AVAILABLE
+    else:
+        assert abs(got - np.mean(scores)) <= 1e-12
 
 
 # -- labels, ranking ------------------------------------------------------------------

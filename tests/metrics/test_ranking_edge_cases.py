@@ -108,16 +108,27 @@ def test_train_test_split_of_degenerate_users():
 
 @pytest.mark.catalogue(
     "M24",
-    input="Ranking scorers (default ``k=20``) on 15 items",
-    outcome='``ValueError``: "k=20 is larger than the number of items (15)"',
+    input=(
+        "Ranking scorers with ``k=20`` (the recall scorer's default) on 15 "
+        "items; ``make_ndcg_scorer()`` there"
+    ),
+    outcome=(
+        '``ValueError``: "k=20 is larger than the number of items (15)"; the '
+        "NDCG scorer's default (``k=None``) is ``score``'s: all 15 items, the "
+        "same number as ``score``"
+    ),
 )
 def test_scorers_with_more_neighbors_than_items_name_k(interactions):
-    """M24: the default k=20 of the ranking scorers on 15 items."""
+    """M24: k=20 on 15 items; the NDCG scorer's default is score's."""
     model = WeightDecayAutoencoder(n_components=3).fit(interactions)
     for make in (make_recall_scorer, make_ndcg_scorer):
         with pytest.raises(ValueError, match="k=20 is larger than the number"):
-            make()(model, interactions)
-    assert make_stability_scorer()(model, interactions) == 1.0
+            make(k=20)(model, interactions)
+    assert make_ndcg_scorer()(model, interactions) == pytest.approx(
+        model.score(interactions), rel=1e-12
+    )
+    with pytest.warns(UserWarning, match="cannot choose between"):
+        assert make_stability_scorer()(model, interactions) == 1.0
 
 
 @pytest.mark.catalogue(

@@ -10,7 +10,9 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.datasets import make_clustered_interactions
+from skcosim.exceptions import StabilityNotAvailableWarning
 from skcosim.metrics import (
+    NOT_AVAILABLE,
     gauge_stability,
     make_stability_scorer,
     resample_stability,
@@ -50,19 +52,24 @@ def test_gauge_stability_on_a_wrong_or_unfitted_model_names_the_problem(
         "model, with ``n_components`` above the rank"
     ),
     outcome=(
-        "Correct: 0.0 for zero models and for every component cut (no "
-        "direction left), a value in [0, 1] otherwise, 1.0 for the "
-        "projected embedding"
+        "Not available for zero models and for every component cut (no "
+        "direction left): ``NOT_AVAILABLE`` (-1.0) with a "
+        "``StabilityNotAvailableWarning`` (was 0.0), a value in [0, 1] "
+        "otherwise, 1.0 for the projected embedding"
     ),
 )
 def test_gauge_stability_of_degenerate_models_is_finite(interactions):
     """M16: every component cut, a zero matrix, n_components above the rank."""
-    # A model with no direction left is scored 0, not "perfectly stable".
+    # A model with no direction left is not available, not "perfectly stable".
     cut = WeightDecayAutoencoder(n_components=3, alpha=1e6).fit(interactions)
-    assert gauge_stability(cut, 3, random_state=0) == 0.0
-    assert resample_stability(cut, interactions, 3, random_state=0) == 0.0
+    with pytest.warns(StabilityNotAvailableWarning):
+        assert gauge_stability(cut, 3, random_state=0) == NOT_AVAILABLE
+    with pytest.warns(StabilityNotAvailableWarning):
+        got = resample_stability(cut, interactions, 3, random_state=0)
+    assert got == NOT_AVAILABLE
     zero = DropoutAutoencoder(n_components=3).fit(np.zeros((5, 15)))
-    assert gauge_stability(zero, 3, random_state=0) == 0.0
+    with pytest.warns(StabilityNotAvailableWarning):
+        assert gauge_stability(zero, 3, random_state=0) == NOT_AVAILABLE
     wide = DropoutAutoencoder(n_components=10).fit(interactions[:3])
     score = gauge_stability(wide, 3, random_state=0)
     assert 0.0 <= score <= 1.0
@@ -104,8 +111,9 @@ def test_resample_stability_accepts_every_sparse_format(interactions, fmt):
         "in ``X``, two users in all"
     ),
     outcome=(
-        '``ValueError``: "leaves no sample to fit on" / "NaN"; two users: a '
-        "value in [0, 1]"
+        '``ValueError``: "leaves no sample to fit on" / "NaN"; two users '
+        "(one per half, each fit of rank one): not available "
+        "(``NOT_AVAILABLE`` and a warning)"
     ),
 )
 def test_resample_stability_on_too_few_or_bad_users_names_the_problem(interactions):
@@ -117,9 +125,12 @@ def test_resample_stability_on_too_few_or_bad_users_names_the_problem(interactio
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         resample_stability(model, bad, 3)
-    # One user per half: each fit is rank one, still a defined overlap.
-    score = resample_stability(model, interactions[:2], 3, random_state=0)
-    assert 0.0 <= score <= 1.0
+    # One user per half: each fit is rank one, its neighbours a tie-break.
+    with pytest.warns(
+        StabilityNotAvailableWarning, match="10 of the 10 fits have fewer than 2"
+    ):
+        score = resample_stability(model, interactions[:2], 3, random_state=0)
+    assert score == NOT_AVAILABLE
 
 
 @pytest.mark.catalogue(
@@ -131,7 +142,10 @@ def test_resample_stability_on_too_few_or_bad_users_names_the_problem(interactio
         "data with duplicate items (3 users x 15 items)"
     ),
     outcome=(
-        "Correct: 1.0 (a rotation keeps every cosine). Cosines that agree "
+        "One component per fold: not available (``NOT_AVAILABLE``, -1.0, "
+        "and a ``StabilityNotAvailableWarning``; it was 1.0, the overlap of "
+        "tie-broken neighbours). Tiny data: 1.0 (a rotation keeps every "
+        "cosine). Cosines that agree "
         "to within rounding (``2^-30`` in float64, ``2^-13`` in float32) "
         "rank as ties, broken by index, when the stability metrics compare "
         "neighbour lists (``cosine_neighbors(..., tie_tolerance=...)``). "
@@ -154,14 +168,15 @@ def test_gauge_stability_is_one_when_rounding_reorders_ties():
     spectra = [np.linalg.svd(X[train], compute_uv=False) for train, _ in cv.split(X)]
     alpha = (max(s[1] for s in spectra) + min(s[0] for s in spectra)) / 2
     assert all(s[1] < alpha < s[0] for s in spectra)  # one component per fold
-    search = GridSearchCV(
-        WeightDecayAutoencoder(5),
-        {"alpha": [alpha]},
-        scoring=make_stability_scorer("gauge", 5, n_draws=3),
-        cv=cv,
-    ).fit(X)
+    with pytest.warns(StabilityNotAvailableWarning):
+        search = GridSearchCV(
+            WeightDecayAutoencoder(5),
+            {"alpha": [alpha]},
+            scoring=make_stability_scorer("gauge", 5, n_draws=3),
+            cv=cv,
+        ).fit(X)
     for fold in range(2):
-        assert search.cv_results_[f"split{fold}_test_score"][0] == 1.0
+        assert search.cv_results_[f"split{fold}_test_score"][0] == NOT_AVAILABLE
     for seed in range(10):
         tiny = (np.random.RandomState(seed).rand(3, 15) < 0.5).astype(float)
         for model in [

@@ -111,8 +111,8 @@ def test_from_estimator_objective1_heatmap_depends_on_scaling_but_projection_not
     X = sim.data
     a = DropoutAutoencoder(8, alpha=100.0).fit(X)
     b = DropoutAutoencoder(8, alpha=100.0, scaling="random", random_state=0).fit(X)
-    dec_a = SimilarityMatrixDisplay.from_estimator(a).similarities
-    dec_b = SimilarityMatrixDisplay.from_estimator(b).similarities
+    dec_a = SimilarityMatrixDisplay.from_estimator(a, kind="decoder").similarities
+    dec_b = SimilarityMatrixDisplay.from_estimator(b, kind="decoder").similarities
     assert np.abs(dec_a - dec_b).max() > 0.1
     proj_a = SimilarityMatrixDisplay.from_estimator(a, kind="projected")
     proj_b = SimilarityMatrixDisplay.from_estimator(b, kind="projected")
@@ -221,6 +221,7 @@ def test_stability_from_estimator_gauge_separates_objectives(sim):
         X,
         param_name="alpha",
         param_range=[10.0, 100.0],
+        embedding="decoder",
         n_draws=2,
         random_state=0,
     )

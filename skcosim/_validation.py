@@ -82,3 +82,13 @@ def zero_item_rows(unseen, *factors):
     if np.any(unseen):
         for factor in factors:
             factor[unseen] = 0
+
+
+def is_hashable(value):
+    """Whether ``value`` can be a dict key (an id or a label): ``hash`` says,
+    unlike ``isinstance(value, Hashable)``, which passes a tuple of lists."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True

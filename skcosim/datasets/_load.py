@@ -24,6 +24,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.utils import Bunch
 
+from .._validation import is_hashable
+
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 # Decompressors of CSV files, by suffix (zip: an archive with one file).
@@ -1047,7 +1049,7 @@ def _factorize(frame, col, source):
         try:
             codes, uniques = pd.factorize(column, sort=False)
         except TypeError:  # unhashable values: lists, dicts, arrays
-            row = next((n for n, v in enumerate(column) if not _hashable(v)), None)
+            row = next((n for n, v in enumerate(column) if not is_hashable(v)), None)
             if row is None:
                 raise
             raise TypeError(
@@ -1056,11 +1058,3 @@ def _factorize(frame, col, source):
                 "values (strings, numbers)."
             ) from None
     return codes, pd.Index(uniques, name=col)
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True

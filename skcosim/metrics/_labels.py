@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array
 
 from .._compat import validate_params
 from .._constraints import Count
+from .._validation import is_hashable
 from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 
 
@@ -63,7 +64,7 @@ def _codes(labels):
     try:
         return pd.factorize(labels)[0]
     except TypeError:  # unhashable labels: lists or dicts in an object array
-        item = next((i for i, v in enumerate(labels) if not _hashable(v)), None)
+        item = next((i for i, v in enumerate(labels) if not is_hashable(v)), None)
         if item is None:
             raise
         raise TypeError(
@@ -71,14 +72,6 @@ def _codes(labels):
             "label per item must be a hashable value (for label sets pass a "
             "list of sets)."
         ) from None
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 @validate_params(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
@@ -11,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 
 from .._compat import HasMethods, StrOptions, validate_params
-from .._constraints import EMBEDDING_KINDS, Count
+from .._constraints import EMBEDDING_KINDS, N_JOBS, Count
 from .._docstring import (
     EMBEDDING_PARAMETER,
     MAX_ITEMS_PARAMETER,
@@ -83,7 +82,7 @@ def _restarts(estimator, n_restarts, random_start, rng):
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
         "max_items": [Count(1), None],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS,
     },
     prefer_skip_nested_validation=True,
 )

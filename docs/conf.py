@@ -334,4 +334,5 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}
 html_show_sourcelink = True
-html_sidebars = {"install": [], "index": []}
+# Pages without sub-pages have no section navigation: no empty left sidebar.
+html_sidebars = {"install": [], "index": [], "coming_from": []}

@@ -172,10 +172,8 @@ def test_resample_stability_in_processes_raises_the_fits_warnings_here(clustered
         "``True``, ``np.True_`` or ``1.5``"
     ),
     outcome=(
-        "``InvalidParameterError`` naming ``n_jobs`` before any fit; "
-        "``-1``, ``2`` and ``np.int64(1)`` give the serial result. ``0`` "
-        "failed inside joblib after the subsets were drawn and ``True`` ran "
-        "as 1 job (fixed)"
+        "``InvalidParameterError`` naming ``n_jobs`` before any fit; ``-1``, ``2`` and "
+        "``np.int64(1)`` give the serial result."
     ),
 )
 @pytest.mark.parametrize("n_jobs", [0, True, np.True_, 1.5])

@@ -108,10 +108,9 @@ numpydoc_validation_exclude = {
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    # Execute only `plot_*.py`; `readme_example.py` is the README's script and
-    # is not part of the gallery at all.
+    # Execute only `plot_*.py`.
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"(__init__|readme_example)\.py",
+    "ignore_pattern": r"__init__\.py",
     "doc_module": ("skcosim",),
     "backreferences_dir": "gen_modules/backreferences",
     "within_subsection_order": "_gallery_order.ExampleOrder",
@@ -335,4 +334,5 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}
 html_show_sourcelink = True
-html_sidebars = {"install": [], "index": []}
+# Pages without sub-pages have no section navigation: no empty left sidebar.
+html_sidebars = {"install": [], "index": [], "coming_from": []}

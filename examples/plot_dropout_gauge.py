@@ -80,15 +80,18 @@ for scale in init_scales:
 # %%
 # Same loss, different neighbours
 # -------------------------------
-# Up to an init scale of 0.1 every run reaches the closed-form expected loss
-# within a fraction of a percent, yet only the small starts agree on the
-# neighbours, and they agree with the balanced ``"symmetric"`` split. Larger
-# starts land on a seed-dependent split: the cosine similarities of their
-# item embeddings are an accident of the initialization. The largest start
-# (0.2) is also slow: its step is scaled down by the factor norms, and after
-# 500 epochs its loss is still percents above the optimum, so its neighbours
-# differ for both reasons.
+# The small and moderate init scales reach the closed-form expected loss
+# within a fraction of a percent (the scales printed below), yet only the
+# small starts agree on the neighbours, and they agree with the balanced
+# ``"symmetric"`` split. Larger starts land on a seed-dependent split: the
+# cosine similarities of their item embeddings are an accident of the
+# initialization. The largest start is also slow: its step is scaled down by
+# the factor norms, and after ``max_iter`` epochs its loss can still be
+# percents above the optimum (the table above), so its neighbours differ for
+# both reasons.
 excess, between, to_symmetric, imbalance = np.array(results).T
+near = [s for s, e in zip(init_scales, excess, strict=True) if e < 0.01]
+print(f"init scales whose runs end within 1 % of the closed-form loss: {near}")
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 ax1.semilogx(init_scales, between, "o-", label="between two seeds")
 ax1.semilogx(init_scales, to_symmetric, "s--", label='with the "symmetric" split')

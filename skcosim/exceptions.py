@@ -11,10 +11,9 @@ class DivergenceError(ValueError, FloatingPointError):
     Raised when the loss overflowed or grew far above its start
     (``dropout-sgd``), or when L-BFGS ended far above the loss of the all-zero
     model, could not lower the loss from its start, or ended with a loss
-    float64 cannot resolve (:func:`check_lbfgs_end`). A ``ValueError``, like
-    every error of a fit whose settings cannot produce a model; also a
-    ``FloatingPointError``: a run that cannot train is a numerical failure,
-    the class numpy raises for overflow.
+    float64 cannot resolve. A ``ValueError``, like every error of a fit whose
+    settings cannot produce a model; also a ``FloatingPointError``: a run that
+    cannot train is a numerical failure, the class numpy raises for overflow.
     """
 
 

@@ -19,13 +19,11 @@ CLOSED_FORMS = [
 
 
 def _all_estimators():
-    """Closed forms plus every other estimator that has landed."""
-    estimators = list(CLOSED_FORMS)
-    if hasattr(skcosim, "CosineAutoencoder"):
-        estimators.append(
-            skcosim.CosineAutoencoder(n_components=3, max_iter=20, random_state=0)
-        )
-    return estimators
+    """Closed forms plus the gradient-trained cosine model."""
+    return [
+        *CLOSED_FORMS,
+        skcosim.CosineAutoencoder(n_components=3, max_iter=20, random_state=0),
+    ]
 
 
 ALL_ESTIMATORS = _all_estimators()

@@ -35,11 +35,8 @@ def _models():
             n_components=3, dropout=0.3, scaling=np.array([0.5, 1.0, 2.0])
         ),
     ]
-    if hasattr(skcosim, "CosineAutoencoder"):
-        models.append(
-            skcosim.CosineAutoencoder(n_components=3, max_iter=10, random_state=0)
-        )
     models += [
+        skcosim.CosineAutoencoder(n_components=3, max_iter=10, random_state=0),
         make_pipeline(PopularityScaler(), WeightDecayAutoencoder(n_components=3)),
         ProjectedEmbedding(
             DropoutAutoencoder(n_components=3, scaling="random", random_state=2)

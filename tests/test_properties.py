@@ -62,10 +62,7 @@ def _loss_tolerance(X):
 
 
 def _cosine_models():
-    models = [WeightDecayAutoencoder]
-    if hasattr(skcosim, "CosineAutoencoder"):
-        models.append(skcosim.CosineAutoencoder)
-    return models
+    return [WeightDecayAutoencoder, skcosim.CosineAutoencoder]
 
 
 # -- gauge invariance -------------------------------------------------------------
@@ -113,9 +110,6 @@ def test_objective2_loss_and_cosines_are_invariant_under_rotations(X, k, alpha, 
     )
 
 
-@pytest.mark.skipif(
-    not hasattr(skcosim, "CosineAutoencoder"), reason="CosineAutoencoder not built"
-)
 @given(X=binary_matrices, k=st.integers(1, 4), seed=seeds)
 def test_cosine_model_cosines_are_invariant_under_rotations(X, k, seed):
     """Objective 3: rotating both factors keeps every user-item cosine and the loss."""
@@ -142,13 +136,10 @@ def _all_models(k, alpha, dropout, X):
     models = [
         WeightDecayAutoencoder(n_components=k, alpha=alpha),
         DropoutAutoencoder(n_components=k, alpha=alpha, dropout=dropout),
+        skcosim.CosineAutoencoder(
+            n_components=k, loss=loss, init_alpha=0.0, max_iter=5, random_state=0
+        ),
     ]
-    if hasattr(skcosim, "CosineAutoencoder"):
-        models.append(
-            skcosim.CosineAutoencoder(
-                n_components=k, loss=loss, init_alpha=0.0, max_iter=5, random_state=0
-            )
-        )
     return models
 
 
@@ -203,12 +194,11 @@ def test_same_random_state_gives_identical_results(X, k, seed, solver):
                 n_components=k, solver=solver, random_state=seed, **gradient
             )
         )
-    if hasattr(skcosim, "CosineAutoencoder"):
-        models.append(
-            skcosim.CosineAutoencoder(
-                n_components=k, init_alpha=0.0, max_iter=5, random_state=seed
-            )
+    models.append(
+        skcosim.CosineAutoencoder(
+            n_components=k, init_alpha=0.0, max_iter=5, random_state=seed
         )
+    )
     for model in models:
         a, b = clone(model).fit(X), clone(model).fit(X)
         assert_array_equal(a.encoder_, b.encoder_)

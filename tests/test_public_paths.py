@@ -45,3 +45,61 @@ def test_a_diverging_dropout_sgd_run_raises_the_public_divergence_error():
     )
     with pytest.raises(DivergenceError, match="lower learning_rate"):
         model.fit(X)
+
+
+PUBLIC_MODULES = (
+    "skcosim",
+    "skcosim.datasets",
+    "skcosim.exceptions",
+    "skcosim.metrics",
+    "skcosim.model_selection",
+    "skcosim.plotting",
+    "skcosim.preprocessing",
+)
+
+
+def _public_docstrings():
+    """(name, docstring) of every public object and of its public methods."""
+    import importlib
+    import inspect
+
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        yield module_name, module.__doc__ or ""
+        for name in module.__all__:
+            obj = getattr(module, name)
+            yield f"{module_name}.{name}", getattr(obj, "__doc__", None) or ""
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and callable(member):
+                        yield f"{module_name}.{name}.{attr}", member.__doc__ or ""
+
+
+def test_public_docstrings_link_no_private_object():
+    """The API reference renders these docstrings: a link into a private module
+    (``skcosim._linalg...``) points at a page that does not exist."""
+    import re
+
+    private = re.compile(r"`~?skcosim\.(\w+\.)*_\w+")
+    offenders = [
+        name for name, doc in _public_docstrings() if private.search(doc) is not None
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("estimator", ["WeightDecayAutoencoder", "DropoutAutoencoder"])
+def test_solver_auto_rule_in_the_docstrings_matches_the_code(estimator):
+    """The thresholds of ``solver="auto"`` are written out for users: the
+    numbers must be the ones the code uses."""
+    import skcosim
+    from skcosim._linalg._dask import DASK_GRAM_MAX_FEATURES
+    from skcosim._linalg._spectrum import GRAM_MAX_DIM, _choose_solver
+
+    doc = " ".join(getattr(skcosim, estimator).__doc__.split())
+    assert f"<= {GRAM_MAX_DIM}`` or ``n_components >= m - 1``" in doc
+    if estimator == "WeightDecayAutoencoder":
+        assert f"``n_features <= {DASK_GRAM_MAX_FEATURES}``" in doc
+    m = GRAM_MAX_DIM + 100
+    assert _choose_solver(5 * m, m, 10) == "arpack"
+    assert _choose_solver(5 * m, GRAM_MAX_DIM, 10) == "gram"
+    assert _choose_solver(5 * m, m, m - 1) == "gram"

@@ -99,17 +99,20 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     solver : {"auto", "gram", "randomized", "arpack", "lbfgs", "dropout-sgd"}, \
             default="auto"
         How the model is fitted. The first four compute the closed form from
-        the top-``k`` spectrum of ``X`` (without ``dropout``); see
-        :func:`skcosim._linalg._spectrum.top_k_spectrum`. With ``dropout`` the Gram
-        matrix is formed whatever the solver. The gradient solvers train the
-        factors from a random start (``init_scale``):
+        the top-``k`` spectrum of ``X`` (without ``dropout``), as in
+        :class:`WeightDecayAutoencoder`: ``"auto"`` picks ``"gram"`` when
+        ``m = min(n_samples, n_features) <= 1500`` or ``n_components >= m -
+        1``, otherwise ``"arpack"`` (user guide: :ref:`spectrum-solvers`).
+        With ``dropout`` the Gram matrix is formed whatever the solver. The
+        gradient solvers train the factors from a random start
+        (``init_scale``):
 
         - ``"lbfgs"``: full-batch L-BFGS on the same objective (the expected
           loss with ``dropout``), deterministic given ``random_state``: a
           check of the closed form by training.
         - ``"dropout-sgd"``: minibatch SGD with real random input-dropout
           masks (rate ``dropout``, none if ``None``), the way a practitioner
-          trains it; see :func:`skcosim._optim._sgd.dropout_sgd`.
+          trains it.
 
         Training picks the split of ``A B^T`` itself (:ref:`gauges`), so
         ``scaling`` must stay ``"identity"``.

@@ -65,15 +65,20 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         Weight-decay strength (the paper's lambda), in units of singular
         values: components with ``s_i <= alpha`` are cut.
     solver : {"auto", "gram", "randomized", "arpack", "lbfgs"}, default="auto"
-        How the top-``k`` spectrum of ``X`` is computed; see
-        :func:`skcosim._linalg._spectrum.top_k_spectrum` for each and the rule of
-        ``"auto"``. ``"lbfgs"`` instead trains ``A, B`` by full-batch L-BFGS
-        on the same objective from a random start (entries ``N(0, 0.01^2)``):
-        a check of the closed form by training. It trains ``A`` in the
-        coordinates that whiten ``X A`` on the top-``k`` spectrum (computed
-        anyway for ``singular_values_``; see
-        :class:`skcosim._optim._lbfgs.SpectralPreconditioner`): the same
-        objective and minimizers, a better conditioned problem.
+        How the top-``k`` spectrum of ``X`` is computed (user guide:
+        :ref:`spectrum-solvers`). With ``m = min(n_samples, n_features)``:
+        ``"gram"`` takes the top eigenpairs of the ``m x m`` Gram matrix
+        (exact, memory ``m^2``); ``"arpack"`` runs Lanczos on sparse products
+        (exact, memory ``O(nnz + m k)``); ``"randomized"`` is a randomized
+        SVD (approximate). ``"auto"`` picks ``"gram"`` when ``m <= 1500`` or
+        ``n_components >= m - 1``, otherwise ``"arpack"``; on a Dask array,
+        ``"gram"`` when ``n_features <= 10000``, otherwise ``"arpack"``.
+        ``"lbfgs"`` instead trains ``A, B`` by full-batch L-BFGS on the same
+        objective from a random start (entries ``N(0, 0.01^2)``): a check of
+        the closed form by training. It trains ``A`` in the coordinates that
+        whiten ``X A`` on the top-``k`` spectrum (computed anyway for
+        ``singular_values_``): the same objective and minimizers, a better
+        conditioned problem.
     max_iter : int, default=500
         ``"lbfgs"`` only: maximum number of iterations (then a
         ``ConvergenceWarning``).

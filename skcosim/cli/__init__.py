@@ -2,11 +2,11 @@
 
 ``skcosim reproduce`` fits, on simulated clustered interactions, Objective 1
 under its named splits and a random gauge, Objective 2, the model trained
-for cosine (when this installation has it) and the projection of the
-paper's second remedy; it writes a Figure-1 style PNG and a report (Markdown
-and JSON) and prints the table. ``skcosim audit`` does the same on your own
-interaction log (CSV or Parquet) and lists the top neighbours of popular
-items under every model side by side.
+for cosine and the projection of the paper's second remedy; it writes a
+Figure-1 style PNG and a report (Markdown and JSON) and prints the table.
+``skcosim audit`` does the same on your own interaction log (CSV or Parquet)
+and lists the top neighbours of popular items under every model side by
+side.
 
 Run ``skcosim --help`` or ``skcosim COMMAND --help`` for the options.
 

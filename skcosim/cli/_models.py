@@ -15,7 +15,11 @@ import numpy as np
 from sklearn.base import clone
 
 from .._linalg._spectrum import shared_spectra
-from ..autoencoders import DropoutAutoencoder, WeightDecayAutoencoder
+from ..autoencoders import (
+    CosineAutoencoder,
+    DropoutAutoencoder,
+    WeightDecayAutoencoder,
+)
 
 
 @dataclass
@@ -50,13 +54,6 @@ def embedding_kind(spec):
     if spec.kind is not None:
         return spec.kind
     return getattr(spec.estimator, "_default_embedding", "decoder")
-
-
-def cosine_autoencoder_class():
-    """``skcosim.CosineAutoencoder`` if this installation has it, else None."""
-    import skcosim
-
-    return getattr(skcosim, "CosineAutoencoder", None)
 
 
 def default_models(
@@ -97,28 +94,26 @@ def default_models(
             estimator=WeightDecayAutoencoder(n_components, alpha=float(alpha)),
         )
     )
-    cosine = cosine_autoencoder_class()
-    if cosine is not None:
-        # alpha sets its Objective 2 start (the deterministic default init).
-        params = {
-            "n_components": n_components,
-            "init_alpha": float(alpha),
-            "random_state": random_state,
-        }
-        if max_iter is not None:
-            params["max_iter"] = max_iter
-        if temperature is not None:
-            params["temperature"] = temperature
-        specs.append(
-            ModelSpec(
-                name="Objective 3 (trained for cosine)",
-                objective="Objective 3 (cosine softmax)",
-                estimator=cosine(**params),
-                iterative=True,
-                optional=True,
-                restarts=restarts,
-            )
+    # alpha sets its Objective 2 start (the deterministic default init).
+    params = {
+        "n_components": n_components,
+        "init_alpha": float(alpha),
+        "random_state": random_state,
+    }
+    if max_iter is not None:
+        params["max_iter"] = max_iter
+    if temperature is not None:
+        params["temperature"] = temperature
+    specs.append(
+        ModelSpec(
+            name="Objective 3 (trained for cosine)",
+            objective="Objective 3 (cosine softmax)",
+            estimator=CosineAutoencoder(**params),
+            iterative=True,
+            optional=True,
+            restarts=restarts,
         )
+    )
     specs.append(
         ModelSpec(
             name="Objective 1, projected (Remedy 2)",

@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Simulate clustered user-item interactions with power-law item "
             "popularity, fit Objective 1 under the 'identity', 'symmetric' and "
             "'encoder' splits and a random gauge, Objective 2 (weight decay), "
-            "the model trained for cosine similarity (when available) and the "
+            "the model trained for cosine similarity and the "
             "projected embedding; write a Figure-1 style PNG ("
             f"{REPRODUCE_FILES['figure']}) and a report ({REPRODUCE_FILES['md']}, "
             f"{REPRODUCE_FILES['json']}) with, per model, the loss, gauge "

@@ -1,8 +1,11 @@
 """The settings of ``skcosim reproduce`` and ``skcosim audit``, in one place.
 
-The commands read these as module attributes at run time (``_settings.X``),
-never ``from _settings import X``, so that one assignment here changes them
-everywhere.
+The commands (``_reproduce``, ``_audit``, ``_report``) read them as module
+attributes at run time (``_settings.X``), so that one assignment here, such as
+a test's ``monkeypatch.setattr``, changes what they run. Names imported with
+``from ._settings import X`` (the parser's defaults and help texts, the file
+names of ``_run``) are bound once at import: changing them here afterwards
+does not change the parser.
 """
 
 import math

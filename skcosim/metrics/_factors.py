@@ -97,7 +97,10 @@ def factor_gauge_stability(
     {n_draws}
     {method}
     random_state : int, RandomState instance or None, default=None
-        Seeds the gauge draws (:func:`skcosim._linalg._gauge.sample_gauge`).
+        Seeds the gauge draws: ``"diagonal"`` draws ``diag(exp(z))`` with
+        ``z ~ N(0, 1)``, ``"orthogonal"`` a Haar-random rotation,
+        ``"invertible"`` ``Q_1 diag(exp(z)) Q_2`` with ``Q_1, Q_2``
+        Haar-random rotations.
 
     Returns
     -------

@@ -102,9 +102,8 @@ def gauge_stability(
     ``B R^{-T}`` for every ``R`` its objective admits (:ref:`gauges`): any
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
-    ``CosineAutoencoder``). This draws ``n_draws`` such ``R``
-    (:func:`skcosim._linalg._gauge.sample_gauge`: a log-normal diagonal, or a
-    Haar-random rotation) and returns
+    ``CosineAutoencoder``). This draws ``n_draws`` such ``R`` (a diagonal
+    with log-normal entries, or a Haar-random rotation) and returns
 
     .. math::
 

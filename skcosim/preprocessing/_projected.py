@@ -146,8 +146,7 @@ class ProjectedEmbedding(
     are the same for every equally optimal split ``A R, B R^{-T}``, so
     cosines computed there are well defined. They are computed in
     ``n_components`` dimensions, never forming ``n x p`` or ``p x p``: with
-    ``L`` a ``k x k`` factor with ``L L^T = B^T B``
-    (:func:`skcosim._linalg._matrix.projection_factor`),
+    ``L`` a ``k x k`` factor with ``L L^T = B^T B``,
 
     - :meth:`transform` returns the user embedding ``X A L``, whose rows have
       the inner products (so the cosines) of the rows of ``X A B^T``;

@@ -51,11 +51,9 @@ def _models():
         "for each autoencoder"
     ),
     outcome=(
-        "Each uses the estimator's one default (``_default_embedding``: "
-        '"projected" for DropoutAutoencoder, "decoder" for WeightDecay and '
-        "Cosine), the same neighbours as an explicit call and a numpy "
-        "reference. ``item_embeddings()`` defaulted to the decoder and "
-        '``similar_items`` to "projected" (fixed)'
+        'Each uses the estimator\'s one default (``_default_embedding``: "projected" '
+        'for DropoutAutoencoder, "decoder" for WeightDecay and Cosine), the same '
+        "neighbours as an explicit call and a numpy reference."
     ),
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

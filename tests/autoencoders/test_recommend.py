@@ -266,11 +266,9 @@ def test_score_needs_a_user_with_three_interactions():
         "rounds to 0), alone or among users with more"
     ),
     outcome=(
-        "Error when no user can be scored, stating the rule (one held-out and "
-        "one kept interaction, so at least 3); otherwise a ``UserWarning`` "
-        "with the number of users left out of the mean (the brute-force "
-        'count). Said "no user of X has two or more interactions" and left '
-        "users out silently (fixed)"
+        "Error when no user can be scored, stating the rule (one held-out and one kept "
+        "interaction, so at least 3); otherwise a ``UserWarning`` with the number of "
+        "users left out of the mean (the brute-force count)."
     ),
 )
 def test_score_states_its_rule_and_counts_the_users_it_leaves_out():
@@ -348,9 +346,8 @@ def test_grid_search_without_scoring_picks_the_recall_scorers_alpha(estimator, g
         "entries (sparse ``X``)"
     ),
     outcome=(
-        "Correct: a stored 0.0 is not a seen item, it stays a candidate: "
-        "equal to a dense brute force that filters the nonzero entries only. "
-        "Was left out as seen (fixed)"
+        "Correct: a stored 0.0 is not a seen item, it stays a candidate: equal to a "
+        "dense brute force that filters the nonzero entries only."
     ),
 )
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
@@ -388,12 +385,10 @@ def _brute_force_logits(model, X):
         "float32 and ``1e-4`` in float64: ``recommend`` and ``score``"
     ),
     outcome=(
-        "Correct: items ranked by the logits ``cos / t``, equal to a float64 "
-        "brute force (to the float32 rounding of the cosines); the returned "
-        "probabilities equal the float64 softmax of the logits; ``score`` "
-        "equals the brute-force held-out NDCG. Was a ranking by probabilities "
-        "in the input dtype, most of which underflow to 0, so that items "
-        "were ordered by column index (fixed)"
+        "Correct: items ranked by the logits ``cos / t``, equal to a float64 brute "
+        "force (to the float32 rounding of the cosines); the returned probabilities "
+        "equal the float64 softmax of the logits; ``score`` equals the brute-force "
+        "held-out NDCG."
     ),
 )
 @pytest.mark.parametrize("dtype, temperature", [(np.float32, 1e-3), (np.float64, 1e-4)])

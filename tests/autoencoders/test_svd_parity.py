@@ -174,10 +174,8 @@ def _reference_attributes(model, X):
         "interaction users, stored zeros)"
     ),
     outcome=(
-        "Correct: each ratio in [0, 1], sum at most 1, components and ratios "
-        "as the dense reconstruction's SVD (components to 1e-6, ratios to "
-        "rtol 1e-6). The cosine model's ratios summed to 7.41 on sparse data, "
-        "and on Dask skipped its normalization (fixed)"
+        "Correct: each ratio in [0, 1], sum at most 1, components and ratios as the "
+        "dense reconstruction's SVD (components to 1e-6, ratios to rtol 1e-6)."
     ),
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -97,8 +97,7 @@ def _on_every_mutation(monkeypatch, action):
     "C38",
     input='``--out ""`` (an unset shell variable), for ``audit`` and ``reproduce``',
     outcome=(
-        "Exit status 2 (a usage error) naming the empty string; nothing is "
-        "written. The report's files went into the current directory (fixed)"
+        "Exit status 2 (a usage error) naming the empty string; nothing is written."
     ),
 )
 def test_an_empty_out_is_a_usage_error(log_csv, tmp_path, monkeypatch, capsys):
@@ -126,10 +125,9 @@ def test_an_empty_out_is_a_usage_error(log_csv, tmp_path, monkeypatch, capsys):
         "existing report"
     ),
     outcome=(
-        "Exit status 1; the new ``--out`` and the parent directories the run "
-        "created do not exist afterwards, an existing report is unchanged "
-        "byte for byte, and no lock file or sibling directory remains. An "
-        "empty ``--out`` was left behind (fixed)"
+        "Exit status 1; the new ``--out`` and the parent directories the run created "
+        "do not exist afterwards, an existing report is unchanged byte for byte, and "
+        "no lock file or sibling directory remains."
     ),
 )
 def test_a_failed_audit_removes_what_it_created_and_nothing_else(
@@ -165,11 +163,8 @@ def test_a_failed_audit_removes_what_it_created_and_nothing_else(
         "watched after every file-system change the run makes"
     ),
     outcome=(
-        "Correct: at every step ``--out`` holds the whole old report, the "
-        "whole new one, or (between the two renames) nothing. The files were "
-        "replaced one by one: a reader could see the new ``audit.md`` next "
-        "to the old ``audit.json`` (fixed: the set is written into a sibling "
-        "directory that replaces ``--out``)"
+        "Correct: at every step ``--out`` holds the whole old report, the whole new "
+        "one, or (between the two renames) nothing."
     ),
 )
 def test_a_reader_never_sees_half_old_and_half_new_files(
@@ -286,11 +281,10 @@ def test_the_next_run_cleans_up_after_a_killed_one(tmp_path):
         "the holder killed with ``SIGKILL``"
     ),
     outcome=(
-        'Exit status 1 at once, one line: "another skcosim run is writing '
-        "into '...' (it holds the lock '...')\"; the report in ``--out`` is "
-        "unchanged. After the holder is killed the next run succeeds (the "
-        "kernel releases the lock) and removes the lock file. Two runs could "
-        "interleave their files (fixed)"
+        "Exit status 1 at once, one line: \"another skcosim run is writing into '...' "
+        "(it holds the lock '...')\"; the report in ``--out`` is unchanged. After the "
+        "holder is killed the next run succeeds (the kernel releases the lock) and "
+        "removes the lock file."
     ),
 )
 def test_a_second_run_into_a_locked_out_fails_clearly(
@@ -345,10 +339,9 @@ def test_a_second_run_into_a_locked_out_fails_clearly(
         "current directory; ``--out`` that holds the other command's report"
     ),
     outcome=(
-        "Exit status 1 before any work, one line naming the file (or the "
-        "current directory); nothing changes. The other command's report is "
-        "kept, byte for byte, beside the new one. Other files shared the "
-        "directory with a report that could not be replaced as a whole (fixed)"
+        "Exit status 1 before any work, one line naming the file (or the current "
+        "directory); nothing changes. The other command's report is kept, byte for "
+        "byte, beside the new one."
     ),
 )
 def test_out_must_be_the_reports_own_directory(
@@ -423,10 +416,8 @@ sys.exit(main(["audit", "log.csv", "--user-col", "u", "--item-col", "i",
         "it) 0 to 0.6 s after the parallel resample starts its joblib workers"
     ),
     outcome=(
-        'Exit status 130 and one line, "skcosim: interrupted", every time; '
-        "no ``--out``. A worker still importing its modules printed a "
-        "traceback of its own, often (fixed: workers start with SIGINT "
-        "blocked)"
+        'Exit status 130 and one line, "skcosim: interrupted", every time; no '
+        "``--out``."
     ),
 )
 @pytest.mark.slow

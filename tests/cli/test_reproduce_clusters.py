@@ -11,10 +11,6 @@ from sklearn.exceptions import ConvergenceWarning
 from skcosim.cli import _models, _settings
 from skcosim.datasets import make_clustered_interactions
 
-needs_cosine = pytest.mark.skipif(
-    _models.cosine_autoencoder_class() is None, reason="no CosineAutoencoder"
-)
-
 
 def _brute_force(E, labels):
     """Reference: every pair of items, one at a time."""
@@ -70,7 +66,6 @@ def test_cluster_cosines_without_pairs_are_none():
         "cosine by more than 0.4)"
     ),
 )
-@needs_cosine
 def test_reproduce_cosine_model_converges_and_shows_the_clusters():
     """C28: the Objective 3 panel of the README's command.
 
@@ -115,7 +110,6 @@ def test_reproduce_cosine_model_converges_and_shows_the_clusters():
         "the cluster scores are in its row"
     ),
 )
-@needs_cosine
 def test_a_fit_warning_is_one_note_of_its_row():
     """C29: the audit and reproduce reports show why a fit did not converge."""
     data = make_clustered_interactions(200, 30, 3, random_state=0)

@@ -87,9 +87,8 @@ def test_non_numeric_or_non_finite_values_are_named_with_their_row(
     ),
     outcome=(
         '``ValueError``: "... too small for float64 (they read as 0 and the '
-        "interaction would be lost); line 3 is '1e-400'\"; ``0``, ``-0.0e5`` "
-        "and the subnormal ``5e-324`` still load as written. The interaction "
-        "disappeared without a word (fixed)"
+        "interaction would be lost); line 3 is '1e-400'\"; ``0``, ``-0.0e5`` and the "
+        "subnormal ``5e-324`` still load as written."
     ),
 )
 @pytest.mark.parametrize("value", ["1e-400", "-2.5E-999", " 1e-400 "])
@@ -232,10 +231,7 @@ def test_byte_order_mark_crlf_and_gzip_are_read(tmp_path):
 @pytest.mark.catalogue(
     "L10",
     input="A DataFrame with two columns named like ``user_col``",
-    outcome=(
-        "``ValueError``: \"Column(s) ['u'] appear more than once\". Was a "
-        "pandas ``TypeError`` (fixed)"
-    ),
+    outcome=("``ValueError``: \"Column(s) ['u'] appear more than once\"."),
 )
 def test_dataframe_with_repeated_column_names_is_rejected():
     """L10: a DataFrame with two columns called "u".
@@ -251,8 +247,7 @@ def test_dataframe_with_repeated_column_names_is_rejected():
     "L11",
     input="Duplicate rows whose values sum past float64 (``1e308 + 1e308``)",
     outcome=(
-        '``ValueError``: "summing duplicate (user, item) rows overflowed '
-        'float64". Was a matrix holding inf (fixed)'
+        '``ValueError``: "summing duplicate (user, item) rows overflowed float64".'
     ),
 )
 def test_duplicates_summing_past_float64_are_rejected():
@@ -358,10 +353,9 @@ def _date_columns():
         "``Timestamp`` or ``date`` objects (DataFrame or Parquet)"
     ),
     outcome=(
-        "``TypeError``: \"Column 'r' of the DataFrame holds datetime64[us] "
-        'values: interactions must be numbers, not dates or durations", as '
-        "the estimators (E45). They became nanoseconds or ordinals, and an "
-        "audit picked ``alpha = 8e15`` (fixed)"
+        "``TypeError``: \"Column 'r' of the DataFrame holds datetime64[us] values: "
+        'interactions must be numbers, not dates or durations", as the estimators '
+        "(E45)."
     ),
 )
 @pytest.mark.parametrize("kind", list(_date_columns()))
@@ -388,10 +382,7 @@ def test_dates_or_durations_as_values_are_rejected(tmp_path, kind, container):
 @pytest.mark.catalogue(
     "L18",
     input="A complex value column (``complex128`` or Python complex objects)",
-    outcome=(
-        "``ValueError``: \"Column 'r' ... holds complex numbers\". The "
-        "imaginary part was dropped with only a ``ComplexWarning`` (fixed)"
-    ),
+    outcome=("``ValueError``: \"Column 'r' ... holds complex numbers\"."),
 )
 @pytest.mark.parametrize(
     "values",
@@ -412,9 +403,8 @@ def test_complex_values_are_rejected(values):
     "L19",
     input="A Parquet file with corrupt data pages (valid footer)",
     outcome=(
-        "``ValueError``: \"file '...' could not be read as Parquet: "
-        "Unexpected end of stream\". pyarrow's ``OSError`` came without the "
-        "file name (fixed)"
+        "``ValueError``: \"file '...' could not be read as Parquet: Unexpected end of "
+        'stream", naming the file.'
     ),
 )
 def test_corrupt_parquet_data_pages_are_named(tmp_path):
@@ -442,10 +432,9 @@ def test_corrupt_parquet_data_pages_are_named(tmp_path):
         "spanning two lines"
     ),
     outcome=(
-        '``ValueError`` naming the file line (the header is line 1): "line '
-        '6 is not a finite number: \'five\'" / "first on line 6"; for a '
-        'DataFrame, "row 1 (counting from 0)". Messages gave the 0-based '
-        "data row (fixed)"
+        '``ValueError`` naming the file line (the header is line 1): "line 6 is not a '
+        'finite number: \'five\'" / "first on line 6"; for a DataFrame, "row 1 '
+        '(counting from 0)".'
     ),
 )
 def test_errors_name_the_file_line(tmp_path):
@@ -470,9 +459,8 @@ def test_errors_name_the_file_line(tmp_path):
     "L21",
     input="Ids ``NA``, ``null``, ``None``, ``n/a``, ``NaN``, ``#N/A`` in a CSV",
     outcome=(
-        "Correct: ids like any other (strings, as documented); only an "
-        "empty field is a missing id. pandas counted them as missing "
-        "(fixed)"
+        "Correct: ids like any other (strings, as documented); only an empty field is "
+        "a missing id."
     ),
 )
 def test_na_like_ids_are_strings(tmp_path):
@@ -498,9 +486,8 @@ def test_na_like_ids_are_strings(tmp_path):
         'loaded with ``"0"``, ``"1"``'
     ),
     outcome=(
-        'Correct: ``"0"`` names column ``0``; a missing column is reported '
-        'with the real names, "it has columns [0, 1, 2]". It could not be '
-        "loaded, and the message printed the names as strings (fixed)"
+        'Correct: ``"0"`` names column ``0``; a missing column is reported with the '
+        'real names, "it has columns [0, 1, 2]".'
     ),
 )
 def test_dataframe_with_integer_column_names_is_loaded():

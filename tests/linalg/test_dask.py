@@ -221,11 +221,9 @@ def test_cosine_autoencoder_rejects_negative_values_in_a_dask_array(client, X):
         "``CosineAutoencoder`` (softmax, sampled softmax)"
     ),
     outcome=(
-        "Correct: those items' encoder, decoder and projected rows are "
-        "exactly 0.0 (counted over the blocks, stored zeros ignored), and "
-        "the closed forms equal the in-memory fit (``A B^T`` to ``1e-8``). "
-        "Were rounding rows (Gram, randomized) or the start's rounding "
-        "(cosine) (fixed)"
+        "Correct: those items' encoder, decoder and projected rows are exactly 0.0 "
+        "(counted over the blocks, stored zeros ignored), and the closed forms equal "
+        "the in-memory fit (``A B^T`` to ``1e-8``)."
     ),
 )
 @pytest.mark.parametrize("kind", ["sparse", "dense"])

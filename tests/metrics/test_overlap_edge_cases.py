@@ -66,10 +66,8 @@ def test_overlap_of_zero_and_integer_embeddings_is_defined(embedding):
         "or ``None`` labels"
     ),
     outcome=(
-        '``ValueError``: "labels has 59 entries but E has 60 rows" / '
-        '"labels has 2 missing values (NaN or None), first at item 3". '
-        "``None`` raised a ``TypeError`` from sorting, NaN counted as a "
-        "shared label (fixed)"
+        '``ValueError``: "labels has 59 entries but E has 60 rows" / "labels has 2 '
+        'missing values (NaN or None), first at item 3".'
     ),
 )
 def test_label_agreement_rejects_mismatched_or_missing_labels(embedding):
@@ -115,11 +113,10 @@ def test_label_agreement_is_the_same_for_any_label_values(embedding):
         "1)``; a 2-D labels array that is not 0/1; a binary indicator"
     ),
     outcome=(
-        "Correct: a column vector is one label per item (the 1-D result, "
-        'equal to a brute-force count); ``ValueError`` "A 2-D labels array '
-        'is an indicator matrix ... must hold only 0 and 1"; a binary '
-        "indicator is multi-label (equal to the label sets). The column was "
-        "read as an indicator: 0.453 where the labels give 0.38 (fixed)"
+        "Correct: a column vector is one label per item (the 1-D result, equal to a "
+        'brute-force count); ``ValueError`` "A 2-D labels array is an indicator matrix '
+        '... must hold only 0 and 1"; a binary indicator is multi-label (equal to the '
+        "label sets)."
     ),
 )
 def test_label_column_vectors_are_ids_and_indicators_must_be_binary(embedding):
@@ -168,11 +165,9 @@ def _brute_force_agreement(E, labels, k):
         "``None``-free mixes"
     ),
     outcome=(
-        'Correct: ``1`` and ``"1"`` are two labels (Python equality, as in a '
-        "set), equal to a brute-force count (0.415, not 1.0). The list gave "
-        '1.0 (``np.asarray`` turned ``1`` into ``"1"``), the object array a '
-        "raw ``TypeError`` from ``np.unique``; unhashable labels are now a "
-        "``TypeError`` naming the item (fixed)"
+        'Correct: ``1`` and ``"1"`` are two labels (Python equality, as in a set), '
+        "equal to a brute-force count (0.415, not 1.0). Unhashable labels are a "
+        "``TypeError`` naming the item."
     ),
 )
 def test_label_agreement_with_mixed_type_labels_counts_python_equality(embedding):

@@ -36,8 +36,9 @@ class Substitution:
     ...     ----------
     ...     {extra}
     ...     '''
-    >>> print(f.__doc__.splitlines()[4:])
-    ['    x : int', '        An extra parameter.', '    ']
+    >>> import inspect  # Python 3.13 dedents docstrings itself; cleandoc either way
+    >>> print(inspect.cleandoc(f.__doc__).splitlines()[4:])
+    ['x : int', '    An extra parameter.']
     """
 
     def __init__(self, **texts):

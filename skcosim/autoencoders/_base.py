@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .._compat import Interval, StrOptions, _fit_context
 from .._constraints import EMBEDDING_KINDS, Count
 from .._linalg import _dask
+from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
     check_gram_fits,
@@ -150,6 +151,13 @@ class _BaseLinearAutoencoder(
             self._zero_unseen_items(X)
             set_explained_variance(self, X)
             return
+        # Only k-dimensional BLAS calls from here: on one thread, as the
+        # eigensolver (skcosim._linalg._eigen.one_blas_thread), none stalls.
+        with one_blas_thread(X.nnz if sp.issparse(X) else X.size):
+            self._closed_form_from_spectrum(X, s, V)
+
+    def _closed_form_from_spectrum(self, X, s, V):
+        """:meth:`_finish_closed_form` for an exact float64 spectrum."""
         counts, sums, squares = column_moments(X)
         PtP, _ = spectral_moments(self.encoder_, s, V, sums)
         C = V.T.astype(np.float64)

@@ -29,7 +29,10 @@ Everything is computed in ``k`` dimensions from ``P'^T P'``, the mean of
 ``P'`` and a thin QR of ``B'``, never forming ``X_hat``: with ``B' = Q R``,
 ``X_hat^T X_hat = Q (R P'^T P' R^T) Q^T``. On a dask array the same sums are
 taken over the row blocks (one pass), each block through the model's own
-``_reconstruction_factors``.
+``_reconstruction_factors``. A closed form of Objective 1 or 2 built on an
+exact spectrum ``X ~ U S V^T`` passes its moments in instead, without a
+product with ``X``: ``P^T P = C^T S^2 C`` with ``C = V^T A``
+(:func:`spectral_moments`).
 """
 
 from __future__ import annotations

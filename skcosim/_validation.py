@@ -45,7 +45,9 @@ def item_popularity(X):
     zeros, and duplicate entries that sum to zero, are not counted.
     """
     if sp.issparse(X):
-        X = sp.csr_matrix(drop_stored_zeros(X))
+        X = drop_stored_zeros(X)  # canonical: one stored value per nonzero
+        if X.format == "csc":
+            return np.diff(X.indptr)
         return np.bincount(X.indices, minlength=X.shape[1])
     return np.count_nonzero(np.asarray(X), axis=0)
 

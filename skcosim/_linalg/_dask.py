@@ -314,10 +314,7 @@ def objective(estimator, X):
     a ``k x k`` factor ``F`` with ``F^T F = P^T P`` for ``P``.
     """
     error, PtP, col_sq = _reconstruction_terms(estimator, X)
-    w, U = np.linalg.eigh(PtP)
-    P_stand_in = (U * np.sqrt(np.clip(w, 0, None))).T
-    X_stand_in = sp.diags(np.sqrt(col_sq)).tocsr()
-    return error + estimator._penalty(X_stand_in, P_stand_in)
+    return error + estimator._penalty_from_moments(PtP, col_sq)
 
 
 def _block_column_sums_and_squared_norm(B):

@@ -35,8 +35,20 @@ def squared_reconstruction_error(X, P, B):
     with np.errstate(over="ignore", invalid="ignore"):
         XB = safe_sparse_dot(X, B, dense_output=True)
         cross = float(np.einsum("ij,ij->", P, XB))
-        quad = float(np.einsum("ij,ij->", P.T @ P, B.T @ B))
-        total = squared_frobenius(X) - 2.0 * cross + quad
+        PtP = P.T @ P
+    return reconstruction_error_from_moments(squared_frobenius(X), cross, PtP, B)
+
+
+def reconstruction_error_from_moments(squared_norm, cross, PtP, B):
+    """``||X - P B^T||_F^2`` from ``||X||_F^2``, ``tr(P^T X B)`` and ``P^T P``.
+
+    What :func:`squared_reconstruction_error` computes once it has the
+    ``k``-dimensional terms; a closed form has them without a pass over ``X``.
+    """
+    B = np.asarray(B, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        quad = float(np.einsum("ij,ij->", PtP, B.T @ B))
+        total = squared_norm - 2.0 * cross + quad
     if not np.isfinite(total):  # inf - inf: would be returned as NaN
         raise ValueError(
             "X is too large: its squared reconstruction error overflows float64. "
@@ -116,3 +128,35 @@ def column_squared_norms(X):
     if sp.issparse(X):
         return np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel()
     return np.einsum("ij,ij->j", X, X, dtype=np.float64)
+
+
+def column_moments(X):
+    """``(counts, sums, squares)`` per column of an in-memory ``X``: the number
+    of stored values (nonzeros, once stored zeros are dropped), their sum and
+    the sum of their squares, the last two in float64. One pass over the
+    stored values of a CSR or CSC matrix, never a sparse product.
+    """
+    n_features = X.shape[1]
+    if not sp.issparse(X):
+        return (
+            np.count_nonzero(X, axis=0),
+            np.sum(X, axis=0, dtype=np.float64),
+            np.einsum("ij,ij->j", X, X, dtype=np.float64),
+        )
+    if X.format == "csc":
+        columns = np.repeat(np.arange(n_features), np.diff(X.indptr))
+    else:
+        columns = sp.csr_matrix(X).indices
+    data = X.data.astype(np.float64, copy=False)
+    return (
+        np.bincount(columns, minlength=n_features),
+        np.bincount(columns, weights=data, minlength=n_features),
+        np.bincount(columns, weights=data * data, minlength=n_features),
+    )
+
+
+def total_variance(n_samples, sums, squares):
+    """Sum over columns of the variance over ``n_samples`` rows, from each
+    column's sum and sum of squares (:func:`column_moments`)."""
+    mean = sums / n_samples
+    return float(np.clip(squares / n_samples - mean * mean, 0, None).sum())

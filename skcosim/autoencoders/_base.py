@@ -14,6 +14,7 @@ import numbers
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -25,11 +26,15 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from .._compat import Interval, StrOptions, _fit_context
 from .._constraints import EMBEDDING_KINDS, Count
 from .._linalg import _dask
+from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
     check_gram_fits,
+    column_moments,
     projection_factor,
+    reconstruction_error_from_moments,
     squared_reconstruction_error,
+    total_variance,
 )
 from .._optim._params import random_factors
 from .._validation import (
@@ -38,7 +43,7 @@ from .._validation import (
     item_popularity,
     zero_item_rows,
 )
-from ._explained import set_explained_variance
+from ._explained import set_explained_variance, spectral_moments
 from ._recommend import RecommenderMixin
 
 #: Bytes of zero columns a factor may be padded with (n_components above the
@@ -122,10 +127,71 @@ class _BaseLinearAutoencoder(
         if not _dask.is_dask_array(X):  # a dask array: checked on its first pass
             check_gram_fits(X)
         _check_padding(self.n_components, X)
-        self._fit(X)
+        closed_form = self._fit(X)
+        if closed_form is not None:
+            self._finish_closed_form(X, *closed_form)
+            return self
         self._zero_unseen_items(X)
         set_explained_variance(self, X)
         return self
+
+    def _finish_closed_form(self, X, s, V):
+        """``n_iter_``, ``loss_curve_``, the unseen items' rows and the
+        explained variance of a closed-form fit (one exact solve).
+
+        When the factors are ``V diag(a)`` and ``V diag(b)`` with ``(s, V)``
+        an exact float64 spectrum of an in-memory ``X`` (``s`` not ``None``),
+        everything here follows from the spectrum and one pass of column
+        statistics (:func:`~skcosim.autoencoders._explained.spectral_moments`):
+        no product with ``X`` after the spectrum. Otherwise from ``X``.
+        """
+        self.n_iter_ = 1
+        if s is None or _dask.is_dask_array(X) or X.dtype != np.float64:
+            self.loss_curve_ = np.array([self._objective(X)])
+            self._zero_unseen_items(X)
+            set_explained_variance(self, X)
+            return
+        # Only k-dimensional BLAS calls from here: on one thread, as the
+        # eigensolver (skcosim._linalg._eigen.one_blas_thread), none stalls.
+        with one_blas_thread(X.nnz if sp.issparse(X) else X.size):
+            self._closed_form_from_spectrum(X, s, V)
+
+    def _closed_form_from_spectrum(self, X, s, V):
+        """:meth:`_finish_closed_form` for an exact float64 spectrum."""
+        counts, sums, squares = column_moments(X)
+        PtP, _ = spectral_moments(self.encoder_, s, V, sums)
+        C = V.T.astype(np.float64)
+        # tr(P^T X B) = tr(A^T X^T X B) = tr((V^T A)^T diag(s^2) V^T B).
+        cross = float(
+            np.einsum(
+                "ij,i,ij->",
+                C @ self.encoder_,
+                s.astype(np.float64) ** 2,
+                C @ self.decoder_,
+            )
+        )
+        error = reconstruction_error_from_moments(
+            float(squares.sum()), cross, PtP, self.decoder_
+        )
+        self.loss_curve_ = np.array([error + self._penalty_from_moments(PtP, squares)])
+        zero_item_rows(counts == 0, self.encoder_, self.decoder_)
+        PtP, P_sum = spectral_moments(self.encoder_, s, V, sums)
+        total = total_variance(X.shape[0], sums, squares)
+        set_explained_variance(self, X, moments=(PtP, P_sum, total))
+
+    def _penalty_from_moments(self, PtP, column_squared_norms):
+        """:meth:`_penalty` from ``P^T P`` and ``diag(X^T X)`` alone.
+
+        The regularizers of Objectives 1 and 2 and of exact dropout read
+        ``X`` only through its column norms and ``P = X A`` only through
+        ``P^T P``: they are evaluated on stand-ins with exactly those,
+        ``diag(||x_j||)`` for ``X`` and a ``k x k`` ``F`` with
+        ``F^T F = P^T P`` for ``P``.
+        """
+        w, U = np.linalg.eigh(PtP)
+        P_stand_in = (U * np.sqrt(np.clip(w, 0, None))).T
+        X_stand_in = sp.diags(np.sqrt(column_squared_norms)).tocsr()
+        return self._penalty(X_stand_in, P_stand_in)
 
     def _zero_unseen_items(self, X):
         """Exactly zero rows of ``encoder_`` and ``decoder_`` for the items no
@@ -158,7 +224,14 @@ class _BaseLinearAutoencoder(
 
     @abstractmethod
     def _fit(self, X):
-        """Set ``encoder_``, ``decoder_`` and ``singular_values_`` from ``X``."""
+        """Set ``encoder_``, ``decoder_`` and ``singular_values_`` from ``X``.
+
+        A trained model also sets ``n_iter_`` and ``loss_curve_`` and returns
+        ``None``. A closed form returns ``(s, V)``, the spectrum its factors
+        are ``V diag(a)`` and ``V diag(b)`` of when ``V`` holds exact right
+        singular vectors of ``X`` with singular values ``s``, else
+        ``(None, None)``; :meth:`_finish_closed_form` does the rest.
+        """
 
     @abstractmethod
     def _penalty(self, X, P):
@@ -287,11 +360,6 @@ class _BaseLinearAutoencoder(
         """``(P', B')`` whose product is the reconstruction of users with
         embeddings ``P = X A``: here ``X A B^T`` itself."""
         return P, self.decoder_
-
-    def _set_closed_form_convergence(self, X):
-        """``n_iter_`` and ``loss_curve_`` of a closed-form fit: one exact solve."""
-        self.n_iter_ = 1
-        self.loss_curve_ = np.array([self._objective(X)])
 
     # -- item embeddings --------------------------------------------------------
 

@@ -269,6 +269,8 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         d = self._user_scaling()  # validate before the expensive part
         if self.solver in GRADIENT:
             return self._fit_gradient(X)
+        # The factors of exact dropout are not in the span of X's top V_k.
+        spectrum = (None, None)
         if self.dropout:
             A0, B0, s = self._fit_expected_dropout_closed_form(X)
         else:
@@ -283,12 +285,14 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
             # s = 0 and alpha = 0 would be 0/0: a zero component has g = 0.
             g = np.divide(s2, s2 + self.alpha, out=np.zeros_like(s2), where=s2 > 0)
             A0 = B0 * g.astype(B0.dtype)
+            if self.solver != "randomized":  # not exact: no spectrum to derive from
+                spectrum = (s, B0)
         R = self._gauge(np.linalg.norm(A0, axis=0), d)
         self.encoder_ = A0 * R.astype(A0.dtype)
         self.decoder_ = B0 / R.astype(B0.dtype)
         self.singular_values_ = s
         self.gauge_diagonal_ = R
-        self._set_closed_form_convergence(X)
+        return spectrum
 
     def _fit_gradient(self, X):
         """Train ``A, B`` by L-BFGS or dropout SGD (:mod:`skcosim._optim`)."""

@@ -184,7 +184,8 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         self.encoder_ = V * scale_a
         self.decoder_ = V * root_h.astype(V.dtype)
         self.singular_values_ = s
-        self._set_closed_form_convergence(X)
+        # "randomized" is not exact: its V is no exact spectrum to derive from.
+        return (None, None) if self.solver == "randomized" else (s, V)
 
     def _fit_lbfgs(self, X):
         """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._optim._lbfgs`)."""

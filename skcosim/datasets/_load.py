@@ -13,6 +13,7 @@ import io
 import itertools
 import lzma
 import os
+import warnings
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ def load_interactions(
     item_col: str,
     value_col: str | None = None,
     *,
+    sep: str | None = None,
     as_frame: bool = False,
 ) -> Bunch:
     """Load an interaction log into a sparse users x items matrix.
@@ -141,7 +143,7 @@ def load_interactions(
     (['10', '20'], ['ann', 'bob'])
     """
     columns = _check_column_args(user_col, item_col, value_col, as_frame)
-    frame, source = _log_frame(path_or_dataframe, columns)
+    frame, source = _log_frame(path_or_dataframe, columns, _check_sep(sep))
     if len(frame) == 0:
         raise ValueError(f"{source} has no interactions (no rows).")
     for col in (user_col, item_col):
@@ -182,13 +184,14 @@ def _check_column_args(user_col, item_col, value_col, as_frame):
     return columns
 
 
-def _log_frame(path_or_dataframe, columns):
+def _log_frame(path_or_dataframe, columns, sep=None):
     """``(frame, source)``: the log's ``columns`` under those names, and how
     the errors name where it came from.
 
     ``columns`` is a list of names, or a function of the column names found
     and the source that returns it (called once the header is read). A CSV
-    file is read by :func:`_read_csv`: logs and label files alike.
+    file is read by :func:`_read_csv`: logs and label files alike, with
+    ``sep`` (None: sniffed from the header, see :func:`_sniff_separator`).
     """
     if isinstance(path_or_dataframe, pd.DataFrame):
         source = "the DataFrame"
@@ -202,7 +205,7 @@ def _log_frame(path_or_dataframe, columns):
         frame = path_or_dataframe[names].set_axis(columns, axis=1)
         return frame.reset_index(drop=True), source
     if isinstance(path_or_dataframe, str | os.PathLike):
-        return _read_file(Path(path_or_dataframe), columns)
+        return _read_file(Path(path_or_dataframe), columns, sep)
     raise TypeError(
         "path_or_dataframe must be a path or a pandas DataFrame, got "
         f"{type(path_or_dataframe).__name__}."
@@ -233,6 +236,8 @@ def load_item_labels(
     label_col: str | None = None,
     *,
     item_ids,
+    sep: str | None = None,
+    label_sep: str | None = None,
 ) -> Bunch:
     """Load item labels (genres, categories) as an items x labels indicator.
 
@@ -321,19 +326,18 @@ def load_item_labels(
     >>> list(labels.unknown_item_ids)
     ['99']
     """
-    _check_label_args(item_col, label_col)
-    frame, source = _log_frame(path_or_dataframe, _label_columns(item_col, label_col))
+    _check_label_args(item_col, label_col, label_sep)
+    frame, source = _log_frame(
+        path_or_dataframe, _label_columns(item_col, label_col), _check_sep(sep)
+    )
     label_col = frame.columns[1]
     if len(frame) == 0:
         raise ValueError(f"{source} has no labels (no rows).")
-    for col, what in ((item_col, "item id(s)"), (label_col, "label(s)")):
-        missing = frame[col].isna().to_numpy()
-        if missing.any():
-            raise ValueError(
-                f"Column {col!r} of {source} has {int(missing.sum())} missing "
-                f"{what}, first on {_locate(frame, int(np.argmax(missing)))}; "
-                "leave items without labels out of the file."
-            )
+    _check_no_missing_labels(frame, item_col, label_col, source)
+    if label_sep is None:
+        _warn_if_multi_valued(frame[label_col], label_col, source)
+    else:
+        frame = _split_labels(frame, label_col, label_sep, source)
     log_ids = _as_text(item_ids, "item_ids")
     if log_ids.has_duplicates:
         raise ValueError(
@@ -368,7 +372,107 @@ def load_item_labels(
     )
 
 
-def _check_label_args(item_col, label_col):
+def _check_no_missing_labels(frame, item_col, label_col, source):
+    for col, what in ((item_col, "item id(s)"), (label_col, "label(s)")):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"Column {col!r} of {source} has {int(missing.sum())} missing "
+                f"{what}, first on {_locate(frame, int(np.argmax(missing)))}; "
+                "leave items without labels out of the file."
+            )
+
+
+#: Separators of several labels in one cell that the loader looks for when
+#: ``label_sep`` is not given (whitespace stands for any of it).
+_COMMON_LABEL_SEPS = (" ", "|", ";", ",")
+
+
+def _warn_if_multi_valued(cells, label_col, source):
+    """Warn when most distinct label cells hold whitespace or a common
+    separator: they are probably several labels each (RecBole's
+    ``Action Adventure Thriller``), which would count as one label."""
+    try:
+        distinct = pd.unique(cells.to_numpy())
+    except TypeError:  # unhashable labels: reported when they are coded
+        return
+    text = [c for c in distinct if isinstance(c, str)]
+    if len(text) < 2 or 2 * len(text) <= len(distinct):
+        return
+    counts = {
+        sep: sum(
+            (any(ch.isspace() for ch in c) if sep == " " else sep in c) for c in text
+        )
+        for sep in _COMMON_LABEL_SEPS
+    }
+    sep, count = max(counts.items(), key=lambda kv: kv[1])
+    if 2 * count <= len(distinct):
+        return
+    warnings.warn(
+        f"{count} of the {len(distinct)} distinct labels of column {label_col!r} "
+        f"of {source} hold {'whitespace' if sep == ' ' else repr(sep)}: if a cell "
+        "holds several labels, give the separator (label_sep, --label-sep "
+        f"{sep!r} on the command line), or each combination counts as one label.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _split_labels(frame, label_col, label_sep, source):
+    """``frame`` with one row per (item, label) piece of each label cell split
+    on ``label_sep`` (empty pieces dropped); the index (file lines) repeated."""
+    cells = frame[label_col]
+    codes, distinct = _factorize(frame, label_col, source)
+    not_text = [c for c in distinct if not isinstance(c, str)]
+    if not_text:
+        raise TypeError(
+            f"label_sep={label_sep!r} (--label-sep) splits text labels, but column "
+            f"{label_col!r} of {source} holds a {type(not_text[0]).__name__} "
+            f"({not_text[0]!r})."
+        )
+    if not any(label_sep in c for c in distinct):
+        raise ValueError(
+            f"label_sep={label_sep!r} (--label-sep on the command line) occurs "
+            f"in none of the {len(distinct)} distinct labels of column "
+            f"{label_col!r} of {source} (e.g. {distinct[0]!r}): leave it out "
+            "when each cell holds one label."
+        )
+    # " " splits at runs of whitespace, as str.split() does.
+    pieces = [c.split() if label_sep == " " else c.split(label_sep) for c in distinct]
+    pieces = [[p.strip() for p in ps if p.strip()] for ps in pieces]
+    counts = np.array([len(p) for p in pieces])[codes]
+    if not counts.all():
+        row = int(np.argmin(counts))
+        raise ValueError(
+            f"Column {label_col!r} of {source} has {int(np.sum(counts == 0))} "
+            f"label cell(s) with no label between the separators "
+            f"label_sep={label_sep!r} (--label-sep), first on "
+            f"{_locate(frame, row)}: {cells.iloc[row]!r}."
+        )
+    rows = np.repeat(np.arange(len(frame)), counts)
+    split = frame.iloc[rows].copy()
+    flat = np.array([p for ps in pieces for p in ps], dtype=object)
+    offsets = np.concatenate(([0], np.cumsum([len(p) for p in pieces])))
+    # Position of each row's pieces in ``flat``: its cell's start plus a count.
+    within = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    split[label_col] = flat[np.repeat(offsets[:-1][codes], counts) + within]
+    return split
+
+
+def _check_label_args(item_col, label_col, label_sep=None):
+    if label_sep is not None:
+        if not isinstance(label_sep, str):
+            raise TypeError(f"label_sep must be a string or None, got {label_sep!r}.")
+        if not label_sep:
+            raise ValueError(
+                "label_sep must be a non-empty string (e.g. ' ', '|'), got '' "
+                "(--label-sep on the command line)."
+            )
+        if "\n" in label_sep or "\r" in label_sep:
+            raise ValueError(
+                f"label_sep cannot hold a line break, got {label_sep!r} "
+                "(--label-sep on the command line)."
+            )
     if not isinstance(item_col, str):
         raise TypeError(f"item_col must be a column name (str), got {item_col!r}.")
     if label_col is not None and not isinstance(label_col, str):
@@ -381,14 +485,26 @@ def _check_label_args(item_col, label_col):
 
 def _label_columns(item_col, label_col):
     """``[item_col, label_col]`` of a label file, as :func:`_log_frame` asks:
-    given its column names, with the only other column as ``label_col`` when
-    it is None."""
-    if label_col is not None:
-        return [item_col, label_col]
+    given its column names, checked (the errors name the arguments and the
+    command line's options), with the only other column as ``label_col``
+    when it is None."""
 
     def choose(available, source):
         item = _match_names(available, [item_col])[0]
-        _check_columns(available, [item], source)
+        if item not in available:
+            raise ValueError(
+                f"Column(s) {[item_col]} not found in {source}; it has columns "
+                f"{list(available)} (the item ids: item_col; --label-item-col on "
+                "the command line, default --item-col)."
+            )
+        if label_col is not None:
+            if _match_names(available, [label_col])[0] not in available:
+                raise ValueError(
+                    f"Column(s) {[label_col]} not found in {source}; it has "
+                    f"columns {list(available)} (the labels: label_col; "
+                    "--label-col on the command line)."
+                )
+            return [item_col, label_col]
         # Parquet files written by pandas may store its index as a column.
         others = [
             c
@@ -468,7 +584,7 @@ def _locate(frame, position):
     return f"row {position} (counting from 0)"
 
 
-def _read_file(path, columns):
+def _read_file(path, columns, sep=None):
     """Read ``columns`` of a CSV or Parquet file, checking the header first."""
     source = f"file {str(path)!r}"
     if not path.exists():
@@ -497,12 +613,6 @@ def _read_file(path, columns):
             raise ValueError(f"{source} could not be read as Parquet: {exc}") from exc
         return frame.reset_index(drop=True), source
 
-    sep = (
-        "\t"
-        if path.suffix.lower() == ".tsv"
-        or path.name.lower().endswith((".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz"))
-        else ","
-    )
     return _read_csv(path, sep, columns, source), source
 
 
@@ -535,8 +645,74 @@ def _read_bytes(path, source):
         raise ValueError(f"{source} could not be read: {exc}") from exc
 
 
+# Separators the reader refuses: they end records or quote fields.
+_BAD_SEPARATORS = ("\n", "\r", '"')
+
+
+def _check_sep(sep):
+    """``sep`` (a field separator, or None to sniff it), checked."""
+    if sep is None:
+        return None
+    if not isinstance(sep, str):
+        raise TypeError(f"sep must be a one-character string or None, got {sep!r}.")
+    if len(sep) != 1:
+        raise ValueError(
+            f"sep must be one character (e.g. ',', '\\t', ';'), got {sep!r}"
+            + (" (empty)" if not sep else f" ({len(sep)} characters)")
+            + " (--sep on the command line)."
+        )
+    if sep in _BAD_SEPARATORS:
+        raise ValueError(
+            f"sep cannot be {sep!r}: it ends records or quotes fields "
+            "(--sep on the command line)."
+        )
+    return sep
+
+
+def _header_line(data):
+    """The first non-blank line of a file's bytes, as text (for sniffing)."""
+    start = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    for line in data[start : start + (1 << 20)].splitlines():
+        if line.strip(b"\r\n"):
+            return line.decode("utf-8", errors="replace")
+    return ""
+
+
+def _is_tsv_name(path):
+    return path.suffix.lower() == ".tsv" or path.name.lower().endswith(
+        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
+    )
+
+
+def _sniff_separator(data, path):
+    """The field separator of a file whose ``sep`` was not given: a tab when
+    its header line has tabs and no commas (RecBole's ``.inter`` and
+    ``.item``, a TSV through a pipe), a comma when it has commas and no
+    tabs; otherwise (neither, or both) a tab for a ``.tsv`` name, else a
+    comma."""
+    header = _header_line(data)
+    tabs, commas = "\t" in header, "," in header
+    if tabs != commas:
+        return "\t" if tabs else ","
+    return "\t" if _is_tsv_name(path) else ","
+
+
+def _check_sep_in_header(data, sep, source):
+    """Refuse a given ``sep`` that the header line does not hold: the file
+    would read as one column, and every column would seem missing."""
+    header = _header_line(data)
+    if header and sep not in header:
+        shown = header if len(header) <= 120 else header[:120] + "..."
+        raise ValueError(
+            f"sep={sep!r} (--sep on the command line) does not occur in the "
+            f"header line of {source}, {shown!r}: give the file's separator, "
+            "or leave it out to detect it from the header."
+        )
+
+
 def _read_csv(path, sep, columns, source):
-    """Read ``columns`` of a CSV file (read once: a pipe can be read only once).
+    """Read ``columns`` of a CSV file (read once: a pipe can be read only once),
+    fields separated by ``sep`` (None: :func:`_sniff_separator`).
 
     The rules are those of Python's csv module in strict mode: every record
     must have as many fields as the header (pandas drops extra fields when
@@ -555,6 +731,10 @@ def _read_csv(path, sep, columns, source):
     ids) an empty field is a missing value (NaN), elsewhere it is ``""``.
     """
     data = _read_bytes(path, source)
+    if sep is None:
+        sep = _sniff_separator(data, path)
+    else:
+        _check_sep_in_header(data, sep, source)
     handle = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     reader = csv.reader(handle, delimiter=sep, strict=True)
     try:
@@ -631,8 +811,8 @@ def _columnar_csv(data, sep, columns, where, n_fields):
     """The records after the header read by pyarrow, as :func:`_strict_csv`
     reads them; None when pyarrow is not installed or the file is not plain
     enough to be sure of that (then the strict reader decides)."""
-    if find_spec("pyarrow") is None:
-        return None
+    if find_spec("pyarrow") is None or not sep.isascii():
+        return None  # a non-ASCII delimiter is several bytes
     start = 3 if data.startswith(codecs.BOM_UTF8) else 0
     if data.startswith(codecs.BOM_UTF8, start) or not _is_utf8(data):
         return None  # pyarrow would skip a second mark; the strict reader reports
@@ -869,59 +1049,6 @@ def _record_lines(data, start, body, quotes, n_records):
 
 def _is_parquet(path):
     return path.suffix.lower() in PARQUET_SUFFIXES
-
-
-def _csv_separator(path):
-    tsv = path.suffix.lower() == ".tsv" or path.name.lower().endswith(
-        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
-    )
-    return "\t" if tsv else ","
-
-
-def _file_header(path):
-    """``(source, column names)`` of a CSV or Parquet file, without its rows."""
-    source = f"file {str(path)!r}"
-    if not path.exists():
-        raise FileNotFoundError(f"No such file: {str(path)!r}.")
-    if path.is_dir():
-        raise ValueError(f"{source} is a directory, not a file.")
-    if _is_parquet(path):
-        if find_spec("pyarrow") is None:
-            raise ImportError(
-                "Reading Parquet files needs the pyarrow package: "
-                "pip install pyarrow (or pip install 'skcosim[parquet]')."
-            )
-        import pyarrow.parquet as pq
-
-        try:
-            return source, pq.read_schema(path).names
-        except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
-            raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
-    try:
-        header = pd.read_csv(path, sep=_csv_separator(path), nrows=0)
-    except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"{source} is empty.") from exc
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
-        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return source, list(header.columns)
-
-
-def _read_columns(path, columns, source):
-    """Read ``columns`` (checked by :func:`_file_header`); the first two are ids."""
-    if _is_parquet(path):
-        return pd.read_parquet(path, columns=columns, engine="pyarrow")
-    try:
-        # Ids are read as strings so that "007" and "7" stay different items
-        # and a column of numbers with a stray word is not half-converted.
-        frame = pd.read_csv(
-            path,
-            sep=_csv_separator(path),
-            usecols=columns,
-            dtype={columns[0]: str, columns[1]: str},
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return frame[columns]
 
 
 def _numeric_values(frame, value_col, source):

@@ -53,11 +53,14 @@ def load_interactions(
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV file (UTF-8, comma separated, with a header line; ``.tsv``
-        files are read tab separated; ``.gz``, ``.bz2``, ``.xz`` and ``.zip``
-        files are decompressed), a Parquet file (suffix ``.parquet`` or
-        ``.pq``; needs the ``pyarrow`` package), or a DataFrame. A CSV file
-        is read into memory once, so it may be a pipe (``/dev/stdin``);
+        A CSV file (UTF-8, with a header line, fields separated by ``sep``;
+        ``.gz``, ``.bz2``, ``.xz`` and ``.zip`` files are decompressed;
+        RecBole's atomic files ``.inter``, ``.item``, ``.user`` as they are:
+        tab separated, columns named by the whole header cell such as
+        ``"user_id:token"``, ``token_seq`` cells kept as text), a Parquet
+        file (suffix ``.parquet`` or ``.pq``; needs the ``pyarrow``
+        package), or a DataFrame. A CSV file is read into memory once, so it
+        may be a pipe (``/dev/stdin``);
         fields may be quoted with ``"`` (a quote inside doubled), every line
         must have as many fields as the header, and blank lines are skipped:
         the rules of Python's :mod:`csv` module in strict mode. With
@@ -74,6 +77,14 @@ def load_interactions(
     value_col : str or None, default=None
         Column holding the value of each interaction. ``None``: every row
         counts 1.
+    sep : str or None, default=None
+        Field separator of a CSV file, one character other than a line
+        break or ``"``. ``None``: read from the header line (a header with
+        tabs and no commas is tab separated, one with commas and no tabs
+        comma separated; with neither or both, a name ending in ``.tsv``,
+        ``.tsv.gz`` etc. is tab separated, any other comma separated), so
+        that a TSV through a pipe works. Not used for Parquet files and
+        DataFrames.
     as_frame : bool, default=False
         If True, ``data`` is a sparse :class:`pandas.DataFrame` (users as the
         index, item ids as the columns; scikit-learn's ``as_frame``
@@ -116,7 +127,9 @@ def load_interactions(
     TypeError
         If the values are dates, durations or periods.
     ValueError
-        If a column is missing, the log has no rows, a line of a CSV file has
+        If ``sep`` is empty, longer than one character, a line break or
+        ``"``, or not in the header line of the file; if a column is
+        missing, the log has no rows, a line of a CSV file has
         more or fewer fields than the header, an id is missing, or a value is
         missing, infinite, complex or not a number; the message names the
         file line (CSV) or the row. Nothing is returned in that case: there
@@ -242,22 +255,28 @@ def load_item_labels(
     """Load item labels (genres, categories) as an items x labels indicator.
 
     Each row of the file is one (item, label) pair: an item with several
-    labels has several rows. The labels are matched to the items of a log
+    labels has several rows, or one row whose label cell holds them all,
+    split on ``label_sep`` (RecBole's ``token_seq`` genres, ``"Action
+    Adventure Thriller"``). The labels are matched to the items of a log
     read by :func:`load_interactions`, for
     :func:`~skcosim.metrics.neighbor_label_agreement`.
 
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV, TSV or Parquet file, read by the reader of
-        :func:`load_interactions` with its guarantees: a CSV file is read
-        once, front to back (it may be a pipe), every line must have as many
+        A CSV, TSV or Parquet file (RecBole's ``.item`` as it is), read by
+        the reader of :func:`load_interactions` with its guarantees: a CSV
+        file is read once, front to back (it may be a pipe), its separator
+        is ``sep`` or read from its header line, every line must have as many
         fields as the header, and ids and labels are strings exactly as
         written (``"NA"``, ``"null"``, ``"None"``, ``"N/A"`` are ids or
         labels; only an empty field is missing). Or a DataFrame.
     item_col : str
-        Column holding the item ids. In a DataFrame whose columns are not
-        strings (``read_csv(header=None)``), ``"0"`` names column ``0``.
+        Column of the label file holding the item ids: its own name, which
+        need not be the log's (``"item_id:token"`` in RecBole's ``.item``;
+        ``--label-item-col`` of ``skcosim audit``). In a DataFrame whose
+        columns are not strings (``read_csv(header=None)``), ``"0"`` names
+        column ``0``.
     label_col : str or None, default=None
         Column holding the labels (any hashable values). ``None``: the one
         column besides ``item_col`` (an error if there are more), not
@@ -269,6 +288,18 @@ def load_item_labels(
         item ``7`` of a Parquet log matches the label row ``"7"`` of a CSV
         file, but ``"007"`` does not match ``"7"`` and ``7.0`` does not
         match ``7``.
+    sep : str or None, default=None
+        Field separator of a CSV file, as in :func:`load_interactions`
+        (``None``: read from the header line).
+    label_sep : str or None, default=None
+        Separator of several labels in one label cell (labels must then be
+        text). ``" "`` splits at runs of whitespace (``str.split()``), any
+        other string where it occurs; pieces are stripped of surrounding
+        whitespace, empty pieces dropped, and a label repeated in a cell
+        counts once. ``None``: each cell is one label; a ``UserWarning``
+        then names ``label_sep`` when most of the distinct labels hold
+        whitespace, ``|``, ``;`` or ``,`` (each combination would count as
+        a label of its own).
 
     Returns
     -------
@@ -295,9 +326,13 @@ def load_item_labels(
     ImportError
         If a Parquet file is given and ``pyarrow`` is not installed.
     TypeError
-        If an id or a label is not hashable (a list in a DataFrame).
+        If an id or a label is not hashable (a list in a DataFrame), or
+        ``label_sep`` is given and a label is not text.
     ValueError
-        If a column is missing, ``label_col`` is ``None`` and the file does
+        If ``sep`` is not a usable separator (see :func:`load_interactions`),
+        ``label_sep`` is empty or holds a line break, occurs in no label, or
+        leaves a cell without a label; if a column is missing (the message
+        names it and the file's columns), ``label_col`` is ``None`` and the file does
         not have exactly one column besides ``item_col``, the file has no
         rows, a line of a CSV file has more or fewer fields than the header,
         an item id or a label is missing, an id is ``bytes`` that are not
@@ -325,6 +360,18 @@ def load_item_labels(
     (['drama', 'war'], 2)
     >>> list(labels.unknown_item_ids)
     ['99']
+
+    Several labels in one cell, as in RecBole's ``.item`` files:
+
+    >>> items = pd.DataFrame({"item_id:token": ["10", "20"],
+    ...                       "class:token_seq": ["Drama War", "Drama"]})
+    >>> labels = load_item_labels(items, "item_id:token", "class:token_seq",
+    ...                           item_ids=[10, 20], label_sep=" ")
+    >>> labels.data.toarray()
+    array([[1., 1.],
+           [1., 0.]])
+    >>> list(labels.label_names)
+    ['Drama', 'War']
     """
     _check_label_args(item_col, label_col, label_sep)
     frame, source = _log_frame(

@@ -231,10 +231,15 @@ def _audit_settings(args, data, k, alpha):
         "user_col": args.user_col,
         "item_col": args.item_col,
         "value_col": args.value_col,
+        "sep": args.sep,
         "min_item_count": args.min_item_count,
         "min_user_count": args.min_user_count,
         "item_labels": None if args.item_labels is None else str(args.item_labels),
+        "label_item_col": None
+        if args.item_labels is None
+        else args.label_item_col or args.item_col,
         "label_col": None if data.label_info is None else data.label_info["label_col"],
+        "label_sep": args.label_sep,
         "n_components": k,
         "alpha": alpha,
         "seed": args.seed,

@@ -11,6 +11,7 @@ of the stabilities). The report turns these into warnings.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,9 +91,12 @@ def prepare(args, n_neighbors):
     Raises ``ValueError`` (a one-line message naming the file or the flag)
     when too little is left to compare neighbours.
     """
-    if args.label_col is not None and args.item_labels is None:
-        raise ValueError("--label-col names a column of --item-labels: give both.")
-    bunch = load_interactions(args.path, args.user_col, args.item_col, args.value_col)
+    for flag, value in _label_flags(args):
+        if value is not None and args.item_labels is None:
+            raise ValueError(f"{flag} is about --item-labels: give both.")
+    bunch = load_interactions(
+        args.path, args.user_col, args.item_col, args.value_col, sep=args.sep
+    )
     if bunch.data.nnz == 0:
         raise ValueError(f"{args.path} has no nonzero interaction values.")
     kept = filter_interactions(
@@ -113,10 +117,24 @@ def prepare(args, n_neighbors):
         support=item_support(X),
         neighbors=effective_neighbors(n_items, n_neighbors),
     )
+    label_warnings = []
     if args.item_labels is not None:
-        data.labels, data.label_info = _labels(args, bunch.item_ids, kept.item_ids)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            data.labels, data.label_info = _labels(args, bunch.item_ids, kept.item_ids)
+        label_warnings = [str(w.message) for w in caught]
     data.warnings = audit_warnings(data.support, data.neighbors, args.min_item_count)
+    data.warnings += label_warnings
     return data
+
+
+def _label_flags(args):
+    """The options about ``--item-labels`` and their values."""
+    return (
+        ("--label-col", args.label_col),
+        ("--label-item-col", args.label_item_col),
+        ("--label-sep", args.label_sep),
+    )
 
 
 def _labels(args, log_item_ids, kept_item_ids):
@@ -126,7 +144,12 @@ def _labels(args, log_item_ids, kept_item_ids):
     filter is not counted as unknown.
     """
     labels = load_item_labels(
-        args.item_labels, args.item_col, args.label_col, item_ids=log_item_ids
+        args.item_labels,
+        args.item_col if args.label_item_col is None else args.label_item_col,
+        args.label_col,
+        item_ids=log_item_ids,
+        sep=args.sep,
+        label_sep=args.label_sep,
     )
     Y = labels.data[log_item_ids.get_indexer(kept_item_ids)]
     n_labeled = int(np.count_nonzero(np.diff(Y.indptr)))
@@ -141,6 +164,7 @@ def _labels(args, log_item_ids, kept_item_ids):
     info = {
         "path": str(args.item_labels),
         "label_col": label_col,
+        "label_sep": args.label_sep,
         "n_labels": int(np.count_nonzero(Y.getnnz(axis=0))),
         "n_labeled_items": n_labeled,
         "n_items": len(kept_item_ids),

@@ -66,6 +66,31 @@ def _seed(text):
     return value
 
 
+def _unescape(text):
+    """``\\t`` (as typed in a shell without ``$'...'``) is a tab."""
+    return "\t" if text == "\\t" else text
+
+
+def _separator(text):
+    sep = _unescape(text)
+    if len(sep) != 1 or sep in ("\n", "\r", '"'):
+        raise argparse.ArgumentTypeError(
+            "expected one character other than a line break or a quote (e.g. "
+            f"',', ';', '\\t'), got {text!r}"
+        )
+    return sep
+
+
+def _label_separator(text):
+    sep = _unescape(text)
+    if not sep or "\n" in sep or "\r" in sep:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-empty separator without line breaks (e.g. ' ', "
+            f"'|'), got {text!r}"
+        )
+    return sep
+
+
 def _out_dir(text):
     # An unset shell variable gives "": the current directory is never meant.
     if not text:
@@ -155,8 +180,19 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument(
         "path",
         metavar="PATH",
-        help="the log: CSV with a header line (.tsv: tab separated; .gz etc. "
-        "decompressed) or Parquet (.parquet/.pq, needs pyarrow)",
+        help="the log: CSV or TSV with a header line (RecBole's .inter files "
+        "as they are; .gz etc. decompressed) or Parquet (.parquet/.pq, needs "
+        "pyarrow)",
+    )
+    aud.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="C",
+        help="field separator of the log and of --item-labels, one character "
+        "('\\t' is a tab). Default: from the header line (tabs and no commas: "
+        "tab separated; commas and no tabs: comma separated; otherwise by the "
+        "name: .tsv is tab separated), so that a TSV through a pipe works",
     )
     aud.add_argument(
         "--user-col", required=True, metavar="U", help="column of the user ids"
@@ -196,19 +232,37 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="item labels (genres, categories) for the label agreement: a CSV, "
-        "TSV or Parquet file with the --item-col column and a label column, "
-        "one row per (item, label), several rows for an item with several "
-        "labels. A neighbour agrees when it shares a label with the item; "
-        "items without labels are left out of the average; ids are compared "
-        "as text and ids that are not items of the log are ignored (counted "
-        "in the report)",
+        "TSV or Parquet file (RecBole's .item files as they are) with an item "
+        "id column (--label-item-col) and a label column (--label-col): one "
+        "row per (item, label), or one row per item with its labels in one "
+        "cell (--label-sep). A neighbour agrees when it shares a label with "
+        "the item; items without labels are left out of the average; ids are "
+        "compared as text and ids that are not items of the log are ignored "
+        "(counted in the report)",
+    )
+    aud.add_argument(
+        "--label-item-col",
+        default=None,
+        metavar="I",
+        help="column of the item ids in --item-labels (default: --item-col)",
     )
     aud.add_argument(
         "--label-col",
         default=None,
         metavar="L",
         help="column of the labels in --item-labels (default: its only column "
-        "besides --item-col)",
+        "besides --label-item-col)",
+    )
+    aud.add_argument(
+        "--label-sep",
+        type=_label_separator,
+        default=None,
+        metavar="S",
+        help="separator of several labels in one cell of --label-col, e.g. "
+        "' ' for RecBole's token_seq genres 'Action Adventure Thriller' (' ' "
+        "splits at runs of whitespace; '\\t' is a tab; empty pieces are "
+        "dropped). Default: a cell is one label (the audit warns when most "
+        "labels hold whitespace, '|', ';' or ',')",
     )
     aud.add_argument(
         "--n-components",

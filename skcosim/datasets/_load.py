@@ -13,6 +13,7 @@ import io
 import itertools
 import lzma
 import os
+import warnings
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ def load_interactions(
     item_col: str,
     value_col: str | None = None,
     *,
+    sep: str | None = None,
     as_frame: bool = False,
 ) -> Bunch:
     """Load an interaction log into a sparse users x items matrix.
@@ -51,11 +53,14 @@ def load_interactions(
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV file (UTF-8, comma separated, with a header line; ``.tsv``
-        files are read tab separated; ``.gz``, ``.bz2``, ``.xz`` and ``.zip``
-        files are decompressed), a Parquet file (suffix ``.parquet`` or
-        ``.pq``; needs the ``pyarrow`` package), or a DataFrame. A CSV file
-        is read into memory once, so it may be a pipe (``/dev/stdin``);
+        A CSV file (UTF-8, with a header line, fields separated by ``sep``;
+        ``.gz``, ``.bz2``, ``.xz`` and ``.zip`` files are decompressed;
+        RecBole's atomic files ``.inter``, ``.item``, ``.user`` as they are:
+        tab separated, columns named by the whole header cell such as
+        ``"user_id:token"``, ``token_seq`` cells kept as text), a Parquet
+        file (suffix ``.parquet`` or ``.pq``; needs the ``pyarrow``
+        package), or a DataFrame. A CSV file is read into memory once, so it
+        may be a pipe (``/dev/stdin``);
         fields may be quoted with ``"`` (a quote inside doubled), every line
         must have as many fields as the header, and blank lines are skipped:
         the rules of Python's :mod:`csv` module in strict mode. With
@@ -72,6 +77,14 @@ def load_interactions(
     value_col : str or None, default=None
         Column holding the value of each interaction. ``None``: every row
         counts 1.
+    sep : str or None, default=None
+        Field separator of a CSV file, one character other than a line
+        break or ``"``. ``None``: read from the header line (a header with
+        tabs and no commas is tab separated, one with commas and no tabs
+        comma separated; with neither or both, a name ending in ``.tsv``,
+        ``.tsv.gz`` etc. is tab separated, any other comma separated), so
+        that a TSV through a pipe works. Not used for Parquet files and
+        DataFrames.
     as_frame : bool, default=False
         If True, ``data`` is a sparse :class:`pandas.DataFrame` (users as the
         index, item ids as the columns; scikit-learn's ``as_frame``
@@ -114,7 +127,9 @@ def load_interactions(
     TypeError
         If the values are dates, durations or periods.
     ValueError
-        If a column is missing, the log has no rows, a line of a CSV file has
+        If ``sep`` is empty, longer than one character, a line break or
+        ``"``, or not in the header line of the file; if a column is
+        missing, the log has no rows, a line of a CSV file has
         more or fewer fields than the header, an id is missing, or a value is
         missing, infinite, complex or not a number; the message names the
         file line (CSV) or the row. Nothing is returned in that case: there
@@ -141,7 +156,7 @@ def load_interactions(
     (['10', '20'], ['ann', 'bob'])
     """
     columns = _check_column_args(user_col, item_col, value_col, as_frame)
-    frame, source = _log_frame(path_or_dataframe, columns)
+    frame, source = _log_frame(path_or_dataframe, columns, _check_sep(sep))
     if len(frame) == 0:
         raise ValueError(f"{source} has no interactions (no rows).")
     for col in (user_col, item_col):
@@ -182,13 +197,14 @@ def _check_column_args(user_col, item_col, value_col, as_frame):
     return columns
 
 
-def _log_frame(path_or_dataframe, columns):
+def _log_frame(path_or_dataframe, columns, sep=None):
     """``(frame, source)``: the log's ``columns`` under those names, and how
     the errors name where it came from.
 
     ``columns`` is a list of names, or a function of the column names found
     and the source that returns it (called once the header is read). A CSV
-    file is read by :func:`_read_csv`: logs and label files alike.
+    file is read by :func:`_read_csv`: logs and label files alike, with
+    ``sep`` (None: sniffed from the header, see :func:`_sniff_separator`).
     """
     if isinstance(path_or_dataframe, pd.DataFrame):
         source = "the DataFrame"
@@ -202,7 +218,7 @@ def _log_frame(path_or_dataframe, columns):
         frame = path_or_dataframe[names].set_axis(columns, axis=1)
         return frame.reset_index(drop=True), source
     if isinstance(path_or_dataframe, str | os.PathLike):
-        return _read_file(Path(path_or_dataframe), columns)
+        return _read_file(Path(path_or_dataframe), columns, sep)
     raise TypeError(
         "path_or_dataframe must be a path or a pandas DataFrame, got "
         f"{type(path_or_dataframe).__name__}."
@@ -233,26 +249,34 @@ def load_item_labels(
     label_col: str | None = None,
     *,
     item_ids,
+    sep: str | None = None,
+    label_sep: str | None = None,
 ) -> Bunch:
     """Load item labels (genres, categories) as an items x labels indicator.
 
     Each row of the file is one (item, label) pair: an item with several
-    labels has several rows. The labels are matched to the items of a log
+    labels has several rows, or one row whose label cell holds them all,
+    split on ``label_sep`` (RecBole's ``token_seq`` genres, ``"Action
+    Adventure Thriller"``). The labels are matched to the items of a log
     read by :func:`load_interactions`, for
     :func:`~skcosim.metrics.neighbor_label_agreement`.
 
     Parameters
     ----------
     path_or_dataframe : str, path-like or pandas.DataFrame
-        A CSV, TSV or Parquet file, read by the reader of
-        :func:`load_interactions` with its guarantees: a CSV file is read
-        once, front to back (it may be a pipe), every line must have as many
+        A CSV, TSV or Parquet file (RecBole's ``.item`` as it is), read by
+        the reader of :func:`load_interactions` with its guarantees: a CSV
+        file is read once, front to back (it may be a pipe), its separator
+        is ``sep`` or read from its header line, every line must have as many
         fields as the header, and ids and labels are strings exactly as
         written (``"NA"``, ``"null"``, ``"None"``, ``"N/A"`` are ids or
         labels; only an empty field is missing). Or a DataFrame.
     item_col : str
-        Column holding the item ids. In a DataFrame whose columns are not
-        strings (``read_csv(header=None)``), ``"0"`` names column ``0``.
+        Column of the label file holding the item ids: its own name, which
+        need not be the log's (``"item_id:token"`` in RecBole's ``.item``;
+        ``--label-item-col`` of ``skcosim audit``). In a DataFrame whose
+        columns are not strings (``read_csv(header=None)``), ``"0"`` names
+        column ``0``.
     label_col : str or None, default=None
         Column holding the labels (any hashable values). ``None``: the one
         column besides ``item_col`` (an error if there are more), not
@@ -264,6 +288,18 @@ def load_item_labels(
         item ``7`` of a Parquet log matches the label row ``"7"`` of a CSV
         file, but ``"007"`` does not match ``"7"`` and ``7.0`` does not
         match ``7``.
+    sep : str or None, default=None
+        Field separator of a CSV file, as in :func:`load_interactions`
+        (``None``: read from the header line).
+    label_sep : str or None, default=None
+        Separator of several labels in one label cell (labels must then be
+        text). ``" "`` splits at runs of whitespace (``str.split()``), any
+        other string where it occurs; pieces are stripped of surrounding
+        whitespace, empty pieces dropped, and a label repeated in a cell
+        counts once. ``None``: each cell is one label; a ``UserWarning``
+        then names ``label_sep`` when most of the distinct labels hold
+        whitespace, ``|``, ``;`` or ``,`` (each combination would count as
+        a label of its own).
 
     Returns
     -------
@@ -290,9 +326,13 @@ def load_item_labels(
     ImportError
         If a Parquet file is given and ``pyarrow`` is not installed.
     TypeError
-        If an id or a label is not hashable (a list in a DataFrame).
+        If an id or a label is not hashable (a list in a DataFrame), or
+        ``label_sep`` is given and a label is not text.
     ValueError
-        If a column is missing, ``label_col`` is ``None`` and the file does
+        If ``sep`` is not a usable separator (see :func:`load_interactions`),
+        ``label_sep`` is empty or holds a line break, occurs in no label, or
+        leaves a cell without a label; if a column is missing (the message
+        names it and the file's columns), ``label_col`` is ``None`` and the file does
         not have exactly one column besides ``item_col``, the file has no
         rows, a line of a CSV file has more or fewer fields than the header,
         an item id or a label is missing, an id is ``bytes`` that are not
@@ -320,20 +360,31 @@ def load_item_labels(
     (['drama', 'war'], 2)
     >>> list(labels.unknown_item_ids)
     ['99']
+
+    Several labels in one cell, as in RecBole's ``.item`` files:
+
+    >>> items = pd.DataFrame({"item_id:token": ["10", "20"],
+    ...                       "class:token_seq": ["Drama War", "Drama"]})
+    >>> labels = load_item_labels(items, "item_id:token", "class:token_seq",
+    ...                           item_ids=[10, 20], label_sep=" ")
+    >>> labels.data.toarray()
+    array([[1., 1.],
+           [1., 0.]])
+    >>> list(labels.label_names)
+    ['Drama', 'War']
     """
-    _check_label_args(item_col, label_col)
-    frame, source = _log_frame(path_or_dataframe, _label_columns(item_col, label_col))
+    _check_label_args(item_col, label_col, label_sep)
+    frame, source = _log_frame(
+        path_or_dataframe, _label_columns(item_col, label_col), _check_sep(sep)
+    )
     label_col = frame.columns[1]
     if len(frame) == 0:
         raise ValueError(f"{source} has no labels (no rows).")
-    for col, what in ((item_col, "item id(s)"), (label_col, "label(s)")):
-        missing = frame[col].isna().to_numpy()
-        if missing.any():
-            raise ValueError(
-                f"Column {col!r} of {source} has {int(missing.sum())} missing "
-                f"{what}, first on {_locate(frame, int(np.argmax(missing)))}; "
-                "leave items without labels out of the file."
-            )
+    _check_no_missing_labels(frame, item_col, label_col, source)
+    if label_sep is None:
+        _warn_if_multi_valued(frame[label_col], label_col, source)
+    else:
+        frame = _split_labels(frame, label_col, label_sep, source)
     log_ids = _as_text(item_ids, "item_ids")
     if log_ids.has_duplicates:
         raise ValueError(
@@ -368,7 +419,107 @@ def load_item_labels(
     )
 
 
-def _check_label_args(item_col, label_col):
+def _check_no_missing_labels(frame, item_col, label_col, source):
+    for col, what in ((item_col, "item id(s)"), (label_col, "label(s)")):
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            raise ValueError(
+                f"Column {col!r} of {source} has {int(missing.sum())} missing "
+                f"{what}, first on {_locate(frame, int(np.argmax(missing)))}; "
+                "leave items without labels out of the file."
+            )
+
+
+#: Separators of several labels in one cell that the loader looks for when
+#: ``label_sep`` is not given (whitespace stands for any of it).
+_COMMON_LABEL_SEPS = (" ", "|", ";", ",")
+
+
+def _warn_if_multi_valued(cells, label_col, source):
+    """Warn when most distinct label cells hold whitespace or a common
+    separator: they are probably several labels each (RecBole's
+    ``Action Adventure Thriller``), which would count as one label."""
+    try:
+        distinct = pd.unique(cells.to_numpy())
+    except TypeError:  # unhashable labels: reported when they are coded
+        return
+    text = [c for c in distinct if isinstance(c, str)]
+    if len(text) < 2 or 2 * len(text) <= len(distinct):
+        return
+    counts = {
+        sep: sum(
+            (any(ch.isspace() for ch in c) if sep == " " else sep in c) for c in text
+        )
+        for sep in _COMMON_LABEL_SEPS
+    }
+    sep, count = max(counts.items(), key=lambda kv: kv[1])
+    if 2 * count <= len(distinct):
+        return
+    warnings.warn(
+        f"{count} of the {len(distinct)} distinct labels of column {label_col!r} "
+        f"of {source} hold {'whitespace' if sep == ' ' else repr(sep)}: if a cell "
+        "holds several labels, give the separator (label_sep, --label-sep "
+        f"{sep!r} on the command line), or each combination counts as one label.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _split_labels(frame, label_col, label_sep, source):
+    """``frame`` with one row per (item, label) piece of each label cell split
+    on ``label_sep`` (empty pieces dropped); the index (file lines) repeated."""
+    cells = frame[label_col]
+    codes, distinct = _factorize(frame, label_col, source)
+    not_text = [c for c in distinct if not isinstance(c, str)]
+    if not_text:
+        raise TypeError(
+            f"label_sep={label_sep!r} (--label-sep) splits text labels, but column "
+            f"{label_col!r} of {source} holds a {type(not_text[0]).__name__} "
+            f"({not_text[0]!r})."
+        )
+    if not any(label_sep in c for c in distinct):
+        raise ValueError(
+            f"label_sep={label_sep!r} (--label-sep on the command line) occurs "
+            f"in none of the {len(distinct)} distinct labels of column "
+            f"{label_col!r} of {source} (e.g. {distinct[0]!r}): leave it out "
+            "when each cell holds one label."
+        )
+    # " " splits at runs of whitespace, as str.split() does.
+    pieces = [c.split() if label_sep == " " else c.split(label_sep) for c in distinct]
+    pieces = [[p.strip() for p in ps if p.strip()] for ps in pieces]
+    counts = np.array([len(p) for p in pieces])[codes]
+    if not counts.all():
+        row = int(np.argmin(counts))
+        raise ValueError(
+            f"Column {label_col!r} of {source} has {int(np.sum(counts == 0))} "
+            f"label cell(s) with no label between the separators "
+            f"label_sep={label_sep!r} (--label-sep), first on "
+            f"{_locate(frame, row)}: {cells.iloc[row]!r}."
+        )
+    rows = np.repeat(np.arange(len(frame)), counts)
+    split = frame.iloc[rows].copy()
+    flat = np.array([p for ps in pieces for p in ps], dtype=object)
+    offsets = np.concatenate(([0], np.cumsum([len(p) for p in pieces])))
+    # Position of each row's pieces in ``flat``: its cell's start plus a count.
+    within = np.arange(rows.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    split[label_col] = flat[np.repeat(offsets[:-1][codes], counts) + within]
+    return split
+
+
+def _check_label_args(item_col, label_col, label_sep=None):
+    if label_sep is not None:
+        if not isinstance(label_sep, str):
+            raise TypeError(f"label_sep must be a string or None, got {label_sep!r}.")
+        if not label_sep:
+            raise ValueError(
+                "label_sep must be a non-empty string (e.g. ' ', '|'), got '' "
+                "(--label-sep on the command line)."
+            )
+        if "\n" in label_sep or "\r" in label_sep:
+            raise ValueError(
+                f"label_sep cannot hold a line break, got {label_sep!r} "
+                "(--label-sep on the command line)."
+            )
     if not isinstance(item_col, str):
         raise TypeError(f"item_col must be a column name (str), got {item_col!r}.")
     if label_col is not None and not isinstance(label_col, str):
@@ -381,14 +532,26 @@ def _check_label_args(item_col, label_col):
 
 def _label_columns(item_col, label_col):
     """``[item_col, label_col]`` of a label file, as :func:`_log_frame` asks:
-    given its column names, with the only other column as ``label_col`` when
-    it is None."""
-    if label_col is not None:
-        return [item_col, label_col]
+    given its column names, checked (the errors name the arguments and the
+    command line's options), with the only other column as ``label_col``
+    when it is None."""
 
     def choose(available, source):
         item = _match_names(available, [item_col])[0]
-        _check_columns(available, [item], source)
+        if item not in available:
+            raise ValueError(
+                f"Column(s) {[item_col]} not found in {source}; it has columns "
+                f"{list(available)} (the item ids: item_col; --label-item-col on "
+                "the command line, default --item-col)."
+            )
+        if label_col is not None:
+            if _match_names(available, [label_col])[0] not in available:
+                raise ValueError(
+                    f"Column(s) {[label_col]} not found in {source}; it has "
+                    f"columns {list(available)} (the labels: label_col; "
+                    "--label-col on the command line)."
+                )
+            return [item_col, label_col]
         # Parquet files written by pandas may store its index as a column.
         others = [
             c
@@ -468,7 +631,7 @@ def _locate(frame, position):
     return f"row {position} (counting from 0)"
 
 
-def _read_file(path, columns):
+def _read_file(path, columns, sep=None):
     """Read ``columns`` of a CSV or Parquet file, checking the header first."""
     source = f"file {str(path)!r}"
     if not path.exists():
@@ -497,12 +660,6 @@ def _read_file(path, columns):
             raise ValueError(f"{source} could not be read as Parquet: {exc}") from exc
         return frame.reset_index(drop=True), source
 
-    sep = (
-        "\t"
-        if path.suffix.lower() == ".tsv"
-        or path.name.lower().endswith((".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz"))
-        else ","
-    )
     return _read_csv(path, sep, columns, source), source
 
 
@@ -535,8 +692,74 @@ def _read_bytes(path, source):
         raise ValueError(f"{source} could not be read: {exc}") from exc
 
 
+# Separators the reader refuses: they end records or quote fields.
+_BAD_SEPARATORS = ("\n", "\r", '"')
+
+
+def _check_sep(sep):
+    """``sep`` (a field separator, or None to sniff it), checked."""
+    if sep is None:
+        return None
+    if not isinstance(sep, str):
+        raise TypeError(f"sep must be a one-character string or None, got {sep!r}.")
+    if len(sep) != 1:
+        raise ValueError(
+            f"sep must be one character (e.g. ',', '\\t', ';'), got {sep!r}"
+            + (" (empty)" if not sep else f" ({len(sep)} characters)")
+            + " (--sep on the command line)."
+        )
+    if sep in _BAD_SEPARATORS:
+        raise ValueError(
+            f"sep cannot be {sep!r}: it ends records or quotes fields "
+            "(--sep on the command line)."
+        )
+    return sep
+
+
+def _header_line(data):
+    """The first non-blank line of a file's bytes, as text (for sniffing)."""
+    start = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    for line in data[start : start + (1 << 20)].splitlines():
+        if line.strip(b"\r\n"):
+            return line.decode("utf-8", errors="replace")
+    return ""
+
+
+def _is_tsv_name(path):
+    return path.suffix.lower() == ".tsv" or path.name.lower().endswith(
+        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
+    )
+
+
+def _sniff_separator(data, path):
+    """The field separator of a file whose ``sep`` was not given: a tab when
+    its header line has tabs and no commas (RecBole's ``.inter`` and
+    ``.item``, a TSV through a pipe), a comma when it has commas and no
+    tabs; otherwise (neither, or both) a tab for a ``.tsv`` name, else a
+    comma."""
+    header = _header_line(data)
+    tabs, commas = "\t" in header, "," in header
+    if tabs != commas:
+        return "\t" if tabs else ","
+    return "\t" if _is_tsv_name(path) else ","
+
+
+def _check_sep_in_header(data, sep, source):
+    """Refuse a given ``sep`` that the header line does not hold: the file
+    would read as one column, and every column would seem missing."""
+    header = _header_line(data)
+    if header and sep not in header:
+        shown = header if len(header) <= 120 else header[:120] + "..."
+        raise ValueError(
+            f"sep={sep!r} (--sep on the command line) does not occur in the "
+            f"header line of {source}, {shown!r}: give the file's separator, "
+            "or leave it out to detect it from the header."
+        )
+
+
 def _read_csv(path, sep, columns, source):
-    """Read ``columns`` of a CSV file (read once: a pipe can be read only once).
+    """Read ``columns`` of a CSV file (read once: a pipe can be read only once),
+    fields separated by ``sep`` (None: :func:`_sniff_separator`).
 
     The rules are those of Python's csv module in strict mode: every record
     must have as many fields as the header (pandas drops extra fields when
@@ -555,6 +778,10 @@ def _read_csv(path, sep, columns, source):
     ids) an empty field is a missing value (NaN), elsewhere it is ``""``.
     """
     data = _read_bytes(path, source)
+    if sep is None:
+        sep = _sniff_separator(data, path)
+    else:
+        _check_sep_in_header(data, sep, source)
     handle = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     reader = csv.reader(handle, delimiter=sep, strict=True)
     try:
@@ -631,8 +858,8 @@ def _columnar_csv(data, sep, columns, where, n_fields):
     """The records after the header read by pyarrow, as :func:`_strict_csv`
     reads them; None when pyarrow is not installed or the file is not plain
     enough to be sure of that (then the strict reader decides)."""
-    if find_spec("pyarrow") is None:
-        return None
+    if find_spec("pyarrow") is None or not sep.isascii():
+        return None  # a non-ASCII delimiter is several bytes
     start = 3 if data.startswith(codecs.BOM_UTF8) else 0
     if data.startswith(codecs.BOM_UTF8, start) or not _is_utf8(data):
         return None  # pyarrow would skip a second mark; the strict reader reports
@@ -869,59 +1096,6 @@ def _record_lines(data, start, body, quotes, n_records):
 
 def _is_parquet(path):
     return path.suffix.lower() in PARQUET_SUFFIXES
-
-
-def _csv_separator(path):
-    tsv = path.suffix.lower() == ".tsv" or path.name.lower().endswith(
-        (".tsv.gz", ".tsv.bz2", ".tsv.zip", ".tsv.xz")
-    )
-    return "\t" if tsv else ","
-
-
-def _file_header(path):
-    """``(source, column names)`` of a CSV or Parquet file, without its rows."""
-    source = f"file {str(path)!r}"
-    if not path.exists():
-        raise FileNotFoundError(f"No such file: {str(path)!r}.")
-    if path.is_dir():
-        raise ValueError(f"{source} is a directory, not a file.")
-    if _is_parquet(path):
-        if find_spec("pyarrow") is None:
-            raise ImportError(
-                "Reading Parquet files needs the pyarrow package: "
-                "pip install pyarrow (or pip install 'skcosim[parquet]')."
-            )
-        import pyarrow.parquet as pq
-
-        try:
-            return source, pq.read_schema(path).names
-        except Exception as exc:  # pyarrow raises its own ArrowInvalid etc.
-            raise ValueError(f"{source} is not a readable Parquet file: {exc}") from exc
-    try:
-        header = pd.read_csv(path, sep=_csv_separator(path), nrows=0)
-    except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"{source} is empty.") from exc
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
-        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return source, list(header.columns)
-
-
-def _read_columns(path, columns, source):
-    """Read ``columns`` (checked by :func:`_file_header`); the first two are ids."""
-    if _is_parquet(path):
-        return pd.read_parquet(path, columns=columns, engine="pyarrow")
-    try:
-        # Ids are read as strings so that "007" and "7" stay different items
-        # and a column of numbers with a stray word is not half-converted.
-        frame = pd.read_csv(
-            path,
-            sep=_csv_separator(path),
-            usecols=columns,
-            dtype={columns[0]: str, columns[1]: str},
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise ValueError(f"{source} could not be read as CSV: {exc}") from exc
-    return frame[columns]
 
 
 def _numeric_values(frame, value_col, source):

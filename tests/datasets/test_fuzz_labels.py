@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from skcosim.datasets import load_item_labels
 
-from .test_fuzz_loader import Invalid, _records, good_ids
+from .test_fuzz_loader import Invalid, _records, documented_sep, good_ids
 
 NA_WORDS = ["NA", "N/A", "null", "None", "n/a", "NaN", "#N/A", "<NA>", "nan"]
 
@@ -147,7 +147,7 @@ def label_files(draw):
 @given(label_files())
 def test_a_label_file_loads_as_the_rules_read_it_or_raises(case):
     raw, suffix, label_col, log_ids = case
-    sep = "\t" if suffix == ".tsv" else ","
+    sep = documented_sep(raw, suffix)
     try:
         expected = _reference(raw, sep, label_col, set(log_ids))
     except Invalid:

@@ -131,7 +131,7 @@ def load_movielens_100k_genres():
     """Genre labels of the 1682 movies, in the column order of
     :func:`load_movielens_100k`: a list of lists of genre names."""
     with zipfile.ZipFile(_recbole_wheel()) as wheel:
-        text = wheel.read(ML100K_MEMBER.replace(".inter", ".item")).decode("latin-1")
+        text = wheel.read(ML100K_MEMBER.replace(".inter", ".item")).decode("utf-8")
     genres = {}
     for line in text.splitlines()[1:]:
         fields = line.split("\t")

@@ -72,7 +72,7 @@ def find_cached_movielens():
                 continue
         ratings = pd.read_csv(io.BytesIO(inter), sep="\t")
         ratings.columns = ["user", "movie", "rating", "time"]
-        items = pd.read_csv(io.BytesIO(item), sep="\t", encoding="latin-1")
+        items = pd.read_csv(io.BytesIO(item), sep="\t", encoding="utf-8")
         items.columns = ["movie", "title", "year", "genres"]
         items = items.set_index("movie")
         # Genres are space-separated tokens ("Action Adventure Thriller").

@@ -159,7 +159,10 @@ class _BaseLinearAutoencoder(
     def _closed_form_from_spectrum(self, X, s, V):
         """:meth:`_finish_closed_form` for an exact float64 spectrum."""
         counts, sums, squares = column_moments(X)
-        PtP, _ = spectral_moments(self.encoder_, s, V, sums)
+        # Zeroing first leaves P = X A as it is (those columns of X are zero),
+        # so one set of moments serves the loss and the explained variance.
+        zero_item_rows(counts == 0, self.encoder_, self.decoder_)
+        PtP, P_sum = spectral_moments(self.encoder_, s, V, sums)
         C = V.T.astype(np.float64)
         # tr(P^T X B) = tr(A^T X^T X B) = tr((V^T A)^T diag(s^2) V^T B).
         cross = float(
@@ -174,8 +177,6 @@ class _BaseLinearAutoencoder(
             float(squares.sum()), cross, PtP, self.decoder_
         )
         self.loss_curve_ = np.array([error + self._penalty_from_moments(PtP, squares)])
-        zero_item_rows(counts == 0, self.encoder_, self.decoder_)
-        PtP, P_sum = spectral_moments(self.encoder_, s, V, sums)
         total = total_variance(X.shape[0], sums, squares)
         set_explained_variance(self, X, moments=(PtP, P_sum, total))
 

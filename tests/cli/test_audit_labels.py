@@ -13,21 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcosim.cli import _models, _settings, main
+from skcosim.cli import _settings, main
 
 pytest.importorskip("matplotlib")
 
 
 @pytest.fixture
-def fast_models(monkeypatch):
-    """Only two cheap models in the comparison, cut to a few iterations."""
-    original = _models.default_models
-
-    def two_models(*args, **kwargs):
-        specs = original(*args, **kwargs)
-        return [specs[0], specs[-1]]
-
-    monkeypatch.setattr(_models, "default_models", two_models)
+def fast_models(fast_models, monkeypatch):
+    """The shared two models (tests/cli/conftest.py), cut to a few iterations."""
     monkeypatch.setattr(_settings, "AUDIT_MAX_ITER", 5)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import skcosim.metrics
-from skcosim.cli import _models, _settings, main
+from skcosim.cli import _settings, main
 
 pytest.importorskip("matplotlib")
 
@@ -21,15 +21,8 @@ GENRES = ["Action", "Adventure", "Thriller", "Drama", "Comedy", "Sci-Fi", "War"]
 
 
 @pytest.fixture
-def fast_models(monkeypatch):
-    """Only two cheap models in the comparison, cut to a few iterations."""
-    original = _models.default_models
-
-    def two_models(*args, **kwargs):
-        specs = original(*args, **kwargs)
-        return [specs[0], specs[-1]]
-
-    monkeypatch.setattr(_models, "default_models", two_models)
+def fast_models(fast_models, monkeypatch):
+    """The shared two models (tests/cli/conftest.py), cut to a few iterations."""
     monkeypatch.setattr(_settings, "AUDIT_MAX_ITER", 5)
 
 

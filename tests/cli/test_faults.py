@@ -35,18 +35,6 @@ def log_csv(tmp_path):
     return path
 
 
-@pytest.fixture
-def fast_models(monkeypatch):
-    """Only two cheap models in the comparison: fault tests need no more."""
-    original = _models.default_models
-
-    def two_models(*args, **kwargs):
-        specs = original(*args, **kwargs)
-        return [specs[0], specs[-1]]
-
-    monkeypatch.setattr(_models, "default_models", two_models)
-
-
 def _audit(log, out, *extra):
     return main(
         [

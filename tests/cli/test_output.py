@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skcosim.cli import _models, _output, main
+from skcosim.cli import _output, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,18 +33,6 @@ def log_csv(tmp_path):
         path, index=False
     )
     return path
-
-
-@pytest.fixture
-def fast_models(monkeypatch):
-    """Only two cheap models in the comparison."""
-    original = _models.default_models
-
-    def two_models(*args, **kwargs):
-        specs = original(*args, **kwargs)
-        return [specs[0], specs[-1]]
-
-    monkeypatch.setattr(_models, "default_models", two_models)
 
 
 def _audit(log, out, *extra):

@@ -2,8 +2,15 @@
 
 import contextlib
 import signal
+import sys
 import threading
 from multiprocessing import resource_tracker
+
+from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+# The notice loky's tracker prints at exit about semaphores of a parent that
+# was interrupted before it unregistered them: the tracker unlinks them itself.
+_QUIET_TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
 
 
 @contextlib.contextmanager
@@ -29,6 +36,7 @@ def sigint_kept_from_workers():
     # CPython 3.11's unblocks SIGINT after starting it instead of restoring
     # the mask; once it runs, later calls leave the mask alone.
     resource_tracker.ensure_running()
+    _start_quiet_loky_tracker()
     done = threading.Event()
     receiver = threading.Thread(target=done.wait, name="sigint-receiver", daemon=True)
     receiver.start()
@@ -39,3 +47,16 @@ def sigint_kept_from_workers():
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         done.set()
         receiver.join()
+
+
+def _start_quiet_loky_tracker():
+    """Start loky's resource tracker (if not running) without its exit notice.
+
+    The tracker is a process of its own, started with this interpreter's
+    ``-W`` options, so the filter goes in ``sys.warnoptions`` while it starts.
+    """
+    sys.warnoptions.append(_QUIET_TRACKER)
+    try:
+        loky_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(_QUIET_TRACKER)

@@ -439,3 +439,34 @@ def test_ctrl_c_while_workers_start_prints_one_line(tmp_path, delay):
     assert process.returncode == 130, err
     assert err == "skcosim: interrupted\n"
     assert not out.exists()
+
+
+_LEAKED_SEMAPHORE_SCRIPT = """
+import sys
+from joblib.externals.loky.backend import resource_tracker
+from skcosim._signals import sigint_kept_from_workers
+
+with sigint_kept_from_workers():
+    resource_tracker.register("/skcosim-test-never-unregistered", "semlock")
+"""
+
+
+@pytest.mark.catalogue("C43b", part_of="C43")
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="no process groups")
+def test_interrupted_parent_leaves_no_resource_tracker_notice():
+    """C43b: a semaphore the interrupted parent never unregistered.
+
+    Regression: loky's resource tracker printed two "leaked semlock" warnings
+    after "skcosim: interrupted" when Ctrl-C came once a worker had made one.
+    The tracker keeps stderr open until it has cleaned up, so ``run`` waits
+    for its notice.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _LEAKED_SEMAPHORE_SCRIPT],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""

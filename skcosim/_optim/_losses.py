@@ -171,7 +171,15 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
 
 
 def cosine_softmax_loss_grad(
-    X, A, B, *, temperature, batch_size, floor=NORMALIZE_EPS, with_grad=True
+    X,
+    A,
+    B,
+    *,
+    temperature,
+    batch_size,
+    floor=NORMALIZE_EPS,
+    with_grad=True,
+    logit_dtype=np.float64,
 ):
     """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
 
@@ -183,27 +191,37 @@ def cosine_softmax_loss_grad(
     large array is one ``batch_size x p`` block, reused in place: memory
     ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. ``floor`` smooths the
     normalization of both factors' rows (:func:`normalize_rows`). With
-    ``with_grad=False`` only the loss is returned (a third of the products).
+    ``with_grad=False`` only the loss is returned (a third of the products),
+    and ``logit_dtype=np.float32`` computes the ``batch_size x p`` blocks
+    (the log-partition terms) in float32, about twice as fast: each of their
+    logits is rounded by about ``1e-7 / t``, so the loss moves by at most a
+    few times ``1e-7 / t`` per unit of ``X`` (the roundings of the users
+    mostly cancel in the sum); the logits of the interactions and every sum
+    stay float64.
     """
+    if with_grad and logit_dtype != np.float64:
+        raise ValueError("The gradient of the softmax loss is computed in float64.")
     n = X.shape[0]
     Q, r_q = normalize_rows(B, floor)
+    t = float(temperature)
+    # S = P (Q / t)^T: the division is one pass over Q, not over every block.
+    Qt_T = (Q / t).T.astype(logit_dtype)
     dA = np.zeros_like(A)
     dQ = np.zeros_like(B)
     loss = 0.0
-    t = float(temperature)
     for start in range(0, n, batch_size):
         Xb = X[start : start + batch_size]
         Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
         row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
         XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
-        S = Pb @ Q.T
-        S /= t
+        S = Pb.astype(logit_dtype, copy=False) @ Qt_T
         m = S.max(axis=1)
         S -= m[:, None]
         np.exp(S, out=S)
         total = S.sum(axis=1)
         # sum_i x_ui log softmax_i = sum_i x_ui S_ui - rowsum_u logsumexp_u
-        loss += float(row_sum @ (m + np.log(total)))
+        log_z = m.astype(np.float64) + np.log(total.astype(np.float64))
+        loss += float(row_sum @ log_z)
         loss -= float(np.einsum("ij,ij->", Pb, XbQ)) / t
         if not with_grad:
             continue

@@ -349,8 +349,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     ``c N(Z) N(B)^T`` (squared) or the softmax probabilities over items
     (softmax). For ``loss="sampled_softmax"`` they report the exact softmax
     loss that the sampled one estimates (``O(n p k)`` once, ``batch_size``
-    users at a time): a sum over users, comparable with an exact fit's, and
-    not the sampled estimate of ``loss_curve_``.
+    users at a time, each user's partition function in float32 like the
+    fit's steps: within about ``1e-7 / t`` per interaction): a sum over
+    users, comparable with an exact fit's, and not the sampled estimate of
+    ``loss_curve_``.
 
     References
     ----------
@@ -767,8 +769,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     def _exact_softmax_loss(self, X, A, B):
         """The exact softmax loss at ``(A, B)``, in blocks of users (summed over
-        the row blocks of a dask array)."""
+        the row blocks of a dask array); the sampled softmax's model, trained
+        in float32 steps, gets its ``batch_size x p`` blocks in float32."""
         t = self.temperature
+        dtype = np.float32 if self.loss_ == "sampled_softmax" else np.float64
 
         def block(Xb):
             batch = resolve_batch_size(self.batch_size, *Xb.shape)
@@ -780,6 +784,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 batch_size=batch,
                 floor=NORM_FLOOR,
                 with_grad=False,
+                logit_dtype=dtype,
             )
 
         if _dask.is_dask_array(X):

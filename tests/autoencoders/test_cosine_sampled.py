@@ -64,8 +64,9 @@ def _with_loss(model, loss):
         "``reconstruction_loss(X)`` on long-tailed data, in memory and on Dask"
     ),
     outcome=(
-        "Correct: the exact softmax loss of the fitted factors (dense numpy reference "
-        "and the exact-loss model's objective, rtol 1e-10), a sum over users."
+        "Correct: the exact softmax loss of the fitted factors, its log-partition "
+        "blocks in float32 like the fit's steps (dense numpy reference and the "
+        "exact-loss model's objective, rtol 1e-8), a sum over users."
     ),
 )
 def test_sampled_model_objective_is_the_exact_softmax_loss(X, sampled):
@@ -75,20 +76,23 @@ def test_sampled_model_objective_is_the_exact_softmax_loss(X, sampled):
     differed from the exact loss and was not additive over users.
     """
     reference = _dense_softmax_loss(sampled, X)
-    assert_allclose(sampled.objective(X), reference, rtol=1e-10)
+    # float32 log-partition blocks: about 1e-7 / t per unit of X at worst,
+    # and the users' roundings mostly cancel (measured 6e-10 relative).
+    assert_allclose(sampled.objective(X), reference, rtol=1e-8)
     exact = _with_loss(sampled, "softmax")
-    assert_allclose(sampled.objective(X), exact.objective(X), rtol=1e-10)
-    assert_allclose(sampled.reconstruction_loss(X), reference / X.shape[0], rtol=1e-10)
+    assert_allclose(exact.objective(X), reference, rtol=1e-10)
+    assert_allclose(sampled.objective(X), exact.objective(X), rtol=1e-8)
+    assert_allclose(sampled.reconstruction_loss(X), reference / X.shape[0], rtol=1e-8)
     bounds = [0, 7, 8, 150, X.shape[0]]
     parts = [sampled.objective(X[a:b]) for a, b in itertools.pairwise(bounds)]
-    assert_allclose(sum(parts), reference, rtol=1e-10)
+    assert_allclose(sum(parts), reference, rtol=1e-8)
 
 
 def test_sampled_model_objective_on_dask_is_the_exact_loss(X, sampled):
     """E89: the same exact loss, summed over the blocks of a dask array."""
     da = pytest.importorskip("dask.array")
     Xd = da.from_array(X, chunks=(70, -1), asarray=False)
-    assert_allclose(sampled.objective(Xd), _dense_softmax_loss(sampled, X), rtol=1e-10)
+    assert_allclose(sampled.objective(Xd), _dense_softmax_loss(sampled, X), rtol=1e-8)
 
 
 @pytest.mark.catalogue(

@@ -174,6 +174,34 @@ def test_cosine_softmax_loss_is_the_multinomial_likelihood_for_any_batch_size():
     assert_allclose(blocks[2], full[2], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("t", [1.0, 0.1, 0.01])
+def test_cosine_softmax_loss_with_float32_blocks_matches_the_dense_loss(t):
+    """The float32 log-partition blocks: within a few ``eps32 / t`` per unit of
+    ``X`` of a dense float64 numpy computation (long-tailed data: an empty
+    user, single-interaction users, unseen items, stored zeros)."""
+    from .._long_tailed import long_tailed_interactions
+
+    X = long_tailed_interactions()
+    Xd = X.toarray()
+    A, B = _factors(p=X.shape[1], k=6, seed=3)
+    B[-3:] = 0.0  # unseen items: zero embeddings, cosine 0 with everyone
+    P, Q = normalize_rows(Xd @ A, 1e-3)[0], normalize_rows(B, 1e-3)[0]
+    S = P @ Q.T / t
+    m = S.max(axis=1, keepdims=True)
+    expected = -np.sum(Xd * (S - m - np.log(np.exp(S - m).sum(axis=1, keepdims=True))))
+    kwargs = dict(temperature=t, batch_size=7, floor=1e-3, with_grad=False)
+    loss64 = cosine_softmax_loss_grad(X, A, B, **kwargs)
+    loss32 = cosine_softmax_loss_grad(X, A, B, logit_dtype=np.float32, **kwargs)
+    assert_allclose(loss64, expected, rtol=1e-10)
+    bound = 4 * np.finfo(np.float32).eps / t * Xd.sum()
+    assert abs(loss32 - expected) <= bound
+    assert abs(loss32 - expected) > 0  # float32 for real
+    with pytest.raises(ValueError, match="float64"):
+        cosine_softmax_loss_grad(
+            X, A, B, temperature=t, batch_size=7, logit_dtype=np.float32
+        )
+
+
 # -- L-BFGS against the closed forms ---------------------------------------------------
 
 

@@ -219,6 +219,9 @@ class Scoring:
     random_state: int = 0
     max_items: int | None = None
     clusters: object = None
+    #: The resample and restart fits of iterative models, running in worker
+    #: processes while this one fits and scores the other models (by name).
+    background: dict = field(default_factory=dict)
 
 
 def _announce(progress, text):
@@ -236,12 +239,15 @@ def _score_model(spec, X, scoring, notes, progress=None):
     """
     failures = (ValueError, FloatingPointError) if spec.optional else ()
     seed, k = scoring.random_state, scoring.n_neighbors
+    background = scoring.background.get(spec.name)
     try:
         _announce(progress, f"{spec.name}: fit")
         start = time.perf_counter()
         model = spec.estimator.fit(X)
         fit_seconds = time.perf_counter() - start
     except failures as exc:
+        if background is not None:
+            background.close()
         notes.append(f"not fitted: {exc}")
         empty = {**_EMPTY_SCORES}
         if scoring.clusters is not None:
@@ -272,8 +278,12 @@ def _score_model(spec, X, scoring, notes, progress=None):
     n_jobs = scoring.iterative_n_jobs if spec.iterative else None
     try:
         _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
-        scores["resample_stability"] = resample_stability_of(
-            model, spec.kind, X, k, draws, seed, scoring.max_items, n_jobs
+        scores["resample_stability"] = (
+            float(background.score(0))
+            if background is not None
+            else resample_stability_of(
+                model, spec.kind, X, k, draws, seed, scoring.max_items, n_jobs
+            )
         )
     except failures as exc:
         notes.append(f"no resample stability: {exc}")
@@ -294,17 +304,21 @@ def _restart_stability_of(spec, X, scoring, notes, progress):
     if scoring.iterative_n_jobs not in (None, 1) and "verbose" in model.get_params():
         model = clone(model).set_params(verbose=0)
     _announce(progress, f"{spec.name}: restart stability ({spec.restarts} fits)")
+    background = scoring.background.get(spec.name)
     try:
-        value = _metrics().restart_stability(
-            model,
-            X,
-            scoring.n_neighbors,
-            n_restarts=spec.restarts,
-            embedding=spec.kind,
-            random_state=scoring.random_state,
-            max_items=scoring.max_items,
-            n_jobs=scoring.iterative_n_jobs,
-        )
+        if background is not None:
+            value = background.score(1)
+        else:
+            value = _metrics().restart_stability(
+                model,
+                X,
+                scoring.n_neighbors,
+                n_restarts=spec.restarts,
+                embedding=spec.kind,
+                random_state=scoring.random_state,
+                max_items=scoring.max_items,
+                n_jobs=scoring.iterative_n_jobs,
+            )
     except failures as exc:
         notes.append(f"no restart stability: {exc}")
         return None
@@ -373,9 +387,59 @@ def compare_models(
     )
     results = []
     with shared_spectra():
-        for spec in specs:
-            results.append(_compare_one(spec, X, scoring, progress))
+        scoring.background = _start_background_refits(specs, X, scoring)
+        try:
+            for spec in specs:
+                results.append(_compare_one(spec, X, scoring, progress))
+        finally:
+            for background in scoring.background.values():
+                background.close()
     return results
+
+
+def _start_background_refits(specs, X, scoring):
+    """Start the resample and restart fits of the iterative models in
+    ``scoring.iterative_n_jobs`` worker processes, before any model is
+    fitted here: they run beside the closed forms and the iterative model's
+    own fit (which use this process). The same fits and scores as
+    :func:`resample_stability_of` and :func:`_restart_stability_of`; ``{}``
+    without worker processes."""
+    from ..metrics._refits import start_refits
+    from ..metrics._restart import restart_plan
+    from ..metrics._stability import resample_plan
+
+    if scoring.iterative_n_jobs in (None, 1):
+        return {}
+    started = {}
+    for spec in specs:
+        if not spec.iterative:
+            continue
+        model = clone(spec.estimator)
+        if "verbose" in model.get_params():
+            # Progress bars of several processes would overwrite each other.
+            model.set_params(verbose=0)
+        common = dict(
+            embedding=spec.kind,
+            random_state=scoring.random_state,
+            max_items=scoring.max_items,
+        )
+        plans = [
+            lambda model=model, common=common: resample_plan(
+                model,
+                X,
+                scoring.n_neighbors,
+                n_resamples=scoring.iterative_resample_draws,
+                **common,
+            )
+        ]
+        if spec.restarts:
+            plans.append(
+                lambda model=model, spec=spec, common=common: restart_plan(
+                    model, X, scoring.n_neighbors, n_restarts=spec.restarts, **common
+                )
+            )
+        started[spec.name] = start_refits(plans, scoring.iterative_n_jobs)
+    return started
 
 
 def _compare_one(spec, X, scoring, progress):

@@ -23,7 +23,8 @@ from ._available import not_available
 from ._estimators import final_estimator
 from ._neighbors import check_n_neighbors
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
-from ._stability import _at, _n_features, fit_all, sample_items
+from ._refits import RefitPlan
+from ._stability import _at, _n_features, sample_items
 
 
 def _final_prefix(estimator):
@@ -178,19 +179,56 @@ def restart_stability(
     ...                   n_neighbors=5, random_state=0)  # a closed form
     1.0
     """
+    return restart_plan(
+        estimator,
+        X,
+        n_neighbors,
+        n_restarts=n_restarts,
+        random_start=random_start,
+        embedding=embedding,
+        method=method,
+        random_state=random_state,
+        max_items=max_items,
+    ).run(n_jobs)
+
+
+def restart_plan(
+    estimator,
+    X,
+    n_neighbors,
+    *,
+    n_restarts,
+    random_start=True,
+    embedding=None,
+    method="jaccard",
+    random_state=None,
+    max_items=None,
+):
+    """The fits of :func:`restart_stability` (validated parameters) and their
+    score, as a :class:`~._refits.RefitPlan`."""
     rng = check_random_state(random_state)
     check_n_neighbors(n_neighbors, _n_features(X))
     queries = sample_items(_n_features(X), max_items, rng)
     fits = _restarts(estimator, n_restarts, random_start, rng)
-    refits = fit_all(((f, X) for f in fits), n_neighbors, embedding, queries, n_jobs)
-    degenerate = sum(few for _, _, few in refits)
-    if degenerate:
-        return not_available(
-            "Restart stability", f"{degenerate} of the {n_restarts} fits have"
-        )
-    scores = []
-    for (ind1, zero1, _), (ind2, zero2, _) in itertools.combinations(refits, 2):
-        undirected = _at(zero1, queries) | _at(zero2, queries)
-        overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
-        scores.append(mean_overlap(overlap, undirected))
-    return float(np.mean(scores))
+
+    def score(refits):
+        degenerate = sum(few for _, _, few in refits)
+        if degenerate:
+            return not_available(
+                "Restart stability", f"{degenerate} of the {n_restarts} fits have"
+            )
+        scores = []
+        for (ind1, zero1, _), (ind2, zero2, _) in itertools.combinations(refits, 2):
+            undirected = _at(zero1, queries) | _at(zero2, queries)
+            overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
+            scores.append(mean_overlap(overlap, undirected))
+        return float(np.mean(scores))
+
+    return RefitPlan(
+        lambda: ((f, X) for f in fits),
+        n_restarts,
+        n_neighbors,
+        embedding,
+        queries,
+        score,
+    )

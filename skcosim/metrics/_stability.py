@@ -8,14 +8,11 @@ fitted on random halves of the users.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils.parallel import Parallel, delayed
 
 from .._compat import (
     HasMethods,
@@ -36,11 +33,11 @@ from .._docstring import (
     Substitution,
 )
 from .._linalg._gauge import STABILITY_DRAWS, sample_gauge
-from .._signals import sigint_kept_from_workers
 from ._available import has_too_few_components, not_available
 from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
+from ._refits import RefitPlan, _refit_neighbors
 
 
 def sample_items(n_items, max_items, random_state):
@@ -318,6 +315,33 @@ def resample_stability(
     >>> 0.0 <= score <= 1.0
     True
     """
+    return resample_plan(
+        estimator,
+        X,
+        n_neighbors,
+        n_resamples=n_resamples,
+        subsample=subsample,
+        embedding=embedding,
+        method=method,
+        random_state=random_state,
+        max_items=max_items,
+    ).run(n_jobs)
+
+
+def resample_plan(
+    estimator,
+    X,
+    n_neighbors,
+    *,
+    n_resamples,
+    subsample=0.5,
+    embedding=None,
+    method="jaccard",
+    random_state=None,
+    max_items=None,
+):
+    """The fits of :func:`resample_stability` (validated parameters) and their
+    score, as a :class:`~._refits.RefitPlan`."""
     rng = check_random_state(random_state)
     X, n, n_sub = _subsets(X, subsample)
     if n_sub == n:
@@ -335,57 +359,26 @@ def resample_stability(
             perm[n_sub : 2 * n_sub] if 2 * n_sub <= n else rng.permutation(n)[:n_sub]
         )
         pairs += [first, second]
-    refits = _refit_all(estimator, X, pairs, n_neighbors, embedding, queries, n_jobs)
-    degenerate = sum(few for _, _, few in refits)
-    if degenerate:
-        return not_available(
-            "Resample stability", f"{degenerate} of the {len(refits)} fits have"
-        )
-    scores = []
-    for (ind1, zero1, _), (ind2, zero2, _) in zip(
-        refits[::2], refits[1::2], strict=True
-    ):
-        undirected = _at(zero1, queries) | _at(zero2, queries)
-        overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
-        scores.append(mean_overlap(overlap, undirected))
-    return float(np.mean(scores))
 
+    def jobs():
+        return ((estimator, _safe_indexing(X, np.sort(rows))) for rows in pairs)
 
-def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
-    """:func:`_refit_neighbors` on each of the row ``subsets``, in ``n_jobs``
-    processes (:func:`fit_all`)."""
-    parts = ((estimator, _safe_indexing(X, np.sort(rows))) for rows in subsets)
-    return fit_all(parts, n_neighbors, embedding, queries, n_jobs)
+    def score(refits):
+        degenerate = sum(few for _, _, few in refits)
+        if degenerate:
+            return not_available(
+                "Resample stability", f"{degenerate} of the {len(refits)} fits have"
+            )
+        scores = []
+        for (ind1, zero1, _), (ind2, zero2, _) in zip(
+            refits[::2], refits[1::2], strict=True
+        ):
+            undirected = _at(zero1, queries) | _at(zero2, queries)
+            overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
+            scores.append(mean_overlap(overlap, undirected))
+        return float(np.mean(scores))
 
-
-def fit_all(jobs, n_neighbors, embedding, queries, n_jobs):
-    """:func:`_refit_neighbors` of each ``(estimator, X)`` of ``jobs``, in
-    ``n_jobs`` processes; the warnings of the fits are raised again in this
-    process (a worker's ConvergenceWarning must not get lost)."""
-    if n_jobs is None or n_jobs == 1:
-        return [
-            _refit_neighbors(est, X_fit, n_neighbors, embedding, queries)
-            for est, X_fit in jobs
-        ]
-    # Ctrl-C stops this process, which ends the workers: none of them
-    # prints a traceback of its own while it starts.
-    with sigint_kept_from_workers():
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(_refit_recording)(est, X_fit, n_neighbors, embedding, queries)
-            for est, X_fit in jobs
-        )
-    for *_, caught in results:
-        for category, message in caught:
-            warnings.warn(message, category, stacklevel=3)
-    return [tuple(refit) for *refit, _ in results]
-
-
-def _refit_recording(estimator, X_sub, n_neighbors, embedding, queries):
-    """:func:`_refit_neighbors`, with the warnings it raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        refit = _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
-    return (*refit, [(w.category, str(w.message)) for w in caught])
+    return RefitPlan(jobs, len(pairs), n_neighbors, embedding, queries, score)
 
 
 def _subsets(X, subsample):
@@ -399,24 +392,6 @@ def _subsets(X, subsample):
             f"subsample={subsample} of {n} samples leaves no sample to fit on."
         )
     return X, n, n_sub
-
-
-def _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries=None):
-    """:func:`embedding_neighbors` of a clone of ``estimator`` fitted on
-    ``X_sub`` (a subset of the users)."""
-    fitted = clone(estimator).fit(X_sub)
-    return embedding_neighbors(fitted, n_neighbors, embedding, queries)
-
-
-def embedding_neighbors(fitted, n_neighbors, embedding, queries=None):
-    """Neighbours of the ``queries`` items in the item embedding of
-    ``fitted``, its zero rows, and whether it has too few components to
-    rank them (:func:`._available.has_too_few_components`)."""
-    E = item_embeddings(fitted_item_model(fitted), embedding)
-    ind, _ = cosine_neighbors(
-        E, n_neighbors, queries=queries, tie_tolerance=tie_tolerance(E)
-    )
-    return ind, zero_rows(E), has_too_few_components(E)
 
 
 def refit_stability(

@@ -1,0 +1,91 @@
+"""The comparison fits the iterative model's resamples and restarts in worker
+processes, started before the other models."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from skcosim.cli import _models
+from skcosim.datasets import make_clustered_interactions
+
+
+@pytest.fixture(scope="module")
+def X():
+    return make_clustered_interactions(300, 40, 4, random_state=0).data
+
+
+def _compare(X, specs, n_jobs):
+    return _models.compare_models(
+        specs,
+        X,
+        n_neighbors=5,
+        n_draws=1,
+        resample_draws=1,
+        iterative_resample_draws=1,
+        iterative_n_jobs=n_jobs,
+        random_state=0,
+    )
+
+
+@pytest.mark.catalogue(
+    "M71",
+    input=(
+        "The comparison of ``skcosim audit``: the cosine-trained model's "
+        "resample and restart fits in 2 worker processes started before any "
+        "model is fitted, against the same comparison without workers"
+    ),
+    outcome=(
+        "The same scores (resample and restart stability exactly) and the same "
+        "notes in every row"
+    ),
+)
+def test_background_refits_give_the_same_rows(X):
+    """M71: the background fits change no number of the comparison."""
+
+    def specs():
+        return _models.default_models(4, 3.0, random_state=0, max_iter=5, restarts=2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes the rows' notes
+        background = _compare(X, specs(), 2)
+    inline = _compare(X, specs(), None)
+    for got, expected in zip(background, inline, strict=True):
+        assert got.scores.keys() == expected.scores.keys()
+        for key, value in expected.scores.items():
+            if key != "fit_seconds":
+                assert got.scores[key] == value, (got.spec.name, key)
+    cosine = next(r for r in background if r.spec.iterative)
+    assert cosine.scores["restart_stability"] is not None
+    assert cosine.scores["resample_stability"] is not None
+
+
+class _Failing:
+    """An iterative model whose fit fails on any data."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, X):
+        raise ValueError("init_alpha is too large for these data")
+
+
+def test_background_refits_of_a_model_that_cannot_be_fitted(X):
+    """M71: a failed fit is a note; its background fits end without a trace."""
+    specs = [
+        _models.ModelSpec(
+            "failing", "Objective 3", _Failing(), iterative=True, optional=True
+        ),
+        _models.default_models(4, 3.0, random_state=0)[4],  # Objective 2
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        failing, wd = _compare(X, specs, 2)
+    assert failing.scores["notes"] == [
+        "not fitted: init_alpha is too large for these data"
+    ]
+    assert wd.scores["gauge_stability"] == 1.0
+    assert np.isfinite(wd.scores["resample_stability"])

@@ -27,6 +27,7 @@ def build_audit_report(args, progress):
         k, alpha = _rank_and_alpha(args, data.X, progress)
         progress.advance()
         results = _compare(data, k, alpha, args.seed, progress)
+    cosine = _cosine_row(results, data.X)
     popularity = np.diff(data.X.tocsc().indptr)  # number of users per item
     by_popularity = np.argsort(-popularity, kind="stable")
     rows = _models.rows_of(results)
@@ -35,7 +36,7 @@ def build_audit_report(args, progress):
     return Report(
         command="audit",
         title="skcosim audit",
-        intro=_audit_intro(args, data, k, alpha),
+        intro=_audit_intro(args, data, k, alpha, cosine),
         rows=rows,
         n_neighbors=data.neighbors["effective"],
         settings=_audit_settings(args, data, k, alpha),
@@ -68,12 +69,13 @@ def _rank_and_alpha(args, X, progress):
 
 def _compare(data, k, alpha, seed, progress):
     specs = _models.default_models(
-        k,
-        alpha,
-        random_state=seed,
-        max_iter=_audit_max_iter(data.X),
-        restarts=_settings.AUDIT_RESTARTS,
+        k, alpha, random_state=seed, restarts=_settings.AUDIT_RESTARTS
     )
+    for spec in specs:
+        if spec.iterative:
+            spec.estimator.set_params(
+                max_iter=_audit_max_iter(_resolved_loss(spec.estimator, data.X))
+            )
     return _models.compare_models(
         specs,
         data.X,
@@ -89,15 +91,31 @@ def _compare(data, k, alpha, seed, progress):
     )
 
 
-def _samples(X):
-    """Whether the audit's cosine model samples its softmax on ``X``."""
-    from .._optim._sampled_softmax import use_sampled_softmax
+def _resolved_loss(estimator, X):
+    """The loss the cosine-trained model's ``loss="auto"`` takes on ``X``: the
+    estimator decides (its cap on iterations is set before it is fitted)."""
+    return estimator._resolved_loss(*X.shape)
 
-    return use_sampled_softmax(*X.shape)
+
+def _cosine_row(results, X):
+    """The cosine-trained row's ``(loss, max_iter)``: its fitted ``loss_``
+    (what ``loss="auto"`` resolved to), or the estimator's resolution when it
+    could not be fitted."""
+    for result in results:
+        if result.spec.iterative:
+            estimator = result.spec.estimator
+            if result.model is None:
+                return _resolved_loss(estimator, X), estimator.max_iter
+            return result.model.loss_, estimator.max_iter
+    # No such row (a comparison cut down in tests): what the default would run.
+    from ..autoencoders import CosineAutoencoder
+
+    loss = _resolved_loss(CosineAutoencoder(), X)
+    return loss, _audit_max_iter(loss)
 
 
-def _audit_max_iter(X):
-    if _samples(X):
+def _audit_max_iter(loss):
+    if loss == "sampled_softmax":
         return _settings.AUDIT_MAX_EPOCHS
     return _settings.AUDIT_MAX_ITER
 
@@ -142,7 +160,7 @@ def _popular_neighbors(results, ids, popularity, by_popularity):
     ]
 
 
-def _audit_intro(args, data, k, alpha):
+def _audit_intro(args, data, k, alpha, cosine):
     """The paragraph above the table: data, filter, support, models, labels."""
     read, kept, support, nb = data.read, data.filtered, data.support, data.neighbors
     flags = (
@@ -162,7 +180,8 @@ def _audit_intro(args, data, k, alpha):
         if nb["effective"] < nb["requested"]
         else f"top-{nb['effective']}"
     )
-    samples = _samples(data.X)
+    loss, max_iter = cosine
+    samples = loss == "sampled_softmax"
     return (
         f"Data: {md_code(args.path, in_table=False)} (users: "
         f"{md_code(args.user_col, in_table=False)}, items: "
@@ -178,7 +197,7 @@ def _audit_intro(args, data, k, alpha):
         f"average: the chance level of the stabilities); "
         f"{_settings.AUDIT_GAUGE_DRAWS} gauge draws, "
         f"{_settings.AUDIT_RESAMPLE_DRAWS} resample draws (1 for the "
-        f"cosine-trained model, at most {_audit_max_iter(data.X)} "
+        f"cosine-trained model, at most {max_iter} "
         f"{'epochs of a sampled softmax' if samples else 'iterations'} "
         "from the Objective 2 solution; its restart stability compares "
         f"{_settings.AUDIT_RESTARTS} fits from random starts)"

@@ -1,5 +1,6 @@
-"""The comparison fits the iterative model's resamples and restarts in worker
-processes, started before the other models."""
+"""The audit's cosine-trained row: its resample and restart fits run in worker
+processes started before the other models, and its loss and cap on
+iterations are what the estimator's ``loss="auto"`` resolves to."""
 
 import warnings
 
@@ -89,3 +90,34 @@ def test_background_refits_of_a_model_that_cannot_be_fitted(X):
     ]
     assert wd.scores["gauge_stability"] == 1.0
     assert np.isfinite(wd.scores["resample_stability"])
+
+
+def test_audit_reads_the_loss_the_estimator_resolved(tmp_path, monkeypatch):
+    """The audit's cap on the cosine model's iterations and its intro follow
+    what the estimator's ``loss="auto"`` resolves to, not a rule of its own:
+    an estimator that samples on this small log gets epochs."""
+    import json
+
+    import pandas as pd
+
+    from skcosim import CosineAutoencoder, cli
+    from skcosim.cli import _settings
+
+    monkeypatch.setattr(_settings, "AUDIT_MAX_EPOCHS", 2)
+    monkeypatch.setattr(_settings, "AUDIT_RESTARTS", 0)
+    monkeypatch.setattr(
+        CosineAutoencoder, "_resolved_loss", lambda self, n, p: "sampled_softmax"
+    )
+    X = make_clustered_interactions(200, 30, 3, random_state=0).data.tocoo()
+    log = tmp_path / "log.csv"
+    pd.DataFrame({"user": X.row, "item": X.col}).to_csv(log, index=False)
+    argv = ["audit", str(log), "--user-col", "user", "--item-col", "item"]
+    argv += ["--n-components", "3", "--out", str(tmp_path / "out"), "--no-progress"]
+    assert cli.main(argv) == 0
+    report = json.loads((tmp_path / "out" / "audit.json").read_text())
+    assert (
+        "at most 2 epochs of a sampled softmax"
+        in (tmp_path / "out" / "audit.md").read_text()
+    )
+    row = next(m for m in report["models"] if m["name"].startswith("Objective 3"))
+    assert row["loss"] is not None

@@ -256,7 +256,7 @@ def _score_model(spec, X, scoring, notes, progress=None):
     E = np.asarray(model.item_embeddings(spec.kind))
     _announce(progress, f"{spec.name}: loss and gauge stability")
     scores = {
-        "loss": float(model.objective(X)),
+        "loss": _training_objective(model, X),
         "gauge_stability": gauge_stability_of(
             model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
         ),
@@ -291,6 +291,15 @@ def _score_model(spec, X, scoring, notes, progress=None):
         spec, X, scoring, notes, progress
     )
     return ModelResult(spec=spec, model=model, embeddings=E, scores=scores)
+
+
+def _training_objective(model, X):
+    """The objective of ``model`` on ``X``, its training data: the closed forms'
+    ``loss_curve_`` ends on it (the objective at the solution, from the
+    spectrum: no pass over ``X``); other models compute it."""
+    if isinstance(model, (WeightDecayAutoencoder, DropoutAutoencoder)):
+        return float(model.loss_curve_[-1])
+    return float(model.objective(X))
 
 
 def _restart_stability_of(spec, X, scoring, notes, progress):

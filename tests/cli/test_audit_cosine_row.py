@@ -121,3 +121,16 @@ def test_audit_reads_the_loss_the_estimator_resolved(tmp_path, monkeypatch):
     )
     row = next(m for m in report["models"] if m["name"].startswith("Objective 3"))
     assert row["loss"] is not None
+
+
+def test_every_row_reports_the_objective_of_its_model():
+    """The loss column is ``model.objective(X)`` in every row (the closed forms
+    read it from their fit), on long-tailed data with unseen items, an empty
+    user, single-interaction users and stored zeros (rtol 1e-10)."""
+    from .._long_tailed import long_tailed_interactions
+
+    X = long_tailed_interactions()
+    specs = _models.default_models(4, 1.0, random_state=0, max_iter=5)
+    for result in _compare(X, specs, None):
+        expected = result.model.objective(X)
+        assert abs(result.scores["loss"] - expected) <= 1e-10 * abs(expected)

@@ -226,3 +226,22 @@ def test_sampled_fit_reports_the_model_it_returns(clustered, monkeypatch, seed):
     assert_allclose(loss / total, model.loss_curve_[-1], rtol=1e-12)
     assert model.loss_curve_[-1] == min(model.loss_curve_[1:])
     assert model.n_iter_ == len(model.loss_curve_) - 1
+
+
+def test_minibatch_unique_matches_numpy():
+    """The sort-based distinct items of a minibatch equal ``np.unique``: empty,
+    one item, all equal, repeated and unsorted indices (int32, as CSR's)."""
+    from skcosim._optim._sampled_softmax import _unique
+
+    rng = np.random.RandomState(0)
+    cases = [
+        np.array([], dtype=np.int32),
+        np.array([7], dtype=np.int32),
+        np.full(5, 3, dtype=np.int32),
+        rng.randint(0, 50, 200).astype(np.int32),
+        rng.zipf(1.5, 1000).astype(np.int32) % 20_000,
+    ]
+    for indices in cases:
+        got = _unique(indices)
+        np.testing.assert_array_equal(got, np.unique(indices))
+        assert got.dtype == indices.dtype

@@ -160,14 +160,15 @@ def _exp_floor(dtype):
     return 0.6 * float(np.log(np.finfo(dtype).tiny))
 
 
-def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor):
+def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor, with_grad=True):
     """Sampled softmax loss of one block of users (CSR float64, ``Z = Xb A``).
 
     Returns ``(loss, g_pos, dZ, P, dQN)``: the gradient with respect to the
     logits of the block's positives (in the order of ``Xb.data``), to its
     users' ``Z``, their normalized embeddings ``P``, and the gradient with
     respect to the sampled items' normalized embeddings ``QN``
-    (``QN_t = QN / t``); ``floor`` smooths the users' normalization.
+    (``QN_t = QN / t``); ``floor`` smooths the users' normalization. With
+    ``with_grad=False``, the loss alone.
     """
     b = Xb.shape[0]
     rows = _rows_of(Xb.indptr)
@@ -195,6 +196,8 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor):
     Zu = np.bincount(rows, e_pos, minlength=b) + neg.sum(axis=1)
     row_sum = np.bincount(rows, vals, minlength=b)
     loss = float(row_sum @ (m + np.log(Zu)) - vals @ pos)
+    if not with_grad:
+        return loss
     # dL/ds: rowsum(x_u) softmax - x_u, on the positives and on the sample.
     ratio = row_sum / Zu
     g_pos = ratio[rows] * e_pos - vals
@@ -205,7 +208,7 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor):
 
 
 def sampled_softmax_loss_grad(
-    X, A, B, *, temperature, sample, batch_size, floor=NORMALIZE_EPS
+    X, A, B, *, temperature, sample, batch_size, floor=NORMALIZE_EPS, with_grad=True
 ):
     """Sampled softmax loss of Objective 3 and its gradients ``(loss, dA, dB)``.
 
@@ -214,12 +217,27 @@ def sampled_softmax_loss_grad(
     sparse product each at the end (not one ``p x k`` product per block).
     Memory ``O(batch_size S + nnz + (n + p) k)``, time ``O((nnz + n S) k)``.
     ``floor`` smooths the normalization of both factors' rows
-    (:func:`~._losses.normalize_rows`).
+    (:func:`~._losses.normalize_rows`). With ``with_grad=False`` only the
+    loss is returned (the same value, without the products of the gradient).
     """
     t = float(temperature)
     Q, r_q = normalize_rows(B, floor)
     QN_t = Q[sample.items] / t
     Z = np.asarray(X @ A)
+    if not with_grad:
+        return sum(
+            _block_loss_grad(
+                X[start : start + batch_size],
+                Z[start : start + batch_size],
+                Q,
+                QN_t,
+                sample,
+                t,
+                floor,
+                with_grad=False,
+            )
+            for start in range(0, X.shape[0], batch_size)
+        )
     dZ, P = np.empty_like(Z), np.empty_like(Z)
     g_pos = np.empty(X.nnz)
     loss, dQN = 0.0, np.zeros_like(QN_t)
@@ -408,7 +426,8 @@ def fit_adam(
                 sample=monitor_sample,
                 batch_size=batch,
                 floor=floor,
-            )[0]
+                with_grad=False,  # the evaluation needs the loss only
+            )
             / monitor_total
         )
 

@@ -245,3 +245,23 @@ def test_minibatch_unique_matches_numpy():
         got = _unique(indices)
         np.testing.assert_array_equal(got, np.unique(indices))
         assert got.dtype == indices.dtype
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 30])
+def test_sampled_loss_without_gradient_is_the_same_loss(counts, batch_size):
+    """``with_grad=False`` (the evaluation loss of Adam's stopping rule): the
+    very loss of the full computation, on data with an empty user and items
+    nobody interacted with."""
+    X = counts.tolil()
+    X[3] = 0
+    X[:, [5, 6]] = 0
+    X = X.tocsr()
+    rng = np.random.RandomState(0)
+    A, B = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    popularity = item_popularity(X)
+    sample = NegativeSampler(popularity, 20, 0.5, rng).draw()
+    full = _loss(X, A, B, sample, batch_size=batch_size)[0]
+    alone = sampled_softmax_loss_grad(
+        X, A, B, temperature=0.3, sample=sample, batch_size=batch_size, with_grad=False
+    )
+    assert alone == full

@@ -62,6 +62,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -84,6 +85,7 @@ from ._eigen import (
     rank_rtol,
     top_k_from_gram,
 )
+from ._matrix import column_moments
 
 SOLVERS = ("auto", "gram", "randomized", "arpack")
 
@@ -328,6 +330,36 @@ def shared_spectra():
         _SHARED.reset(token)
 
 
+def _cacheable(X):
+    """Whether :func:`_digest` reads all of ``X``: an ndarray, CSR or CSC."""
+    return isinstance(X, np.ndarray) or getattr(X, "format", "") in ("csr", "csc")
+
+
+def _shared_digest(cache, X):
+    """:func:`_digest` of ``X``, computed once per matrix object in a
+    :func:`shared_spectra` block (which matrices do not change in place)."""
+    held = cache.get(("digest", id(X)))
+    if held is not None and held[0]() is X:
+        return held[1]
+    digest = _digest(X)
+    cache[("digest", id(X))] = (weakref.ref(X), digest)
+    return digest
+
+
+def shared_column_moments(X):
+    """:func:`~._matrix.column_moments` of an in-memory ``X``, computed once
+    per matrix (by the digest of its contents) in a :func:`shared_spectra`
+    block: the closed forms fitted on the same data, or on the same random
+    half of it, share them as they share its spectrum."""
+    cache = _SHARED.get()
+    if cache is None or not _cacheable(X):
+        return column_moments(X)
+    key = (_shared_digest(cache, X), "column_moments")
+    if key not in cache:
+        cache[key] = column_moments(X)
+    return tuple(a.copy() for a in cache[key])
+
+
 def _digest(X):
     """A digest of the contents of an in-memory matrix (format included)."""
     h = hashlib.blake2b(digest_size=20)
@@ -389,13 +421,12 @@ def top_k_spectrum(
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}.")
     cache = _SHARED.get()
-    cacheable = isinstance(X, np.ndarray) or getattr(X, "format", "") in ("csr", "csc")
-    if cache is None or solver == "randomized" or not cacheable:
+    if cache is None or solver == "randomized" or not _cacheable(X):
         return _top_k_spectrum(
             X, n_components, solver, random_state, n_iter, n_oversamples
         )
     # Exact solvers agree to rounding whatever their start: one entry serves all.
-    key = (_digest(X), int(n_components))
+    key = (_shared_digest(cache, X), int(n_components))
     if key not in cache:
         cache[key] = _top_k_spectrum(
             X, n_components, solver, random_state, n_iter, n_oversamples

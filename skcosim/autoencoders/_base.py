@@ -30,12 +30,12 @@ from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
     check_gram_fits,
-    column_moments,
     projection_factor,
     reconstruction_error_from_moments,
     squared_reconstruction_error,
     total_variance,
 )
+from .._linalg._spectrum import shared_column_moments
 from .._optim._params import random_factors
 from .._validation import (
     check_not_dates,
@@ -158,7 +158,7 @@ class _BaseLinearAutoencoder(
 
     def _closed_form_from_spectrum(self, X, s, V):
         """:meth:`_finish_closed_form` for an exact float64 spectrum."""
-        counts, sums, squares = column_moments(X)
+        counts, sums, squares = shared_column_moments(X)
         # Zeroing first leaves P = X A as it is (those columns of X are zero),
         # so one set of moments serves the loss and the explained variance.
         zero_item_rows(counts == 0, self.encoder_, self.decoder_)

@@ -264,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dropped). Default: a cell is one label (the audit warns when most "
         "labels hold whitespace, '|', ';' or ',')",
     )
+    add_name_flags(aud)
+    add_format_flag(aud)
     aud.add_argument(
         "--n-components",
         type=_positive_int,
@@ -300,6 +302,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common_flags(aud)
     return parser
+
+
+def add_name_flags(parser):
+    """``--item-names``, ``--name-col``, ``--name-item-col`` (audit commands)."""
+    parser.add_argument(
+        "--item-names",
+        default=None,
+        metavar="PATH",
+        help="item names (titles) shown next to the ids in the neighbour tables "
+        "and in the per-item file: any file the log may be (CSV, TSV, RecBole's "
+        ".item as it is, Parquet) with an item id column (--name-item-col) and "
+        "a name column (--name-col); one row per item (an id twice is an "
+        "error), ids compared as text; items without a name show as empty and "
+        "are counted in the report",
+    )
+    parser.add_argument(
+        "--name-col",
+        default=None,
+        metavar="N",
+        help="column of the names in --item-names, e.g. movie_title:token_seq "
+        "(default: its only column besides --name-item-col)",
+    )
+    parser.add_argument(
+        "--name-item-col",
+        default=None,
+        metavar="I",
+        help="column of the item ids in --item-names (default: --item-col)",
+    )
+
+
+def add_format_flag(parser):
+    """``--format`` of the per-item file (audit commands)."""
+    parser.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="format of the per-item file: items.csv, or items.parquet (needs "
+        "pyarrow: pip install 'skcosim[parquet]'). One row per item: id, name, "
+        "support and each model's gauge stability, resample stability (for "
+        "the items they were sampled over) and label agreement (default: "
+        "%(default)s)",
+    )
 
 
 def _non_negative_int(text):

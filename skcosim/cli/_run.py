@@ -67,6 +67,7 @@ def write_report(report, out, names, png):
     }
     if png is not None:
         files[names["figure"]] = png
+    files.update(report.files)
     return out.write(files, replaces=names.values())
 
 

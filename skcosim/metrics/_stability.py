@@ -105,12 +105,14 @@ class Overlaps:
     def per_item(self):
         """Each item's mean overlap over the draws in which it has a
         direction; NaN for an item that has none in any draw, or that is not
-        among the sampled ``queries``."""
+        among the sampled ``queries``, and for every item when not available."""
+        out = np.full(self.n_items, np.nan)
+        if self.unavailable is not None:
+            return out
         counts = np.count_nonzero(~np.isnan(self.values), axis=0)
         sums = np.nansum(self.values, axis=0)
         sampled = np.full(counts.shape, np.nan)
         np.divide(sums, counts, out=sampled, where=counts > 0)
-        out = np.full(self.n_items, np.nan)
         out[slice(None) if self.queries is None else self.queries] = sampled
         return out
 
@@ -120,7 +122,7 @@ class Overlaps:
         (``average=True``) or NaN for every item."""
         if self.unavailable is not None:
             value = not_available(metric, self.unavailable)
-            return value if average else np.full(self.n_items, np.nan)
+            return value if average else self.per_item()
         return self.mean() if average else self.per_item()
 
 

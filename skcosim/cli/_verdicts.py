@@ -12,6 +12,7 @@ user guide's "What to do with your audit" explains each threshold.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -116,13 +117,16 @@ def suggest_min_item_count(support, per_item_resample=None, chance=0.0):
     """A ``--min-item-count`` read off the support curve.
 
     ``support`` holds each item's number of users. With the per-item
-    resample stabilities (NaN where not sampled), the smallest step of
-    :data:`MIN_ITEM_COUNT_STEPS` above which the items' mean resample
-    stability is no longer near chance and reaches :data:`RESAMPLE_WEAK`;
-    without them, :data:`LOW_SUPPORT`. Either way the suggestion keeps at
-    least :data:`MIN_KEPT_SHARE` of the items (the largest step that does,
-    if the curve never gets there), and is None when no step above the
-    current least support does.
+    resample stabilities (NaN where not sampled), the steps of
+    :data:`MIN_ITEM_COUNT_STEPS` cut the items into bins of support
+    (``[2, 3)``, ``[3, 5)``, ..., the last one open); the suggestion is the
+    smallest step whose bin's mean resample stability is no longer near
+    chance (:func:`near_chance`): the items below it have neighbours that
+    two halves of the users agree on hardly more than random sets. Without
+    them, :data:`LOW_SUPPORT`. Either way the suggestion keeps at least
+    :data:`MIN_KEPT_SHARE` of the items (the largest step that does, if the
+    curve never gets there), and is None when no step above the current
+    least support does.
     """
     support = np.asarray(support)
     least = int(support.min()) if support.size else 0
@@ -137,12 +141,10 @@ def suggest_min_item_count(support, per_item_resample=None, chance=0.0):
         return min(max(keeps[0], LOW_SUPPORT), keeps[-1])
     values = np.asarray(per_item_resample, dtype=np.float64)
     measured = ~np.isnan(values)
-    for n in keeps:
-        above = measured & (support >= n)
-        if not above.any():
-            break
-        mean = float(values[above].mean())
-        if mean >= RESAMPLE_WEAK and not near_chance(mean, chance):
+    bounds = [*keeps, math.inf]
+    for n, upper in itertools.pairwise(bounds):
+        in_bin = measured & (support >= n) & (support < upper)
+        if in_bin.any() and not near_chance(float(values[in_bin].mean()), chance):
             return n
     return keeps[-1]
 

@@ -94,7 +94,7 @@ def markdown_table(rows):
     head = "| " + " | ".join(h for _, h in columns) + " |"
     rule = "|" + "|".join("---" if k in TEXT_KEYS else "---:" for k, _ in columns) + "|"
     body = [
-        "| " + " | ".join(md_text(_cell(row, key)) for key, _ in columns) + " |"
+        "| " + " | ".join(_cell(row, key) for key, _ in columns) + " |"
         for row in rows
     ]
     return "\n".join([head, rule, *body])
@@ -203,11 +203,26 @@ def md_code(value, *, in_table=True):
     return f"{fence}{text}{fence}"
 
 
-def md_text(text, *, in_table=True):
-    """Plain ``text`` (a name, a verdict) in Markdown: on one line, and
-    ``|`` escaped in a table cell."""
-    text = " ".join(str(text).split())
-    return text.replace("|", "\\|") if in_table else text
+#: Characters of Markdown and HTML markup in plain text, and how
+#: :func:`md_text` writes them: HTML as entities (``<img>`` stays text, and a
+#: backtick never opens a code span), the rest backslash-escaped.
+_MD_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "`": "&#96;",
+    **{c: "\\" + c for c in "\\*_[]#~|"},
+}
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
+
+
+def md_text(text):
+    """Plain ``text`` (an item name, a verdict) for Markdown: on one line,
+    with every character that could start markup escaped, so that a name
+    from the user's file reads as written and is never rendered (``|``
+    escaped too, for table cells)."""
+    text = " ".join(id_text(text).split())
+    return _MD_SPECIAL.sub(lambda m: _MD_ESCAPES[m.group()], text)
 
 
 def _named(item_id, name):
@@ -228,7 +243,7 @@ def neighbors_markdown(neighbors):
         names = list(entry["neighbors"])  # the fitted models, in report order
         item = md_code(entry["item"], in_table=False)
         if entry.get("item_name"):
-            item += f" {md_text(entry['item_name'], in_table=False)}"
+            item += f" {md_text(entry['item_name'])}"
         titles = entry.get("neighbor_names", {})
         lines += [f"### item {item} ({entry['n_users']} users)", ""]
         lines.append("| rank | " + " | ".join(md_text(n) for n in names) + " |")
@@ -252,7 +267,7 @@ def verdicts_markdown(rows, verdict):
     lines = [
         "## What to do",
         "",
-        f"**Verdict: {verdict['level']}.** {md_text(verdict['text'], in_table=False)}",
+        f"**Verdict: {verdict['level']}.** {md_text(verdict['text'])}",
         "",
     ]
     for row in rows:
@@ -260,10 +275,10 @@ def verdicts_markdown(rows, verdict):
         if not v:
             continue
         lines.append(
-            f"- **{md_text(row.get('trained_like', row['name']), in_table=False)}** "
-            f"({md_text(row['name'], in_table=False)}): {v['level']}, "
-            f"{md_text(v['text'], in_table=False)}. Next step: "
-            f"{md_text(v['next_step'], in_table=False)}."
+            f"- **{md_text(row.get('trained_like', row['name']))}** "
+            f"({md_text(row['name'])}): {v['level']}, "
+            f"{md_text(v['text'])}. Next step: "
+            f"{md_text(v['next_step'])}."
         )
     return "\n".join(lines)
 

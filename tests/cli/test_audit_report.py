@@ -487,3 +487,54 @@ def test_loss_is_listed_per_objective(tmp_path, capsys, fast_models):
     for row in report["models"]:
         assert row["loss"] > 0
         assert f"- {row['objective']}: " in markdown
+
+
+@pytest.mark.catalogue(
+    "C64",
+    input=(
+        "``--item-names`` whose names hold Markdown and HTML (``<img src=x "
+        "onerror=...>``, backticks, ``|``, ``**strong** [link](...)``, ``# "
+        "heading``, ``&amp;``) and a quoted line break"
+    ),
+    outcome=(
+        "Correct: every name reaches audit.md as text on one line (entities and "
+        "backslash escapes): no heading, HTML, code span or broken table row "
+        "appears; items.csv and audit.json keep the names exactly."
+    ),
+)
+def test_names_reach_the_report_as_text(tmp_path, capsys, fast_models):
+    """C64: hostile names are shown, never rendered."""
+    from .test_audit_labels import HOSTILE, _markup
+
+    inter, _, _ = _recbole_files(tmp_path)
+    counts = {}
+    for row in _read_tsv(inter)[1:]:
+        counts[row[1]] = counts.get(row[1], 0) + 1
+    popular = sorted(counts, key=lambda i: (-counts[i], i))  # report's order
+    hostile = [*HOSTILE, "Fish &amp; Chips", "x\\|y"]
+    named = dict(zip(popular, hostile, strict=False))
+    names = tmp_path / "names.csv"
+    pd.DataFrame({"item_id:token": list(named), "title": list(named.values())}).to_csv(
+        names, index=False
+    )
+    out = tmp_path / "out"
+    flags = [*RECBOLE_FLAGS[:4], "--item-names", str(names), "--name-col", "title"]
+    assert _audit(inter, out, *flags) == 0, capsys.readouterr().err
+    markdown = (out / "audit.md").read_text()
+    headings, spans = _markup(markdown)
+    assert [h.split(" ")[:2] for h in headings] == [
+        ["#", "skcosim"],
+        ["##", "What"],
+        ["##", "Top"],
+        *[["###", "item"]] * _settings.N_SHOWN_ITEMS,
+    ]
+    assert not any(name in span for span in spans for name in hostile)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "Fish &amp;amp; Chips" in markdown and "x\\\\\\|y" in markdown
+    assert "a\\|b" in markdown and "x \\# Injected heading" in markdown
+    report = json.loads((out / "audit.json").read_text())
+    shown = report["popular_item_neighbors"]
+    assert [e["item_name"] for e in shown[: len(hostile)]] == hostile
+    items = pd.read_csv(out / "items.csv", dtype=str, keep_default_na=False)
+    by_id = dict(zip(items["item_id"], items["name"], strict=True))
+    assert [by_id[i] for i in named] == hostile

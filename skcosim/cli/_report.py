@@ -94,8 +94,7 @@ def markdown_table(rows):
     head = "| " + " | ".join(h for _, h in columns) + " |"
     rule = "|" + "|".join("---" if k in TEXT_KEYS else "---:" for k, _ in columns) + "|"
     body = [
-        "| " + " | ".join(_cell(row, key) for key, _ in columns) + " |"
-        for row in rows
+        "| " + " | ".join(_cell(row, key) for key, _ in columns) + " |" for row in rows
     ]
     return "\n".join([head, rule, *body])
 

@@ -153,7 +153,9 @@ def test_audit_speaks_the_users_words(tmp_path, capsys, fast_models, monkeypatch
         assert resample.dropna().between(0, 1).all()
         # The item with one user is in one half only: never directed in both.
         assert np.isnan(resample[int(np.argmin(support))])
-    assert "items.csv" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "items.csv" in printed
+    assert f"verdict: {report['verdict']['level']}: " in printed
 
 
 @pytest.mark.catalogue(

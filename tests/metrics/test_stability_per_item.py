@@ -51,21 +51,8 @@ def _jaccard(E1, E2, k, items):
     return np.array(out)
 
 
-@pytest.mark.catalogue(
-    "L60",
-    input=(
-        "``resample_stability(..., average=False)`` on a long-tailed log (items "
-        "with one user, stored zeros) with ``max_items=25`` of 60 items"
-    ),
-    outcome=(
-        "Correct: one value per item, each its Jaccard@k averaged over the draws "
-        "in which it has a direction, equal to a brute force on the same halves "
-        "(to 1e-12); NaN outside the sample and where never directed; "
-        "``average=True`` unchanged."
-    ),
-)
 def test_per_item_resample_stability_matches_a_brute_force():
-    """L60: resample stability per item.
+    """Resample stability per item, against a brute force on the same halves.
 
     Regression: only the mean over items was available, so a report could not
     say which items are unstable.
@@ -112,22 +99,9 @@ def test_per_item_resample_stability_matches_a_brute_force():
     assert mean == pytest.approx(np.mean(per_draw), abs=1e-12)
 
 
-@pytest.mark.catalogue(
-    "L61",
-    input=(
-        "``gauge_stability(..., average=False)`` of Objective 1's raw decoder "
-        "(random diagonal gauges, ``max_items=30``), of Objective 2 (rotations) "
-        "and of a model with every component cut"
-    ),
-    outcome=(
-        "Correct: per-item Jaccard@k over the same draws as a brute force (to "
-        "1e-12), its mean the stability; 1.0 for every item under rotations; "
-        "NaN for every item with a StabilityNotAvailableWarning when not "
-        "available."
-    ),
-)
 def test_per_item_gauge_stability_matches_a_brute_force():
-    """L61: gauge stability per item."""
+    """Gauge stability per item, against a brute force on the same gauges; 1.0
+    for every item under rotations; NaN with a warning when not available."""
     X = _long_tailed_log()
     model = DropoutAutoencoder(5, alpha=1.0, solver="gram").fit(X)
     k, draws, seed, max_items = 4, 4, 2, 30

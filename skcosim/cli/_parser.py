@@ -9,6 +9,7 @@ import math
 import sys
 
 from .. import __version__
+from ._verdicts import LOW_SUPPORT, LOW_SUPPORT_SHARE
 from ._settings import (
     N_SHOWN_ITEMS,
     N_SHOWN_NEIGHBORS,
@@ -169,12 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read an interaction log (one row per interaction: a user id, an "
             "item id and optionally a value), fit the same models as "
-            "'reproduce' and write a report with the loss, gauge stability, "
+            "'reproduce' and write a report with the gauge stability, "
             "resample stability and (with --item-labels) label agreement of "
-            "each, heatmaps of the most popular items, "
-            f"and the top {N_SHOWN_NEIGHBORS} neighbours of the "
+            "each, which models are trained like it, a verdict and a next "
+            "step, heatmaps of the most popular items, "
+            f"the top {N_SHOWN_NEIGHBORS} neighbours of the "
             f"{N_SHOWN_ITEMS} most popular items under every model side by "
-            "side. Duplicate (user, item) rows are summed."
+            "side (with --item-names, by name), and items.csv: each item's "
+            "support and stabilities. Duplicate (user, item) rows are summed."
         ),
     )
     aud.add_argument(
@@ -216,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-user-count items, removing both again until every remaining "
         "one passes (a k-core, as RecBole's item_inter_num_interval). "
         "Default: %(default)s, the log as it is; the report warns, and "
-        "suggests a value, when most items have too few users for their "
-        "neighbours to mean anything",
+        f"suggests a value, when {LOW_SUPPORT_SHARE * 100:.0f}%% or more of the "
+        f"items have fewer than {LOW_SUPPORT} users (their neighbours are near "
+        "chance)",
     )
     aud.add_argument(
         "--min-user-count",

@@ -9,7 +9,6 @@ import math
 import sys
 
 from .. import __version__
-from ._verdicts import LOW_SUPPORT, LOW_SUPPORT_SHARE
 from ._settings import (
     N_SHOWN_ITEMS,
     N_SHOWN_NEIGHBORS,
@@ -17,6 +16,7 @@ from ._settings import (
     REPRODUCE_FILES,
     REPRODUCE_SETTINGS,
 )
+from ._verdicts import LOW_SUPPORT, LOW_SUPPORT_SHARE
 
 # -- argument types -------------------------------------------------------------
 

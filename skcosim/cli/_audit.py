@@ -72,12 +72,13 @@ def _judge(rows, per_model, data, support):
         data.neighbors["chance_stability"],
     )
     labels = data.label_info or {}
-    return _verdicts.judge_rows(
+    rows, verdict = _verdicts.judge_rows(
         rows,
         chance_stability=data.neighbors["chance_stability"],
         chance_agreement=labels.get("chance_agreement"),
         min_item_count=min_item_count,
     )
+    return rows, {**verdict, "suggested_min_item_count": min_item_count}
 
 
 def _rank_and_alpha(args, X, progress):

@@ -15,6 +15,7 @@ import pytest
 import scipy.sparse as sp
 
 from skcosim.cli import _audit_log, _items_file, _settings, _verdicts, main
+from skcosim.cli._report import md_text
 
 from .test_audit_recbole import RECBOLE_FLAGS, _recbole_files
 
@@ -132,7 +133,9 @@ def test_audit_speaks_the_users_words(tmp_path, capsys, fast_models, monkeypatch
         (r["verdict"]["level"] for r in report["models"]),
         key=_verdicts.LEVELS.index,
     )
-    assert "## What to do" in markdown and report["verdict"]["text"] in markdown
+    assert "## What to do" in markdown
+    assert md_text(report["verdict"]["text"]) in markdown
+    assert report["verdict"]["suggested_min_item_count"] in (None, 2, 3, 5, 10)
 
     # items.csv against the independent computation.
     items = pd.read_csv(out / "items.csv", dtype={"item_id": str, "name": str})

@@ -47,7 +47,7 @@ def ranking_quality(ids, X_test):
 
 
 def skcosim_recommend(estimator, X_train, n):
-    return estimator.fit(X_train).recommend(X_train, n=n)[0]
+    return estimator.fit(X_train).recommend(X_train, k=n)[0]
 
 
 def als_recommend(regularization, k, X_train, n):

@@ -109,7 +109,9 @@ def check_gram_fits(X):
 
 
 def unit_rows(E):
-    """Rows of ``E`` scaled to unit L2 norm; zero rows stay zero.
+    """Rows of ``E`` scaled to exactly unit L2 norm, however small; zero rows
+    stay zero. The cosines of a fitted embedding; the losses of Objective 3
+    train with the floored :func:`skcosim._optim._losses.floored_unit_rows`.
 
     Not :func:`sklearn.preprocessing.normalize`: it leaves rows of norm below
     ``10 * eps`` unscaled (about 1e-6 in float32), which made their cosines

@@ -42,20 +42,22 @@ NORM_FLOOR = 1e-3
 AUTO_BLOCK_ENTRIES = 2**22
 
 
-def normalize_rows(Z, floor=NORMALIZE_EPS):
+def floored_unit_rows(Z, floor=NORMALIZE_EPS):
     """Rows of ``Z`` scaled to unit L2 norm, those below ``floor`` divided by it.
 
     ``N(z) = z / max(||z||, floor)``, so ``N(0) = 0``. Returns ``(Z_hat, r)``
     with ``r = max(||z||, floor)`` per row, the factor
-    :func:`normalize_rows_backward` needs. Every loss of Objective 3
+    :func:`floored_unit_rows_backward` needs. Every loss of Objective 3
     normalizes through here; ``CosineAutoencoder`` passes :data:`NORM_FLOOR`
-    on factors whose mean nonzero row norms it has set to 1.
+    on factors whose mean nonzero row norms it has set to 1. The training
+    normalization, differentiable at 0; the cosines of a fitted embedding use
+    the exact :func:`skcosim._linalg._matrix.unit_rows`.
     """
     r = np.maximum(np.sqrt(np.einsum("ij,ij->i", Z, Z)), floor)
     return Z / r[:, None], r
 
 
-def normalize_rows_backward(Z_hat, r, grad):
+def floored_unit_rows_backward(Z_hat, r, grad):
     """Gradient with respect to ``Z`` from the gradient with respect to ``N(Z)``.
 
     docs/user_guide/objectives.rst, "Computing the losses without an n x p
@@ -140,14 +142,14 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
     ``c`` may come out negative; ``-c, -Q`` is then the same fit with ``c > 0``
     (the caller flips the decoder). When every cosine is zero (all-zero
     factors), ``c = 0`` and the gradient is zero. ``floor`` smooths the
-    normalization of both factors' rows (:func:`normalize_rows`).
+    normalization of both factors' rows (:func:`floored_unit_rows`).
     """
     if x_sq is None:
         x_sq = squared_frobenius(X)
     Z = safe_sparse_dot(X, A, dense_output=True)
-    P, r_p = normalize_rows(Z, floor)
+    P, r_p = floored_unit_rows(Z, floor)
     del Z
-    Q, r_q = normalize_rows(B, floor)
+    Q, r_q = floored_unit_rows(B, floor)
     XQ = safe_sparse_dot(X, Q, dense_output=True)
     cross = float(np.einsum("ij,ij->", P, XQ))
     PtP = P.T @ P
@@ -164,9 +166,9 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
     dQ = (2.0 * c * c) * (Q @ PtP) - 2.0 * c * safe_sparse_dot(
         X.T, P, dense_output=True
     )
-    dZ = normalize_rows_backward(P, r_p, dP)
+    dZ = floored_unit_rows_backward(P, r_p, dP)
     dA = safe_sparse_dot(X.T, dZ, dense_output=True)
-    dB = normalize_rows_backward(Q, r_q, dQ)
+    dB = floored_unit_rows_backward(Q, r_q, dQ)
     return float(loss), dA, dB, c
 
 
@@ -182,18 +184,18 @@ def cosine_softmax_loss_grad(
     through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
     large array is one ``batch_size x p`` block, reused in place: memory
     ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. ``floor`` smooths the
-    normalization of both factors' rows (:func:`normalize_rows`). With
+    normalization of both factors' rows (:func:`floored_unit_rows`). With
     ``with_grad=False`` only the loss is returned (a third of the products).
     """
     n = X.shape[0]
-    Q, r_q = normalize_rows(B, floor)
+    Q, r_q = floored_unit_rows(B, floor)
     dA = np.zeros_like(A)
     dQ = np.zeros_like(B)
     loss = 0.0
     t = float(temperature)
     for start in range(0, n, batch_size):
         Xb = X[start : start + batch_size]
-        Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
+        Pb, r_p = floored_unit_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
         row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
         XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
         S = Pb @ Q.T
@@ -211,11 +213,11 @@ def cosine_softmax_loss_grad(
         dPb = (S @ Q - XbQ) / t
         dQ += (S.T @ Pb - safe_sparse_dot(Xb.T, Pb, dense_output=True)) / t
         del S
-        dZb = normalize_rows_backward(Pb, r_p, dPb)
+        dZb = floored_unit_rows_backward(Pb, r_p, dPb)
         dA += safe_sparse_dot(Xb.T, dZb, dense_output=True)
     if not with_grad:
         return loss
-    dB = normalize_rows_backward(Q, r_q, dQ)
+    dB = floored_unit_rows_backward(Q, r_q, dQ)
     return loss, dA, dB
 
 

@@ -89,7 +89,7 @@ class _BaseLinearAutoencoder(
 
     #: The item embedding that ``item_embeddings()``, ``similar_items``, the
     #: metrics of :mod:`skcosim.metrics`, the displays and the command line
-    #: use when none is named (``kind=None`` / ``embedding=None``).
+    #: use when none is named (``embedding=None``).
     _default_embedding = "decoder"
 
     _parameter_constraints: dict = {
@@ -364,12 +364,12 @@ class _BaseLinearAutoencoder(
 
     # -- item embeddings --------------------------------------------------------
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None):
         """Item embeddings of the fitted model (one row per item).
 
         Parameters
         ----------
-        kind : {"decoder", "encoder", "projected"} or None, default=None
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
             ``"decoder"``: rows of ``B`` (``decoder_``). ``"encoder"``: rows
             of ``A`` (``encoder_``). ``"projected"``: rows of ``A L`` with
             ``L L^T = B^T B``, whose cosines are those of the rows of the
@@ -392,16 +392,18 @@ class _BaseLinearAutoencoder(
         embeddings : ndarray of shape (n_features, n_components)
         """
         check_is_fitted(self)
-        if kind is None:
-            kind = self._default_embedding
-        if kind not in EMBEDDING_KINDS:
-            raise ValueError(f"kind must be one of {EMBEDDING_KINDS}, got {kind!r}.")
+        if embedding is None:
+            embedding = self._default_embedding
+        if embedding not in EMBEDDING_KINDS:
+            raise ValueError(
+                f"embedding must be one of {EMBEDDING_KINDS}, got {embedding!r}."
+            )
         A, B = self.encoder_, self.decoder_
         if gauge is not None:
             A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
-        if kind == "decoder":
+        if embedding == "decoder":
             return B
-        if kind == "encoder":
+        if embedding == "encoder":
             return A
         return A @ projection_factor(B)
 

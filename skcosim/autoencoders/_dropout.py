@@ -7,7 +7,6 @@ from functools import partial
 
 import numpy as np
 import scipy.linalg
-from sklearn.utils import deprecated
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
@@ -78,7 +77,10 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         are zero.
     alpha : float, default=1.0
         Strength of the penalty on ``A B^T`` (the paper's lambda), in units of
-        squared singular values.
+        squared singular values ``s_i^2`` of ``X``: component ``i`` is shrunk
+        by ``s_i^2 / (s_i^2 + alpha)``, never cut.
+        :class:`WeightDecayAutoencoder`'s ``alpha`` is in units of singular
+        values ``s_i`` (:ref:`alpha-units`).
     dropout : float in [0, 1) or None, default=None
         If given, the input-dropout rate ``q`` whose exact expected loss is
         minimized. This forms the dense ``n_features x n_features`` Gram matrix
@@ -171,12 +173,6 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         returned one (ones for the gradient solvers). The ``R`` itself is
         ``np.diag(gauge_diagonal_)``, the ``(n_components, n_components)``
         array that ``item_embeddings(gauge=...)`` takes.
-    gauge_ : ndarray of shape (n_components,)
-        Deprecated alias of ``gauge_diagonal_``.
-
-        .. deprecated:: 0.1
-           ``gauge_`` was renamed ``gauge_diagonal_`` in 0.1 and will be
-           removed in 0.3.
     n_iter_ : int
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
@@ -374,15 +370,6 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         A0[active, :k] = W @ Q
         B0[active, :k] = Q
         return A0, B0, s.astype(X.dtype)
-
-    # TODO(0.3): remove.
-    @deprecated(
-        "Attribute `gauge_` was renamed `gauge_diagonal_` in version 0.1 and "
-        "will be removed in 0.3."
-    )
-    @property
-    def gauge_(self):
-        return self.gauge_diagonal_
 
     def _user_scaling(self):
         if isinstance(self.scaling, str):

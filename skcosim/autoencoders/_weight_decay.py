@@ -63,7 +63,9 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         are zero.
     alpha : float, default=1.0
         Weight-decay strength (the paper's lambda), in units of singular
-        values: components with ``s_i <= alpha`` are cut.
+        values ``s_i`` of ``X``: components with ``s_i <= alpha`` are cut.
+        :class:`DropoutAutoencoder`'s ``alpha`` is in units of squared
+        singular values ``s_i^2`` (:ref:`alpha-units`).
     solver : {"auto", "gram", "randomized", "arpack", "lbfgs"}, default="auto"
         How the top-``k`` spectrum of ``X`` is computed (user guide:
         :ref:`spectrum-solvers`). With ``m = min(n_samples, n_features)``:

@@ -35,9 +35,9 @@ def _constant_gauge_stability(estimator, embedding):
     every setting of it (its gauge keeps every cosine, or the embedding is
     the gauge-free projection), or ``None`` when it can vary."""
     model = fitted_item_model(estimator)
-    kind = default_embedding(model, embedding)
-    if kind == "projected":
-        return f"the {kind!r} embedding is gauge-free"
+    chosen = default_embedding(model, embedding)
+    if chosen == "projected":
+        return f"the {chosen!r} embedding is gauge-free"
     if getattr(model, "_gauge_group", None) == "orthogonal":
         return "its gauge transforms are rotations, which keep every cosine"
     return None

@@ -294,13 +294,13 @@ class ProjectedEmbedding(
         back = (np.linalg.pinv(T) @ B.T.astype(np.float64)).astype(Z.dtype)
         return Z @ back
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None):
         """Gauge-free item embeddings ``A L`` (one row per item).
 
         Parameters
         ----------
-        kind : {"projected"} or None, default=None
-            The only kind (``None``, the default ``_default_embedding``, means
+        embedding : {"projected"} or None, default=None
+            The only embedding (``None``, the default ``_default_embedding``, means
             it): rows with the cosines of the rows of ``A B^T``.
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, project the re-split model ``A R, B R^{-T}`` instead:
@@ -312,11 +312,11 @@ class ProjectedEmbedding(
             One row per item.
         """
         check_is_fitted(self)
-        if kind is None:
-            kind = self._default_embedding
-        if kind != "projected":
+        if embedding is None:
+            embedding = self._default_embedding
+        if embedding != "projected":
             raise ValueError(
-                f"ProjectedEmbedding only has kind='projected', got {kind!r}."
+                f"ProjectedEmbedding only has embedding='projected', got {embedding!r}."
             )
         if gauge is None:
             return self.projected_encoder_

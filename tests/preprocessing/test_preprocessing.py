@@ -137,7 +137,7 @@ def test_projected_embedding_default_wraps_weight_decay():
 def test_projected_embedding_rejects_other_kinds_and_non_autoencoders():
     X = _interactions()
     proj = ProjectedEmbedding().fit(X)
-    with pytest.raises(ValueError, match="only has kind='projected'"):
+    with pytest.raises(ValueError, match="only has embedding='projected'"):
         proj.item_embeddings("decoder")
     with pytest.raises(TypeError, match="encoder_ and decoder_"):
         ProjectedEmbedding(Normalizer()).fit(X)

@@ -21,8 +21,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._linalg import _dask
 from .._linalg._matrix import unit_rows
-from .._linalg._topk import BLOCK_BYTES, PAD, as_csr, top_k_per_row, top_k_unseen
-from ..metrics._ranking import SCORE_K, hit_matrix, ndcg_from_hits
+from .._linalg._topk import (
+    BLOCK_BYTES,
+    PAD,
+    SCORE_K,
+    as_csr,
+    hit_matrix,
+    ndcg_from_hits,
+    top_k_per_row,
+    top_k_unseen,
+)
 from ..model_selection._split import train_test_split_interactions
 
 #: The held-out protocol of ``score``: NDCG@100 (``SCORE_K``, shared with

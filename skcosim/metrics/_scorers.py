@@ -23,10 +23,11 @@ from .._docstring import (
     SCORER_RETURNS,
     Substitution,
 )
+from .._linalg._topk import SCORE_K
 from ..model_selection._split import train_test_split_interactions
 from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
-from ._ranking import SCORE_K, ndcg_at_k, recall_at_k
+from ._ranking import ndcg_at_k, recall_at_k
 from ._stability import gauge_stability, refit_stability
 
 

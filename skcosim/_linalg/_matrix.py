@@ -39,6 +39,15 @@ def squared_reconstruction_error(X, P, B):
     return reconstruction_error_from_moments(squared_frobenius(X), cross, PtP, B)
 
 
+def expanded_reconstruction_error(squared_norm, cross, PtP, BtB):
+    """``||X - P B^T||_F^2 = ||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``.
+
+    The one place the Objective 1 and 2 losses expand their reconstruction
+    error; unchecked (a gradient solver's trial step may overflow to inf).
+    """
+    return squared_norm - 2.0 * cross + np.einsum("ij,ij->", PtP, BtB)
+
+
 def reconstruction_error_from_moments(squared_norm, cross, PtP, B):
     """``||X - P B^T||_F^2`` from ``||X||_F^2``, ``tr(P^T X B)`` and ``P^T P``.
 
@@ -47,8 +56,7 @@ def reconstruction_error_from_moments(squared_norm, cross, PtP, B):
     """
     B = np.asarray(B, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        quad = float(np.einsum("ij,ij->", PtP, B.T @ B))
-        total = squared_norm - 2.0 * cross + quad
+        total = float(expanded_reconstruction_error(squared_norm, cross, PtP, B.T @ B))
     if not np.isfinite(total):  # inf - inf: would be returned as NaN
         raise ValueError(
             "X is too large: its squared reconstruction error overflows float64. "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .._linalg._matrix import squared_frobenius
+from .._linalg._matrix import expanded_reconstruction_error, squared_frobenius
 
 #: Floor of the row normalization, ``N(z) = z / max(||z||, floor)``: exactly
 #: ``z / ||z||`` for any row above the floor, and ``N(0) = 0`` (a user without
@@ -84,9 +84,25 @@ def _reconstruction_terms(X, A, B):
     XB = safe_sparse_dot(X, B, dense_output=True)
     PtP = P.T @ P
     BtB = B.T @ B
-    loss = squared_frobenius(X) - 2.0 * np.einsum("ij,ij->", P, XB)
-    loss += np.einsum("ij,ij->", PtP, BtB)
+    cross = np.einsum("ij,ij->", P, XB)
+    loss = expanded_reconstruction_error(squared_frobenius(X), cross, PtP, BtB)
     return loss, P, XB, PtP, BtB
+
+
+def weight_decay_penalty(P, B, alpha):
+    """Objective 2's regularizer ``alpha (||X A||_F^2 + ||B||_F^2)``, ``P = X A``:
+    the one formula of the loss, its gradient solver and ``objective``."""
+    return alpha * (squared_frobenius(P) + squared_frobenius(B))
+
+
+def product_penalty(A, B, lam):
+    """Objective 1's (and exact dropout's) regularizer
+    ``||Lambda^(1/2) A B^T||_F^2 = tr((A^T Lambda A)(B^T B))``, ``Lambda =
+    diag(lam)``: the one formula of the loss, its gradient solver and
+    ``objective``."""
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
 
 
 def weight_decay_loss_grad(X, A, B, alpha):
@@ -97,7 +113,7 @@ def weight_decay_loss_grad(X, A, B, alpha):
     ``dB = -2 X^T P + 2 B P^T P + 2 alpha B``. Cost ``O(nnz(X) k + (n + p) k^2)``.
     """
     loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
-    loss += alpha * (np.einsum("ij,ij->", P, P) + np.einsum("ij,ij->", B, B))
+    loss += weight_decay_penalty(P, B, alpha)
     dP = 2.0 * (P @ BtB - XB + alpha * P)
     dA = safe_sparse_dot(X.T, dP, dense_output=True)
     dB = 2.0 * (B @ PtP - safe_sparse_dot(X.T, P, dense_output=True) + alpha * B)
@@ -116,9 +132,9 @@ def product_penalty_loss_grad(X, A, B, lam, *, with_grad=True):
     returned.
     """
     loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
-    LA = A * lam[:, None]
     if not with_grad:
-        return float(loss + np.einsum("ij,ij->", A.T @ LA, BtB))
+        return float(loss + product_penalty(A, B, lam))
+    LA = A * lam[:, None]
     AtLA = A.T @ LA
     loss += np.einsum("ij,ij->", AtLA, BtB)
     dP = 2.0 * (P @ BtB - XB)

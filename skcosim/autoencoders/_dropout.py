@@ -23,7 +23,11 @@ from .._linalg._gauge import sample_gauge
 from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
 from .._optim._lbfgs import fit_factors_lbfgs
-from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
+from .._optim._losses import (
+    dropout_penalty_weights,
+    product_penalty,
+    product_penalty_loss_grad,
+)
 from .._optim._params import as_float64
 from .._optim._sgd import dropout_sgd
 from ._base import _BaseLinearAutoencoder
@@ -416,9 +420,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     def _penalty(self, X, P):
         # ||Lambda^(1/2) A B^T||^2 = sum((A^T Lambda A) * (B^T B)); Lambda = alpha I
         # for Objective 1, plus the dropout term of EDLAE.
-        A = self.encoder_.astype(np.float64)
-        B = self.decoder_.astype(np.float64)
         lam = dropout_penalty_weights(
             float(self.alpha), self.dropout or 0.0, column_squared_norms(X)
         )
-        return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
+        return product_penalty(self.encoder_, self.decoder_, lam)

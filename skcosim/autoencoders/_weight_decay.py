@@ -17,10 +17,9 @@ from .._docstring import (
     PAPER_REFERENCE,
     Substitution,
 )
-from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import top_k_spectrum
 from .._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
-from .._optim._losses import weight_decay_loss_grad
+from .._optim._losses import weight_decay_loss_grad, weight_decay_penalty
 from .._optim._params import as_float64
 from ._base import _BaseLinearAutoencoder
 
@@ -211,5 +210,4 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         self.singular_values_ = s
 
     def _penalty(self, X, P):
-        # alpha * (||X A||^2 + ||B||^2), Objective 2.
-        return self.alpha * (squared_frobenius(P) + squared_frobenius(self.decoder_))
+        return weight_decay_penalty(P, self.decoder_, self.alpha)

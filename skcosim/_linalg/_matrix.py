@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 
 
 def squared_frobenius(X):
@@ -77,6 +77,30 @@ def projection_factor(decoder):
     BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
     w, U = np.linalg.eigh(BtB)
     return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
+
+
+def canonical_projection(encoder, decoder):
+    """``k x k`` map ``T`` with ``A T`` the canonical gauge-free item embedding.
+
+    ``A L`` (``L L^T = B^T B``, docs/user_guide/remedies.rst) has the Gram matrix of the
+    rows of ``A B^T``, but ``L`` is only defined up to a rotation. Rotating
+    ``A L`` onto its principal axes (``A L = U S W^T``, so ``A L W = U S``,
+    signs fixed by :func:`~sklearn.utils.extmath.svd_flip`) makes the
+    embedding itself, not only its cosines, the same for every gauge. The one
+    definition of the "projected" embedding: ``item_embeddings("projected")``
+    of every estimator and :class:`~skcosim.preprocessing.ProjectedEmbedding`.
+    """
+    L = projection_factor(decoder.astype(np.float64))
+    U, _, Wt = np.linalg.svd(encoder.astype(np.float64) @ L, full_matrices=False)
+    U, Wt = svd_flip(U, Wt, u_based_decision=True)
+    T = L @ Wt.T
+    r, k = Wt.shape
+    if r < k:
+        # Fewer items than components: A L W has rank at most r. Zero
+        # columns keep the documented n_components columns, so that a gauge
+        # of the wrapped model (k x k) still fits.
+        T = np.hstack([T, np.zeros((k, k - r))])
+    return T.astype(encoder.dtype)
 
 
 def check_gram_norm(norm, X):

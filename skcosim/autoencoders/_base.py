@@ -29,9 +29,9 @@ from .._linalg import _dask
 from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
+    canonical_projection,
     check_gram_fits,
     column_moments,
-    projection_factor,
     reconstruction_error_from_moments,
     squared_reconstruction_error,
     total_variance,
@@ -371,11 +371,13 @@ class _BaseLinearAutoencoder(
         ----------
         embedding : {"decoder", "encoder", "projected"} or None, default=None
             ``"decoder"``: rows of ``B`` (``decoder_``). ``"encoder"``: rows
-            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L`` with
-            ``L L^T = B^T B``, whose cosines are those of the rows of the
-            item-item matrix ``A B^T`` (:ref:`remedy-project`): gauge-free,
-            computed in ``n_components`` dimensions without forming
-            ``A B^T``. ``None``: the estimator's default embedding, its class
+            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L W`` with
+            ``L L^T = B^T B`` and ``W`` the principal axes of ``A L``, whose
+            cosines are those of the rows of the item-item matrix ``A B^T``
+            (:ref:`remedy-project`): gauge-free (the coordinates too, not only
+            the cosines), computed in ``n_components`` dimensions without
+            forming ``A B^T``; what :class:`~skcosim.preprocessing.ProjectedEmbedding`
+            returns. ``None``: the estimator's default embedding, its class
             attribute ``_default_embedding``, which ``similar_items``, every
             metric of :mod:`skcosim.metrics`, the displays and the command
             line share (:ref:`default-embedding`): ``"projected"`` for
@@ -405,7 +407,7 @@ class _BaseLinearAutoencoder(
             return B
         if embedding == "encoder":
             return A
-        return A @ projection_factor(B)
+        return A @ canonical_projection(A, B)
 
     @property
     def _n_features_out(self):

@@ -69,7 +69,10 @@ def test_background_plans_give_the_functions_numbers(X):
     for index in (0, 1):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            assert background.score(index) == expected[index]
+            got = background.score(index)
+        if index == 0:  # resample: the overlaps, draw by draw
+            got = got.reduce("Resample stability")
+        assert got == expected[index]
         assert {str(w.message) for w in caught} == {"not converged (test)"}
     with pytest.raises(ValueError, match="puts every sample in both"):
         background.score(2)

@@ -188,6 +188,22 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
     return float(loss), dA, dB, c
 
 
+def _softmax_block(Xb, A, Q, Qt_T, floor):
+    """The logits of a block of users: ``(Pb, r_p, row_sum, XbQ, S, total,
+    log_z)`` with ``S = exp(logits - max)`` in ``Qt_T``'s dtype, ``total`` its
+    row sums and ``log_z`` each user's log-partition (float64)."""
+    Pb, r_p = floored_unit_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
+    row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
+    XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
+    S = Pb.astype(Qt_T.dtype, copy=False) @ Qt_T
+    m = S.max(axis=1)
+    S -= m[:, None]
+    np.exp(S, out=S)
+    total = S.sum(axis=1)
+    log_z = m.astype(np.float64) + np.log(total.astype(np.float64))
+    return Pb, r_p, row_sum, XbQ, S, total, log_z
+
+
 def cosine_softmax_loss_grad(
     X,
     A,
@@ -198,6 +214,7 @@ def cosine_softmax_loss_grad(
     floor=NORMALIZE_EPS,
     with_grad=True,
     logit_dtype=np.float64,
+    pool=None,
 ):
     """Objective 3, softmax loss: ``(loss, dA, dB)``, over blocks of users.
 
@@ -210,7 +227,9 @@ def cosine_softmax_loss_grad(
     ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. ``floor`` smooths the
     normalization of both factors' rows (:func:`floored_unit_rows`). With
     ``with_grad=False`` only the loss is returned (a third of the products),
-    and ``logit_dtype=np.float32`` computes the ``batch_size x p`` blocks
+    its blocks computed on the threads of ``pool`` (an executor, or ``None``)
+    and summed in order (the same sum as on one thread); and
+    ``logit_dtype=np.float32`` computes the ``batch_size x p`` blocks
     (the log-partition terms) in float32, about twice as fast: each of their
     logits is rounded by about ``1e-7 / t``, so the loss moves by at most a
     few times ``1e-7 / t`` per unit of ``X`` (the roundings of the users
@@ -224,33 +243,34 @@ def cosine_softmax_loss_grad(
     t = float(temperature)
     # S = P (Q / t)^T: the division is one pass over Q, not over every block.
     Qt_T = (Q / t).T.astype(logit_dtype)
+    loss = 0.0
+    if not with_grad:
+
+        def terms(start):
+            Pb, _, row_sum, XbQ, *_, log_z = _softmax_block(
+                X[start : start + batch_size], A, Q, Qt_T, floor
+            )
+            # sum_i x_ui log softmax_i = sum_i x_ui S_ui - rowsum_u logsumexp_u
+            return float(row_sum @ log_z), float(np.einsum("ij,ij->", Pb, XbQ)) / t
+
+        starts = range(0, n, batch_size)
+        for log_partition, cross in (pool.map if pool else map)(terms, starts):
+            loss += log_partition
+            loss -= cross
+        return loss
     dA = np.zeros_like(A)
     dQ = np.zeros_like(B)
-    loss = 0.0
     for start in range(0, n, batch_size):
         Xb = X[start : start + batch_size]
-        Pb, r_p = floored_unit_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
-        row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
-        XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
-        S = Pb.astype(logit_dtype, copy=False) @ Qt_T
-        m = S.max(axis=1)
-        S -= m[:, None]
-        np.exp(S, out=S)
-        total = S.sum(axis=1)
-        # sum_i x_ui log softmax_i = sum_i x_ui S_ui - rowsum_u logsumexp_u
-        log_z = m.astype(np.float64) + np.log(total.astype(np.float64))
+        Pb, r_p, row_sum, XbQ, S, total, log_z = _softmax_block(Xb, A, Q, Qt_T, floor)
         loss += float(row_sum @ log_z)
         loss -= float(np.einsum("ij,ij->", Pb, XbQ)) / t
-        if not with_grad:
-            continue
         S *= (row_sum / total)[:, None]  # rowsum(X) softmax(S)
         dPb = (S @ Q - XbQ) / t
         dQ += (S.T @ Pb - safe_sparse_dot(Xb.T, Pb, dense_output=True)) / t
         del S
         dZb = floored_unit_rows_backward(Pb, r_p, dPb)
         dA += safe_sparse_dot(Xb.T, dZb, dense_output=True)
-    if not with_grad:
-        return loss
     dB = floored_unit_rows_backward(Q, r_q, dQ)
     return loss, dA, dB
 

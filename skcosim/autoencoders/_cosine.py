@@ -26,7 +26,11 @@ from .._docstring import (
 )
 from .._linalg import _dask
 from .._linalg._matrix import squared_frobenius
-from .._linalg._spectrum import shared_spectra, top_k_spectrum
+from .._linalg._spectrum import (
+    _single_threaded_blas,
+    shared_spectra,
+    top_k_spectrum,
+)
 from .._optim._checks import MIN_GAIN
 from .._optim._lbfgs import SpectralPreconditioner, minimize_lbfgs
 from .._optim._losses import (
@@ -750,12 +754,13 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     def _exact_softmax_loss(self, X, A, B):
         """The exact softmax loss at ``(A, B)``, in blocks of users (summed over
-        the row blocks of a dask array); the sampled softmax's model, trained
-        in float32 steps, gets its ``batch_size x p`` blocks in float32."""
+        the row blocks of a dask array; in memory, on a thread per core); the
+        sampled softmax's model, trained in float32 steps, gets its
+        ``batch_size x p`` blocks in float32."""
         t = self.temperature
         dtype = np.float32 if self.loss_used_ == "sampled_softmax" else np.float64
 
-        def block(Xb):
+        def block(Xb, pool=None):
             batch = resolve_batch_size(self.batch_size, *Xb.shape)
             return cosine_softmax_loss_grad(
                 Xb,
@@ -766,11 +771,14 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 floor=NORM_FLOOR,
                 with_grad=False,
                 logit_dtype=dtype,
+                pool=pool,
             )
 
         if _dask.is_dask_array(X):
             return float(_dask.sum_over_blocks(X, block))
-        return float(block(X))
+        # O(n p k) in blocks of users: on every core, BLAS on one thread each.
+        with _single_threaded_blas(X.shape[0] * X.shape[1]) as pool:
+            return float(block(X, pool))
 
     def reconstruction_loss(self, X):
         """The cosine loss per user (lower is better).

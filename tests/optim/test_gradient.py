@@ -197,6 +197,15 @@ def test_cosine_softmax_loss_with_float32_blocks_matches_the_dense_loss(t):
     bound = 4 * np.finfo(np.float32).eps / t * Xd.sum()
     assert abs(loss32 - expected) <= bound
     assert abs(loss32 - expected) > 0  # float32 for real
+    # Blocks on threads, summed in order: the same sum, bit for bit.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        for dtype, serial in ((np.float64, loss64), (np.float32, loss32)):
+            threaded = cosine_softmax_loss_grad(
+                X, A, B, logit_dtype=dtype, pool=pool, **kwargs
+            )
+            assert threaded == serial
     with pytest.raises(ValueError, match="float64"):
         cosine_softmax_loss_grad(
             X, A, B, temperature=t, batch_size=7, logit_dtype=np.float32

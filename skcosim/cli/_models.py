@@ -427,16 +427,26 @@ def compare_models(
         max_items=max_items,
         clusters=clusters,
     )
-    results = []
+    results = {}
     with shared_spectra():
         scoring.background = _start_background_refits(specs, X, scoring)
         try:
-            for spec in specs:
-                results.append(_compare_one(spec, X, scoring, progress))
+            for i in _fitting_order(specs, scoring):
+                results[i] = _compare_one(specs[i], X, scoring, progress)
         finally:
             for background in scoring.background.values():
                 background.close()
-    return results
+    return [results[i] for i in range(len(specs))]
+
+
+def _fitting_order(specs, scoring):
+    """The rows in the order they are computed: with background refits, the
+    iterative models first (their single-threaded fit beside the workers;
+    the closed forms' threaded spectra fill the cores once the workers are
+    done), else as listed. The report keeps the listed order."""
+    if not scoring.background:
+        return range(len(specs))
+    return sorted(range(len(specs)), key=lambda i: not specs[i].iterative)
 
 
 def _start_background_refits(specs, X, scoring):

@@ -16,7 +16,22 @@ def X():
     return make_clustered_interactions(300, 40, 4, random_state=0).data
 
 
-def _compare(X, specs, n_jobs):
+class _Steps:
+    """A progress that records the steps it is told."""
+
+    bar = None
+
+    def __init__(self):
+        self.steps = []
+
+    def step(self, text):
+        self.steps.append(text)
+
+    def advance(self):
+        pass
+
+
+def _compare(X, specs, n_jobs, progress=None):
     return _models.compare_models(
         specs,
         X,
@@ -26,6 +41,7 @@ def _compare(X, specs, n_jobs):
         iterative_resample_draws=1,
         iterative_n_jobs=n_jobs,
         random_state=0,
+        progress=progress,
     )
 
 
@@ -38,7 +54,7 @@ def _compare(X, specs, n_jobs):
     ),
     outcome=(
         "The same scores (resample and restart stability exactly) and the same "
-        "notes in every row"
+        "notes in every row, rows in the same order (the cosine model fitted first)"
     ),
 )
 def test_background_refits_give_the_same_rows(X):
@@ -47,10 +63,15 @@ def test_background_refits_give_the_same_rows(X):
     def specs():
         return _models.default_models(4, 3.0, random_state=0, max_iter=5, restarts=2)
 
+    progress = _Steps()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing escapes the rows' notes
-        background = _compare(X, specs(), 2)
+        background = _compare(X, specs(), 2, progress)
     inline = _compare(X, specs(), None)
+    # The iterative model is fitted first, beside its workers; rows keep
+    # their order.
+    assert progress.steps[0] == "Objective 3 (trained for cosine): fit"
+    assert [r.spec.name for r in background] == [r.spec.name for r in inline]
     for got, expected in zip(background, inline, strict=True):
         assert got.scores.keys() == expected.scores.keys()
         for key, value in expected.scores.items():

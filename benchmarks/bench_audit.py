@@ -6,7 +6,10 @@ its default settings in a subprocess under ``/usr/bin/time -v`` (peak RSS),
 and prints the wall time of each step from the report's ``step_seconds``:
 read, spectrum, each model (fit, loss and gauge stability, resample
 stability), the heatmaps, and the rest (start-up, rendering and writing the
-report).
+report). The cosine-trained model's resample and restart fits run in the
+audit's two worker processes from its start, beside the other steps: their
+own steps show only the wait for them, and the peak RSS is the main
+process's (the workers hold their own copies of the data).
 
 Run: ``python benchmarks/bench_audit.py --sizes 1m,10m`` (about 12 minutes).
 """

@@ -33,6 +33,7 @@ Solvers on a dask array:
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 
 import numpy as np
@@ -330,6 +331,24 @@ def column_sums_and_squared_norm(X):
     block = dask.delayed(_block_column_sums_and_squared_norm, pure=True)
     (out,) = dask.compute(_tree_sum([block(B) for B in _blocks(X)]))
     return out[:-1], float(out[-1])
+
+
+def take_rows(X, rows):
+    """The rows ``rows`` (sorted, unique) of a row-chunked dask array, lazily:
+    each block keeps its own rows where it lives, so the chunks are known."""
+    import dask.array as da
+
+    X = _rows_only(X)
+    rows = np.asarray(rows, dtype=np.intp)
+    bounds = np.cumsum((0, *X.chunks[0]))
+    parts = []
+    for i, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        lo, hi = np.searchsorted(rows, [start, stop])
+        if hi > lo:
+            parts.append(X.blocks[i][rows[lo:hi] - start])
+    if not parts:
+        return X[:0]
+    return da.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
 
 
 def transform(X, A):

@@ -53,6 +53,8 @@ class AuditData:
     labels: object = None
     label_info: dict | None = None
     warnings: list = field(default_factory=list)
+    #: Users per item of ``X``.
+    popularity: object = None
 
 
 def sizes(X):
@@ -67,11 +69,12 @@ USERS_NEEDED = (
 )
 
 
-def _check_enough(args, kind, n_read, n_left, why):
+def check_enough(args, kind, n_read, n_left):
     """Refuse a log with fewer than 2 ``kind`` (users or items) left: the
     message names the k-core filter when it removed them, not the log."""
     if n_left >= 2:
         return
+    why = ITEMS_NEEDED if kind == "item" else USERS_NEEDED
     filtered = args.min_item_count or args.min_user_count
     raise ValueError(
         f"{args.path} has {n_read} distinct {kind}(s)"
@@ -91,9 +94,7 @@ def prepare(args, n_neighbors):
     Raises ``ValueError`` (a one-line message naming the file or the flag)
     when too little is left to compare neighbours.
     """
-    for flag, value in _label_flags(args):
-        if value is not None and args.item_labels is None:
-            raise ValueError(f"{flag} is about --item-labels: give both.")
+    check_label_flags(args)
     bunch = load_interactions(
         args.path, args.user_col, args.item_col, args.value_col, sep=args.sep
     )
@@ -105,27 +106,41 @@ def prepare(args, n_neighbors):
         min_user_count=args.min_user_count,
     )
     X = kept.data
-    _check_enough(args, "item", bunch.data.shape[1], X.shape[1], ITEMS_NEEDED)
-    _check_enough(args, "user", bunch.data.shape[0], X.shape[0], USERS_NEEDED)
-    n_items = X.shape[1]
+    check_enough(args, "item", bunch.data.shape[1], X.shape[1])
+    check_enough(args, "user", bunch.data.shape[0], X.shape[0])
+    popularity = np.diff(X.tocsc().indptr)
     data = AuditData(
         X=X,
         item_ids=kept.item_ids,
         read=sizes(bunch.data),
         filtered=sizes(X),
         n_passes=kept.n_passes,
-        support=item_support(X),
-        neighbors=effective_neighbors(n_items, n_neighbors),
+        support=support_of(popularity),
+        neighbors=effective_neighbors(X.shape[1], n_neighbors),
+        popularity=popularity,
     )
+    add_labels_and_warnings(args, data, bunch.item_ids)
+    return data
+
+
+def check_label_flags(args):
+    """Refuse an option about ``--item-labels`` without it."""
+    for flag, value in _label_flags(args):
+        if value is not None and args.item_labels is None:
+            raise ValueError(f"{flag} is about --item-labels: give both.")
+
+
+def add_labels_and_warnings(args, data, log_item_ids):
+    """Give ``data`` the labels of ``--item-labels`` (matched against
+    ``log_item_ids``, every item of the log) and the report's warnings."""
     label_warnings = []
     if args.item_labels is not None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            data.labels, data.label_info = _labels(args, bunch.item_ids, kept.item_ids)
+            data.labels, data.label_info = _labels(args, log_item_ids, data.item_ids)
         label_warnings = [str(w.message) for w in caught]
     data.warnings = audit_warnings(data.support, data.neighbors, args.min_item_count)
     data.warnings += label_warnings
-    return data
 
 
 def _label_flags(args):
@@ -175,10 +190,9 @@ def _labels(args, log_item_ids, kept_item_ids):
     return Y, info
 
 
-def item_support(X, threshold=LOW_SUPPORT):
-    """How many users each item has: median, least, and the share below
-    ``threshold``."""
-    counts = np.diff(X.tocsc().indptr)
+def support_of(counts, threshold=LOW_SUPPORT):
+    """How many users each item has (``counts``): median, least, and the
+    share below ``threshold``."""
     below = int(np.count_nonzero(counts < threshold))
     return {
         "median": float(np.median(counts)),

@@ -110,7 +110,7 @@ def _rows_only(X):
     return X
 
 
-def _blocks(X):
+def row_blocks(X):
     """The row blocks of ``X`` as a list of delayed objects."""
     return list(_rows_only(X).to_delayed().ravel())
 
@@ -176,7 +176,7 @@ def sum_over_blocks(X, fn, *args, **kwargs):
         B = drop_stored_zeros(sp.csr_matrix(B, dtype=np.float64))
         return fn(B, *args, **kwargs)
 
-    parts = [dask.delayed(part, pure=True)(blk) for blk in _blocks(X)]
+    parts = [dask.delayed(part, pure=True)(blk) for blk in row_blocks(X)]
     (total,) = dask.compute(_tree_sum(parts))
     return total
 
@@ -197,7 +197,7 @@ def gram_matrix(X):
     import dask
 
     block_gram = dask.delayed(_block_gram, pure=True)
-    (G,) = dask.compute(_tree_sum([block_gram(B) for B in _blocks(X)]))
+    (G,) = dask.compute(_tree_sum([block_gram(B) for B in row_blocks(X)]))
     G = np.asarray(G, dtype=X.dtype)
     check_gram_norm(np.sqrt(np.trace(G, dtype=np.float64)), X)  # tr(X^T X) = ||X||^2
     return G
@@ -243,7 +243,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         return top_k_from_gram(gram_matrix(X), k, max_dim)
 
     X = _rows_only(X)
-    blocks = list(dask.persist(*_blocks(X)))
+    blocks = list(dask.persist(*row_blocks(X)))
     norm = dask.delayed(_block_squared_norm, pure=True)
     (total,) = dask.compute(_tree_sum([norm(B) for B in blocks]))
     check_gram_norm(np.sqrt(total), X)
@@ -293,7 +293,7 @@ def _reconstruction_terms(estimator, X):
     k = A.shape[1]
     products = dask.delayed(_block_normal_products, pure=True)
     M = np.hstack([A, B])
-    (S,) = dask.compute(_tree_sum([products(blk, M) for blk in _blocks(X)]))
+    (S,) = dask.compute(_tree_sum([products(blk, M) for blk in row_blocks(X)]))
     GA, GB, col_sq = S[:, :k], S[:, k : 2 * k], S[:, -1]
     PtP = A.T @ GA
     cross = float(np.sum(A * GB))
@@ -329,7 +329,7 @@ def column_sums_and_squared_norm(X):
     import dask
 
     block = dask.delayed(_block_column_sums_and_squared_norm, pure=True)
-    (out,) = dask.compute(_tree_sum([block(B) for B in _blocks(X)]))
+    (out,) = dask.compute(_tree_sum([block(B) for B in row_blocks(X)]))
     return out[:-1], float(out[-1])
 
 

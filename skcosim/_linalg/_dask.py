@@ -40,7 +40,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 
 from .._validation import drop_stored_zeros, item_popularity
 from ._eigen import arpack_fits, flip_signs, lanczos_ncv, rank_rtol, top_k_from_gram
@@ -60,14 +59,14 @@ def is_dask_array(X) -> bool:
     return isinstance(X, da.Array)
 
 
-def validate(estimator, X, *, reset):
-    """Validate a dask array for ``fit`` / ``transform`` without computing it.
+def check_dask_array(X):
+    """Check a dask array without computing it; return it row-chunked.
 
     Checks what is known without a pass over the data (2-D, known row chunks,
-    numeric dtype, number of features); non-finite values are detected during
-    the first pass of the fit (:func:`gram_matrix` and the solvers raise a
-    ``ValueError``). Returns ``X`` chunked along rows only, in float32 or
-    float64.
+    at least one row and column, numeric dtype); non-finite values are
+    detected during the first pass over the blocks (:func:`gram_matrix` and
+    the solvers raise a ``ValueError``). Returns ``X`` chunked along rows
+    only, in float32 or float64.
     """
     if X.ndim != 2:
         raise ValueError(
@@ -87,19 +86,6 @@ def validate(estimator, X, *, reset):
         raise TypeError(f"Expected a numeric dask array, got dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    # Closed forms take a dask array through their spectrum; the gradient
-    # solvers of Objectives 1 and 2 do not (CosineAutoencoder sums its
-    # softmax gradients over the blocks and has no solver parameter).
-    solver = getattr(estimator, "solver", None)
-    if reset and solver not in (None, "auto", "gram", "arpack", "randomized"):
-        raise TypeError(
-            f"{type(estimator).__name__}"
-            + f"(solver={solver!r})"
-            + " needs X in memory; dask arrays are accepted by the closed-form "
-            'solvers ("auto", "gram", "arpack", "randomized").'
-        )
-    # Public API for the feature-name and n_features checks, X left as it is.
-    validate_data(estimator, X, skip_check_array=True, reset=reset)
     return _rows_only(X)
 
 
@@ -278,7 +264,7 @@ def _block_normal_products(B, M):
     return np.column_stack([np.asarray(GM), np.asarray(col_sq).ravel()])
 
 
-def _reconstruction_terms(estimator, X):
+def reconstruction_terms(X, A, B):
     """``||X - X A B^T||^2``, ``P^T P`` and ``diag(X^T X)`` in one pass over ``X``.
 
     With ``G = X^T X``: ``||X||^2 = tr(G)``, ``tr(P^T X B) = tr(A^T G B)`` and
@@ -288,8 +274,8 @@ def _reconstruction_terms(estimator, X):
     """
     import dask
 
-    A = np.asarray(estimator.encoder_, dtype=np.float64)
-    B = np.asarray(estimator.decoder_, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
     k = A.shape[1]
     products = dask.delayed(_block_normal_products, pure=True)
     M = np.hstack([A, B])
@@ -299,23 +285,6 @@ def _reconstruction_terms(estimator, X):
     cross = float(np.sum(A * GB))
     error = float(col_sq.sum()) - 2.0 * cross + float(np.sum(PtP * (B.T @ B)))
     return max(error, 0.0), PtP, col_sq
-
-
-def squared_reconstruction_error(estimator, X):
-    """``||X - X A B^T||_F^2`` of a fitted estimator on a dask array."""
-    return _reconstruction_terms(estimator, X)[0]
-
-
-def objective(estimator, X):
-    """The training objective of a fitted closed-form estimator on a dask array.
-
-    The regularizers of Objectives 1 and 2 and of exact dropout read ``X`` only
-    through its column norms and ``P = X A`` only through ``P^T P``; they are
-    evaluated on stand-ins with exactly those: ``diag(||x_j||)`` for ``X`` and
-    a ``k x k`` factor ``F`` with ``F^T F = P^T P`` for ``P``.
-    """
-    error, PtP, col_sq = _reconstruction_terms(estimator, X)
-    return error + estimator._penalty_from_moments(PtP, col_sq)
 
 
 def _block_column_sums_and_squared_norm(B):

@@ -21,7 +21,7 @@ def build_audit_report(args, progress):
     :class:`Report`."""
     from .._linalg._spectrum import shared_spectra
 
-    with shared_spectra(), _audit_dask.session(args) as cluster:
+    with shared_spectra(), _audit_dask.session(args, progress) as cluster:
         progress.step(f"read {args.path}")
         data = _prepare_log(args)
         k, alpha = _rank_and_alpha(args, data.X, progress)

@@ -175,10 +175,61 @@ def _describe(client, local):
     )
 
 
+def _progress_bar_class():
+    from distributed.diagnostics.progressbar import TextProgressBar
+
+    class StepBar(TextProgressBar):
+        """Dask's progress of one computation (its tasks and their
+        dependencies, as the scheduler counts them), handed to ``show``."""
+
+        def __init__(self, keys, show):
+            self._show = show
+            super().__init__(keys, interval="0.5s")
+
+        def _draw_bar(self, remaining, all, **kwargs):
+            self._show(all - remaining, all)
+
+        def _draw_stop(self, **kwargs):
+            pass
+
+    return StepBar
+
+
+def _get_with_progress(client, progress):
+    """A Dask scheduler function: ``client``'s, with each computation's
+    progress shown after the step of ``progress`` (a tqdm bar's postfix)."""
+    import threading
+
+    from distributed import futures_of
+
+    bar_class = _progress_bar_class()
+    latest = [0]  # the computation being shown: earlier ones may report late
+
+    def shower(number):
+        def show(done, total):
+            if number == latest[0]:
+                text = f"Dask: {done}/{total} tasks"
+                progress.bar.set_postfix_str(text, refresh=True)
+
+        return show
+
+    def get(dsk, keys, **kwargs):
+        futures = client.get(dsk, keys, sync=False, **kwargs)
+        flat = futures_of(futures)
+        if flat:
+            latest[0] += 1
+            show = shower(latest[0])
+            threading.Thread(target=bar_class, args=(flat, show), daemon=True).start()
+        return client.gather(futures)
+
+    return get
+
+
 @contextlib.contextmanager
-def session(args):
+def session(args, progress=None):
     """The Dask client of ``--dask`` (None without it), closed at the end;
-    yields its :class:`ClusterInfo`."""
+    yields its :class:`ClusterInfo`. With a tqdm bar in ``progress``, each
+    Dask computation shows its progress there."""
     try:
         check_flags(args)
     except (ValueError, ImportError) as exc:
@@ -206,6 +257,11 @@ def session(args):
                 f"dashboard: {info.dashboard or 'not available (install bokeh)'}",
                 file=sys.stderr,
             )
+        if progress is not None and progress.bar is not None:
+            import dask
+
+            get = _get_with_progress(client, progress)
+            stack.enter_context(dask.config.set(scheduler=get))
         yield info
 
 

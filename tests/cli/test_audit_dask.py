@@ -133,3 +133,67 @@ def test_dask_options_are_checked(dataset, tmp_path, capsys):
     assert "cannot reach the scheduler" in err and "Traceback" not in err
     assert cli.main([*argv, "--dask", "--dask-memory-limit", "lots"]) == 2
     assert "expected a memory size" in capsys.readouterr().err
+
+
+class _Bar:
+    """A tqdm bar's postfix, recorded."""
+
+    def __init__(self):
+        self.postfixes = []
+
+    def set_postfix_str(self, text, refresh=True):
+        self.postfixes.append(text)
+
+
+def _last_count(bar):
+    """``(done, total)`` of the bar's last "Dask: done/total tasks" when all
+    are done, else None."""
+    if not bar.postfixes or not bar.postfixes[-1].startswith("Dask:"):
+        return None
+    done, total = map(int, bar.postfixes[-1].split()[1].split("/"))
+    return (done, total) if done == total else None
+
+
+@pytest.mark.catalogue(
+    "C75",
+    input=(
+        "``--dask ADDRESS`` of a running 2-worker cluster, a progress bar, and a "
+        "Dask computation of 8 blocks inside the audit's session"
+    ),
+    outcome=(
+        "Correct: the session connects to that scheduler and states it (not a "
+        "LocalCluster of its own); the bar shows Dask's task count of the "
+        "computation up to all tasks done"
+    ),
+)
+def test_dask_session_on_a_running_cluster_shows_dask_progress():
+    """C75: --dask ADDRESS, and Dask's progress of each computation."""
+    import argparse
+    import time
+
+    import dask.array as da
+    import distributed
+
+    from skcosim.cli import _audit_dask
+
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        args = argparse.Namespace(
+            dask=cluster.scheduler_address, dask_workers=None, dask_memory_limit=None
+        )
+        progress = argparse.Namespace(bar=_Bar())
+        with _audit_dask.session(args, progress) as info:
+            assert info.scheduler == cluster.scheduler_address
+            assert not info.local and info.n_workers == 2
+            x = da.arange(800, chunks=100)
+            assert int(x.sum().compute()) == 800 * 799 // 2
+            deadline = time.monotonic() + 10
+            while _last_count(progress.bar) is None and time.monotonic() < deadline:
+                time.sleep(0.1)  # the last report comes from another thread
+        done, total = _last_count(progress.bar) or (0, 0)
+        assert done == total >= 8
+        assert "Run on Dask: the cluster at tcp://127.0.0.1" in info.text()

@@ -52,12 +52,16 @@ def dataset(tmp_path_factory):
     for i, rows in enumerate(np.array_split(np.arange(n), 3)):
         log.iloc[rows].to_parquet(tmp / "dataset" / f"part-{i}.parquet", index=False)
     log.to_parquet(tmp / "log.parquet", index=False)
+    items = np.unique(log["item"])
+    labels = pd.DataFrame({"item": items, "genre": [f"g{len(i) % 3}" for i in items]})
+    labels.to_csv(tmp / "genres.csv", index=False)
     return tmp
 
 
 def _audit(path, out, *extra):
     argv = ["audit", str(path), "--user-col", "user", "--item-col", "item"]
     flags = ["--min-item-count", "3", "--n-components", "6", "--no-progress"]
+    flags += ["--item-labels", str(path.parent / "genres.csv")]
     assert cli.main([*argv, *flags, "--out", str(out), *extra]) == 0
     return json.loads((out / "audit.json").read_text())
 
@@ -66,11 +70,13 @@ def _audit(path, out, *extra):
     "C73",
     input=(
         "``skcosim audit DIR --dask --dask-workers 2 --dask-memory-limit 1GB`` on "
-        "a Parquet dataset of 3 files, against the in-memory audit of the same log"
+        "a Parquet dataset of 3 files with ``--min-item-count 3 --item-labels``, "
+        "against the in-memory audit of the same log"
     ),
     outcome=(
-        "Correct: the same data summary and neighbour lists, closed-form losses "
-        "within rtol 1e-8, every stability within 0.01, the same JSON layout "
+        "Correct: the same data summary, labels and neighbour lists, closed-form "
+        "losses within rtol 1e-8, every stability and label agreement within "
+        "0.01, the same JSON layout "
         "plus the cluster it ran on"
     ),
 )
@@ -89,6 +95,7 @@ def test_dask_audit_gives_the_in_memory_report(dataset, tmp_path, capsys, fast_m
     assert "dashboard:" in capsys.readouterr().err
     assert dask["data"] == memory["data"]
     assert dask["neighbors"] == memory["neighbors"]
+    assert dask["labels"] == memory["labels"]
     assert dask.keys() == memory.keys()
     cluster = dask["settings"].pop("dask")
     assert cluster["n_workers"] == 2 and cluster["local_cluster"]
@@ -99,7 +106,12 @@ def test_dask_audit_gives_the_in_memory_report(dataset, tmp_path, capsys, fast_m
     for row, expected in zip(dask["models"], memory["models"], strict=True):
         assert row["name"] == expected["name"]
         np.testing.assert_allclose(row["loss"], expected["loss"], rtol=LOSS_RTOL)
-        for key in ("gauge_stability", "resample_stability", "restart_stability"):
+        for key in (
+            "gauge_stability",
+            "resample_stability",
+            "restart_stability",
+            "label_agreement",
+        ):
             if expected[key] is None:
                 assert row[key] is None
             else:

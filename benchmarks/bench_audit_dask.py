@@ -1,17 +1,20 @@
 """``skcosim audit --dask`` against the in-memory audit on power-law logs.
-
 Writes each log once into ``benchmarks/.cache`` as a partitioned Parquet
 dataset (``powerlaw-NAME.parquet/part-*.parquet``, rows in random order,
 users spread over the files) and as one Parquet file for the in-memory
 audit, from ``_data.make_powerlaw`` (Zipf items, log-normal users; the
-generator of ``bench_audit.py``). Each audit runs in a subprocess; its
-process tree is sampled every half second, so the peak memory (RSS) of the
-main process and of every Dask worker is reported, with the number of worker
-processes seen (more than ``--workers``: a worker was killed and restarted).
+generator of ``bench_audit.py``), or MovieLens-100k (``--sizes ml-100k``,
+binary, from the recbole wheel as the other benchmarks read it). Each audit
+runs in a subprocess; its process tree is sampled every half second, so the
+peak memory (RSS) of the main process and of every Dask worker is reported,
+with the number of worker processes seen (more than ``--workers``: a worker
+was killed and restarted).
 Then the two reports are compared: closed-form losses (relative
 difference), stabilities (absolute difference).
 
-Run: ``python benchmarks/bench_audit_dask.py --sizes 1m`` (a few minutes);
+Run: ``python benchmarks/bench_audit_dask.py --sizes ml-100k,1m`` for the
+equal answers (target: closed-form losses within 1e-8, stabilities within
+0.01);
 ``--sizes 10m`` for the overhead (target: ``--dask`` at most 2x the
 in-memory wall time); ``--sizes 30m --modes dask --memory-limit 3GB`` for the
 log beyond memory (target: main process under 2 GB, no worker killed).
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
-from _data import CACHE, make_powerlaw
+from _data import CACHE, load_movielens_100k, make_powerlaw
 
 #: name: (n_users, n_items, interactions)
 LOGS = {
@@ -49,8 +52,11 @@ def dataset_paths(name):
     single = CACHE / f"powerlaw-{name}-single.parquet"
     if directory.exists() and single.exists():
         return directory, single
-    n_users, n_items, nnz = LOGS[name]
-    X = make_powerlaw(n_users, n_items, nnz, random_state=0).tocoo()
+    if name == "ml-100k":
+        X = load_movielens_100k().tocoo()
+    else:
+        n_users, n_items, nnz = LOGS[name]
+        X = make_powerlaw(n_users, n_items, nnz, random_state=0).tocoo()
     order = np.random.default_rng(0).permutation(X.nnz)  # a log, not sorted
     frame = pd.DataFrame(
         {
@@ -60,8 +66,9 @@ def dataset_paths(name):
     )
     del X, order
     directory.mkdir(parents=True, exist_ok=True)
-    for i, start in enumerate(range(0, len(frame), ROWS_PER_FILE)):
-        part = frame.iloc[start : start + ROWS_PER_FILE]
+    per_file = min(ROWS_PER_FILE, -(-len(frame) // 4))  # at least 4 files
+    for i, start in enumerate(range(0, len(frame), per_file)):
+        part = frame.iloc[start : start + per_file]
         part.to_parquet(directory / f"part-{i:04d}.parquet", index=False)
     frame.to_parquet(single, index=False)
     return directory, single

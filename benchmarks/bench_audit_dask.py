@@ -1,4 +1,5 @@
 """``skcosim audit --dask`` against the in-memory audit on power-law logs.
+
 Writes each log once into ``benchmarks/.cache`` as a partitioned Parquet
 dataset (``powerlaw-NAME.parquet/part-*.parquet``, rows in random order,
 users spread over the files) and as one Parquet file for the in-memory
@@ -8,9 +9,8 @@ binary, from the recbole wheel as the other benchmarks read it). Each audit
 runs in a subprocess; its process tree is sampled every half second, so the
 peak memory (RSS) of the main process and of every Dask worker is reported,
 with the number of worker processes seen (more than ``--workers``: a worker
-was killed and restarted).
-Then the two reports are compared: closed-form losses (relative
-difference), stabilities (absolute difference).
+was killed and restarted). Then the two reports are compared: closed-form
+losses (relative difference), stabilities (absolute difference).
 
 Run: ``python benchmarks/bench_audit_dask.py --sizes ml-100k,1m`` for the
 equal answers (target: closed-form losses within 1e-8, stabilities within

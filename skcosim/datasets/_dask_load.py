@@ -219,7 +219,11 @@ def blocks_to_array(blocks, n_features):
         for b, (n_rows, _) in zip(blocks, summary, strict=True)
         if n_rows
     ]
-    return da.concatenate(parts, axis=0), int(sum(nnz for _, nnz in summary))
+    nnz = int(sum(n for _, n in summary))
+    if not parts:  # e.g. a k-core that keeps nobody
+        empty = sp.csr_matrix((0, n_features))
+        return da.from_array(empty, chunks=((0,), (n_features,)), asarray=False), nnz
+    return da.concatenate(parts, axis=0), nnz
 
 
 def read_interactions_dask(path, user_col, item_col, value_col=None, *, sep=None):

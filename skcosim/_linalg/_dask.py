@@ -42,7 +42,13 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
 
 from .._validation import drop_stored_zeros, item_popularity
-from ._eigen import arpack_fits, flip_signs, lanczos_ncv, rank_rtol, top_k_from_gram
+from ._eigen import (
+    arpack_fits,
+    flip_signs,
+    lanczos_ncv,
+    top_k_from_gram,
+    zero_null_eigenvalues,
+)
 from ._matrix import check_gram_norm
 
 #: Largest ``n_features`` for which ``solver="auto"`` forms ``X^T X`` on Dask
@@ -242,7 +248,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=lanczos_ncv(k, n_features))
         order = np.argsort(w)[::-1]
         w = w[order]
-        w = np.where(w > w.max(initial=0) * rank_rtol(dtype, max_dim), w, 0)
+        w = zero_null_eigenvalues(w, dtype, max_dim)
         return np.sqrt(w), flip_signs(Q[:, order])
     # randomized: Dask's own randomized SVD, which accepts scipy.sparse chunks
     import dask.array as da

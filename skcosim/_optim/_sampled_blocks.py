@@ -80,6 +80,7 @@ def fit_adam_blocks(
     minibatch_entries=MINIBATCH_ENTRIES,
     floor=NORMALIZE_EPS,
     min_gain=None,
+    batch_size="auto",
 ):
     """Minibatch Adam on the sampled softmax of a row-chunked dask array ``X``
     (``popularity``: users per item, counted over its blocks).
@@ -95,7 +96,7 @@ def fit_adam_blocks(
     t = float(temperature)
     sampler = NegativeSampler(popularity, n_negatives, exponent, random_state)
     minibatch = min(max(1, minibatch_entries // n_negatives), -(-n // MIN_STEPS))
-    batch = sampled_batch_size(n_negatives, n)
+    batch = sampled_batch_size(n_negatives, n, batch_size)
     blocks = _dask.row_blocks(X)
     monitor_rows = np.sort(random_state.choice(n, min(n, monitor_users), False))
     (Xm,) = dask.compute(_dask.take_rows(X, monitor_rows))

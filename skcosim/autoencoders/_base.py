@@ -29,9 +29,9 @@ from .._linalg import _dask
 from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
+    canonical_projection,
     check_gram_fits,
     column_moments,
-    projection_factor,
     reconstruction_error_from_moments,
     squared_reconstruction_error,
     total_variance,
@@ -89,7 +89,7 @@ class _BaseLinearAutoencoder(
 
     #: The item embedding that ``item_embeddings()``, ``similar_items``, the
     #: metrics of :mod:`skcosim.metrics`, the displays and the command line
-    #: use when none is named (``kind=None`` / ``embedding=None``).
+    #: use when none is named (``embedding=None``).
     _default_embedding = "decoder"
 
     _parameter_constraints: dict = {
@@ -393,18 +393,20 @@ class _BaseLinearAutoencoder(
 
     # -- item embeddings --------------------------------------------------------
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None):
         """Item embeddings of the fitted model (one row per item).
 
         Parameters
         ----------
-        kind : {"decoder", "encoder", "projected"} or None, default=None
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
             ``"decoder"``: rows of ``B`` (``decoder_``). ``"encoder"``: rows
-            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L`` with
-            ``L L^T = B^T B``, whose cosines are those of the rows of the
-            item-item matrix ``A B^T`` (:ref:`remedy-project`): gauge-free,
-            computed in ``n_components`` dimensions without forming
-            ``A B^T``. ``None``: the estimator's default embedding, its class
+            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L W`` with
+            ``L L^T = B^T B`` and ``W`` the principal axes of ``A L``, whose
+            cosines are those of the rows of the item-item matrix ``A B^T``
+            (:ref:`remedy-project`): gauge-free (the coordinates too, not only
+            the cosines), computed in ``n_components`` dimensions without
+            forming ``A B^T``; what :class:`~skcosim.preprocessing.ProjectedEmbedding`
+            returns. ``None``: the estimator's default embedding, its class
             attribute ``_default_embedding``, which ``similar_items``, every
             metric of :mod:`skcosim.metrics`, the displays and the command
             line share (:ref:`default-embedding`): ``"projected"`` for
@@ -421,18 +423,20 @@ class _BaseLinearAutoencoder(
         embeddings : ndarray of shape (n_features, n_components)
         """
         check_is_fitted(self)
-        if kind is None:
-            kind = self._default_embedding
-        if kind not in EMBEDDING_KINDS:
-            raise ValueError(f"kind must be one of {EMBEDDING_KINDS}, got {kind!r}.")
+        if embedding is None:
+            embedding = self._default_embedding
+        if embedding not in EMBEDDING_KINDS:
+            raise ValueError(
+                f"embedding must be one of {EMBEDDING_KINDS}, got {embedding!r}."
+            )
         A, B = self.encoder_, self.decoder_
         if gauge is not None:
             A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
-        if kind == "decoder":
+        if embedding == "decoder":
             return B
-        if kind == "encoder":
+        if embedding == "encoder":
             return A
-        return A @ projection_factor(B)
+        return A @ canonical_projection(A, B)
 
     @property
     def _n_features_out(self):

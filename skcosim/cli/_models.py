@@ -30,7 +30,7 @@ class ModelSpec:
     name: str
     objective: str
     estimator: object
-    kind: str | None = None
+    embedding: str | None = None
     note: str = ""
     #: Iterative fit (L-BFGS): refitted on fewer resamples, see compare_models.
     iterative: bool = False
@@ -43,16 +43,16 @@ class ModelSpec:
 
 #: The note of the rows that score Objective 1's raw decoder, not the default.
 RAW_DECODER_NOTE = (
-    'item embedding: the raw decoder factor B (kind="decoder"), not '
+    'item embedding: the raw decoder factor B (embedding="decoder"), not '
     'DropoutAutoencoder\'s default "projected"'
 )
 
 
-def embedding_kind(spec):
-    """The item embedding a row scores: its ``kind``, or the estimator's
+def spec_embedding(spec):
+    """The item embedding a row scores: its ``embedding``, or the estimator's
     default."""
-    if spec.kind is not None:
-        return spec.kind
+    if spec.embedding is not None:
+        return spec.embedding
     return getattr(spec.estimator, "_default_embedding", "decoder")
 
 
@@ -83,7 +83,7 @@ def default_models(
                 ),
                 # The raw factor is the point of these rows: its cosines
                 # depend on the split.
-                kind="decoder",
+                embedding="decoder",
                 note=RAW_DECODER_NOTE,
             )
         )
@@ -145,40 +145,55 @@ def available(value):
 NOT_AVAILABLE_REASON = "fewer than 2 effective components"
 
 
-def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_items):
-    """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding."""
-    return float(
-        _metrics().gauge_stability(
-            model,
-            n_neighbors,
-            n_draws=n_draws,
-            embedding=kind,
-            random_state=random_state,
-            max_items=max_items,
-        )
+def gauge_stability_of(model, embedding, n_neighbors, n_draws, random_state, max_items):
+    """:func:`skcosim.metrics.gauge_stability` of the ``embedding`` item embedding,
+    and its per-item values (``average=False``) from the same draws."""
+    from ..metrics._stability import gauge_overlaps_of
+
+    overlaps = gauge_overlaps_of(
+        model,
+        n_neighbors,
+        n_draws=n_draws,
+        embedding=embedding,
+        method="jaccard",
+        random_state=random_state,
+        max_items=max_items,
     )
+    return float(overlaps.reduce("Gauge stability")), overlaps.per_item()
 
 
 def resample_stability_of(
-    model, kind, X, n_neighbors, n_draws, random_state, max_items, n_jobs=None
+    model, embedding, X, n_neighbors, n_draws, random_state, max_items, n_jobs=None
 ):
     """:func:`skcosim.metrics.resample_stability` (random halves of the users)
-    of the ``kind`` item embedding; fits in ``n_jobs`` processes."""
+    of the ``embedding`` item embedding, and its per-item values (``average=False``)
+    from the same refits; fits in ``n_jobs`` processes."""
+    from ..metrics._stability import resample_overlaps
+
     if n_jobs not in (None, 1) and "verbose" in model.get_params():
         # Progress bars of several processes would overwrite each other.
         model = clone(model).set_params(verbose=0)
-    return float(
-        _metrics().resample_stability(
-            model,
-            X,
-            n_neighbors,
-            n_resamples=n_draws,
-            embedding=kind,
-            random_state=random_state,
-            max_items=max_items,
-            n_jobs=n_jobs,
-        )
+    overlaps = resample_overlaps(
+        model,
+        X,
+        n_neighbors,
+        n_resamples=n_draws,
+        embedding=embedding,
+        random_state=random_state,
+        max_items=max_items,
+        n_jobs=n_jobs,
     )
+    return float(overlaps.reduce("Resample stability")), overlaps.per_item()
+
+
+def label_agreement_of(E, labels, n_neighbors):
+    """:func:`skcosim.metrics.neighbor_label_agreement` of ``E`` and its
+    per-item values (NaN for the unlabelled items), from one neighbour search."""
+    per_item = np.asarray(
+        _metrics().neighbor_label_agreement(E, labels, n_neighbors, average=False)
+    )
+    # The function's own mean: over the labelled items, the non-NaN ones.
+    return float(per_item[~np.isnan(per_item)].mean()), per_item
 
 
 @dataclass
@@ -189,6 +204,9 @@ class ModelResult:
     model: object
     embeddings: np.ndarray
     scores: dict = field(default_factory=dict)
+    #: Per-item values of the scores (``average=False``): ``{score: ndarray
+    #: of shape (n_items,)}``, NaN where not measured (items.csv).
+    per_item: dict = field(default_factory=dict)
 
 
 _EMPTY_SCORES = dict.fromkeys(
@@ -235,7 +253,7 @@ def _score_model(spec, X, scoring, notes, progress=None):
     start is zero when ``alpha`` exceeds every singular value of a half.
     """
     failures = (ValueError, FloatingPointError) if spec.optional else ()
-    seed, k = scoring.random_state, scoring.n_neighbors
+    seed, n_neighbors = scoring.random_state, scoring.n_neighbors
     try:
         _announce(progress, f"{spec.name}: fit")
         start = time.perf_counter()
@@ -247,19 +265,23 @@ def _score_model(spec, X, scoring, notes, progress=None):
         if scoring.clusters is not None:
             empty.update(within_cluster_cosine=None, between_cluster_abs_cosine=None)
         return ModelResult(spec=spec, model=None, embeddings=None, scores=empty)
-    E = np.asarray(model.item_embeddings(spec.kind))
+    E = np.asarray(model.item_embeddings(spec.embedding))
     _announce(progress, f"{spec.name}: loss and gauge stability")
+    per_item = {}
+    gauge, per_item["gauge_stability"] = gauge_stability_of(
+        model, spec.embedding, n_neighbors, scoring.n_draws, seed, scoring.max_items
+    )
     scores = {
         "loss": float(model.objective(X)),
-        "gauge_stability": gauge_stability_of(
-            model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
-        ),
+        "gauge_stability": gauge,
         "resample_stability": None,
-        "label_agreement": None
-        if scoring.labels is None
-        else float(_metrics().neighbor_label_agreement(E, scoring.labels, k)),
+        "label_agreement": None,
         "fit_seconds": fit_seconds,
     }
+    if scoring.labels is not None:
+        scores["label_agreement"], per_item["label_agreement"] = label_agreement_of(
+            E, scoring.labels, n_neighbors
+        )
     if scoring.clusters is not None:
         within, between = cluster_cosines(E, scoring.clusters)
         scores["within_cluster_cosine"] = within
@@ -272,15 +294,25 @@ def _score_model(spec, X, scoring, notes, progress=None):
     n_jobs = scoring.iterative_n_jobs if spec.iterative else None
     try:
         _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
-        scores["resample_stability"] = resample_stability_of(
-            model, spec.kind, X, k, draws, seed, scoring.max_items, n_jobs
+        resample, per_item["resample_stability"] = resample_stability_of(
+            model,
+            spec.embedding,
+            X,
+            n_neighbors,
+            draws,
+            seed,
+            scoring.max_items,
+            n_jobs,
         )
+        scores["resample_stability"] = resample
     except failures as exc:
         notes.append(f"no resample stability: {exc}")
     scores["restart_stability"] = _restart_stability_of(
         spec, X, scoring, notes, progress
     )
-    return ModelResult(spec=spec, model=model, embeddings=E, scores=scores)
+    return ModelResult(
+        spec=spec, model=model, embeddings=E, scores=scores, per_item=per_item
+    )
 
 
 def _restart_stability_of(spec, X, scoring, notes, progress):
@@ -300,7 +332,7 @@ def _restart_stability_of(spec, X, scoring, notes, progress):
             X,
             scoring.n_neighbors,
             n_restarts=spec.restarts,
-            embedding=spec.kind,
+            embedding=spec.embedding,
             random_state=scoring.random_state,
             max_items=scoring.max_items,
             n_jobs=scoring.iterative_n_jobs,
@@ -464,13 +496,13 @@ def neighbor_table(results, items, n_neighbors):
 
 def rows_of(results):
     """The rows of the report: one dict per model with the keys of
-    :data:`skcosim.cli._report.COLUMNS`, its notes, fit time and embedding kind."""
+    :data:`skcosim.cli._report.COLUMNS`, its notes, fit time and embedding."""
     return [
         {
             "name": r.spec.name,
             "objective": r.spec.objective,
             **r.scores,
-            "kind": embedding_kind(r.spec),
+            "embedding": spec_embedding(r.spec),
         }
         for r in results
     ]

@@ -23,10 +23,11 @@ from .._docstring import (
     SCORER_RETURNS,
     Substitution,
 )
+from .._linalg._topk import SCORE_K
 from ..model_selection._split import train_test_split_interactions
 from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
-from ._ranking import SCORE_K, ndcg_at_k, recall_at_k
+from ._ranking import ndcg_at_k, recall_at_k
 from ._stability import gauge_stability, refit_stability
 
 
@@ -35,9 +36,9 @@ def _constant_gauge_stability(estimator, embedding):
     every setting of it (its gauge keeps every cosine, or the embedding is
     the gauge-free projection), or ``None`` when it can vary."""
     model = fitted_item_model(estimator)
-    kind = default_embedding(model, embedding)
-    if kind == "projected":
-        return f"the {kind!r} embedding is gauge-free"
+    chosen = default_embedding(model, embedding)
+    if chosen == "projected":
+        return f"the {chosen!r} embedding is gauge-free"
     if getattr(model, "_gauge_group", None) == "orthogonal":
         return "its gauge transforms are rotations, which keep every cosine"
     return None

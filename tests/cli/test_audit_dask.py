@@ -55,6 +55,8 @@ def dataset(tmp_path_factory):
     items = np.unique(log["item"])
     labels = pd.DataFrame({"item": items, "genre": [f"g{len(i) % 3}" for i in items]})
     labels.to_csv(tmp / "genres.csv", index=False)
+    names = pd.DataFrame({"item": items, "title": [f"Title {i}" for i in items]})
+    names.to_csv(tmp / "titles.csv", index=False)
     return tmp
 
 
@@ -62,6 +64,7 @@ def _audit(path, out, *extra):
     argv = ["audit", str(path), "--user-col", "user", "--item-col", "item"]
     flags = ["--min-item-count", "3", "--n-components", "6", "--no-progress"]
     flags += ["--item-labels", str(path.parent / "genres.csv")]
+    flags += ["--item-names", str(path.parent / "titles.csv"), "--name-col", "title"]
     assert cli.main([*argv, *flags, "--out", str(out), *extra]) == 0
     return json.loads((out / "audit.json").read_text())
 
@@ -70,11 +73,13 @@ def _audit(path, out, *extra):
     "C73",
     input=(
         "``skcosim audit DIR --dask --dask-workers 2 --dask-memory-limit 1GB`` on "
-        "a Parquet dataset of 3 files with ``--min-item-count 3 --item-labels``, "
+        "a Parquet dataset of 3 files with ``--min-item-count 3 --item-labels "
+        "--item-names``, "
         "against the in-memory audit of the same log"
     ),
     outcome=(
-        "Correct: the same data summary, labels and neighbour lists, closed-form "
+        "Correct: the same data summary, labels, names, neighbour lists and "
+        "per-item table (items.csv), closed-form "
         "losses within rtol 1e-8, every stability and label agreement within "
         "0.01, the same JSON layout "
         "plus the cluster it ran on"
@@ -116,8 +121,19 @@ def test_dask_audit_gives_the_in_memory_report(dataset, tmp_path, capsys, fast_m
                 assert row[key] is None
             else:
                 assert abs(row[key] - expected[key]) <= STABILITY_ATOL, key
-    top = [entry["item"] for entry in memory["popular_item_neighbors"]]
-    assert [entry["item"] for entry in dask["popular_item_neighbors"]] == top
+    # Same ids, names and neighbours (the closed forms are the same models).
+    assert dask["popular_item_neighbors"] == memory["popular_item_neighbors"]
+    items_dask, items_memory = (
+        pd.read_csv(tmp_path / run / "items.csv", keep_default_na=False)
+        for run in ("dask", "memory")
+    )
+    assert list(items_dask.columns) == list(items_memory.columns)
+    assert items_dask["item_id"].tolist() == items_memory["item_id"].tolist()
+    assert items_dask["name"].tolist() == items_memory["name"].tolist()
+    for column in items_memory.columns[2:]:
+        got = pd.to_numeric(items_dask[column]).to_numpy(dtype=float)
+        expected = pd.to_numeric(items_memory[column]).to_numpy(dtype=float)
+        np.testing.assert_allclose(got, expected, atol=STABILITY_ATOL, equal_nan=True)
     markdown = (tmp_path / "dask" / "audit.md").read_text()
     assert "Run on Dask: a LocalCluster started for the audit" in markdown
 

@@ -147,7 +147,8 @@ def _check_log(ddf, user_col, item_col, value_col, source):
     import dask
 
     if value_col is not None:
-        _check_real_numbers(ddf._meta[value_col], value_col, source)
+        empty = pd.Series([], dtype=ddf.dtypes[value_col])  # the column's type
+        _check_real_numbers(empty, value_col, source)
     meta = pd.DataFrame(
         {k: pd.Series(dtype=np.int64) for k in ("user", "item", "value", "rows")}
     )

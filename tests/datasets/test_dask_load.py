@@ -173,10 +173,14 @@ def test_closed_forms_on_the_dask_log_equal_the_in_memory_ones(client, tmp_path)
 @pytest.mark.catalogue(
     "D05",
     input=(
-        "A Parquet dataset with a missing user id, a value that is not a "
-        "number, or a missing column; a glob that matches nothing"
+        "A Parquet dataset with a missing user id or dates as values; CSV "
+        "files with a value that is not a number, or a missing column; a glob "
+        "that matches nothing"
     ),
-    outcome="Refused: a ValueError (FileNotFoundError) naming the column or path",
+    outcome=(
+        "Refused: a ValueError (TypeError for dates, FileNotFoundError) naming "
+        "the column or path"
+    ),
 )
 def test_dask_reader_refuses_bad_logs(client, tmp_path):
     """D05: what the in-memory loader refuses, the Dask reader refuses."""
@@ -193,5 +197,9 @@ def test_dask_reader_refuses_bad_logs(client, tmp_path):
         read_interactions_dask(path, "user", "item", "rating")
     with pytest.raises(ValueError, match=r"'when'.*not found"):
         read_interactions_dask(path, "user", "item", "when")
+    dates = log.assign(rating=pd.Timestamp("2024-01-01"))
+    path = str(write_dataset(dates, tmp_path / "dates"))
+    with pytest.raises(TypeError, match=r"'rating'.*not dates"):
+        read_interactions_dask(path, "user", "item", "rating")
     with pytest.raises(FileNotFoundError, match="No file matches"):
         read_interactions_dask(str(tmp_path / "none*.parquet"), "user", "item")

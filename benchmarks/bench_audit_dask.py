@@ -92,7 +92,10 @@ def run_audit(path, out, extra):
     command += ["--user-col", "user", "--item-col", "item", "--out", str(out)]
     command += ["--no-progress", *extra]
     start = time.perf_counter()
-    main = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # A file, not a pipe: a pipe nobody reads while polling would block the
+    # audit once it fills.
+    log = tempfile.TemporaryFile()
+    main = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
     peaks = {}
     while main.poll() is None:
         for proc in [main, *main.children(recursive=True)]:
@@ -104,7 +107,9 @@ def run_audit(path, out, extra):
             peaks[key] = max(peaks.get(key, 0), rss)
         time.sleep(0.5)
     wall = time.perf_counter() - start
-    stderr = main.stderr.read().decode()
+    log.seek(0)
+    stderr = log.read().decode(errors="replace")
+    log.close()
     if main.returncode != 0:
         raise RuntimeError(f"audit failed ({main.returncode}):\n{stderr}")
     report = json.loads((Path(out) / "audit.json").read_text())

@@ -94,7 +94,7 @@ class _BaseLinearAutoencoder(
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack"})],
         "random_state": ["random_state"],
     }

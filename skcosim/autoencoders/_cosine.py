@@ -46,7 +46,7 @@ from .._optim._sampled_softmax import (
     sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
-from .._validation import item_popularity
+from .._validation import LOG_WARNING_MATCH, item_popularity
 from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
@@ -666,7 +666,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             self.init_alpha_ = resolve_alpha(init_alpha, s)
             return A, B, s
         # Objective 2 closed form: deterministic, and its cosines are unique.
-        start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        with warnings.catch_warnings():
+            # This fit's own validation has warned about a log already.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
         self.init_alpha_ = init_alpha = start.alpha_
         A = start.encoder_.astype(np.float64)
         B = start.decoder_.astype(np.float64)

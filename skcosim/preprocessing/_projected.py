@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -10,6 +12,7 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
+from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -17,7 +20,14 @@ from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import projection_factor
-from .._validation import check_not_dates, item_popularity, zero_item_rows
+from .._validation import (
+    LOG_WARNING_MATCH,
+    check_not_dates,
+    item_popularity,
+    warn_if_interaction_log,
+    zero_item_rows,
+)
+from ..autoencoders._base import embeddings_frame
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 
@@ -221,11 +231,15 @@ class ProjectedEmbedding(
             The fitted transformer.
         """
         check_not_dates(X)
+        warn_if_interaction_log(X, type(self).__name__, stacklevel=4)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
         base = WeightDecayAutoencoder() if self.estimator is None else self.estimator
-        estimator = clone(base).fit(X)
+        with warnings.catch_warnings():
+            # Warned above, on the table as given.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            estimator = clone(base).fit(X)
         if not (hasattr(estimator, "encoder_") and hasattr(estimator, "decoder_")):
             raise TypeError(
                 f"{type(estimator).__name__} has no encoder_ and decoder_ after "
@@ -294,7 +308,7 @@ class ProjectedEmbedding(
         back = (np.linalg.pinv(T) @ B.T.astype(np.float64)).astype(Z.dtype)
         return Z @ back
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, kind=None, *, gauge=None, as_frame=False):
         """Gauge-free item embeddings ``A L`` (one row per item).
 
         Parameters
@@ -305,12 +319,23 @@ class ProjectedEmbedding(
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, project the re-split model ``A R, B R^{-T}`` instead:
             the cosines are the same (what gauge stability checks).
+        as_frame : bool, default=False
+            Return a :class:`pandas.DataFrame` indexed by item id
+            (``feature_names_in_`` when fitted on a DataFrame, column
+            positions otherwise), with the columns of
+            ``get_feature_names_out()``.
 
         Returns
         -------
-        embeddings : ndarray of shape (n_features, n_components)
+        embeddings : ndarray or DataFrame of shape (n_features, n_components)
             One row per item.
         """
+        check_scalar(as_frame, "as_frame", (bool, np.bool_))
+        embeddings = self._item_embeddings(kind, gauge)
+        return embeddings_frame(self, embeddings) if as_frame else embeddings
+
+    def _item_embeddings(self, kind, gauge):
+        """:meth:`item_embeddings` as an array."""
         check_is_fitted(self)
         if kind is None:
             kind = self._default_embedding

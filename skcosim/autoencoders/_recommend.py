@@ -251,7 +251,9 @@ class RecommenderMixin:
             ``feature_names_in_`` or column indices), in any order,
             repeats ignored. ``None``: every item. Empty, or an id the model
             was not fitted with, is a ``ValueError``. A candidate seen by a
-            user is still left out for that user when ``filter_seen``.
+            user is still left out for that user when ``filter_seen``. A
+            softmax model's probabilities stay those over every item (the
+            candidates' do not sum to 1).
         filter_items : array-like of shape (n_filtered,), default=None
             Items never recommended (implicit's ``filter_items``), ids as
             ``items``; it may overlap ``items`` (the filter wins), but not

@@ -90,11 +90,21 @@ def test_auto_alpha_on_every_solver(estimator, squared):
     assert_allclose(model.objective(X), explicit.objective(X), rtol=1e-9)
 
 
-@pytest.mark.catalogue("E92c", part_of="E92")
+@pytest.mark.catalogue(
+    "E95",
+    input=(
+        '``CosineAutoencoder(init_alpha="auto")`` with the weight-decay and '
+        "the random start, on a long-tailed matrix with unseen items"
+    ),
+    outcome=(
+        "Correct: ``init_alpha_`` is the dense-SVD rule's value and the fit "
+        "equals the one with that number passed (``rtol=1e-9``)"
+    ),
+)
 @pytest.mark.parametrize("init", ["weight_decay", "random"])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_cosine_init_alpha_auto(init):
-    """E92c: ``CosineAutoencoder(init_alpha="auto")`` starts from the
+    """E95: ``CosineAutoencoder(init_alpha="auto")`` starts from the
     weight-decay model with the rule's value, the same as passing it."""
     X = long_tailed_interactions()
     a = _reference_auto_alpha(X, 5)

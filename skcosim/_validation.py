@@ -165,7 +165,7 @@ def _sparse_dtype():
 
 def warn_if_interaction_log(X, name, *, stacklevel=5):
     """Warn (``UserWarning``, naming ``load_interactions``) when the ``X``
-    given to ``name.fit`` looks like a long-format log
+    given to ``name`` looks like a long-format log
     (:func:`looks_like_interaction_log`); ``stacklevel`` is counted from
     here (5: the caller of a ``fit`` that validates in a helper)."""
     ids = looks_like_interaction_log(X)
@@ -178,10 +178,10 @@ def warn_if_interaction_log(X, name, *, stacklevel=5):
         f"X has {n_rows} rows and only {n_cols} columns, and its first two "
         f"columns look like user and item ids ({ids[0]} and {ids[1]} distinct "
         "values, each repeated): it looks like a long-format interaction log "
-        f"(one row per interaction), which {name} would fit as {n_rows} users "
+        f"(one row per interaction), which {name} would take as {n_rows} users "
         f"x {n_cols} items. Build the users x items matrix with "
         "skcosim.datasets.load_interactions(log, user_col=..., item_col=..., "
-        "value_col=...) and fit its data.",
+        "value_col=...) and pass its data.",
         UserWarning,
         stacklevel=stacklevel,
     )

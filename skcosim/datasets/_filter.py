@@ -17,7 +17,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, validate_params
-from .._validation import drop_stored_zeros, frame_values
+from .._validation import drop_stored_zeros, frame_values, warn_if_interaction_log
 from ._load import interactions_frame
 
 
@@ -133,6 +133,7 @@ def filter_interactions(
     >>> kept.data.index.tolist(), kept.data.columns.tolist()
     (['ann', 'bob'], ['a', 'b'])
     """
+    warn_if_interaction_log(data, "filter_interactions", stacklevel=4)
     if as_frame is None:
         as_frame = _holds_frame(data)
     X, user_ids, item_ids = _matrix_and_ids(data)

@@ -11,7 +11,12 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, validate_params
-from .._validation import drop_stored_zeros, frame_values, matrix_frame
+from .._validation import (
+    drop_stored_zeros,
+    frame_values,
+    matrix_frame,
+    warn_if_interaction_log,
+)
 
 
 @validate_params(
@@ -75,6 +80,7 @@ def train_test_split_interactions(X, test_size: float = 0.2, random_state=None):
     >>> test.index.tolist(), test.columns[:3].tolist()
     (['ann', 'bob', 'cy'], ['item0', 'item1', 'item2'])
     """
+    warn_if_interaction_log(X, "train_test_split_interactions", stacklevel=4)
     # The ids of a DataFrame or a Bunch go to both parts, unchanged.
     if isinstance(X, pd.DataFrame):
         parts = _split_matrix(frame_values(X), test_size, random_state)

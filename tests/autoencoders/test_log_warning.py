@@ -74,7 +74,10 @@ def test_fitting_a_log_warns_naming_load_interactions(model, columns):
         messages = [str(w.message) for w in caught if "long-format" in str(w.message)]
         assert len(messages) == 1, messages
         assert "load_interactions" in messages[0]
-        assert f"600 users x {columns} items" in messages[0]
+        assert (
+            f"{type(model).__name__} would take as 600 users x {columns}"
+            in (messages[0])
+        )
         assert caught[0].filename == __file__  # points at the caller of fit
 
 
@@ -132,3 +135,25 @@ def test_no_warning_on_matrices():
         with warnings.catch_warnings():
             warnings.filterwarnings("error", message=".*long-format")
             WeightDecayAutoencoder(2).fit(X)
+
+
+@pytest.mark.catalogue(
+    "E96",
+    input=(
+        "A long-format log given to ``filter_interactions`` or "
+        "``train_test_split_interactions`` (which read users x items matrices)"
+    ),
+    outcome="The same ``UserWarning``, naming the function and ``load_interactions``",
+)
+def test_filter_and_split_warn_on_a_log():
+    """E96: the k-core filter and the split read a users x items matrix
+    too; a log given to them warns the same way, at the caller's line."""
+    from skcosim.datasets import filter_interactions
+    from skcosim.model_selection import train_test_split_interactions
+
+    log = _log().iloc[:, :3]
+    for function in (filter_interactions, train_test_split_interactions):
+        with pytest.warns(UserWarning, match=MATCH) as caught:
+            function(log)
+        assert function.__name__ in str(caught[0].message)
+        assert caught[0].filename == __file__

@@ -3,7 +3,10 @@ rule of what counts as an interaction (a nonzero value, never a stored 0.0)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 
@@ -148,19 +151,11 @@ def looks_like_interaction_log(X):
     counts = []
     for j in range(2):
         column = X.iloc[:, j] if is_frame else X[:, j]
-        if is_frame and isinstance(column.dtype, _sparse_dtype()):
-            column = column.sparse.to_dense()
         n_distinct = _id_like(column)
         if not LOG_MIN_DISTINCT_IDS <= n_distinct <= n_rows / LOG_MIN_ROWS_PER_ID:
             return None
         counts.append(n_distinct)
     return tuple(counts)
-
-
-def _sparse_dtype():
-    import pandas as pd
-
-    return pd.SparseDtype
 
 
 def warn_if_interaction_log(X, name, *, stacklevel=5):
@@ -171,8 +166,6 @@ def warn_if_interaction_log(X, name, *, stacklevel=5):
     ids = looks_like_interaction_log(X)
     if ids is None:
         return
-    import warnings
-
     n_rows, n_cols = X.shape
     warnings.warn(
         f"X has {n_rows} rows and only {n_cols} columns, and its first two "
@@ -204,6 +197,4 @@ def frame_values(frame):
 def matrix_frame(X, like):
     """The sparse matrix ``X`` as a sparse DataFrame with the index and
     columns of the DataFrame ``like`` (its ids, in their order)."""
-    import pandas as pd
-
     return pd.DataFrame.sparse.from_spmatrix(X, index=like.index, columns=like.columns)

@@ -161,7 +161,7 @@ def filter_interactions(
         data=kept, user_ids=kept_users, item_ids=kept_items, n_passes=n_passes
     )
     if as_frame:
-        result.data = result.frame = ids_frame(kept, kept_users, kept_items, data)
+        result.data = result.frame = _ids_frame(kept, kept_users, kept_items, data)
     return result
 
 
@@ -172,7 +172,7 @@ def _holds_frame(data):
     return isinstance(data, pd.DataFrame)
 
 
-def ids_frame(X, user_ids, item_ids, source):
+def _ids_frame(X, user_ids, item_ids, source):
     """The sparse matrix ``X`` as a sparse DataFrame with these ids: the
     column labels of a DataFrame ``source`` as they are, otherwise the item
     ids as strings (:func:`load_interactions`' ``as_frame`` convention)."""

@@ -196,3 +196,26 @@ def test_split_refuses_a_broken_bunch():
         train_test_split_interactions(
             {"data": X, "user_ids": np.arange(5), "item_ids": np.arange(7)}
         )
+
+
+def test_ids_reach_the_model_through_filter_and_split():
+    """load_interactions -> filter_interactions -> train_test_split_interactions
+    -> fit: the model's items are the filtered ids, in order, and answer
+    item_embeddings(as_frame=True) and recommend(items=) by id."""
+    from skcosim import WeightDecayAutoencoder
+
+    rng = np.random.RandomState(3)
+    log = pd.DataFrame(
+        {"user": rng.randint(0, 80, 900), "movie": rng.zipf(1.6, 900) % 97 + 1000}
+    )
+    data = load_interactions(log, "user", "movie", as_frame=True)
+    kept = filter_interactions(data, min_item_count=5, min_user_count=3)
+    train, test = train_test_split_interactions(kept, 0.2, random_state=0)
+    model = WeightDecayAutoencoder(4).fit(train.data)
+    expected = [str(i) for i in kept.item_ids]
+    assert model.feature_names_in_.tolist() == expected
+    assert model.item_embeddings(as_frame=True).index.tolist() == expected
+    candidates = expected[::3]
+    ids, _ = model.recommend(train.data, 2, items=candidates)
+    assert set(ids[ids != None].tolist()) <= set(candidates)  # noqa: E711
+    assert test.data.columns.tolist() == expected

@@ -31,9 +31,9 @@ from .._linalg import _dask
 from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
+    canonical_projection,
     check_gram_fits,
     column_moments,
-    projection_factor,
     reconstruction_error_from_moments,
     squared_reconstruction_error,
     total_variance,
@@ -105,7 +105,7 @@ class _BaseLinearAutoencoder(
 
     #: The item embedding that ``item_embeddings()``, ``similar_items``, the
     #: metrics of :mod:`skcosim.metrics`, the displays and the command line
-    #: use when none is named (``kind=None`` / ``embedding=None``).
+    #: use when none is named (``embedding=None``).
     _default_embedding = "decoder"
 
     _parameter_constraints: dict = {
@@ -387,18 +387,20 @@ class _BaseLinearAutoencoder(
 
     # -- item embeddings --------------------------------------------------------
 
-    def item_embeddings(self, kind=None, *, gauge=None, as_frame=False):
+    def item_embeddings(self, embedding=None, *, gauge=None, as_frame=False):
         """Item embeddings of the fitted model (one row per item).
 
         Parameters
         ----------
-        kind : {"decoder", "encoder", "projected"} or None, default=None
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
             ``"decoder"``: rows of ``B`` (``decoder_``). ``"encoder"``: rows
-            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L`` with
-            ``L L^T = B^T B``, whose cosines are those of the rows of the
-            item-item matrix ``A B^T`` (:ref:`remedy-project`): gauge-free,
-            computed in ``n_components`` dimensions without forming
-            ``A B^T``. ``None``: the estimator's default embedding, its class
+            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L W`` with
+            ``L L^T = B^T B`` and ``W`` the principal axes of ``A L``, whose
+            cosines are those of the rows of the item-item matrix ``A B^T``
+            (:ref:`remedy-project`): gauge-free (the coordinates too, not only
+            the cosines), computed in ``n_components`` dimensions without
+            forming ``A B^T``; what :class:`~skcosim.preprocessing.ProjectedEmbedding`
+            returns. ``None``: the estimator's default embedding, its class
             attribute ``_default_embedding``, which ``similar_items``, every
             metric of :mod:`skcosim.metrics`, the displays and the command
             line share (:ref:`default-embedding`): ``"projected"`` for
@@ -433,24 +435,26 @@ class _BaseLinearAutoencoder(
         ['weightdecayautoencoder0', 'weightdecayautoencoder1']
         """
         check_scalar(as_frame, "as_frame", (bool, np.bool_))
-        embeddings = self._item_embeddings(kind, gauge)
+        embeddings = self._item_embeddings(embedding, gauge)
         return embeddings_frame(self, embeddings) if as_frame else embeddings
 
-    def _item_embeddings(self, kind, gauge):
+    def _item_embeddings(self, embedding, gauge):
         """:meth:`item_embeddings` as an array."""
         check_is_fitted(self)
-        if kind is None:
-            kind = self._default_embedding
-        if kind not in EMBEDDING_KINDS:
-            raise ValueError(f"kind must be one of {EMBEDDING_KINDS}, got {kind!r}.")
+        if embedding is None:
+            embedding = self._default_embedding
+        if embedding not in EMBEDDING_KINDS:
+            raise ValueError(
+                f"embedding must be one of {EMBEDDING_KINDS}, got {embedding!r}."
+            )
         A, B = self.encoder_, self.decoder_
         if gauge is not None:
             A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
-        if kind == "decoder":
+        if embedding == "decoder":
             return B
-        if kind == "encoder":
+        if embedding == "encoder":
             return A
-        return A @ projection_factor(B)
+        return A @ canonical_projection(A, B)
 
     @property
     def _n_features_out(self):

@@ -7,7 +7,6 @@ from functools import partial
 
 import numpy as np
 import scipy.linalg
-from sklearn.utils import deprecated
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
@@ -24,7 +23,11 @@ from .._linalg._gauge import sample_gauge
 from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
 from .._optim._lbfgs import fit_factors_lbfgs
-from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
+from .._optim._losses import (
+    dropout_penalty_weights,
+    product_penalty,
+    product_penalty_loss_grad,
+)
 from .._optim._params import as_float64
 from .._optim._sgd import dropout_sgd
 from ._alpha import resolve_alpha
@@ -79,14 +82,16 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         are zero.
     alpha : float or "auto", default=1.0
         Strength of the penalty on ``A B^T`` (the paper's lambda), in units of
-        squared singular values: component ``i`` is shrunk by
-        ``g_i = s_i^2 / (s_i^2 + alpha)``, one half where ``s_i^2 = alpha``.
-        ``"auto"``: ``a^2`` with ``a = min(median(s), s_1 / 2)``, ``s`` the
-        nonzero top-``n_components`` singular values of the training data
-        (1.0 on all-zero data): half of the shrinkage falls at the singular
-        value where :class:`WeightDecayAutoencoder` with ``alpha="auto"``
-        cuts, and ``skcosim audit`` uses the same rule (:ref:`alpha-auto`).
-        The value used is ``alpha_``.
+        squared singular values ``s_i^2`` of ``X``: component ``i`` is shrunk
+        by ``s_i^2 / (s_i^2 + alpha)``, never cut (one half where
+        ``s_i^2 = alpha``). :class:`WeightDecayAutoencoder`'s ``alpha`` is in
+        units of singular values ``s_i`` (:ref:`alpha-units`). ``"auto"``:
+        ``a^2`` with ``a = min(median(s), s_1 / 2)``, ``s`` the nonzero
+        top-``n_components`` singular values of the training data (1.0 on
+        all-zero data): half of the shrinkage falls at the singular value
+        where :class:`WeightDecayAutoencoder` with ``alpha="auto"`` cuts, and
+        ``skcosim audit`` uses the same rule (:ref:`alpha-auto`). The value
+        used is ``alpha_``.
     dropout : float in [0, 1) or None, default=None
         If given, the input-dropout rate ``q`` whose exact expected loss is
         minimized. This forms the dense ``n_features x n_features`` Gram matrix
@@ -182,12 +187,6 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         returned one (ones for the gradient solvers). The ``R`` itself is
         ``np.diag(gauge_diagonal_)``, the ``(n_components, n_components)``
         array that ``item_embeddings(gauge=...)`` takes.
-    gauge_ : ndarray of shape (n_components,)
-        Deprecated alias of ``gauge_diagonal_``.
-
-        .. deprecated:: 0.1
-           ``gauge_`` was renamed ``gauge_diagonal_`` in 0.1 and will be
-           removed in 0.3.
     n_iter_ : int
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
@@ -396,15 +395,6 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         B0[active, :k] = Q
         return A0, B0, s.astype(X.dtype)
 
-    # TODO(0.3): remove.
-    @deprecated(
-        "Attribute `gauge_` was renamed `gauge_diagonal_` in version 0.1 and "
-        "will be removed in 0.3."
-    )
-    @property
-    def gauge_(self):
-        return self.gauge_diagonal_
-
     def _user_scaling(self):
         if isinstance(self.scaling, str):
             return None
@@ -450,9 +440,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     def _penalty(self, X, P):
         # ||Lambda^(1/2) A B^T||^2 = sum((A^T Lambda A) * (B^T B)); Lambda = alpha I
         # for Objective 1, plus the dropout term of EDLAE.
-        A = self.encoder_.astype(np.float64)
-        B = self.decoder_.astype(np.float64)
         lam = dropout_penalty_weights(
             self.alpha_, self.dropout or 0.0, column_squared_norms(X)
         )
-        return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
+        return product_penalty(self.encoder_, self.decoder_, lam)

@@ -17,10 +17,9 @@ from .._docstring import (
     PAPER_REFERENCE,
     Substitution,
 )
-from .._linalg._matrix import squared_frobenius
 from .._linalg._spectrum import top_k_spectrum
 from .._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
-from .._optim._losses import weight_decay_loss_grad
+from .._optim._losses import weight_decay_loss_grad, weight_decay_penalty
 from .._optim._params import as_float64
 from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
@@ -64,7 +63,9 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         are zero.
     alpha : float or "auto", default=1.0
         Weight-decay strength (the paper's lambda), in units of singular
-        values: components with ``s_i <= alpha`` are cut. ``"auto"``:
+        values ``s_i`` of ``X``: components with ``s_i <= alpha`` are cut.
+        :class:`DropoutAutoencoder`'s ``alpha`` is in units of squared
+        singular values ``s_i^2`` (:ref:`alpha-units`). ``"auto"``:
         ``min(median(s), s_1 / 2)``, ``s`` the nonzero top-``n_components``
         singular values of the training data (1.0 on all-zero data), so about
         half of the components are kept whatever the scale of ``X``; the rule
@@ -227,5 +228,4 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         self.singular_values_ = s
 
     def _penalty(self, X, P):
-        # alpha * (||X A||^2 + ||B||^2), Objective 2.
-        return self.alpha_ * (squared_frobenius(P) + squared_frobenius(self.decoder_))
+        return weight_decay_penalty(P, self.decoder_, self.alpha_)

@@ -4,8 +4,6 @@ Every neighbour metric uses :func:`cosine_neighbors` (user guide:
 :ref:`stability`).
 """
 
-import warnings
-
 from ._available import NOT_AVAILABLE
 from ._factors import factor_gauge_stability
 from ._labels import neighbor_label_agreement
@@ -31,21 +29,3 @@ __all__ = [
     "resample_stability",
     "restart_stability",
 ]
-
-
-def __getattr__(name):
-    # TODO(0.3): remove. A splitter belongs to skcosim.model_selection; this
-    # deprecated path warns and hands it over.
-    if name == "train_test_split_interactions":
-        warnings.warn(
-            "skcosim.metrics.train_test_split_interactions is deprecated: import "
-            "it from skcosim.model_selection (skcosim.model_selection."
-            "train_test_split_interactions) instead; the old path will be "
-            "removed in 0.3.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        from ..model_selection import train_test_split_interactions
-
-        return train_test_split_interactions
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
 
 
 def check_not_dates(X):
@@ -28,6 +29,22 @@ def check_not_dates(X):
                 f"X has column {name!r} of dtype {dtype}: interactions must be "
                 "numbers, not dates or durations."
             )
+
+
+def validate_interactions(estimator, X, *, reset=True):
+    """``X`` checked as interactions by ``estimator``: no dates
+    (:func:`check_not_dates`), then scikit-learn's ``validate_data`` with a
+    CSR or CSC matrix, or a dense array, of float64 or float32 kept (other
+    dtypes become float64). The one preamble of every ``fit`` and
+    ``transform`` that takes an interaction matrix."""
+    check_not_dates(X)
+    return validate_data(
+        estimator,
+        X,
+        accept_sparse=["csr", "csc"],
+        dtype=[np.float64, np.float32],
+        reset=reset,
+    )
 
 
 # -- What an interaction is --------------------------------------------------------

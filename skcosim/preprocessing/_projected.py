@@ -11,13 +11,17 @@ from sklearn.base import (
     clone,
 )
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import canonical_projection
-from .._validation import check_not_dates, item_popularity, zero_item_rows
+from .._validation import (
+    item_popularity,
+    validate_interactions,
+    zero_item_rows,
+)
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 
@@ -198,10 +202,7 @@ class ProjectedEmbedding(
         self : object
             The fitted transformer.
         """
-        check_not_dates(X)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
+        X = validate_interactions(self, X)
         base = WeightDecayAutoencoder() if self.estimator is None else self.estimator
         estimator = clone(base).fit(X)
         if not (hasattr(estimator, "encoder_") and hasattr(estimator, "decoder_")):
@@ -232,14 +233,7 @@ class ProjectedEmbedding(
             Rows with the cosines of the rows of ``X A B^T``.
         """
         check_is_fitted(self)
-        check_not_dates(X)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
+        X = validate_interactions(self, X, reset=False)
         P = self.projected_encoder_.astype(X.dtype, copy=False)
         return safe_sparse_dot(X, P, dense_output=True)
 

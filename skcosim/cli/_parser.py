@@ -16,6 +16,7 @@ from ._settings import (
     REPRODUCE_FILES,
     REPRODUCE_SETTINGS,
 )
+from ._verdicts import LOW_SUPPORT, LOW_SUPPORT_SHARE
 
 # -- argument types -------------------------------------------------------------
 
@@ -169,12 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read an interaction log (one row per interaction: a user id, an "
             "item id and optionally a value), fit the same models as "
-            "'reproduce' and write a report with the loss, gauge stability, "
+            "'reproduce' and write a report with the gauge stability, "
             "resample stability and (with --item-labels) label agreement of "
-            "each, heatmaps of the most popular items, "
-            f"and the top {N_SHOWN_NEIGHBORS} neighbours of the "
+            "each, which models are trained like it, a verdict and a next "
+            "step, heatmaps of the most popular items, "
+            f"the top {N_SHOWN_NEIGHBORS} neighbours of the "
             f"{N_SHOWN_ITEMS} most popular items under every model side by "
-            "side. Duplicate (user, item) rows are summed."
+            "side (with --item-names, by name), and items.csv: each item's "
+            "support and stabilities. Duplicate (user, item) rows are summed."
         ),
     )
     aud.add_argument(
@@ -216,8 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-user-count items, removing both again until every remaining "
         "one passes (a k-core, as RecBole's item_inter_num_interval). "
         "Default: %(default)s, the log as it is; the report warns, and "
-        "suggests a value, when most items have too few users for their "
-        "neighbours to mean anything",
+        f"suggests a value, when {LOW_SUPPORT_SHARE * 100:.0f}%% or more of the "
+        f"items have fewer than {LOW_SUPPORT} users (their neighbours are near "
+        "chance)",
     )
     aud.add_argument(
         "--min-user-count",
@@ -264,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dropped). Default: a cell is one label (the audit warns when most "
         "labels hold whitespace, '|', ';' or ',')",
     )
+    add_name_flags(aud)
+    add_format_flag(aud)
     aud.add_argument(
         "--n-components",
         type=_positive_int,
@@ -300,6 +306,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common_flags(aud)
     return parser
+
+
+def add_name_flags(parser):
+    """``--item-names``, ``--name-col``, ``--name-item-col`` (audit commands)."""
+    parser.add_argument(
+        "--item-names",
+        default=None,
+        metavar="PATH",
+        help="item names (titles) shown next to the ids in the neighbour tables "
+        "and in the per-item file: any file the log may be (CSV, TSV, RecBole's "
+        ".item as it is, Parquet) with an item id column (--name-item-col) and "
+        "a name column (--name-col); one row per item (an id twice is an "
+        "error), ids compared as text; items without a name show as empty and "
+        "are counted in the report",
+    )
+    parser.add_argument(
+        "--name-col",
+        default=None,
+        metavar="N",
+        help="column of the names in --item-names, e.g. movie_title:token_seq "
+        "(default: its only column besides --name-item-col)",
+    )
+    parser.add_argument(
+        "--name-item-col",
+        default=None,
+        metavar="I",
+        help="column of the item ids in --item-names (default: --item-col)",
+    )
+
+
+def add_format_flag(parser):
+    """``--format`` of the per-item file (audit commands)."""
+    parser.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="format of the per-item file: items.csv, or items.parquet (needs "
+        "pyarrow: pip install 'skcosim[parquet]'). One row per item: id, name, "
+        "support and each model's gauge stability, resample stability (for "
+        "the items they were sampled over) and label agreement (default: "
+        "%(default)s)",
+    )
 
 
 def _non_negative_int(text):

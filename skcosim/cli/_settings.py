@@ -50,7 +50,14 @@ REPRODUCE_SETTINGS = {
 
 #: Files written by each command, inside --out.
 REPRODUCE_FILES = {"figure": "figure1.png", "md": "report.md", "json": "report.json"}
-AUDIT_FILES = {"figure": "similarities.png", "md": "audit.md", "json": "audit.json"}
+AUDIT_FILES = {
+    "figure": "similarities.png",
+    "md": "audit.md",
+    "json": "audit.json",
+    # The per-item file, one of the two (--format): a run removes the other.
+    "items_csv": "items.csv",
+    "items_parquet": "items.parquet",
+}
 
 N_NEIGHBORS = 10
 N_SHOWN_ITEMS = 10  # popular items whose neighbours the audit lists

@@ -46,7 +46,8 @@ from .._optim._sampled_softmax import (
     sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
-from .._validation import item_popularity
+from .._validation import LOG_WARNING_MATCH, item_popularity
+from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
 
@@ -192,9 +193,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         the interactions overflows float64) is a ``ValueError``; the sampled
         softmax, whose steps run in float32, needs ``t`` of at least about
         ``1.2e-5``.
-    init_alpha : float, default=1.0
+    init_alpha : float or "auto", default=1.0
         Weight decay of the Objective 2 start (``init="weight_decay"``), in
-        units of singular values, as in :class:`WeightDecayAutoencoder`. It is
+        units of singular values, as in :class:`WeightDecayAutoencoder`;
+        ``"auto"`` is that class's ``alpha="auto"`` rule (:ref:`alpha-auto`),
+        and the value used is ``init_alpha_``. It is
         not a penalty of Objective 3: both losses are invariant to the norms
         of ``X A`` and of each row of ``B``, so an L2 penalty would only drive
         the norms towards zero without changing any cosine.
@@ -251,6 +254,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         in ``encoder_``, whatever the loss and start.
     scale_ : float
         The fitted scale ``c`` of the squared loss (1.0 for the softmax loss).
+    init_alpha_ : float
+        ``init_alpha``, or the value ``"auto"`` resolved to on the training
+        data (singular values; computed also when the start does not use it).
     singular_values_ : ndarray of shape (n_components,)
         Top singular values of the training data (from the Objective 2 start,
         or computed with ARPACK for ``init="random"`` and warm starts).
@@ -380,7 +386,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "init_alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "init_alpha": [
+            Interval(numbers.Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "init": [StrOptions(set(INITS))],
@@ -624,6 +633,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
         if self._continues(X):
             s, _ = self._spectrum(X)
+            self.init_alpha_ = resolve_alpha(init_alpha, s)
             return (
                 self.encoder_.astype(np.float64),
                 self.decoder_.astype(np.float64),
@@ -635,9 +645,14 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             A = rng.standard_normal((p, k))
             B = rng.standard_normal((p, k))
             s, _ = self._spectrum(X)
+            self.init_alpha_ = resolve_alpha(init_alpha, s)
             return A, B, s
         # Objective 2 closed form: deterministic, and its cosines are unique.
-        start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        with warnings.catch_warnings():
+            # This fit's own validation has warned about a log already.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        self.init_alpha_ = init_alpha = start.alpha_
         A = start.encoder_.astype(np.float64)
         B = start.decoder_.astype(np.float64)
         if not np.any(B) and has_data:

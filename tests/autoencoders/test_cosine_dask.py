@@ -58,6 +58,7 @@ def _fit(X, seed, **extra):
         return CosineAutoencoder(**{**params, **extra}).fit(X)
 
 
+@pytest.mark.slow  # five fits, three of them on the cluster
 @pytest.mark.catalogue(
     "D06",
     input=(

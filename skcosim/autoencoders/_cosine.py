@@ -42,8 +42,6 @@ from .._optim._sampled_softmax import (
     ADAM_TOL,
     STEP_DTYPE,
     fit_adam,
-    sampled_batch_size,
-    sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
 from .._validation import LOG_WARNING_MATCH, item_popularity
@@ -525,32 +523,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             self._check_X_for_loss(sp.csr_matrix(([-1.0], ([0], [0]))), loss)
         return popularity, mass
 
-    def _softmax_loss_grad(self, X, loss):
-        """``(A, B, sample) -> (loss, dA, dB)`` of a softmax loss over all users
-        of ``X``: in memory, or summed over the row blocks of a dask array."""
+    def _softmax_loss_grad(self, X):
+        """``(A, B, sample) -> (loss, dA, dB)`` of the exact softmax loss over
+        all users of ``X``: in memory, or summed over the row blocks of a dask
+        array (the sampled softmax has its own solvers)."""
         t = self.temperature
-        if loss == "sampled_softmax":
 
-            def block(Xb, A, B, sample):
-                batch = sampled_batch_size(
-                    self.n_negatives, Xb.shape[0], self.batch_size
-                )
-                return sampled_softmax_loss_grad(
-                    Xb,
-                    A,
-                    B,
-                    temperature=t,
-                    sample=sample,
-                    batch_size=batch,
-                    floor=NORM_FLOOR,
-                )
-        else:
-
-            def block(Xb, A, B, sample):
-                batch = resolve_batch_size(self.batch_size, *Xb.shape)
-                return cosine_softmax_loss_grad(
-                    Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
-                )
+        def block(Xb, A, B, sample):
+            batch = resolve_batch_size(self.batch_size, *Xb.shape)
+            return cosine_softmax_loss_grad(
+                Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
+            )
 
         if _dask.is_dask_array(X):
             return functools.partial(_dask.sum_over_blocks, X, block)
@@ -572,7 +555,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                     :3
                 ]
         else:
-            loss_grad = self._softmax_loss_grad(X64, loss)
+            loss_grad = self._softmax_loss_grad(X64)
 
         def fun(theta):
             A_white, B = unpack(theta, p, k)

@@ -152,7 +152,8 @@ def _local_cluster(args):
         memory_limit=args.dask_memory_limit or "auto",
         processes=True,
         host="127.0.0.1",
-        dashboard_address=":0",
+        # On this machine only, as the scheduler (ssh -L to reach it).
+        dashboard_address="127.0.0.1:0",
         # The p2p shuffle logs each sort at level WARNING.
         silence_logs=logging.ERROR,
     )

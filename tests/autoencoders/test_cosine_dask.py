@@ -131,3 +131,44 @@ def test_resample_stability_on_dask_equals_the_in_memory_one(client, X):
     expected = resample_stability(model, X, 5, n_resamples=2, random_state=0)
     got = resample_stability(model, Xd, 5, n_resamples=2, random_state=0)
     assert_allclose(got, expected, atol=1e-12)
+
+
+@pytest.mark.catalogue(
+    "D09",
+    input=(
+        "Inside ``shared_spectra()``: two closed forms fitted on one dask array, "
+        "and twice on the same random half of it (taken twice), as the audit does"
+    ),
+    outcome=(
+        "Correct: one top-k spectrum per distinct (re)sample (2 Dask "
+        "decompositions, not 4), and the same models as without the cache"
+    ),
+)
+def test_shared_spectra_serve_dask_arrays_once_per_sample(client, X, monkeypatch):
+    """D09: a dask array's spectrum is shared like an in-memory one's."""
+    from skcosim._linalg import _dask, _spectrum
+    from skcosim.autoencoders import DropoutAutoencoder
+
+    Xd = da.from_array(X, chunks=(400, -1), asarray=False)
+    rows = np.sort(np.random.RandomState(0).permutation(X.shape[0])[:700])
+    calls = []
+    original = _dask.top_k_spectrum
+
+    def counted(*args, **kwargs):
+        calls.append(args[0].name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_dask, "top_k_spectrum", counted)
+    models = [WeightDecayAutoencoder(6, alpha=2.0), DropoutAutoencoder(6, alpha=4.0)]
+    with _spectrum.shared_spectra():
+        shared = [m.fit(Xd).decoder_.copy() for m in models]
+        halves = [
+            WeightDecayAutoencoder(6, alpha=2.0).fit(_dask.take_rows(Xd, rows)).decoder_
+            for _ in range(2)
+        ]
+    assert len(calls) == 2
+    alone = [m.fit(Xd).decoder_ for m in models]
+    assert len(calls) == 4  # without the cache, every fit decomposes again
+    for got, expected in zip(shared, alone, strict=True):
+        assert_array_equal(got, expected)
+    assert_array_equal(halves[0], halves[1])

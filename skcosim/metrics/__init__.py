@@ -8,6 +8,7 @@ import warnings
 
 from ._available import NOT_AVAILABLE
 from ._factors import factor_gauge_stability
+from ._gauge import apply_gauge, sample_gauge
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
@@ -18,6 +19,7 @@ from ._stability import gauge_stability, resample_stability
 
 __all__ = [
     "NOT_AVAILABLE",
+    "apply_gauge",
     "cosine_neighbors",
     "factor_gauge_stability",
     "gauge_stability",
@@ -30,6 +32,7 @@ __all__ = [
     "recall_at_k",
     "resample_stability",
     "restart_stability",
+    "sample_gauge",
 ]
 
 

@@ -82,6 +82,13 @@ def factor_gauge_stability(
       Objective 2, two-tower models with L2 on both towers) or a cosine
       inside the loss. Rotations keep every cosine, so the value is 1.
 
+    ``group`` is what is drawn (:func:`sample_gauge`), here as in
+    :func:`gauge_stability`: with the same ``group`` and ``random_state``,
+    ``gauge_stability(model, group=group)`` of a model whose item embedding is
+    ``V`` is this number exactly. (``gauge_stability`` without ``group`` draws
+    diagonal ``R`` for a model whose gauge is invertible: a smaller family,
+    so a value above the invertible group's for the same model.)
+
     A value of 1 means the loss determines the neighbours; a value well below
     1 means they are an accident of one admissible split. Use
     :func:`skcosim.preprocessing.project_factors` for an embedding whose
@@ -108,7 +115,8 @@ def factor_gauge_stability(
 
     See Also
     --------
-    gauge_stability : The same quantity for a fitted skcosim model.
+    gauge_stability : The same quantity for a fitted model.
+    sample_gauge : The transforms drawn.
     skcosim.preprocessing.project_factors : The gauge-free item embedding.
 
     Examples

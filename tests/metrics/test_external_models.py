@@ -9,13 +9,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim._linalg._gauge import sample_gauge as public_sample_gauge
 from skcosim.metrics import (
     factor_gauge_stability,
     gauge_stability,
     neighbor_label_agreement,
     resample_stability,
 )
+from skcosim.metrics import sample_gauge as public_sample_gauge
 
 from .._long_tailed import long_tailed_interactions
 from ._reference import _brute_force
@@ -245,3 +245,87 @@ def test_skcosim_models_keep_their_gauge_and_defaults():
     assert gauge_stability(wd) == 1.0
     with pytest.raises(ValueError, match="not admissible for WeightDecayAutoencoder"):
         gauge_stability(wd, group="diagonal")
+
+
+@pytest.mark.catalogue(
+    "M55",
+    input=(
+        "``gauge_stability(DropoutAutoencoder, group=g)`` and "
+        "``factor_gauge_stability(decoder_, group=g)`` for each group, and both "
+        "on item factors with a known diagonal gauge ``V = V0 D``"
+    ),
+    outcome=(
+        "Correct: the same number for the same group and seed (they draw the "
+        "same ``R``); ``group`` names what is drawn, and the default of "
+        "``gauge_stability`` is the diagonal draw (what the two once reported "
+        "as 0.340 and 0.298 were diagonal and invertible draws); the overlap of "
+        "``V0 D`` with ``V0`` computed by brute force matches a one-draw "
+        "stability to 1e-12."
+    ),
+)
+def test_gauge_stability_and_factor_gauge_stability_share_one_definition():
+    """M55: one definition: group names the draws, same number for both."""
+    X = _dense_interactions(4)
+    do = DropoutAutoencoder(n_components=6, alpha=5.0).fit(X)
+    kw = dict(n_neighbors=5, n_draws=3, random_state=7)
+    for group in ("diagonal", "invertible", "orthogonal"):
+        assert gauge_stability(
+            do, embedding="decoder", group=group, **kw
+        ) == factor_gauge_stability(do.decoder_, group=group, **kw)
+    assert gauge_stability(do, embedding="decoder", **kw) == factor_gauge_stability(
+        do.decoder_, group="diagonal", **kw
+    )
+    # A known gauge: V = V0 D^{-1} for the D that one draw of seed 3 gives.
+    V0 = _svd_factors(X)
+    D = public_sample_gauge("diagonal", V0.shape[1], 3)
+    by_hand = _jaccard_by_hand(V0, V0 / np.diag(D), 5)
+    one_draw = factor_gauge_stability(
+        V0, group="diagonal", n_neighbors=5, n_draws=1, random_state=3
+    )
+    assert one_draw == pytest.approx(by_hand, abs=1e-12)
+    assert one_draw < 1.0
+
+
+@pytest.mark.catalogue(
+    "M56",
+    input=(
+        "Public ``sample_gauge(group, d)`` and ``apply_gauge(U, V, R)``; a "
+        "singular, non-square, NaN ``R``, factors with different numbers of "
+        "columns, an unknown group"
+    ),
+    outcome=(
+        "Correct: ``(U R, V R^{-T})`` as numpy computes it (rtol 1e-12), the "
+        "same scores ``U V^T``; diagonal draws positive, orthogonal ones "
+        "orthonormal; a ValueError (``InvalidParameterError`` for the group) "
+        "naming the problem."
+    ),
+)
+@pytest.mark.parametrize("group", ["diagonal", "orthogonal", "invertible"])
+def test_public_sample_and_apply_gauge(group):
+    """M56: sample_gauge and apply_gauge against numpy, and their bad inputs."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skcosim.metrics import apply_gauge
+
+    rng = np.random.RandomState(0)
+    U, V = rng.randn(30, 4), rng.randn(12, 4)
+    V[2] = 0.0  # an item without factors
+    R = public_sample_gauge(group, 4, random_state=5)
+    U_R, V_R = apply_gauge(U, V, R)
+    assert_allclose(U_R, U @ R, rtol=1e-12, atol=1e-14)
+    assert_allclose(V_R, V @ np.linalg.inv(R).T, rtol=1e-10, atol=1e-14)
+    assert_allclose(U_R @ V_R.T, U @ V.T, rtol=1e-10, atol=1e-12)
+    if group == "diagonal":
+        assert np.all(np.diag(R) > 0) and np.count_nonzero(R - np.diag(np.diag(R))) == 0
+    if group == "orthogonal":
+        assert_allclose(R @ R.T, np.eye(4), atol=1e-12)
+    with pytest.raises(ValueError, match="invertible"):
+        apply_gauge(U, V, np.zeros((4, 4)))
+    with pytest.raises(ValueError, match=r"shape \(4, 4\)"):
+        apply_gauge(U, V, np.eye(3))
+    with pytest.raises(ValueError, match="NaN"):
+        apply_gauge(U, V, np.full((4, 4), np.nan))
+    with pytest.raises(ValueError, match="one column per component"):
+        apply_gauge(U, V[:, :3], R)
+    with pytest.raises(InvalidParameterError, match="group"):
+        public_sample_gauge("rotation", 4)

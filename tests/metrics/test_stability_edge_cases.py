@@ -248,7 +248,7 @@ def test_resample_stability_with_every_user_in_both_subsets_is_an_error(
     """M30: ``resample_stability(subsample=1.0)``, or a share that rounds to
     every user. Regression: both fits saw the same users, so any
     deterministic model scored 1.0 (a random gauge included)."""
-    model = DropoutAutoencoder(3, scaling="random", random_state=0)
+    model = DropoutAutoencoder(3, gauge="random", random_state=0)
     with pytest.raises(ValueError, match="puts every sample in both subsets"):
         resample_stability(
             model, interactions[:n_users], 3, subsample=subsample, random_state=0

@@ -98,7 +98,7 @@ def test_projected_embedding_is_the_same_for_every_gauge_of_dropout():
     X = _interactions()
     fits = [
         ProjectedEmbedding(
-            DropoutAutoencoder(n_components=5, alpha=3.0, scaling=scaling)
+            DropoutAutoencoder(n_components=5, alpha=3.0, gauge=scaling)
         ).fit(X)
         for scaling in ["identity", "symmetric", "encoder", np.exp(np.arange(5.0))]
     ]

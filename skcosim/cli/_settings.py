@@ -51,6 +51,13 @@ REPRODUCE_SETTINGS = {
 #: Files written by each command, inside --out.
 REPRODUCE_FILES = {"figure": "figure1.png", "md": "report.md", "json": "report.json"}
 AUDIT_FILES = {"figure": "similarities.png", "md": "audit.md", "json": "audit.json"}
+#: audit-factors' own names: its report and the audit's can share a directory.
+AUDIT_FACTORS_FILES = {
+    "figure": "factor_similarities.png",
+    "md": "audit_factors.md",
+    "json": "audit_factors.json",
+    "items": "factor_items.csv",
+}
 
 N_NEIGHBORS = 10
 N_SHOWN_ITEMS = 10  # popular items whose neighbours the audit lists

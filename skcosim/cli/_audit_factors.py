@@ -1,0 +1,443 @@
+"""``skcosim audit-factors``: audit the item factors of a model trained elsewhere.
+
+A model that scores users and items by ``U V^T`` (ALS, BPR, TruncatedSVD, a
+two-tower network) gives the same scores with ``U R`` and ``V R^{-T}`` for
+every invertible ``R``; which ``R`` also keep its loss is the ``--group`` the
+user declares (docs/user_guide/gauges.rst, "Gauges of external models"). The
+report measures how much such an ``R`` moves the item neighbours of ``V``
+and, with the user factors, of the projected embedding that no ``R`` moves
+(:func:`skcosim.preprocessing.project_factors`), how far the two disagree,
+and how well each agrees with item labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import neighbor_label_agreement, neighbor_overlap
+from ..metrics._labels import random_label_agreement
+from ..metrics._neighbors import cosine_neighbors, tie_tolerance
+from ..metrics._stability import mean_gauge_overlap
+from . import _settings
+from ._audit_log import effective_neighbors
+from ._errors import CommandError
+from ._report import Report, md_code
+from ._run import run_command
+
+RAW = "item factors V"
+PROJECTED = "projected (project_factors(U, V))"
+
+#: Below this gauge stability the neighbours are mostly an accident of the
+#: split; at or above HIGH_GAUGE they hardly move.
+LOW_GAUGE = 0.5
+HIGH_GAUGE = 0.9
+
+RESAMPLE_NA = "needs the training data"
+
+HOW_TO_READ = """\
+How to read it (the user guide's "Auditing your own model"):
+
+- **gauge stability**: mean Jaccard@{k} between each item's top-{k} cosine
+  neighbours and its neighbours after a random transform `U R, V R^-T` of
+  the declared group (the same scores, a loss your training does not tell
+  apart). 1: the loss fixes the neighbours; well below 1: they are an
+  accident of the split. For the projected embedding it is measured, not
+  assumed: the factors are re-split and projected again.
+- **resample stability**: needs the data the model was trained on; refit
+  your model on halves of the users with
+  `skcosim.metrics.resample_stability(fit_item_factors, X)`.
+- **label agreement**: share of each item's top-{k} neighbours that share a
+  label with it (`--item-labels`), averaged over the labelled items.
+- **verdict**: what to do, from the gauge stability (below 0.5: an accident
+  of the split; 0.9 and above: set by the loss).
+"""
+
+
+def audit_factors(args) -> int:
+    """``skcosim audit-factors``: the report on the user's own factors."""
+    n_steps = 2 + (args.user_factors is not None)
+    return run_command(
+        args, build_factor_report, _settings.AUDIT_FACTORS_FILES, n_steps=n_steps
+    )
+
+
+def build_factor_report(args, progress):
+    """Read the factors of ``args``, measure them and return the :class:`Report`."""
+    progress.step(f"read {args.item_factors}")
+    data = _read_inputs(args)
+    progress.advance()
+    k = data["neighbors"]["effective"]
+    embeddings = {RAW: data["V"]}
+    if data["U"] is not None:
+        from ..preprocessing import project_factors
+
+        embeddings[PROJECTED] = project_factors(data["U"], data["V"])
+    rows, per_item = [], {}
+    for name, E in embeddings.items():
+        progress.step(f"measure {name}")
+        row, per_item[name] = _measure(name, E, data, args)
+        rows.append(row)
+        progress.advance()
+    overlap = None
+    if PROJECTED in embeddings:
+        per_item["overlap"] = neighbor_overlap(
+            embeddings[RAW], embeddings[PROJECTED], k, average=False
+        )
+        overlap = float(np.mean(per_item["overlap"]))
+        rows[0]["notes"].append(
+            f"its top-{k} neighbours overlap those of the projected embedding "
+            f"by Jaccard {overlap:.3f} on average"
+        )
+    order = _shown_items(embeddings)
+    return Report(
+        command="audit-factors",
+        title="skcosim audit-factors",
+        intro=_intro(args, data, overlap),
+        rows=rows,
+        n_neighbors=k,
+        settings=_report_settings(args, data),
+        payload=_payload(data, overlap),
+        warnings=data["warnings"],
+        neighbors=_neighbor_tables(embeddings, order, data["ids"], data["names"], k),
+        panels=[
+            (name, E[order[: _settings.MAX_HEATMAP_ITEMS]])
+            for name, E in embeddings.items()
+        ],
+        figure_step="draw the heatmaps",
+        step_seconds=progress.seconds,
+        how_to_read=HOW_TO_READ,
+        neighbors_heading=[
+            f"## Top {_settings.N_SHOWN_NEIGHBORS} neighbours of the most "
+            "strongly scored items",
+            "",
+            "The items whose column of scores U V^T has the largest norm (the "
+            "largest rows of V without user factors): do the raw factors and "
+            "the projected embedding agree on their neighbours?",
+            "",
+        ],
+        files={
+            _settings.AUDIT_FACTORS_FILES["items"]: _items_csv(
+                data, rows, per_item, list(embeddings)
+            )
+        },
+    )
+
+
+def _read_inputs(args):
+    """The factors, ids, labels and names of ``args``, checked: any problem
+    is a :class:`CommandError` naming the file and the option."""
+    from ._factors_file import read_factors
+
+    try:
+        ids, V = read_factors(
+            args.item_factors,
+            "--item-factors",
+            id_col=args.id_col,
+            ids_path=args.item_ids,
+            sep=args.sep,
+        )
+        U = None
+        if args.user_factors is not None:
+            _, U = read_factors(
+                args.user_factors, "--user-factors", id_col=args.id_col, sep=args.sep
+            )
+            if U.shape[1] != V.shape[1]:
+                raise ValueError(
+                    f"--user-factors has {U.shape[1]} components (columns) and "
+                    f"--item-factors {V.shape[1]}: the model scores U V^T, so "
+                    "both need the same number."
+                )
+        if V.shape[0] < 3:
+            raise ValueError(
+                f"--item-factors has {V.shape[0]} items: comparing neighbours "
+                "needs at least 3."
+            )
+        labels, label_info = _labels(args, ids)
+        names = _names(args, ids)
+    except (ValueError, TypeError, ImportError) as exc:
+        raise CommandError(str(exc)) from exc
+    neighbors = effective_neighbors(V.shape[0], _settings.N_NEIGHBORS)
+    return {
+        "ids": ids,
+        "V": V,
+        "U": U,
+        "labels": labels,
+        "label_info": label_info,
+        "names": names,
+        "neighbors": neighbors,
+        "warnings": [] if label_info is None else label_info.pop("warnings"),
+    }
+
+
+def _labels(args, ids):
+    """The label indicator of the items (``--item-labels``) and its summary."""
+    import warnings
+
+    from ..datasets import load_item_labels
+
+    flags = {
+        "--label-col": args.label_col,
+        "--label-item-col": args.label_item_col,
+        "--label-sep": args.label_sep,
+    }
+    if args.item_labels is None:
+        for flag, value in flags.items():
+            if value is not None:
+                raise ValueError(f"{flag} is about --item-labels: give both.")
+        return None, None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        labels = load_item_labels(
+            args.item_labels,
+            _label_item_col(args),
+            args.label_col,
+            item_ids=ids,
+            sep=args.sep,
+            label_sep=args.label_sep,
+        )
+    Y = labels.data
+    return Y, {
+        "path": str(args.item_labels),
+        "label_col": labels.label_names.name,
+        "label_sep": args.label_sep,
+        "n_labels": int(np.count_nonzero(Y.getnnz(axis=0))),
+        "n_labeled_items": labels.n_labeled_items,
+        "n_items": Y.shape[0],
+        "chance_agreement": random_label_agreement(Y),
+        "n_unknown_item_ids": len(labels.unknown_item_ids),
+        "unknown_item_ids_sample": [str(i) for i in labels.unknown_item_ids[:5]],
+        "warnings": [str(w.message) for w in caught],
+    }
+
+
+def _label_item_col(args):
+    """The id column of the label file: ``--label-item-col``, else the id
+    column of a CSV/Parquet factor file (``--id-col``, or its first column)."""
+    if args.label_item_col is not None:
+        return args.label_item_col
+    if str(args.item_factors).lower().endswith(".npy"):
+        raise ValueError(
+            "--label-item-col is needed with .npy item factors: name the item "
+            "id column of --item-labels."
+        )
+    return args.id_col if args.id_col is not None else _first_column(args)
+
+
+def _first_column(args):
+    from ..datasets._load import _log_frame
+
+    found = {}
+
+    def columns(names, source):
+        found["id"] = names[0]
+        return names[:1]
+
+    _log_frame(args.item_factors, columns, args.sep)
+    return found["id"]
+
+
+def _names(args, ids):
+    """The name of each item (``--item-names``, ``--name-col``), or None."""
+    if args.item_names is None:
+        if args.name_col is not None:
+            raise ValueError("--name-col is about --item-names: give both.")
+        return None
+    from ..datasets._load import _as_text, _log_frame
+
+    id_col = _label_item_col(args)
+    if args.name_col is None:
+        raise ValueError("--item-names needs --name-col (the column of the names).")
+    frame, _ = _log_frame(args.item_names, [id_col, args.name_col], args.sep)
+    by_id = dict(
+        zip(
+            _as_text(frame[id_col].astype(object).to_numpy(), f"Column {id_col!r}"),
+            frame[args.name_col].astype(object).to_numpy(),
+            strict=True,
+        )
+    )
+    return [None if by_id.get(i) is None else str(by_id[i]) for i in ids]
+
+
+def _measure(name, E, data, args):
+    """The report row of one embedding and its per-item values."""
+    k = data["neighbors"]["effective"]
+    forced = data["neighbors"]["forced"]
+    if name == RAW:
+        from .._linalg._gauge import apply_gauge
+
+        V = E
+
+        def regauged(R):
+            return apply_gauge(V, V, R)[1]
+
+    else:
+        from .._linalg._gauge import apply_gauge
+        from ..preprocessing import project_factors
+
+        U, V = data["U"], data["V"]
+
+        def regauged(R):
+            return project_factors(*apply_gauge(U, V, R))
+
+    gauge = mean_gauge_overlap(
+        E,
+        regauged,
+        args.group,
+        n_neighbors=k,
+        n_draws=_settings.AUDIT_GAUGE_DRAWS,
+        method="jaccard",
+        random_state=args.seed,
+    )
+    per_item = {}
+    label = None
+    if data["labels"] is not None:
+        per_item["label_agreement"] = neighbor_label_agreement(
+            E, data["labels"], k, average=False
+        )
+        label = neighbor_label_agreement(E, data["labels"], k)
+    row = {
+        "name": name,
+        "objective": f"declared gauge: {args.group}",
+        "loss": None,
+        "gauge_stability": None if forced else gauge,
+        "resample_stability": None,
+        "label_agreement": label,
+        "not_available": {"resample_stability": RESAMPLE_NA},
+        "notes": [],
+    }
+    row["verdict"] = gauge_verdict(row["gauge_stability"], name, args.group)
+    row["notes"].append(f"verdict: {row['verdict']}")
+    return row, per_item
+
+
+def gauge_verdict(gauge, name, group):
+    """What a gauge stability says to do, from the thresholds above."""
+    if gauge is None:
+        return "not measured: too few items for the neighbours to differ"
+    if gauge >= HIGH_GAUGE:
+        return (
+            f"the {group} transforms the training admits leave the neighbours "
+            "in place: they are set by the loss"
+        )
+    if name == PROJECTED:
+        return (
+            "the projection moved under re-splits: its cosines are near ties; "
+            "compare fewer neighbours"
+        )
+    advice = (
+        "serve the projected embedding (give --user-factors) or train with "
+        "weight decay on both factors"
+    )
+    if gauge < LOW_GAUGE:
+        return f"the neighbours are an accident of the split: {advice}"
+    return f"the split moves part of the neighbours: {advice}"
+
+
+def _shown_items(embeddings):
+    """Items in display order: by the norm of their row of the projected
+    embedding (the norm of their column of scores ``U V^T``) when there is
+    one, else of ``V``, largest first."""
+    E = embeddings.get(PROJECTED, embeddings[RAW])
+    return np.argsort(-np.linalg.norm(E, axis=1), kind="stable")
+
+
+def _neighbor_tables(embeddings, order, ids, names, k):
+    """The top neighbours of the most strongly scored items under each
+    embedding, by id (``id: name`` with ``--item-names``)."""
+    n_items = order.size
+    sample = order[: min(_settings.N_SHOWN_ITEMS, n_items)]
+    n_shown = min(_settings.N_SHOWN_NEIGHBORS, n_items - 1)
+
+    def label(i):
+        return ids[i] if names is None or names[i] is None else f"{ids[i]}: {names[i]}"
+
+    tables = {}
+    for name, E in embeddings.items():
+        tables[name], _ = cosine_neighbors(
+            E, n_shown, queries=sample, tie_tolerance=tie_tolerance(E)
+        )
+    return [
+        {
+            "item": label(i),
+            "neighbors": {
+                name: [label(j) for j in ind[q]] for name, ind in tables.items()
+            },
+        }
+        for q, i in enumerate(sample)
+    ]
+
+
+def _intro(args, data, overlap):
+    V, U, nb = data["V"], data["U"], data["neighbors"]
+    text = (
+        f"Item factors: {md_code(args.item_factors, in_table=False)}, "
+        f"{V.shape[0]} items x {V.shape[1]} components. Declared gauge "
+        f"(--group): {args.group}, the transforms R the training leaves free "
+        "(the scores U V^T are the same for every invertible R). "
+        f"Top-{nb['effective']} cosine neighbours; "
+        f"{_settings.AUDIT_GAUGE_DRAWS} gauge draws; two random top-"
+        f"{nb['effective']} sets have Jaccard {nb['chance_stability']:.3g}."
+    )
+    if U is None:
+        text += (
+            " No user factors (--user-factors): no projected embedding, the "
+            "one whose cosines no R moves."
+        )
+    else:
+        text += (
+            f" User factors: {md_code(args.user_factors, in_table=False)}, "
+            f"{U.shape[0]} users. The projected embedding has the cosines of "
+            f"the columns of U V^T; its neighbours overlap those of V by "
+            f"Jaccard {overlap:.3f}."
+        )
+    return text
+
+
+def _report_settings(args, data):
+    return {
+        "item_factors": str(args.item_factors),
+        "user_factors": None if args.user_factors is None else str(args.user_factors),
+        "item_ids": None if args.item_ids is None else str(args.item_ids),
+        "id_col": args.id_col,
+        "group": args.group,
+        "item_labels": None if args.item_labels is None else str(args.item_labels),
+        "label_col": None
+        if data["label_info"] is None
+        else data["label_info"]["label_col"],
+        "label_sep": args.label_sep,
+        "item_names": None if args.item_names is None else str(args.item_names),
+        "name_col": args.name_col,
+        "seed": args.seed,
+    }
+
+
+def _payload(data, overlap):
+    V, U = data["V"], data["U"]
+    return {
+        "neighbors": data["neighbors"],
+        "data": {
+            "n_items": V.shape[0],
+            "n_components": V.shape[1],
+            "n_users": None if U is None else U.shape[0],
+        },
+        "raw_projected_overlap": overlap,
+        "labels": data["label_info"],
+        "warnings": data["warnings"],
+    }
+
+
+def _items_csv(data, rows, per_item, names):
+    """``items.csv``: one row per item, id, name, and per embedding its label
+    agreement, and the overlap of its raw and projected neighbours."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"item": list(data["ids"])})
+    if data["names"] is not None:
+        frame["name"] = data["names"]
+    for name in names:
+        key = "raw" if name == RAW else "projected"
+        for metric, values in per_item[name].items():
+            frame[f"{key}_{metric}"] = values
+    if "overlap" in per_item:
+        frame["raw_projected_overlap"] = per_item["overlap"]
+    return frame.to_csv(index=False)

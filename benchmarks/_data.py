@@ -127,6 +127,27 @@ def load_movielens_100k(binary=True, dtype=np.float64):
     return X
 
 
+def extract_movielens_100k(folder=CACHE / "ml-100k"):
+    """MovieLens-100k's atomic files, as RecBole ships them, in ``folder``.
+
+    Writes ``ml-100k.inter`` (tab separated, header ``user_id:token ...``) and
+    ``ml-100k.item`` (titles and space-separated genres) once; the docs build
+    calls this so that the gallery reads the files as a user has them.
+    """
+    folder = Path(folder)
+    names = [ML100K_MEMBER, ML100K_MEMBER.replace(".inter", ".item")]
+    targets = [folder / Path(name).name for name in names]
+    if all(target.exists() for target in targets):
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(_recbole_wheel()) as wheel:
+        for name, target in zip(names, targets, strict=True):
+            partial = target.with_suffix(target.suffix + ".part")
+            partial.write_bytes(wheel.read(name))
+            partial.replace(target)  # never a half-written file under the real name
+    return folder
+
+
 def load_movielens_100k_genres():
     """Genre labels of the 1682 movies, in the column order of
     :func:`load_movielens_100k`: a list of lists of genre names."""
@@ -199,3 +220,9 @@ def make_dependency_log(
     for u in np.flatnonzero(np.diff(core.tocsr().indptr) == 0):
         core[u, rng.choice(core_shape[1], p=popularity / popularity.sum())] = 1.0
     return sp.block_diag([core.tocsr(), corner], format="csr")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["ml-100k"]:
+        sys.exit("usage: python benchmarks/_data.py ml-100k")
+    print(extract_movielens_100k())

@@ -14,6 +14,10 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
 start=$(date +%s)
+# The MovieLens gallery example reads MovieLens-100k as RecBole ships it,
+# fetched here as the benchmarks fetch it (never committed).
+SKCOSIM_ML100K="$(python ../benchmarks/_data.py ml-100k)"
+export SKCOSIM_ML100K
 python -m sphinx -W --keep-going -b html "$@" . _build/html
 # Readers may be offline: no page may load a script, style or font from a CDN.
 if grep -rlE "(src|href)=\"(https?:)?//[^\"]*(cdn|unpkg|googleapis)" _build/html --include="*.html"; then

@@ -241,6 +241,14 @@ def test_skcosim_models_keep_their_gauge_and_defaults():
     do = DropoutAutoencoder(n_components=5, alpha=5.0).fit(X)
     kw = dict(embedding="decoder", n_neighbors=5, n_draws=3, random_state=0)
     assert gauge_stability(do, **kw) == gauge_stability(do, group="diagonal", **kw)
+    labels = np.arange(X.shape[1]) % 3
+    for kind, E in [("decoder", do.decoder_), ("encoder", do.encoder_)]:
+        assert neighbor_label_agreement(
+            do, labels, 5, embedding=kind
+        ) == neighbor_label_agreement(E, labels, 5)
+    assert neighbor_label_agreement(do, labels, 5) == neighbor_label_agreement(
+        do.item_embeddings(), labels, 5
+    )
     wd = WeightDecayAutoencoder(n_components=5, alpha=1.0).fit(X)
     assert gauge_stability(wd) == 1.0
     with pytest.raises(ValueError, match="not admissible for WeightDecayAutoencoder"):

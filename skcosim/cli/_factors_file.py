@@ -79,6 +79,8 @@ def _read_table(path, option, id_col, sep):
 
     def columns(names, source):
         key = names[0] if id_col is None else id_col
+        if option == "--user-factors" and key not in names:
+            key = names[0]  # --id-col names the item file's; users have their own
         if key not in names:
             raise ValueError(
                 f"{option} {source} has no id column {key!r} (--id-col); its "

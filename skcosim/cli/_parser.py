@@ -385,7 +385,7 @@ def _add_factor_ids(fac):
         default=None,
         metavar="C",
         help="the id column of CSV/TSV/Parquet factor files (default: their "
-        "first column)",
+        "first column; a user factor file without this column uses its first)",
     )
     fac.add_argument(
         "--sep",

@@ -174,6 +174,16 @@ def test_every_format_and_group_gives_the_same_report(tmp_path, capsys, model):
     assert report["models"][0]["gauge_stability"] == 1.0
     md = (out / FILES["md"]).read_text()
     assert "No user factors (--user-factors)" in md
+    # User factors as CSV with their own id column: the same projection.
+    users = pd.DataFrame(model["U"], columns=list("abcdef"))
+    users.insert(0, "user", [f"u{n}" for n in range(len(users))])
+    users.to_csv(tmp_path / "users.csv", index=False)
+    with_users = tmp_path / "with_users"
+    argv = ["--id-col", "movie", "--user-factors", str(tmp_path / "users.csv")]
+    assert _run(items, with_users, *argv) == 0
+    assert [r["gauge_stability"] for r in _report(with_users)["models"]] == results[
+        "npy"
+    ]
     assert pd.read_csv(out / FILES["items"])["item"].tolist() == model["ids"]
 
 

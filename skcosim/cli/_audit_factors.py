@@ -287,6 +287,7 @@ def _measure(name, E, data, args):
         n_draws=_settings.AUDIT_GAUGE_DRAWS,
         method="jaccard",
         random_state=args.seed,
+        max_items=_settings.AUDIT_MAX_ITEMS,
     )
     per_item = {}
     label = None
@@ -375,8 +376,14 @@ def _intro(args, data, overlap):
         f"(--group): {args.group}, the transforms R the training leaves free "
         "(the scores U V^T are the same for every invertible R). "
         f"Top-{nb['effective']} cosine neighbours; "
-        f"{_settings.AUDIT_GAUGE_DRAWS} gauge draws; two random top-"
-        f"{nb['effective']} sets have Jaccard {nb['chance_stability']:.3g}."
+        f"{_settings.AUDIT_GAUGE_DRAWS} gauge draws"
+        + (
+            f" (over a random sample of {_settings.AUDIT_MAX_ITEMS} items)"
+            if V.shape[0] > _settings.AUDIT_MAX_ITEMS
+            else ""
+        )
+        + f"; two random top-{nb['effective']} sets have Jaccard "
+        f"{nb['chance_stability']:.3g}."
     )
     if U is None:
         text += (

@@ -388,7 +388,7 @@ def test_usage_errors_and_reports_side_by_side(tmp_path, capsys, model):
         "errors naming the option or the column (exit 1), or usage errors (2)."
     ),
 )
-def test_remaining_options_good_and_bad(tmp_path, capsys, model):
+def test_remaining_options_good_and_bad(tmp_path, capsys, model, monkeypatch):
     """C70: --sep, --seed, --out and bad label and name columns."""
     items, _, _ = _write(tmp_path, model, "tsv")
     assert _run(items, tmp_path / "a", "--sep", "\\t") == 0
@@ -403,6 +403,14 @@ def test_remaining_options_good_and_bad(tmp_path, capsys, model):
         random_state=7,
     )
     assert seeded != _report(tmp_path / "b")["models"][0]["gauge_stability"]
+    # A large catalogue: the gauge draws compare a sample of the items.
+    monkeypatch.setattr(_settings, "AUDIT_MAX_ITEMS", 20)
+    assert _run(items, tmp_path / "sampled") == 0
+    assert (
+        "over a random sample of 20 items"
+        in (tmp_path / "sampled" / FILES["md"]).read_text()
+    )
+    monkeypatch.undo()
     assert _run(items, tmp_path / "d", "--sep", ";") == 1
     assert "--sep" in capsys.readouterr().err
     assert _run(items, tmp_path / "e", "--seed", "-1") == 2

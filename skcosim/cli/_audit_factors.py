@@ -12,8 +12,11 @@ and how well each agrees with item labels.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from ..exceptions import StabilityNotAvailableWarning
 from ..metrics import neighbor_label_agreement, neighbor_overlap
 from ..metrics._labels import random_label_agreement
 from ..metrics._neighbors import cosine_neighbors, tie_tolerance
@@ -21,6 +24,7 @@ from ..metrics._stability import mean_gauge_overlap
 from . import _settings
 from ._audit_log import effective_neighbors
 from ._errors import CommandError
+from ._models import NOT_AVAILABLE_REASON, available
 from ._report import Report, md_code
 from ._run import run_command
 
@@ -157,6 +161,15 @@ def _read_inputs(args):
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from exc
     neighbors = effective_neighbors(V.shape[0], _settings.N_NEIGHBORS)
+    notes = [] if label_info is None else label_info.pop("warnings")
+    if neighbors["forced"]:
+        notes.insert(
+            0,
+            f"Only {V.shape[0]} items: the top-{neighbors['effective']} "
+            "neighbours of an item are all the others in every embedding, so "
+            "gauge stability would be 1 whatever the factors. It is not "
+            "reported (n/a).",
+        )
     return {
         "ids": ids,
         "V": V,
@@ -165,7 +178,7 @@ def _read_inputs(args):
         "label_info": label_info,
         "names": names,
         "neighbors": neighbors,
-        "warnings": [] if label_info is None else label_info.pop("warnings"),
+        "warnings": notes,
     }
 
 
@@ -262,33 +275,14 @@ def _measure(name, E, data, args):
     """The report row of one embedding and its per-item values."""
     k = data["neighbors"]["effective"]
     forced = data["neighbors"]["forced"]
-    if name == RAW:
-        from .._linalg._gauge import apply_gauge
-
-        V = E
-
-        def regauged(R):
-            return apply_gauge(V, V, R)[1]
-
-    else:
-        from .._linalg._gauge import apply_gauge
-        from ..preprocessing import project_factors
-
-        U, V = data["U"], data["V"]
-
-        def regauged(R):
-            return project_factors(*apply_gauge(U, V, R))
-
-    gauge = mean_gauge_overlap(
-        E,
-        regauged,
-        args.group,
-        n_neighbors=k,
-        n_draws=_settings.AUDIT_GAUGE_DRAWS,
-        method="jaccard",
-        random_state=args.seed,
-        max_items=_settings.AUDIT_MAX_ITEMS,
-    )
+    with warnings.catch_warnings():
+        # Shown in its cell as "n/a (reason)", not as a warning.
+        warnings.simplefilter("ignore", StabilityNotAvailableWarning)
+        gauge = _gauge(E, _regauged(name, data), k, args)
+    not_available = {"resample_stability": RESAMPLE_NA}
+    if available(gauge) is None:
+        gauge = None
+        not_available["gauge_stability"] = NOT_AVAILABLE_REASON
     per_item = {}
     label = None
     if data["labels"] is not None:
@@ -303,7 +297,7 @@ def _measure(name, E, data, args):
         "gauge_stability": None if forced else gauge,
         "resample_stability": None,
         "label_agreement": label,
-        "not_available": {"resample_stability": RESAMPLE_NA},
+        "not_available": not_available,
         "notes": [],
     }
     row["verdict"] = gauge_verdict(row["gauge_stability"], name, args.group)
@@ -311,10 +305,37 @@ def _measure(name, E, data, args):
     return row, per_item
 
 
+def _regauged(name, data):
+    """``R -> `` the embedding ``name`` of the factors re-split by ``R``:
+    ``V R^{-T}``, or the projection of ``U R, V R^{-T}`` (measured, not
+    assumed gauge-free)."""
+    from .._linalg._gauge import apply_gauge
+    from ..preprocessing import project_factors
+
+    U, V = data["U"], data["V"]
+    if name == RAW:
+        return lambda R: apply_gauge(V, V, R)[1]
+    return lambda R: project_factors(*apply_gauge(U, V, R))
+
+
+def _gauge(E, regauged, k, args):
+    """The gauge stability of ``E`` under the draws of ``--group``."""
+    return mean_gauge_overlap(
+        E,
+        regauged,
+        args.group,
+        n_neighbors=k,
+        n_draws=_settings.AUDIT_GAUGE_DRAWS,
+        method="jaccard",
+        random_state=args.seed,
+        max_items=_settings.AUDIT_MAX_ITEMS,
+    )
+
+
 def gauge_verdict(gauge, name, group):
     """What a gauge stability says to do, from the thresholds above."""
     if gauge is None:
-        return "not measured: too few items for the neighbours to differ"
+        return "not measured (see the gauge stability cell)"
     if gauge >= HIGH_GAUGE:
         return (
             f"the {group} transforms the training admits leave the neighbours "

@@ -430,3 +430,33 @@ def test_remaining_options_good_and_bad(tmp_path, capsys, model, monkeypatch):
         assert _run(items, tmp_path / "f", *argv) == 1, argv
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.catalogue(
+    "C71",
+    input=(
+        "Item factors with one component (every cosine +1, -1 or 0), and only 3 "
+        "items (every other item is a neighbour)"
+    ),
+    outcome=(
+        "The gauge stability cell reads n/a with its reason (fewer than 2 "
+        "effective components), or n/a with a warning that 3 items force the "
+        "neighbours; never a number that would be 1.0 whatever the factors."
+    ),
+)
+def test_degenerate_factors_are_not_available(tmp_path, capsys):
+    """C71: one component, or so few items that the neighbours are forced."""
+    rng = np.random.RandomState(0)
+    np.save(tmp_path / "one.npy", rng.rand(30, 1) + 0.1)
+    assert _run(tmp_path / "one.npy", tmp_path / "a") == 0
+    row = _report(tmp_path / "a")["models"][0]
+    assert row["gauge_stability"] is None
+    assert (
+        row["not_available"]["gauge_stability"] == "fewer than 2 effective components"
+    )
+    assert "n/a (fewer than 2 effective components)" in capsys.readouterr().out
+    np.save(tmp_path / "three.npy", rng.randn(3, 4))
+    assert _run(tmp_path / "three.npy", tmp_path / "b") == 0
+    report = _report(tmp_path / "b")
+    assert report["models"][0]["gauge_stability"] is None
+    assert "Only 3 items" in report["warnings"][0]

@@ -132,6 +132,16 @@ max_items : int, default=None
     of the mean over all items at a fraction of the cost on large
     catalogues. ``None``: every item."""
 
+AVERAGE_PARAMETER = """\
+average : bool, default=True
+    Return the stability, a float (see Returns). ``False``: an ndarray of
+    shape ``(n_items,)`` instead, each item's overlap averaged over the
+    draws in which it has a direction in both embeddings compared; NaN for
+    an item with none, for an item outside the sample of ``max_items``, and
+    for every item when the stability is not available (with the warning).
+    Without zero rows the mean of these values is the stability; with them,
+    the stability averages each draw's items first."""
+
 EMBEDDING_PARAMETER = """\
 embedding : {"decoder", "encoder", "projected"} or None, default=None
     Which item embedding (``item_embeddings(kind=...)``). ``None``: the

@@ -4,15 +4,17 @@ import sys
 
 import numpy as np
 
-from . import _audit_log, _models, _settings
+from . import _audit_log, _models, _settings, _verdicts
 from ._errors import CommandError
 from ._figure import embedding_panels
+from ._items_file import check_format, items_file, items_frame
 from ._report import Report, md_code
 from ._run import run_command
 
 
 def audit(args) -> int:
     """``skcosim audit``: the same report on the user's own log."""
+    check_format(args.format)
     return run_command(args, build_audit_report, _settings.AUDIT_FILES)
 
 
@@ -30,8 +32,12 @@ def build_audit_report(args, progress):
     popularity = np.diff(data.X.tocsc().indptr)  # number of users per item
     by_popularity = np.argsort(-popularity, kind="stable")
     rows = _models.rows_of(results)
+    per_model = {r.spec.name: r.per_item for r in results}
     if data.neighbors["forced"]:
         rows = _audit_log.blank_forced_scores(rows)
+        per_model = {}
+    rows, verdict = _judge(rows, per_model, data, popularity)
+    items = items_frame(data.item_ids, popularity, per_model, data.names)
     return Report(
         command="audit",
         title="skcosim audit",
@@ -41,12 +47,38 @@ def build_audit_report(args, progress):
         settings=_audit_settings(args, data, k, alpha),
         payload=_audit_payload(data),
         warnings=data.warnings,
-        neighbors=_popular_neighbors(results, data.item_ids, popularity, by_popularity),
+        neighbors=_popular_neighbors(
+            results, data.item_ids, popularity, by_popularity, data.names
+        ),
         panels=embedding_panels(results, by_popularity[: _settings.MAX_HEATMAP_ITEMS]),
         figure_step="draw the heatmaps",
         # The same dict as the progress's: it gets the remaining steps too.
         step_seconds=progress.seconds,
+        verdict=verdict,
+        files=dict([items_file(items, args.format)]),
     )
+
+
+def _judge(rows, per_model, data, support):
+    """The rows with their plain words and verdicts, and the audit's verdict;
+    the ``--min-item-count`` a verdict suggests is read off the support
+    curve of the row with the most stable neighbours under resampling."""
+    measured = [r for r in rows if r.get("resample_stability") is not None]
+    best = max(measured, key=lambda r: r["resample_stability"], default=None)
+    curve = None if best is None else per_model.get(best["name"], {})
+    min_item_count = _verdicts.suggest_min_item_count(
+        support,
+        None if not curve else curve.get("resample_stability"),
+        data.neighbors["chance_stability"],
+    )
+    labels = data.label_info or {}
+    rows, verdict = _verdicts.judge_rows(
+        rows,
+        chance_stability=data.neighbors["chance_stability"],
+        chance_agreement=labels.get("chance_agreement"),
+        min_item_count=min_item_count,
+    )
+    return rows, {**verdict, "suggested_min_item_count": min_item_count}
 
 
 def _rank_and_alpha(args, X, progress):
@@ -124,22 +156,29 @@ def _prepare_log(args):
     return data
 
 
-def _popular_neighbors(results, ids, popularity, by_popularity):
-    """The top neighbours of the most popular items under every model, by id."""
+def _popular_neighbors(results, ids, popularity, by_popularity, names=None):
+    """The top neighbours of the most popular items under every model, by id
+    (and by name, with ``--item-names``)."""
     n_items = len(ids)
     sample = by_popularity[: min(_settings.N_SHOWN_ITEMS, n_items)]
     n_shown = min(_settings.N_SHOWN_NEIGHBORS, n_items - 1)
     table = _models.neighbor_table(results, sample, n_shown)
-    return [
-        {
+    entries = []
+    for i in sample:
+        entry = {
             "item": ids[i],
             "n_users": int(popularity[i]),
             "neighbors": {
                 name: [ids[j] for j in idx] for name, idx in table[int(i)].items()
             },
         }
-        for i in sample
-    ]
+        if names is not None:
+            entry["item_name"] = names[i]
+            entry["neighbor_names"] = {
+                name: [names[j] for j in idx] for name, idx in table[int(i)].items()
+            }
+        entries.append(entry)
+    return entries
 
 
 def _audit_intro(args, data, k, alpha):
@@ -188,7 +227,27 @@ def _audit_intro(args, data, k, alpha):
             else ""
         )
         + f". {_labels_text(data.label_info)}"
+        + _names_text(data.name_info)
     )
+
+
+def _names_text(info):
+    """The sentence on ``--item-names``: how many items have a name."""
+    if info is None:
+        return ""
+    text = (
+        f" Item names: {md_code(info['path'], in_table=False)} (column "
+        f"{md_code(info['name_col'], in_table=False)}): {info['n_named_items']} "
+        f"of {info['n_items']} items have a name"
+    )
+    if info["n_unnamed_items"]:
+        sample = ", ".join(
+            md_code(i, in_table=False) for i in info["unnamed_item_ids_sample"]
+        )
+        text += (
+            f"; {info['n_unnamed_items']} have none and show as empty (e.g. {sample})"
+        )
+    return text + "."
 
 
 def _sizes_text(sizes):
@@ -240,6 +299,12 @@ def _audit_settings(args, data, k, alpha):
         else args.label_item_col or args.item_col,
         "label_col": None if data.label_info is None else data.label_info["label_col"],
         "label_sep": args.label_sep,
+        "item_names": None if args.item_names is None else str(args.item_names),
+        "name_col": None if data.name_info is None else data.name_info["name_col"],
+        "name_item_col": None
+        if args.item_names is None
+        else args.name_item_col or args.item_col,
+        "format": args.format,
         "n_components": k,
         "alpha": alpha,
         "seed": args.seed,
@@ -258,5 +323,6 @@ def _audit_payload(data):
             "item_support": data.support,
         },
         "labels": data.label_info,
+        "names": data.name_info,
         "warnings": data.warnings,
     }

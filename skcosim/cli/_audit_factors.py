@@ -20,10 +20,11 @@ from ..exceptions import StabilityNotAvailableWarning
 from ..metrics import neighbor_label_agreement, neighbor_overlap
 from ..metrics._labels import random_label_agreement
 from ..metrics._neighbors import cosine_neighbors, tie_tolerance
-from ..metrics._stability import mean_gauge_overlap
-from . import _settings
+from ..metrics._stability import gauge_overlaps
+from . import _settings, _verdicts
 from ._audit_log import effective_neighbors
 from ._errors import CommandError
+from ._items_file import check_format, items_file, items_frame
 from ._models import NOT_AVAILABLE_REASON, available
 from ._report import Report, md_code
 from ._run import run_command
@@ -31,10 +32,12 @@ from ._run import run_command
 RAW = "item factors V"
 PROJECTED = "projected (project_factors(U, V))"
 
-#: Below this gauge stability the neighbours are mostly an accident of the
-#: split; at or above HIGH_GAUGE they hardly move.
-LOW_GAUGE = 0.5
-HIGH_GAUGE = 0.9
+#: The models each ``--group`` stands for, in the words of the audit's rows.
+TRAINED_LIKE = {
+    "invertible": _verdicts.FAMILIES["product_penalty"]["words"],
+    "diagonal": "non-negative factors without a penalty (NMF)",
+    "orthogonal": _verdicts.FAMILIES["weight_decay"]["words"],
+}
 
 RESAMPLE_NA = "needs the training data"
 
@@ -52,13 +55,16 @@ How to read it (the user guide's "Auditing your own model"):
   `skcosim.metrics.resample_stability(fit_item_factors, X)`.
 - **label agreement**: share of each item's top-{k} neighbours that share a
   label with it (`--item-labels`), averaged over the labelled items.
-- **verdict**: what to do, from the gauge stability (below 0.5: an accident
-  of the split; 0.9 and above: set by the loss).
+- **verdict**: what the numbers say, from the thresholds of the user
+  guide's "What to do with your audit" (gauge stability below 0.5: an
+  accident of the split; 0.9 and above: set by the loss); the next step of
+  each row is under "What to do".
 """
 
 
 def audit_factors(args) -> int:
     """``skcosim audit-factors``: the report on the user's own factors."""
+    check_format(args.format)
     n_steps = 2 + (args.user_factors is not None)
     return run_command(
         args, build_factor_report, _settings.AUDIT_FACTORS_FILES, n_steps=n_steps
@@ -82,16 +88,8 @@ def build_factor_report(args, progress):
         row, per_item[name] = _measure(name, E, data, args)
         rows.append(row)
         progress.advance()
-    overlap = None
-    if PROJECTED in embeddings:
-        per_item["overlap"] = neighbor_overlap(
-            embeddings[RAW], embeddings[PROJECTED], k, average=False
-        )
-        overlap = float(np.mean(per_item["overlap"]))
-        rows[0]["notes"].append(
-            f"its top-{k} neighbours overlap those of the projected embedding "
-            f"by Jaccard {overlap:.3f} on average"
-        )
+    overlap, overlap_per_item = _raw_projected_overlap(embeddings, rows, k)
+    verdict = _verdicts.summary_verdict(rows)
     order = _shown_items(embeddings)
     return Report(
         command="audit-factors",
@@ -102,13 +100,15 @@ def build_factor_report(args, progress):
         settings=_report_settings(args, data),
         payload=_payload(data, overlap),
         warnings=data["warnings"],
-        neighbors=_neighbor_tables(embeddings, order, data["ids"], data["names"], k),
+        neighbors=_neighbor_tables(embeddings, order, data["ids"], data["names"]),
         panels=[
             (name, E[order[: _settings.MAX_HEATMAP_ITEMS]])
             for name, E in embeddings.items()
         ],
         figure_step="draw the heatmaps",
         step_seconds=progress.seconds,
+        verdict=verdict,
+        files=dict([_items_file(data, per_item, overlap_per_item, args.format)]),
         how_to_read=HOW_TO_READ,
         neighbors_heading=[
             f"## Top {_settings.N_SHOWN_NEIGHBORS} neighbours of the most "
@@ -119,12 +119,23 @@ def build_factor_report(args, progress):
             "the projected embedding agree on their neighbours?",
             "",
         ],
-        files={
-            _settings.AUDIT_FACTORS_FILES["items"]: _items_csv(
-                data, rows, per_item, list(embeddings)
-            )
-        },
     )
+
+
+def _raw_projected_overlap(embeddings, rows, k):
+    """The per-item Jaccard of the raw and projected neighbours, and a note
+    with its mean on the raw row; ``(mean, per item)`` or ``(None, None)``."""
+    if PROJECTED not in embeddings:
+        return None, None
+    per_item = neighbor_overlap(
+        embeddings[RAW], embeddings[PROJECTED], k, average=False
+    )
+    mean = float(np.mean(per_item))
+    rows[0]["notes"].append(
+        f"its top-{k} neighbours overlap those of the projected embedding by "
+        f"Jaccard {mean:.3f} on average"
+    )
+    return mean, per_item
 
 
 def _read_inputs(args):
@@ -157,7 +168,7 @@ def _read_inputs(args):
                 "needs at least 3."
             )
         labels, label_info = _labels(args, ids)
-        names = _names(args, ids)
+        names, name_info = _names(args, ids)
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from exc
     neighbors = effective_neighbors(V.shape[0], _settings.N_NEIGHBORS)
@@ -177,6 +188,7 @@ def _read_inputs(args):
         "labels": labels,
         "label_info": label_info,
         "names": names,
+        "name_info": name_info,
         "neighbors": neighbors,
         "warnings": notes,
     }
@@ -250,58 +262,77 @@ def _first_column(args):
 
 
 def _names(args, ids):
-    """The name of each item (``--item-names``, ``--name-col``), or None."""
-    if args.item_names is None:
-        if args.name_col is not None:
-            raise ValueError("--name-col is about --item-names: give both.")
-        return None
-    from ..datasets._load import _as_text, _log_frame
+    """The name of each item (``--item-names``; ``""``: none) and the
+    summary of the names file, or ``(None, None)``."""
+    from ._item_names import read_item_names
 
-    id_col = _label_item_col(args)
-    if args.name_col is None:
-        raise ValueError("--item-names needs --name-col (the column of the names).")
-    frame, _ = _log_frame(args.item_names, [id_col, args.name_col], args.sep)
-    by_id = dict(
-        zip(
-            _as_text(frame[id_col].astype(object).to_numpy(), f"Column {id_col!r}"),
-            frame[args.name_col].astype(object).to_numpy(),
-            strict=True,
-        )
-    )
-    return [None if by_id.get(i) is None else str(by_id[i]) for i in ids]
+    flags = {"--name-col": args.name_col, "--name-item-col": args.name_item_col}
+    if args.item_names is None:
+        for flag, value in flags.items():
+            if value is not None:
+                raise ValueError(f"{flag} is about --item-names: give both.")
+        return None, None
+    id_col = args.name_item_col
+    if id_col is None:
+        if str(args.item_factors).lower().endswith(".npy"):
+            raise ValueError(
+                "--name-item-col is needed with .npy item factors: name the "
+                "item id column of --item-names."
+            )
+        id_col = args.id_col if args.id_col is not None else _first_column(args)
+    return read_item_names(args.item_names, id_col, args.name_col, ids, sep=args.sep)
 
 
 def _measure(name, E, data, args):
-    """The report row of one embedding and its per-item values."""
+    """The report row of one embedding, with its verdict, and its per-item
+    values (:func:`~skcosim.cli._items_file.items_frame`'s scores)."""
     k = data["neighbors"]["effective"]
-    forced = data["neighbors"]["forced"]
     with warnings.catch_warnings():
         # Shown in its cell as "n/a (reason)", not as a warning.
         warnings.simplefilter("ignore", StabilityNotAvailableWarning)
-        gauge = _gauge(E, _regauged(name, data), k, args)
+        overlaps = gauge_overlaps(
+            E,
+            _regauged(name, data),
+            args.group,
+            n_neighbors=k,
+            n_draws=_settings.AUDIT_GAUGE_DRAWS,
+            method="jaccard",
+            random_state=args.seed,
+            max_items=_settings.AUDIT_MAX_ITEMS,
+        )
+        gauge = overlaps.reduce("Gauge stability")
+    per_item = {"gauge_stability": overlaps.per_item()}
     not_available = {"resample_stability": RESAMPLE_NA}
     if available(gauge) is None:
         gauge = None
         not_available["gauge_stability"] = NOT_AVAILABLE_REASON
-    per_item = {}
     label = None
     if data["labels"] is not None:
         per_item["label_agreement"] = neighbor_label_agreement(
             E, data["labels"], k, average=False
         )
         label = neighbor_label_agreement(E, data["labels"], k)
+    if data["neighbors"]["forced"]:
+        gauge, per_item = None, {}
     row = {
+        "trained_like": TRAINED_LIKE[args.group]
+        + ("; served as the projected embedding" if name == PROJECTED else ""),
         "name": name,
         "objective": f"declared gauge: {args.group}",
+        "kind": "projected" if name == PROJECTED else "decoder",
         "loss": None,
-        "gauge_stability": None if forced else gauge,
+        "gauge_stability": gauge,
         "resample_stability": None,
         "label_agreement": label,
         "not_available": not_available,
         "notes": [],
     }
-    row["verdict"] = gauge_verdict(row["gauge_stability"], name, args.group)
-    row["notes"].append(f"verdict: {row['verdict']}")
+    row["verdict"] = _verdicts.row_verdict(
+        row,
+        chance_stability=data["neighbors"]["chance_stability"],
+        chance_agreement=(data["label_info"] or {}).get("chance_agreement"),
+        resample=False,
+    )
     return row, per_item
 
 
@@ -318,43 +349,6 @@ def _regauged(name, data):
     return lambda R: project_factors(*apply_gauge(U, V, R))
 
 
-def _gauge(E, regauged, k, args):
-    """The gauge stability of ``E`` under the draws of ``--group``."""
-    return mean_gauge_overlap(
-        E,
-        regauged,
-        args.group,
-        n_neighbors=k,
-        n_draws=_settings.AUDIT_GAUGE_DRAWS,
-        method="jaccard",
-        random_state=args.seed,
-        max_items=_settings.AUDIT_MAX_ITEMS,
-    )
-
-
-def gauge_verdict(gauge, name, group):
-    """What a gauge stability says to do, from the thresholds above."""
-    if gauge is None:
-        return "not measured (see the gauge stability cell)"
-    if gauge >= HIGH_GAUGE:
-        return (
-            f"the {group} transforms the training admits leave the neighbours "
-            "in place: they are set by the loss"
-        )
-    if name == PROJECTED:
-        return (
-            "the projection moved under re-splits: its cosines are near ties; "
-            "compare fewer neighbours"
-        )
-    advice = (
-        "serve the projected embedding (give --user-factors) or train with "
-        "weight decay on both factors"
-    )
-    if gauge < LOW_GAUGE:
-        return f"the neighbours are an accident of the split: {advice}"
-    return f"the split moves part of the neighbours: {advice}"
-
-
 def _shown_items(embeddings):
     """Items in display order: by the norm of their row of the projected
     embedding (the norm of their column of scores ``U V^T``) when there is
@@ -363,30 +357,30 @@ def _shown_items(embeddings):
     return np.argsort(-np.linalg.norm(E, axis=1), kind="stable")
 
 
-def _neighbor_tables(embeddings, order, ids, names, k):
+def _neighbor_tables(embeddings, order, ids, names):
     """The top neighbours of the most strongly scored items under each
-    embedding, by id (``id: name`` with ``--item-names``)."""
+    embedding, by id, with their names (``--item-names``)."""
     n_items = order.size
     sample = order[: min(_settings.N_SHOWN_ITEMS, n_items)]
     n_shown = min(_settings.N_SHOWN_NEIGHBORS, n_items - 1)
-
-    def label(i):
-        return ids[i] if names is None or names[i] is None else f"{ids[i]}: {names[i]}"
-
     tables = {}
     for name, E in embeddings.items():
         tables[name], _ = cosine_neighbors(
             E, n_shown, queries=sample, tie_tolerance=tie_tolerance(E)
         )
-    return [
-        {
-            "item": label(i),
-            "neighbors": {
-                name: [label(j) for j in ind[q]] for name, ind in tables.items()
-            },
+    entries = []
+    for q, i in enumerate(sample):
+        entry = {
+            "item": ids[i],
+            "neighbors": {n: [ids[j] for j in ind[q]] for n, ind in tables.items()},
         }
-        for q, i in enumerate(sample)
-    ]
+        if names is not None:
+            entry["item_name"] = names[i]
+            entry["neighbor_names"] = {
+                n: [names[j] for j in ind[q]] for n, ind in tables.items()
+            }
+        entries.append(entry)
+    return entries
 
 
 def _intro(args, data, overlap):
@@ -418,6 +412,34 @@ def _intro(args, data, overlap):
             f"the columns of U V^T; its neighbours overlap those of V by "
             f"Jaccard {overlap:.3f}."
         )
+    return text + _labels_and_names_text(data)
+
+
+def _labels_and_names_text(data):
+    """The sentences of the intro about ``--item-labels`` and ``--item-names``."""
+    text = ""
+    info = data["label_info"]
+    if info is not None:
+        text += (
+            f" Item labels: {md_code(info['path'], in_table=False)} (column "
+            f"{md_code(info['label_col'], in_table=False)}): "
+            f"{info['n_labeled_items']} of {info['n_items']} items have at least "
+            f"one of {info['n_labels']} labels"
+        )
+        if info["chance_agreement"] is not None:
+            text += f"; random neighbours would score {info['chance_agreement']:.3f}"
+        if info["n_unknown_item_ids"]:
+            text += (
+                f"; {info['n_unknown_item_ids']} id(s) of the label file are not "
+                "rows of the factors (ignored)"
+            )
+        text += "."
+    names = data["name_info"]
+    if names is not None:
+        text += (
+            f" Names: {names['n_named_items']} of {names['n_items']} items have "
+            f"one in {md_code(names['path'], in_table=False)}."
+        )
     return text
 
 
@@ -434,7 +456,13 @@ def _report_settings(args, data):
         else data["label_info"]["label_col"],
         "label_sep": args.label_sep,
         "item_names": None if args.item_names is None else str(args.item_names),
-        "name_col": args.name_col,
+        "name_col": None
+        if data["name_info"] is None
+        else data["name_info"]["name_col"],
+        "name_item_col": None
+        if data["name_info"] is None
+        else data["name_info"]["item_col"],
+        "format": args.format,
         "seed": args.seed,
     }
 
@@ -450,22 +478,17 @@ def _payload(data, overlap):
         },
         "raw_projected_overlap": overlap,
         "labels": data["label_info"],
+        "names": data["name_info"],
         "warnings": data["warnings"],
     }
 
 
-def _items_csv(data, rows, per_item, names):
-    """``items.csv``: one row per item, id, name, and per embedding its label
-    agreement, and the overlap of its raw and projected neighbours."""
-    import pandas as pd
-
-    frame = pd.DataFrame({"item": list(data["ids"])})
-    if data["names"] is not None:
-        frame["name"] = data["names"]
-    for name in names:
-        key = "raw" if name == RAW else "projected"
-        for metric, values in per_item[name].items():
-            frame[f"{key}_{metric}"] = values
-    if "overlap" in per_item:
-        frame["raw_projected_overlap"] = per_item["overlap"]
-    return frame.to_csv(index=False)
+def _items_file(data, per_item, overlap, fmt):
+    """``(file name, bytes)`` of the per-item file: the audit's columns
+    (:func:`~skcosim.cli._items_file.items_frame`, without support: factors
+    carry no counts) and the overlap of the raw and projected neighbours."""
+    frame = items_frame(data["ids"], None, per_item, data["names"])
+    if overlap is not None:
+        frame["raw_projected_overlap"] = overlap
+    _, content = items_file(frame, fmt)
+    return _settings.AUDIT_FACTORS_FILES[f"items_{fmt}"], content

@@ -19,15 +19,16 @@ import numpy as np
 from ..datasets import filter_interactions, load_interactions, load_item_labels
 from ..metrics._labels import random_label_agreement
 from ..metrics._overlap import random_jaccard
+from ._item_names import read_item_names
+from ._verdicts import (
+    LOW_SUPPORT,
+    LOW_SUPPORT_SHARE,
+    MIN_KEPT_SHARE,
+    suggest_min_item_count,
+)
 
-#: Items with fewer users than this have neighbours close to chance: on
-#: MovieLens-100k (Objective 2, k = 50, random halves of the users) the
-#: resample Jaccard@10 of items with 2-9 users is 0.01-0.02 (chance 0.003),
-#: with 10-19 users 0.035, with 100 or more users 0.28.
-LOW_SUPPORT = 10
-#: The report warns when at least this share of the items has low support:
-#: every score is a mean over items, so it would mostly measure noise.
-LOW_SUPPORT_SHARE = 0.5
+__all__ = ["LOW_SUPPORT", "LOW_SUPPORT_SHARE"]  # the thresholds live in _verdicts
+
 #: The report warns when random neighbours already reach this Jaccard@k.
 HIGH_CHANCE = 0.1
 
@@ -53,6 +54,9 @@ class AuditData:
     labels: object = None
     label_info: dict | None = None
     warnings: list = field(default_factory=list)
+    #: One name per item (``""``: none) from ``--item-names``, or None.
+    names: object = None
+    name_info: dict | None = None
 
 
 def sizes(X):
@@ -94,6 +98,9 @@ def prepare(args, n_neighbors):
     for flag, value in _label_flags(args):
         if value is not None and args.item_labels is None:
             raise ValueError(f"{flag} is about --item-labels: give both.")
+    for flag, value in _name_flags(args):
+        if value is not None and args.item_names is None:
+            raise ValueError(f"{flag} is about --item-names: give both.")
     bunch = load_interactions(
         args.path, args.user_col, args.item_col, args.value_col, sep=args.sep
     )
@@ -123,9 +130,22 @@ def prepare(args, n_neighbors):
             warnings.simplefilter("always", UserWarning)
             data.labels, data.label_info = _labels(args, bunch.item_ids, kept.item_ids)
         label_warnings = [str(w.message) for w in caught]
+    if args.item_names is not None:
+        data.names, data.name_info = read_item_names(
+            args.item_names,
+            args.item_col if args.name_item_col is None else args.name_item_col,
+            args.name_col,
+            kept.item_ids,
+            sep=args.sep,
+        )
     data.warnings = audit_warnings(data.support, data.neighbors, args.min_item_count)
     data.warnings += label_warnings
     return data
+
+
+def _name_flags(args):
+    """The options about ``--item-names`` and their values."""
+    return (("--name-col", args.name_col), ("--name-item-col", args.name_item_col))
 
 
 def _label_flags(args):
@@ -176,8 +196,9 @@ def _labels(args, log_item_ids, kept_item_ids):
 
 
 def item_support(X, threshold=LOW_SUPPORT):
-    """How many users each item has: median, least, and the share below
-    ``threshold``."""
+    """How many users each item has: median, least, the share below
+    ``threshold`` and the ``--min-item-count`` the support curve suggests
+    (:func:`skcosim.cli._verdicts.suggest_min_item_count`)."""
     counts = np.diff(X.tocsc().indptr)
     below = int(np.count_nonzero(counts < threshold))
     return {
@@ -186,6 +207,8 @@ def item_support(X, threshold=LOW_SUPPORT):
         "threshold": threshold,
         "n_items_below": below,
         "share_below": below / counts.size,
+        "warn_share": LOW_SUPPORT_SHARE,
+        "suggested_min_item_count": suggest_min_item_count(counts),
     }
 
 
@@ -227,15 +250,21 @@ def audit_warnings(support, neighbors, min_item_count):
             "stabilities near that are no better than random neighbours."
         )
     if support["share_below"] >= LOW_SUPPORT_SHARE:
-        flag = f"--min-item-count {support['threshold']}"
+        suggested = support.get("suggested_min_item_count", support["threshold"])
+        advice = (
+            f"Audit the well-supported items with --min-item-count {suggested}."
+            if suggested is not None
+            else f"No --min-item-count keeps {MIN_KEPT_SHARE:.0%} of the items: "
+            "collect more interactions per item."
+        )
         warnings.append(
             f"{support['share_below']:.0%} of the items have fewer than "
             f"{support['threshold']} users (median {support['median']:g}"
             + (f", after --min-item-count {min_item_count}" if min_item_count else "")
-            + "). The neighbours of such items are close to chance (on "
-            "MovieLens-100k, items with 2-9 users have resample Jaccard@10 "
-            "0.01-0.02, items with 100+ users 0.28), and every score is a mean "
-            f"over items. Audit the well-supported items with {flag}."
+            + f"; the audit warns from {LOW_SUPPORT_SHARE:.0%}). The neighbours "
+            "of such items are close to chance (on MovieLens-100k, items with "
+            "2-9 users have resample Jaccard@10 0.01-0.02, items with 100+ users "
+            f"0.28), and every score is a mean over items. {advice}"
         )
     return warnings
 

@@ -146,39 +146,54 @@ NOT_AVAILABLE_REASON = "fewer than 2 effective components"
 
 
 def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_items):
-    """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding."""
-    return float(
-        _metrics().gauge_stability(
-            model,
-            n_neighbors,
-            n_draws=n_draws,
-            embedding=kind,
-            random_state=random_state,
-            max_items=max_items,
-        )
+    """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding,
+    and its per-item values (``average=False``) from the same draws."""
+    from ..metrics._stability import gauge_overlaps_of
+
+    overlaps = gauge_overlaps_of(
+        model,
+        n_neighbors,
+        n_draws=n_draws,
+        embedding=kind,
+        method="jaccard",
+        random_state=random_state,
+        max_items=max_items,
     )
+    return float(overlaps.reduce("Gauge stability")), overlaps.per_item()
 
 
 def resample_stability_of(
     model, kind, X, n_neighbors, n_draws, random_state, max_items, n_jobs=None
 ):
     """:func:`skcosim.metrics.resample_stability` (random halves of the users)
-    of the ``kind`` item embedding; fits in ``n_jobs`` processes."""
+    of the ``kind`` item embedding, and its per-item values (``average=False``)
+    from the same refits; fits in ``n_jobs`` processes."""
+    from ..metrics._stability import resample_overlaps
+
     if n_jobs not in (None, 1) and "verbose" in model.get_params():
         # Progress bars of several processes would overwrite each other.
         model = clone(model).set_params(verbose=0)
-    return float(
-        _metrics().resample_stability(
-            model,
-            X,
-            n_neighbors,
-            n_resamples=n_draws,
-            embedding=kind,
-            random_state=random_state,
-            max_items=max_items,
-            n_jobs=n_jobs,
-        )
+    overlaps = resample_overlaps(
+        model,
+        X,
+        n_neighbors,
+        n_resamples=n_draws,
+        embedding=kind,
+        random_state=random_state,
+        max_items=max_items,
+        n_jobs=n_jobs,
     )
+    return float(overlaps.reduce("Resample stability")), overlaps.per_item()
+
+
+def label_agreement_of(E, labels, n_neighbors):
+    """:func:`skcosim.metrics.neighbor_label_agreement` of ``E`` and its
+    per-item values (NaN for the unlabelled items), from one neighbour search."""
+    per_item = np.asarray(
+        _metrics().neighbor_label_agreement(E, labels, n_neighbors, average=False)
+    )
+    # The function's own mean: over the labelled items, the non-NaN ones.
+    return float(per_item[~np.isnan(per_item)].mean()), per_item
 
 
 @dataclass
@@ -189,6 +204,9 @@ class ModelResult:
     model: object
     embeddings: np.ndarray
     scores: dict = field(default_factory=dict)
+    #: Per-item values of the scores (``average=False``): ``{score: ndarray
+    #: of shape (n_items,)}``, NaN where not measured (items.csv).
+    per_item: dict = field(default_factory=dict)
 
 
 _EMPTY_SCORES = dict.fromkeys(
@@ -249,17 +267,21 @@ def _score_model(spec, X, scoring, notes, progress=None):
         return ModelResult(spec=spec, model=None, embeddings=None, scores=empty)
     E = np.asarray(model.item_embeddings(spec.kind))
     _announce(progress, f"{spec.name}: loss and gauge stability")
+    per_item = {}
+    gauge, per_item["gauge_stability"] = gauge_stability_of(
+        model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
+    )
     scores = {
         "loss": float(model.objective(X)),
-        "gauge_stability": gauge_stability_of(
-            model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
-        ),
+        "gauge_stability": gauge,
         "resample_stability": None,
-        "label_agreement": None
-        if scoring.labels is None
-        else float(_metrics().neighbor_label_agreement(E, scoring.labels, k)),
+        "label_agreement": None,
         "fit_seconds": fit_seconds,
     }
+    if scoring.labels is not None:
+        scores["label_agreement"], per_item["label_agreement"] = label_agreement_of(
+            E, scoring.labels, k
+        )
     if scoring.clusters is not None:
         within, between = cluster_cosines(E, scoring.clusters)
         scores["within_cluster_cosine"] = within
@@ -272,15 +294,18 @@ def _score_model(spec, X, scoring, notes, progress=None):
     n_jobs = scoring.iterative_n_jobs if spec.iterative else None
     try:
         _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
-        scores["resample_stability"] = resample_stability_of(
+        resample, per_item["resample_stability"] = resample_stability_of(
             model, spec.kind, X, k, draws, seed, scoring.max_items, n_jobs
         )
+        scores["resample_stability"] = resample
     except failures as exc:
         notes.append(f"no resample stability: {exc}")
     scores["restart_stability"] = _restart_stability_of(
         spec, X, scoring, notes, progress
     )
-    return ModelResult(spec=spec, model=model, embeddings=E, scores=scores)
+    return ModelResult(
+        spec=spec, model=model, embeddings=E, scores=scores, per_item=per_item
+    )
 
 
 def _restart_stability_of(spec, X, scoring, notes, progress):

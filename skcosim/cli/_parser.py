@@ -17,6 +17,7 @@ from ._settings import (
     REPRODUCE_FILES,
     REPRODUCE_SETTINGS,
 )
+from ._verdicts import LOW_SUPPORT, LOW_SUPPORT_SHARE
 
 #: The groups of ``audit-factors --group`` (:func:`skcosim.metrics.sample_gauge`).
 GAUGE_GROUP_CHOICES = ("invertible", "diagonal", "orthogonal")
@@ -173,12 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read an interaction log (one row per interaction: a user id, an "
             "item id and optionally a value), fit the same models as "
-            "'reproduce' and write a report with the loss, gauge stability, "
+            "'reproduce' and write a report with the gauge stability, "
             "resample stability and (with --item-labels) label agreement of "
-            "each, heatmaps of the most popular items, "
-            f"and the top {N_SHOWN_NEIGHBORS} neighbours of the "
+            "each, which models are trained like it, a verdict and a next "
+            "step, heatmaps of the most popular items, "
+            f"the top {N_SHOWN_NEIGHBORS} neighbours of the "
             f"{N_SHOWN_ITEMS} most popular items under every model side by "
-            "side. Duplicate (user, item) rows are summed."
+            "side (with --item-names, by name), and items.csv: each item's "
+            "support and stabilities. Duplicate (user, item) rows are summed."
         ),
     )
     aud.add_argument(
@@ -220,8 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-user-count items, removing both again until every remaining "
         "one passes (a k-core, as RecBole's item_inter_num_interval). "
         "Default: %(default)s, the log as it is; the report warns, and "
-        "suggests a value, when most items have too few users for their "
-        "neighbours to mean anything",
+        f"suggests a value, when {LOW_SUPPORT_SHARE * 100:.0f}%% or more of the "
+        f"items have fewer than {LOW_SUPPORT} users (their neighbours are near "
+        "chance)",
     )
     aud.add_argument(
         "--min-user-count",
@@ -268,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dropped). Default: a cell is one label (the audit warns when most "
         "labels hold whitespace, '|', ';' or ',')",
     )
+    add_name_flags(aud)
+    add_format_flag(aud)
     aud.add_argument(
         "--n-components",
         type=_positive_int,
@@ -307,6 +313,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_name_flags(parser, default_id="--item-col"):
+    """``--item-names``, ``--name-col``, ``--name-item-col`` (audit commands;
+    ``default_id`` says where the names' id column defaults to)."""
+    parser.add_argument(
+        "--item-names",
+        default=None,
+        metavar="PATH",
+        help="item names (titles) shown next to the ids in the neighbour tables "
+        "and in the per-item file: any file the log may be (CSV, TSV, RecBole's "
+        ".item as it is, Parquet) with an item id column (--name-item-col) and "
+        "a name column (--name-col); one row per item (an id twice is an "
+        "error), ids compared as text; items without a name show as empty and "
+        "are counted in the report",
+    )
+    parser.add_argument(
+        "--name-col",
+        default=None,
+        metavar="N",
+        help="column of the names in --item-names, e.g. movie_title:token_seq "
+        "(default: its only column besides --name-item-col)",
+    )
+    parser.add_argument(
+        "--name-item-col",
+        default=None,
+        metavar="I",
+        help=f"column of the item ids in --item-names (default: {default_id})",
+    )
+
+
+def add_format_flag(parser):
+    """``--format`` of the per-item file (audit commands)."""
+    parser.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help="format of the per-item file: items.csv, or items.parquet (needs "
+        "pyarrow: pip install 'skcosim[parquet]'). One row per item: id, name, "
+        "support and each model's gauge stability, resample stability (for "
+        "the items they were sampled over) and label agreement (default: "
+        "%(default)s)",
+    )
+
+
 def _add_audit_factors(sub):
     """The parser of ``skcosim audit-factors``."""
     fac = sub.add_parser(
@@ -321,7 +370,7 @@ def _add_audit_factors(sub):
             "overlap with V, the label agreement of both (with "
             "--item-labels), the neighbours of the most strongly scored "
             "items, a verdict per embedding and one row per item in "
-            f"{AUDIT_FACTORS_FILES['items']}."
+            f"{AUDIT_FACTORS_FILES['items_csv']}."
         ),
     )
     fac.add_argument(
@@ -410,8 +459,8 @@ def _add_factor_labels(fac):
         "--label-item-col",
         default=None,
         metavar="I",
-        help="the item id column of --item-labels and --item-names (default: "
-        "the id column of the factor file; required with .npy factors)",
+        help="the item id column of --item-labels (default: the id column of "
+        "the factor file; required with .npy factors)",
     )
     fac.add_argument(
         "--label-col",
@@ -428,18 +477,16 @@ def _add_factor_labels(fac):
         help="separator of several labels in one cell, e.g. ' ' for RecBole's "
         "token_seq genres (default: a cell is one label)",
     )
+    add_name_flags(fac, default_id="the id column of the factor file")
     fac.add_argument(
-        "--item-names",
-        default=None,
-        metavar="PATH",
-        help="a file with a name per item (e.g. RecBole's .item file), shown "
-        "next to the ids in the neighbour tables and the per-item file",
-    )
-    fac.add_argument(
-        "--name-col",
-        default=None,
-        metavar="N",
-        help="the column of the names in --item-names (e.g. movie_title:token_seq)",
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help=f"format of the per-item file: {AUDIT_FACTORS_FILES['items_csv']}, "
+        f"or {AUDIT_FACTORS_FILES['items_parquet']} (needs pyarrow). One row per "
+        "item: id, name, each embedding's gauge stability and label agreement, "
+        "and the overlap of its raw and projected neighbours (default: "
+        "%(default)s)",
     )
 
 

@@ -18,15 +18,32 @@ import numpy as np
 from .. import __version__
 from . import _figure, _settings
 
-#: Columns of the report, in order: (key, header).
+#: Columns of the report, in order: (key, header). The loss is not one of
+#: them: each objective has its own units (:func:`losses_markdown`).
 COLUMNS = (
+    ("trained_like", "trained like"),
     ("name", "model"),
     ("objective", "objective"),
-    ("loss", "loss"),
     ("gauge_stability", "gauge stability"),
     ("resample_stability", "resample stability"),
     ("label_agreement", "label agreement"),
+    ("verdict", "verdict"),
 )
+#: Columns of text rather than numbers (left-aligned).
+TEXT_KEYS = ("trained_like", "name", "objective", "verdict")
+#: Columns shown only when a row has them (audit rows have them).
+OPTIONAL_KEYS = ("trained_like", "verdict")
+
+
+def _columns(rows, *, terminal=False):
+    """The columns of ``rows``: the optional ones when a row has them, and no
+    plain-words column in the terminal's table (too wide)."""
+    return [
+        (key, head)
+        for key, head in COLUMNS
+        if not (key in OPTIONAL_KEYS and not any(key in row for row in rows))
+        and not (terminal and key == "trained_like")
+    ]
 
 
 def _fmt(value):
@@ -40,8 +57,11 @@ def _fmt(value):
 
 
 def _cell(row, key):
-    """The text of a cell: a value, or "n/a (reason)" for a stability that
-    is not available (``row["not_available"]``)."""
+    """The text of a cell: a value, "n/a (reason)" for a stability that is
+    not available (``row["not_available"]``), or a verdict's level and gist."""
+    if key == "verdict":
+        verdict = row.get("verdict")
+        return "" if not verdict else f"{verdict['level']}: {verdict['short']}"
     reason = row.get("not_available", {}).get(key)
     if row.get(key) is None and reason:
         return f"n/a ({reason})"
@@ -50,16 +70,17 @@ def _cell(row, key):
 
 def text_table(rows):
     """A plain-text table of the report, aligned in columns."""
-    cells = [[h for _, h in COLUMNS]] + [
-        [_cell(row, key) for key, _ in COLUMNS] for row in rows
+    columns = _columns(rows, terminal=True)
+    cells = [[h for _, h in columns]] + [
+        [_cell(row, key) for key, _ in columns] for row in rows
     ]
-    widths = [max(len(r[c]) for r in cells) for c in range(len(COLUMNS))]
+    widths = [max(len(r[c]) for r in cells) for c in range(len(columns))]
     lines = []
     for n, r in enumerate(cells):
         lines.append(
             "  ".join(
-                v.ljust(w) if c < 2 else v.rjust(w)
-                for c, (v, w) in enumerate(zip(r, widths, strict=True))
+                v.ljust(w) if key in TEXT_KEYS else v.rjust(w)
+                for (key, _), v, w in zip(columns, r, widths, strict=True)
             )
         )
         if n == 0:
@@ -69,19 +90,52 @@ def text_table(rows):
 
 def markdown_table(rows):
     """The report table in Markdown."""
-    head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
-    rule = "|" + "|".join("---" if c < 2 else "---:" for c in range(len(COLUMNS))) + "|"
+    columns = _columns(rows)
+    head = "| " + " | ".join(h for _, h in columns) + " |"
+    rule = "|" + "|".join("---" if k in TEXT_KEYS else "---:" for k, _ in columns) + "|"
     body = [
-        "| " + " | ".join(_cell(row, key) for key, _ in COLUMNS) + " |" for row in rows
+        "| " + " | ".join(_cell(row, key) for key, _ in columns) + " |" for row in rows
     ]
     return "\n".join([head, rule, *body])
+
+
+def losses_markdown(rows):
+    """The training losses, grouped by objective: each objective has its own
+    units, so a loss compares only with the losses of the same objective."""
+    groups = {}
+    for row in rows:
+        if row.get("loss") is not None:
+            groups.setdefault(row["objective"], []).append(row)
+    if not groups:
+        return ""
+    parts = []
+    for objective, members in groups.items():
+        losses = [r["loss"] for r in members]
+        if len(members) > 1 and np.allclose(losses, losses[0], rtol=1e-9, atol=0):
+            parts.append(
+                f"{objective}: {_fmt(losses[0])} (all {len(members)} rows: every "
+                "split is equally optimal)"
+            )
+        else:
+            parts.append(
+                f"{objective}: "
+                + ", ".join(f"{_fmt(r['loss'])} ({r['name']})" for r in members)
+            )
+    return (
+        "Training loss of each model, per objective (each objective has its own "
+        "units: compare a loss only with the same objective's, never across "
+        "rows of different objectives):\n\n" + "\n".join(f"- {p}" for p in parts)
+    )
 
 
 HOW_TO_READ = """\
 How to read it (the user guide's "Measuring neighbour stability"):
 
-- **loss**: the model's own training objective on the data. The Objective 1
-  rows share one loss: every split `A D, B D^-1` is equally optimal.
+- **trained like**: the models that are trained like the row, in plain
+  words; **model** and **objective** are the paper's names for it.
+- **loss** (listed per objective, and in the JSON): the model's own training
+  objective on the data, in that objective's units. The Objective 1 rows
+  share one loss: every split `A D, B D^-1` is equally optimal.
 - **gauge stability**: mean Jaccard@{k} between each item's top-{k} cosine
   neighbours and the neighbours after a random transform that leaves the loss
   unchanged (a random diagonal `D` for Objective 1, a rotation otherwise).
@@ -98,6 +152,9 @@ How to read it (the user guide's "Measuring neighbour stability"):
 - **label agreement**: share of each item's top-{k} neighbours that share a
   label with it (its cluster in simulated data; the labels of
   `--item-labels` in an audit), averaged over the labelled items.
+- **verdict** (an audit): what the numbers say, from the thresholds of the
+  user guide's "What to do with your audit"; the next step of each row is
+  under "What to do".
 """
 
 
@@ -145,29 +202,89 @@ def md_code(value, *, in_table=True):
     return f"{fence}{text}{fence}"
 
 
+#: Characters of Markdown and HTML markup in plain text, and how
+#: :func:`md_text` writes them: HTML as entities (``<img>`` stays text, and a
+#: backtick never opens a code span), the rest backslash-escaped.
+_MD_ESCAPES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "`": "&#96;",
+    **{c: "\\" + c for c in "\\*_[]#~|"},
+}
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPES)) + "]")
+
+
+def md_text(text):
+    """Plain ``text`` (an item name, a verdict) for Markdown: on one line,
+    with every character that could start markup escaped, so that a name
+    from the user's file reads as written and is never rendered (``|``
+    escaped too, for table cells)."""
+    text = " ".join(id_text(text).split())
+    return _MD_SPECIAL.sub(lambda m: _MD_ESCAPES[m.group()], text)
+
+
+def _named(item_id, name):
+    """An id as code, followed by its name if it has one."""
+    return md_code(item_id) + (f" {md_text(name)}" if name else "")
+
+
 def neighbors_markdown(neighbors, heading=None):
     """The side-by-side neighbour tables of the popular items, in Markdown;
     ``heading`` replaces the title and sentence above them."""
-    lines = heading or [
-        f"## Top {_settings.N_SHOWN_NEIGHBORS} neighbours of the most popular items",
-        "",
-        "Same item, same data, equally optimal models (Objective 1 rows): do "
-        "they agree on its neighbours?",
-        "",
-    ]
-    lines = list(lines)
+    lines = list(
+        heading
+        or [
+            f"## Top {_settings.N_SHOWN_NEIGHBORS} neighbours of the most popular "
+            "items",
+            "",
+            "Same item, same data, equally optimal models (Objective 1 rows): do "
+            "they agree on its neighbours?",
+            "",
+        ]
+    )
     for entry in neighbors:
         names = list(entry["neighbors"])  # the fitted models, in report order
         item = md_code(entry["item"], in_table=False)
+        if entry.get("item_name"):
+            item += f" {md_text(entry['item_name'])}"
+        titles = entry.get("neighbor_names", {})
         users = entry.get("n_users")
         lines += [f"### item {item}" + (f" ({users} users)" if users else ""), ""]
-        lines.append("| rank | " + " | ".join(names) + " |")
+        lines.append("| rank | " + " | ".join(md_text(n) for n in names) + " |")
         lines.append("|---:|" + "|".join("---" for _ in names) + "|")
         n_rows = max((len(v) for v in entry["neighbors"].values()), default=0)
         for r in range(n_rows):
-            cells = [md_code(entry["neighbors"][name][r]) for name in names]
+            cells = [
+                _named(
+                    entry["neighbors"][name][r],
+                    titles[name][r] if name in titles else "",
+                )
+                for name in names
+            ]
             lines.append(f"| {r + 1} | " + " | ".join(cells) + " |")
         lines.append("")
+    return "\n".join(lines)
+
+
+def verdicts_markdown(rows, verdict):
+    """The "What to do" section: the run's verdict and each row's."""
+    lines = [
+        "## What to do",
+        "",
+        f"**Verdict: {verdict['level']}.** {md_text(verdict['text'])}",
+        "",
+    ]
+    for row in rows:
+        v = row.get("verdict")
+        if not v:
+            continue
+        lines.append(
+            f"- **{md_text(row.get('trained_like', row['name']))}** "
+            f"({md_text(row['name'])}): {v['level']}, "
+            f"{md_text(v['text'])}. Next step: "
+            f"{md_text(v['next_step'])}."
+        )
     return "\n".join(lines)
 
 
@@ -188,7 +305,7 @@ class Report:
     >>> report = Report("audit", "skcosim audit", "Data: ...", [row],
     ...                 n_neighbors=10, settings={"seed": 0})
     >>> print(report.to_markdown().splitlines()[6])
-    | wd | Objective 2 | 12.5 | 1.000 | 0.250 | n/a |
+    | wd | Objective 2 | 1.000 | 0.250 | n/a |
     >>> json.loads(report.to_json(figure="similarities.png"))["figure"]
     'similarities.png'
     >>> report.figure() is None  # no heatmap panels
@@ -223,7 +340,10 @@ class Report:
     figure_step: str = "draw the figure"
     #: Seconds of each step of the run (JSON), when recorded.
     step_seconds: dict | None = None
-    #: Further files of the report, by name (``items.csv``): text or bytes.
+    #: The verdict of the whole run (:func:`._verdicts.summary_verdict`):
+    #: Markdown under the table and JSON ``verdict``; rows have their own.
+    verdict: dict | None = None
+    #: Further files of the report, name -> bytes (the per-item file).
     files: dict = field(default_factory=dict)
     #: The "how to read it" text, if not :data:`HOW_TO_READ` (``{k}``: k).
     how_to_read: str = HOW_TO_READ
@@ -235,6 +355,11 @@ class Report:
         warnings = [f"**Warning.** {w}" for w in self.warnings]
         parts = [f"# {self.title}", "", "\n\n".join([self.intro, *warnings]), ""]
         parts += [markdown_table(self.rows), ""]
+        losses = losses_markdown(self.rows)
+        if losses:
+            parts += [losses, ""]
+        if self.verdict is not None:
+            parts += [verdicts_markdown(self.rows, self.verdict), ""]
         notes = [
             f"- {row['name']}: {note}"
             for row in self.rows
@@ -261,6 +386,8 @@ class Report:
             **self.payload,
             "models": self.rows,
         }
+        if self.verdict is not None:
+            payload["verdict"] = self.verdict
         if self.neighbors is not None:
             payload["popular_item_neighbors"] = self.neighbors
         payload["figure"] = figure

@@ -75,7 +75,7 @@ def write_report(report, out, names, png):
     if png is not None:
         files[names["figure"]] = png
     files.update(report.files)
-    return out.write(files, replaces=[*names.values(), *report.files])
+    return out.write(files, replaces=names.values())
 
 
 def print_summary(report, written, seconds, drew_png):
@@ -84,6 +84,10 @@ def print_summary(report, written, seconds, drew_png):
     print()
     for warning in report.warnings:
         print(f"warning: {warning}")
+    if report.verdict is not None:
+        print(f"verdict: {report.verdict['level']}: {report.verdict['text']}")
+        for step in report.verdict["next_steps"]:
+            print(f"next step: {step}")
     for path in written:
         print(f"wrote {path}")
     if not drew_png:

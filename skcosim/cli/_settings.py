@@ -50,13 +50,22 @@ REPRODUCE_SETTINGS = {
 
 #: Files written by each command, inside --out.
 REPRODUCE_FILES = {"figure": "figure1.png", "md": "report.md", "json": "report.json"}
-AUDIT_FILES = {"figure": "similarities.png", "md": "audit.md", "json": "audit.json"}
+AUDIT_FILES = {
+    "figure": "similarities.png",
+    "md": "audit.md",
+    "json": "audit.json",
+    # The per-item file, one of the two (--format): a run removes the other.
+    "items_csv": "items.csv",
+    "items_parquet": "items.parquet",
+}
 #: audit-factors' own names: its report and the audit's can share a directory.
 AUDIT_FACTORS_FILES = {
     "figure": "factor_similarities.png",
     "md": "audit_factors.md",
     "json": "audit_factors.json",
-    "items": "factor_items.csv",
+    # The per-item file, one of the two (--format): a run removes the other.
+    "items_csv": "factor_items.csv",
+    "items_parquet": "factor_items.parquet",
 }
 
 N_NEIGHBORS = 10

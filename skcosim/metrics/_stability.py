@@ -27,6 +27,7 @@ from .._compat import (
 )
 from .._constraints import EMBEDDING_KINDS, N_JOBS, Count
 from .._docstring import (
+    AVERAGE_PARAMETER,
     EMBEDDING_PARAMETER,
     MAX_ITEMS_PARAMETER,
     METHOD_PARAMETER,
@@ -66,6 +67,65 @@ def _at(mask, queries):
     return mask if queries is None else mask[queries]
 
 
+class Overlaps:
+    """The neighbour overlaps of a stability, draw by draw, before averaging.
+
+    ``values[r, q]`` is the overlap of item ``queries[q]`` (every item when
+    ``queries`` is None) in draw ``r``, NaN where the item has no direction
+    (a zero row) in either embedding compared. ``unavailable`` is None, or
+    what :func:`._available.not_available` says when an embedding has too
+    few components. :meth:`reduce` gives the stability (``average=True``)
+    or one value per item (``average=False``); the command line takes both
+    from one computation.
+    """
+
+    def __init__(self, values, queries, n_items, unavailable=None):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.queries = queries
+        self.n_items = n_items
+        self.unavailable = unavailable
+
+    @classmethod
+    def of_draws(cls, draws, queries, n_items):
+        """From ``(overlap, undirected)`` pairs, one per draw."""
+        values = np.array(
+            [np.where(undirected, np.nan, overlap) for overlap, undirected in draws]
+        )
+        return cls(values, queries, n_items)
+
+    def mean(self):
+        """The stability: the mean over draws of each draw's mean over the
+        items with a direction (0.0 for a draw where none has one)."""
+        scores = []
+        for row in self.values:
+            directed = ~np.isnan(row)
+            scores.append(float(row[directed].mean()) if directed.any() else 0.0)
+        return float(np.mean(scores))
+
+    def per_item(self):
+        """Each item's mean overlap over the draws in which it has a
+        direction; NaN for an item that has none in any draw, or that is not
+        among the sampled ``queries``, and for every item when not available."""
+        out = np.full(self.n_items, np.nan)
+        if self.unavailable is not None:
+            return out
+        counts = np.count_nonzero(~np.isnan(self.values), axis=0)
+        sums = np.nansum(self.values, axis=0)
+        sampled = np.full(counts.shape, np.nan)
+        np.divide(sums, counts, out=sampled, where=counts > 0)
+        out[slice(None) if self.queries is None else self.queries] = sampled
+        return out
+
+    def reduce(self, metric, average=True):
+        """:meth:`mean` or :meth:`per_item`; when not available, the warning
+        of :func:`._available.not_available` and :data:`NOT_AVAILABLE`
+        (``average=True``) or NaN for every item."""
+        if self.unavailable is not None:
+            value = not_available(metric, self.unavailable)
+            return value if average else self.per_item()
+        return self.mean() if average else self.per_item()
+
+
 @validate_params(
     {
         "estimator": [HasMethods(["fit"]), callable],
@@ -77,6 +137,7 @@ def _at(mask, queries):
         "max_items": [Count(1), None],
         "group": [StrOptions(set(GAUGE_GROUPS)), None],
         "X": ["array-like", "sparse matrix", None],
+        "average": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -84,6 +145,7 @@ def _at(mask, queries):
     embedding=EMBEDDING_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
     n_draws=N_DRAWS_PARAMETER,
+    average=AVERAGE_PARAMETER,
     method=METHOD_PARAMETER,
     max_items=MAX_ITEMS_PARAMETER,
     stability_returns=STABILITY_RETURNS,
@@ -99,7 +161,8 @@ def gauge_stability(
     max_items: int | None = None,
     group: str | None = None,
     X=None,
-) -> float:
+    average: bool = True,
+) -> float | np.ndarray:
     r"""Expected neighbour overlap of a fitted model under random gauge transforms.
 
     A linear autoencoder ``X A B^T`` fits exactly as well with ``A R`` and
@@ -163,6 +226,7 @@ def gauge_stability(
         ``components_``) needs ``group``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
         The data a callable ``estimator`` is fitted on; only for a callable.
+    {average}
 
     Returns
     -------
@@ -207,17 +271,31 @@ def gauge_stability(
     ...                      random_state=0) < 0.5)
     True
     """
+    return gauge_overlaps_of(
+        estimator,
+        n_neighbors,
+        n_draws=n_draws,
+        embedding=embedding,
+        method=method,
+        random_state=random_state,
+        max_items=max_items,
+        group=group,
+        X=X,
+    ).reduce("Gauge stability", average)
+
+
+def gauge_overlaps_of(estimator, n_neighbors, *, group=None, X=None, **kwargs):
+    """The :class:`Overlaps` behind :func:`gauge_stability` (its arguments,
+    unvalidated): the stability and its per-item values from one computation."""
     model = fitted_item_model(estimator, X)
     draws = _drawn_group(model, group)
-    return mean_gauge_overlap(
+    embedding = kwargs.pop("embedding", None)
+    return gauge_overlaps(
         item_embeddings(model, embedding),
         lambda R: item_embeddings(model, embedding, R),
         draws,
         n_neighbors=n_neighbors,
-        n_draws=n_draws,
-        method=method,
-        random_state=random_state,
-        max_items=max_items,
+        **kwargs,
     )
 
 
@@ -263,22 +341,39 @@ def mean_gauge_overlap(
     drawn by :func:`skcosim._linalg._gauge.sample_gauge` from ``group``; shared by
     :func:`gauge_stability` and :func:`factor_gauge_stability`.
     """
+    return gauge_overlaps(
+        E,
+        regauged,
+        group,
+        n_neighbors=n_neighbors,
+        n_draws=n_draws,
+        method=method,
+        random_state=random_state,
+        max_items=max_items,
+    ).reduce("Gauge stability")
+
+
+def gauge_overlaps(
+    E, regauged, group, *, n_neighbors, n_draws, method, random_state, max_items=None
+):
+    """The :class:`Overlaps` of :func:`mean_gauge_overlap`, draw by draw."""
     rng = check_random_state(random_state)
-    check_n_neighbors(n_neighbors, E.shape[0])
+    m = E.shape[0]
+    check_n_neighbors(n_neighbors, m)
     if has_too_few_components(E):
-        return not_available("Gauge stability")
+        return Overlaps(np.empty((0, 0)), None, m, unavailable="")
     # The probe has a generator of its own: the draws below stay the ones of
     # random_state.
     probe = sample_gauge(group, E.shape[1], np.random.RandomState(0))
     if group == "orthogonal" or _same_up_to_rounding(regauged(probe), E):
         # Rotations keep every cosine, and a gauge-free embedding does not
-        # move: the overlap is 1 by construction, whatever ties the
-        # neighbour search would break differently in floating point.
-        return 1.0
+        # move: the overlap is 1 by construction (for every item), whatever
+        # ties the neighbour search would break differently in floating point.
+        return Overlaps(np.ones((1, m)), None, m)
     tol = tie_tolerance(E)
-    queries = sample_items(E.shape[0], max_items, rng)
+    queries = sample_items(m, max_items, rng)
     ind, _ = cosine_neighbors(E, n_neighbors, queries=queries, tie_tolerance=tol)
-    scores = []
+    draws = []
     for _ in range(n_draws):
         E_R = regauged(sample_gauge(group, E.shape[1], rng))
         ind_R, _ = cosine_neighbors(
@@ -286,8 +381,8 @@ def mean_gauge_overlap(
         )
         undirected = _at(zero_rows(E) | zero_rows(E_R), queries)
         overlap = overlap_from_indices(ind, ind_R, method, undirected=undirected)
-        scores.append(mean_overlap(overlap, undirected))
-    return float(np.mean(scores))
+        draws.append((overlap, undirected))
+    return Overlaps.of_draws(draws, queries, m)
 
 
 @validate_params(
@@ -302,12 +397,14 @@ def mean_gauge_overlap(
         "random_state": ["random_state"],
         "max_items": [Count(1), None],
         "n_jobs": N_JOBS,
+        "average": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
 @Substitution(
     embedding=EMBEDDING_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
+    average=AVERAGE_PARAMETER,
     method=METHOD_PARAMETER,
     max_items=MAX_ITEMS_PARAMETER,
     stability_returns=STABILITY_RETURNS,
@@ -324,7 +421,8 @@ def resample_stability(
     random_state=None,
     max_items: int | None = None,
     n_jobs: int | None = None,
-) -> float:
+    average: bool = True,
+) -> float | np.ndarray:
     r"""Neighbour overlap between models fitted on random subsets of the users.
 
     "Would the neighbours survive new data?" (:ref:`stability`).
@@ -377,6 +475,7 @@ def resample_stability(
         floating-point sums (stochastic gradient steps) may land elsewhere in
         another process.
         Warnings the fits raise are raised again here.
+    {average}
 
     Returns
     -------
@@ -411,6 +510,36 @@ def resample_stability(
     ...     n_resamples=2, random_state=0)
     True
     """
+    return resample_overlaps(
+        estimator,
+        X,
+        n_neighbors,
+        n_resamples=n_resamples,
+        subsample=subsample,
+        embedding=embedding,
+        method=method,
+        random_state=random_state,
+        max_items=max_items,
+        n_jobs=n_jobs,
+    ).reduce("Resample stability", average)
+
+
+def resample_overlaps(
+    estimator,
+    X,
+    n_neighbors,
+    *,
+    n_resamples,
+    subsample=0.5,
+    embedding=None,
+    method="jaccard",
+    random_state=None,
+    max_items=None,
+    n_jobs=None,
+):
+    """The :class:`Overlaps` behind :func:`resample_stability` (its
+    arguments, unvalidated): the stability and its per-item values from one
+    set of refits."""
     estimator = as_item_estimator(estimator)
     rng = check_random_state(random_state)
     X, n, n_sub = _subsets(X, subsample)
@@ -420,7 +549,8 @@ def resample_stability(
             "subsets: the two fits would be the same model (stability 1 for "
             "any deterministic estimator). Use subsample <= 0.5."
         )
-    queries = sample_items(_n_features(X), max_items, rng)
+    n_items = _n_features(X)
+    queries = sample_items(n_items, max_items, rng)
     pairs = []
     for _ in range(n_resamples):
         perm = rng.permutation(n)
@@ -432,17 +562,20 @@ def resample_stability(
     refits = _refit_all(estimator, X, pairs, n_neighbors, embedding, queries, n_jobs)
     degenerate = sum(few for _, _, few in refits)
     if degenerate:
-        return not_available(
-            "Resample stability", f"{degenerate} of the {len(refits)} fits have"
+        return Overlaps(
+            np.empty((0, 0)),
+            None,
+            n_items,
+            unavailable=f"{degenerate} of the {len(refits)} fits have",
         )
-    scores = []
+    draws = []
     for (ind1, zero1, _), (ind2, zero2, _) in zip(
         refits[::2], refits[1::2], strict=True
     ):
         undirected = _at(zero1, queries) | _at(zero2, queries)
         overlap = overlap_from_indices(ind1, ind2, method, undirected=undirected)
-        scores.append(mean_overlap(overlap, undirected))
-    return float(np.mean(scores))
+        draws.append((overlap, undirected))
+    return Overlaps.of_draws(draws, queries, n_items)
 
 
 def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):

@@ -19,7 +19,7 @@ from skcosim.preprocessing import project_factors
 
 from ..metrics._reference import _brute_force
 
-FILES = _settings.AUDIT_FACTORS_FILES
+FILES = {**_settings.AUDIT_FACTORS_FILES, "items": "factor_items.csv"}
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +117,18 @@ def test_known_gauge_gives_the_measured_numbers(tmp_path, capsys, model):
     # The projection of the re-split factors is that of the original ones.
     overlap = _jaccard(model["V"], project_factors(model["U0"], model["V0"]), 10)
     assert report["raw_projected_overlap"] == pytest.approx(overlap.mean(), abs=1e-12)
-    rows = pd.read_csv(out / FILES["items"], dtype={"item": str})
-    assert list(rows["item"]) == model["ids"]
+    rows = pd.read_csv(out / FILES["items"], dtype={"item_id": str})
+    assert list(rows["item_id"]) == model["ids"]
     np.testing.assert_allclose(rows["raw_projected_overlap"], overlap, atol=1e-12)
-    assert "accident of the split" in raw["verdict"] or "part of" in raw["verdict"]
-    assert "set by the loss" in projected["verdict"]
+    # Per item, the mean over the draws is the stability (every item sampled).
+    raw_items = rows["gauge_stability [item factors V]"]
+    assert raw_items.mean() == pytest.approx(raw["gauge_stability"], abs=1e-12)
+    assert (rows["gauge_stability [projected (project_factors(U, V))]"] == 1.0).all()
+    assert raw["verdict"]["level"] in ("act", "caution")
+    assert "gauge stability" in raw["verdict"]["text"]
+    assert projected["verdict"]["level"] == "ok"
+    assert "new users" not in projected["verdict"]["text"]
+    assert report["verdict"]["level"] == raw["verdict"]["level"]
     # The audit's layout: the same top-level keys, in the same order.
     assert list(report)[:4] == ["command", "skcosim_version", "settings", "n_neighbors"]
     for key in ("models", "popular_item_neighbors", "figure", "labels", "warnings"):
@@ -184,7 +191,7 @@ def test_every_format_and_group_gives_the_same_report(tmp_path, capsys, model):
     assert [r["gauge_stability"] for r in _report(with_users)["models"]] == results[
         "npy"
     ]
-    assert pd.read_csv(out / FILES["items"])["item"].tolist() == model["ids"]
+    assert pd.read_csv(out / FILES["items"])["item_id"].tolist() == model["ids"]
 
 
 @pytest.mark.catalogue(
@@ -217,6 +224,7 @@ def test_labels_and_names_reach_the_report(tmp_path, capsys, model):
     out = tmp_path / "out"
     labels = ["--item-labels", str(item_file), "--label-col", "class:token_seq"]
     names = ["--item-names", str(item_file), "--name-col", "title:token_seq"]
+    names += ["--name-item-col", "item_id:token"]
     argv = [*extra, *labels, "--label-sep", " ", *names]
     assert (
         _run(items, out, *argv, "--label-item-col", "item_id:token", users=users) == 0
@@ -239,10 +247,17 @@ def test_labels_and_names_reach_the_report(tmp_path, capsys, model):
     assert report["labels"]["n_labels"] == 5  # g0..g3 and "extra"
     assert 0 < report["labels"]["chance_agreement"] < 1
     md = (out / FILES["md"]).read_text()
-    assert "`i00: Title 0`" in md or ": Title" in md
+    assert "`i00` Title 0" in md
+    chance = report["labels"]["chance_agreement"]
+    assert f"random neighbours would score {chance:.3f}" in md
+    assert f"Names: {len(ids)} of {len(ids)} items" in md
     rows = pd.read_csv(out / FILES["items"])
     assert rows["name"].tolist() == [f"Title {j}" for j in range(len(ids))]
-    assert {"raw_label_agreement", "projected_label_agreement"} <= set(rows)
+    assert {
+        "label_agreement [item factors V]",
+        "label_agreement [projected (project_factors(U, V))]",
+    } <= set(rows)
+    assert report["names"]["n_named_items"] == len(ids)
     # A CSV factor file: the label file's id column defaults to its id column.
     csv_items, _, _ = _write(tmp_path, model, "csv")
     pd.read_csv(item_file, sep="\t").rename(columns={"item_id:token": "item"}).to_csv(
@@ -313,7 +328,13 @@ def _bad_cases(tmp_path, model):
         (f"{p}/missing.npy", [], "No such file"),
         (f"{p}/good.csv", ["--label-col", "x"], "--label-col is about --item-labels"),
         (f"{p}/good.csv", ["--name-col", "x"], "--name-col is about --item-names"),
-        (f"{p}/good.csv", ["--item-names", f"{p}/good.csv"], "needs --name-col"),
+        (f"{p}/good.csv", ["--name-item-col", "x"], "--name-item-col is about"),
+        (f"{p}/good.csv", ["--item-names", f"{p}/good.csv"], "name the column"),
+        (
+            f"{p}/good.npy",
+            ["--item-names", f"{p}/good.csv"],
+            "--name-item-col is needed",
+        ),
     ]
 
 
@@ -377,7 +398,8 @@ def test_usage_errors_and_reports_side_by_side(tmp_path, capsys, model):
 @pytest.mark.catalogue(
     "C70",
     input=(
-        "``--sep`` (given, or wrong for the file), ``--seed`` (two seeds, a "
+        "``--sep`` (given, or wrong for the file), ``--format parquet``, "
+        "``--seed`` (two seeds, a "
         "negative one), ``--out ''``, a ``--label-col``, ``--name-col`` or "
         "``--label-item-col`` the file does not have, a ``--label-sep`` found "
         "in no label"
@@ -403,6 +425,16 @@ def test_remaining_options_good_and_bad(tmp_path, capsys, model, monkeypatch):
         random_state=7,
     )
     assert seeded != _report(tmp_path / "b")["models"][0]["gauge_stability"]
+    # The per-item file as Parquet: the same table.
+    pytest.importorskip("pyarrow")
+    assert _run(items, tmp_path / "pq", "--format", "parquet") == 0
+    parquet = pd.read_parquet(tmp_path / "pq" / FILES["items_parquet"])
+    csv = pd.read_csv(tmp_path / "b" / FILES["items"], dtype={"item_id": str})
+    assert (parquet["name"] == "").all() and csv["name"].isna().all()
+    pd.testing.assert_frame_equal(
+        parquet.drop(columns="name"), csv.drop(columns="name"), check_dtype=False
+    )
+    assert not (tmp_path / "pq" / FILES["items"]).exists()
     # A large catalogue: the gauge draws compare a sample of the items.
     monkeypatch.setattr(_settings, "AUDIT_MAX_ITEMS", 20)
     assert _run(items, tmp_path / "sampled") == 0

@@ -237,6 +237,7 @@ def test_user_data_reaches_the_report_as_text(tmp_path, capsys, fast_models):
     headings, spans = _markup(markdown)
     assert [h.split(" ")[:2] for h in headings] == [
         ["#", "skcosim"],
+        ["##", "What"],
         ["##", "Top"],
         *[["###", "item"]] * len(items[: _settings.N_SHOWN_ITEMS]),
     ]

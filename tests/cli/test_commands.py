@@ -139,7 +139,7 @@ def test_reproduce_writes_figure_and_reports_and_prints_the_table(reproduced, ca
     assert names == ["figure1.png", "report.json", "report.md"]  # no temp files
     assert (out / "figure1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (out / "report.md").read_text()
-    assert "| model | objective | loss |" in markdown
+    assert "| model | objective | gauge stability |" in markdown
     assert "![Item-item cosine similarities](figure1.png)" in markdown
 
 
@@ -205,6 +205,7 @@ def test_audit_writes_report_with_neighbours_labelled_by_item_id(audited, log_cs
     assert sorted(p.name for p in out.iterdir()) == [
         "audit.json",
         "audit.md",
+        "items.csv",
         "similarities.png",
     ]
     report = json.loads((out / "audit.json").read_text())

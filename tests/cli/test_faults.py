@@ -844,7 +844,7 @@ def test_a_run_without_a_figure_removes_the_previous_runs_figure(
     (out / "similarities.png").write_bytes(b"an earlier run's figure")
     monkeypatch.setattr("skcosim.cli._figure.has_matplotlib", lambda: False)
     assert _audit(log_csv, out) == 0
-    assert _files(out) == ["audit.json", "audit.md"]
+    assert _files(out) == ["audit.json", "audit.md", "items.csv"]
     assert json.loads((out / "audit.json").read_text())["figure"] is None
 
 

@@ -145,6 +145,17 @@ def test_gauge_stability_of_components_estimators_is_that_of_their_factors():
     assert gauge_stability(svd, group="invertible", **kw) == factor_gauge_stability(
         svd.components_.T, group="invertible", **kw
     )
+    # Per item too: the same draws, the same values.
+    per_item = factor_gauge_stability(
+        svd.components_.T, group="invertible", average=False, **kw
+    )
+    assert per_item.shape == (X.shape[1],)
+    np.testing.assert_array_equal(
+        per_item, gauge_stability(svd, group="invertible", average=False, **kw)
+    )
+    assert per_item.mean() == pytest.approx(
+        gauge_stability(svd, group="invertible", **kw), abs=1e-12
+    )
     penalized = NMF(
         n_components=6, alpha_W=0.01, init="nndsvda", max_iter=300, random_state=0
     ).fit(X)

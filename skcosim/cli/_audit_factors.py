@@ -214,7 +214,7 @@ def _labels(args, ids):
         warnings.simplefilter("always", UserWarning)
         labels = load_item_labels(
             args.item_labels,
-            _label_item_col(args),
+            _label_item_col(args, ids),
             args.label_col,
             item_ids=ids,
             sep=args.sep,
@@ -235,7 +235,13 @@ def _labels(args, ids):
     }
 
 
-def _label_item_col(args):
+def _id_column(args, ids):
+    """The id column of a CSV/Parquet factor file: ``--id-col``, or the
+    column :func:`~skcosim.cli._factors_file.read_factors` took (its first)."""
+    return args.id_col if args.id_col is not None else ids.name
+
+
+def _label_item_col(args, ids):
     """The id column of the label file: ``--label-item-col``, else the id
     column of a CSV/Parquet factor file (``--id-col``, or its first column)."""
     if args.label_item_col is not None:
@@ -245,20 +251,7 @@ def _label_item_col(args):
             "--label-item-col is needed with .npy item factors: name the item "
             "id column of --item-labels."
         )
-    return args.id_col if args.id_col is not None else _first_column(args)
-
-
-def _first_column(args):
-    from ..datasets._load import _log_frame
-
-    found = {}
-
-    def columns(names, source):
-        found["id"] = names[0]
-        return names[:1]
-
-    _log_frame(args.item_factors, columns, args.sep)
-    return found["id"]
+    return _id_column(args, ids)
 
 
 def _names(args, ids):
@@ -279,7 +272,7 @@ def _names(args, ids):
                 "--name-item-col is needed with .npy item factors: name the "
                 "item id column of --item-names."
             )
-        id_col = args.id_col if args.id_col is not None else _first_column(args)
+        id_col = _id_column(args, ids)
     return read_item_names(args.item_names, id_col, args.name_col, ids, sep=args.sep)
 
 

@@ -19,8 +19,8 @@ from ..metrics._estimators import check_item_factors
 
 
 def read_factors(path, option, *, id_col=None, ids_path=None, sep=None):
-    """``(ids, V)``: the ids as a text Index and the factors, float64, one
-    row per id, finite."""
+    """``(ids, V)``: the ids as a text Index (named by the id column of a
+    CSV/Parquet file) and the factors, float64, one row per id, finite."""
     path = Path(path)
     if path.suffix.lower() == ".npy":
         V = _load_npy(path, option)
@@ -103,4 +103,4 @@ def _read_table(path, option, id_col, sep):
         raise ValueError(f"{option} {source}: column {key!r} has missing ids.")
     V = np.column_stack([_numeric_values(frame, c, source) for c in factor_cols])
     ids = _as_text(frame[key].astype(object).to_numpy(), f"Column {key!r}")
-    return pd.Index(ids), check_item_factors(V, source=f"{option} {source}")
+    return pd.Index(ids, name=key), check_item_factors(V, source=f"{option} {source}")

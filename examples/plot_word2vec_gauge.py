@@ -245,7 +245,8 @@ ax.set_xticks(
         "resample stability\n(generated)",
     ],
 )
-ax.set_ylim(0, 1.05)
+ax.set_ylim(0, 1.22)
+ax.set_yticks(np.linspace(0, 1, 6))
 ax.set_title("word2vec (skip-gram): neighbours of its word vectors")
-ax.legend(loc="upper right", fontsize=8)
+ax.legend(loc="upper center", ncols=3, fontsize=8)
 plt.show()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import load_movielens_100k
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim.metrics._ranking import hit_matrix, ndcg_from_hits
+from skcosim._linalg._topk import hit_matrix, ndcg_from_hits
 from skcosim.model_selection import train_test_split_interactions
 
 ALPHAS = {
@@ -47,7 +47,7 @@ def ranking_quality(ids, X_test):
 
 
 def skcosim_recommend(estimator, X_train, n):
-    return estimator.fit(X_train).recommend(X_train, n=n)[0]
+    return estimator.fit(X_train).recommend(X_train, k=n)[0]
 
 
 def als_recommend(regularization, k, X_train, n):

@@ -70,7 +70,7 @@ models["Objective 2 (weight decay)"] = WeightDecayAutoencoder(
 # :class:`~skcosim.plotting.SimilarityMatrixDisplay` draws their cosines in the
 # order of the paper's figure (:func:`~skcosim.plotting.cluster_order`: by
 # cluster, then by descending popularity). The last two panels use the
-# gauge-free projection of Objective 1 (``kind="projected"``), from two of the
+# gauge-free projection of Objective 1 (``embedding="projected"``), from two of the
 # splits.
 order = cluster_order(data.item_labels, data.item_popularity)
 ground_truth = (data.item_labels[:, None] == data.item_labels).astype(float)
@@ -84,12 +84,12 @@ SimilarityMatrixDisplay(
 axes[0, 0].title.set_fontsize(9)
 panels = [(name, model, "decoder") for name, model in models.items()]
 panels += [
-    (f'Objective 1, "{s}", projected', models[f'Objective 1, gauge="{s}"'], kind)
-    for s, kind in [("identity", "projected"), ("random", "projected")]
+    (f'Objective 1, "{s}", projected', models[f'Objective 1, gauge="{s}"'], embedding)
+    for s, embedding in [("identity", "projected"), ("random", "projected")]
 ]
-for ax, (name, model, kind) in zip(axes.ravel()[1:], panels, strict=True):
+for ax, (name, model, embedding) in zip(axes.ravel()[1:], panels, strict=True):
     display = SimilarityMatrixDisplay.from_estimator(
-        model, order=order, kind=kind, title=name, ax=ax, colorbar=False
+        model, order=order, embedding=embedding, title=name, ax=ax, colorbar=False
     )
     ax.title.set_fontsize(9)
 fig.colorbar(display.im_, ax=axes, shrink=0.6, label="cosine similarity")

@@ -164,9 +164,10 @@ for model in models.values():
 # the split: named explicitly, since a DropoutAutoencoder's default item
 # embedding is the gauge-free "projected" one. Every other row uses its
 # estimator's default (:ref:`default-embedding`).
-kinds = {"Objective 1": "decoder", "Objective 1, random split": "decoder"}
+embedding_of = {"Objective 1": "decoder", "Objective 1, random split": "decoder"}
 embeddings = {
-    name: model.item_embeddings(kinds.get(name)) for name, model in models.items()
+    name: model.item_embeddings(embedding_of.get(name))
+    for name, model in models.items()
 }
 
 # %%
@@ -185,10 +186,14 @@ for name, model in models.items():
             "model": name,
             "loss": autoencoder.objective(X),
             "gauge stability": gauge_stability(
-                model, n_draws=5, embedding=kinds.get(name), random_state=0
+                model, n_draws=5, embedding=embedding_of.get(name), random_state=0
             ),
             "resample stability": resample_stability(
-                model, X, n_resamples=2, embedding=kinds.get(name), random_state=0
+                model,
+                X,
+                n_resamples=2,
+                embedding=embedding_of.get(name),
+                random_state=0,
             ),
             "genre agreement": neighbor_label_agreement(embeddings[name], movie_genres),
         }

@@ -6,7 +6,7 @@ import numbers
 
 from ._compat import Interval
 
-#: The item embeddings a fitted autoencoder offers (``item_embeddings(kind)``),
+#: The item embeddings a fitted autoencoder offers (``item_embeddings(embedding)``),
 #: and the ``embedding`` options of the metrics that read them.
 EMBEDDING_KINDS = ("decoder", "encoder", "projected")
 

@@ -144,7 +144,7 @@ average : bool, default=True
 
 EMBEDDING_PARAMETER = """\
 embedding : {"decoder", "encoder", "projected"} or None, default=None
-    Which item embedding (``item_embeddings(kind=...)``). ``None``: the
+    Which item embedding (``item_embeddings(embedding=...)``). ``None``: the
     estimator's default, its class attribute ``_default_embedding``, shared
     by ``item_embeddings()``, ``similar_items``, every metric, the displays
     and the command line: ``"projected"`` for

@@ -7,16 +7,15 @@ from skcosim.exceptions import DivergenceError
 from skcosim.model_selection import train_test_split_interactions
 
 
-def test_splitter_under_its_old_metrics_path_warns_and_is_the_same_function():
+def test_splitter_has_one_public_path():
+    """Nothing was released, so the splitter has no second path in metrics."""
     import skcosim.metrics as metrics
 
-    with pytest.warns(FutureWarning, match=r"skcosim\.model_selection"):
-        old = metrics.train_test_split_interactions
-    assert old is train_test_split_interactions
-    with pytest.warns(FutureWarning, match="deprecated"):
-        from skcosim.metrics import train_test_split_interactions as imported
-    assert imported is train_test_split_interactions
-    assert "train_test_split_interactions" not in metrics.__all__
+    assert train_test_split_interactions.__module__.startswith(
+        "skcosim.model_selection"
+    )
+    with pytest.raises(AttributeError, match="train_test_split_interactions"):
+        metrics.train_test_split_interactions  # noqa: B018
 
 
 def test_unknown_metrics_attribute_is_an_attribute_error():

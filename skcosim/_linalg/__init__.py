@@ -6,7 +6,10 @@
 - :mod:`._dask`: the same on a row-chunked dask array;
 - :mod:`._matrix`: norms, reconstruction error, projection factor, unit rows
   and the Gram overflow bound;
-- :mod:`._topk`: the top-k entries per row;
+- :mod:`._topk`: the top-k entries per row, and the hits and NDCG of
+  ranked lists;
+- :mod:`._neighbors`: exact top-k cosine neighbours (``cosine_neighbors``
+  and ``similar_items``);
 - :mod:`._gauge`: gauge transforms ``A R, B R^{-T}`` of a factorization
   (drawn, checked, applied), shared by the estimators, the metrics and the
   preprocessing.

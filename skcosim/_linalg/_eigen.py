@@ -172,8 +172,14 @@ def top_k_from_gram(G, k, max_dim):
     dimension of ``X``, as in numpy.linalg.matrix_rank).
     """
     w, Q = top_k_eigh(G, k)
-    w = np.where(w > w.max(initial=0) * rank_rtol(G.dtype, max_dim), w, 0)
-    return np.sqrt(w), Q
+    return np.sqrt(zero_null_eigenvalues(w, G.dtype, max_dim)), Q
+
+
+def zero_null_eigenvalues(w, dtype, max_dim):
+    """Eigenvalues ``w = s^2`` of ``X^T X`` with those below the rank tolerance
+    (:func:`rank_rtol` of ``max(w)``) set to zero: the one rank threshold of
+    every solver that reaches ``s`` through ``s^2``."""
+    return np.where(w > w.max(initial=0) * rank_rtol(dtype, max_dim), w, 0)
 
 
 def rank_rtol(dtype, max_dim):

@@ -7,7 +7,7 @@ autoencoder names its group in the class attribute ``_gauge_group``:
 
 - ``"invertible"``: Objective 1 (penalty on the product, dropout). Every
   invertible ``R`` is admissible; :func:`skcosim.metrics.gauge_stability` draws
-  positive diagonal ones (:data:`STABILITY_DRAWS`), which already move every
+  positive diagonal ones, which already move every
   cosine and are what ``DropoutAutoencoder(gauge="random")`` draws.
 - ``"orthogonal"``: Objectives 2 and 3. Only orthogonal ``R`` are admissible, and
   they leave every cosine unchanged.
@@ -34,11 +34,6 @@ from sklearn.utils.validation import check_array
 LOG_NORMAL_SCALE = 1.0
 
 GAUGE_GROUPS = ("diagonal", "orthogonal", "invertible")
-
-#: The family :func:`skcosim.metrics.gauge_stability` draws from, by an
-#: autoencoder's ``_gauge_group``: a diagonal ``R`` already moves every cosine
-#: of Objective 1 and keeps the metric in step with ``gauge="random"``.
-STABILITY_DRAWS = {"invertible": "diagonal", "orthogonal": "orthogonal"}
 
 
 def sample_gauge(group, n_components, random_state=None, *, scale=LOG_NORMAL_SCALE):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
-from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.extmath import safe_sparse_dot, svd_flip
 
 
 def squared_frobenius(X):
@@ -39,6 +39,15 @@ def squared_reconstruction_error(X, P, B):
     return reconstruction_error_from_moments(squared_frobenius(X), cross, PtP, B)
 
 
+def expanded_reconstruction_error(squared_norm, cross, PtP, BtB):
+    """``||X - P B^T||_F^2 = ||X||^2 - 2 tr(P^T X B) + tr((P^T P)(B^T B))``.
+
+    The one place the Objective 1 and 2 losses expand their reconstruction
+    error; unchecked (a gradient solver's trial step may overflow to inf).
+    """
+    return squared_norm - 2.0 * cross + np.einsum("ij,ij->", PtP, BtB)
+
+
 def reconstruction_error_from_moments(squared_norm, cross, PtP, B):
     """``||X - P B^T||_F^2`` from ``||X||_F^2``, ``tr(P^T X B)`` and ``P^T P``.
 
@@ -47,8 +56,7 @@ def reconstruction_error_from_moments(squared_norm, cross, PtP, B):
     """
     B = np.asarray(B, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
-        quad = float(np.einsum("ij,ij->", PtP, B.T @ B))
-        total = squared_norm - 2.0 * cross + quad
+        total = float(expanded_reconstruction_error(squared_norm, cross, PtP, B.T @ B))
     if not np.isfinite(total):  # inf - inf: would be returned as NaN
         raise ValueError(
             "X is too large: its squared reconstruction error overflows float64. "
@@ -69,6 +77,30 @@ def projection_factor(decoder):
     BtB = decoder.T.astype(np.float64) @ decoder.astype(np.float64)
     w, U = np.linalg.eigh(BtB)
     return (U * np.sqrt(np.clip(w, 0, None))).astype(decoder.dtype)
+
+
+def canonical_projection(encoder, decoder):
+    """``k x k`` map ``T`` with ``A T`` the canonical gauge-free item embedding.
+
+    ``A L`` (``L L^T = B^T B``, docs/user_guide/remedies.rst) has the Gram matrix of the
+    rows of ``A B^T``, but ``L`` is only defined up to a rotation. Rotating
+    ``A L`` onto its principal axes (``A L = U S W^T``, so ``A L W = U S``,
+    signs fixed by :func:`~sklearn.utils.extmath.svd_flip`) makes the
+    embedding itself, not only its cosines, the same for every gauge. The one
+    definition of the "projected" embedding: ``item_embeddings("projected")``
+    of every estimator and :class:`~skcosim.preprocessing.ProjectedEmbedding`.
+    """
+    L = projection_factor(decoder.astype(np.float64))
+    U, _, Wt = np.linalg.svd(encoder.astype(np.float64) @ L, full_matrices=False)
+    U, Wt = svd_flip(U, Wt, u_based_decision=True)
+    T = L @ Wt.T
+    r, k = Wt.shape
+    if r < k:
+        # Fewer items than components: A L W has rank at most r. Zero
+        # columns keep the documented n_components columns, so that a gauge
+        # of the wrapped model (k x k) still fits.
+        T = np.hstack([T, np.zeros((k, k - r))])
+    return T.astype(encoder.dtype)
 
 
 def check_gram_norm(norm, X):
@@ -109,7 +141,9 @@ def check_gram_fits(X):
 
 
 def unit_rows(E):
-    """Rows of ``E`` scaled to unit L2 norm; zero rows stay zero.
+    """Rows of ``E`` scaled to exactly unit L2 norm, however small; zero rows
+    stay zero. The cosines of a fitted embedding; the losses of Objective 3
+    train with the floored :func:`skcosim._optim._losses.floored_unit_rows`.
 
     Not :func:`sklearn.preprocessing.normalize`: it leaves rows of norm below
     ``10 * eps`` unscaled (about 1e-6 in float32), which made their cosines

@@ -81,8 +81,8 @@ from ._eigen import (
     lanczos_ncv,
     one_blas_thread,
     padded,
-    rank_rtol,
     top_k_from_gram,
+    zero_null_eigenvalues,
 )
 
 SOLVERS = ("auto", "gram", "randomized", "arpack")
@@ -299,8 +299,7 @@ def _arpack_spectrum(X, k, dtype, random_state):
     order = np.argsort(w)[::-1]
     w, Q = w[order], flip_signs(Q[:, order])
     # Eigenvalues of Y^T Y: the rank tolerance applies to s^2 (as for "gram").
-    w = np.where(w > w.max(initial=0) * rank_rtol(dtype, max(X.shape)), w, 0)
-    s = np.sqrt(w)
+    s = np.sqrt(zero_null_eigenvalues(w, dtype, max(X.shape)))
     return s, _right_vectors(X, Q, s, transposed)
 
 

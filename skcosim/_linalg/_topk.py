@@ -3,7 +3,9 @@
 Used by the recommender verbs of the autoencoders
 (:mod:`skcosim.autoencoders._recommend`) and by the ranking metrics
 (:mod:`skcosim.metrics._ranking`), so that ``recommend`` and ``recall_at_k``
-rank items the same way.
+rank items the same way; the hits and NDCG of those lists are here too, so
+that ``score`` and ``ndcg_at_k`` compute one NDCG without the estimators
+importing the metrics.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ BLOCK_BYTES = 16 * 2**20
 
 #: Id of a padding slot: a row with fewer than k unseen items.
 PAD = -1
+
+#: The ``k`` of the autoencoders' ``score`` and of ``make_ndcg_scorer()``:
+#: NDCG@100, or every item when there are fewer.
+SCORE_K = 100
 
 
 def top_k_per_row(scores, k):
@@ -51,7 +57,14 @@ def as_csr(X):
 
 
 def top_k_unseen(
-    score_rows, seen, k, *, filter_seen=True, batch_size=None, softmax=False
+    score_rows,
+    seen,
+    k,
+    *,
+    filter_seen=True,
+    exclude=None,
+    batch_size=None,
+    softmax=False,
 ):
     """Top-``k`` items of each user, scored batch by batch.
 
@@ -68,6 +81,8 @@ def top_k_unseen(
     filter_seen : bool, default=True
         Leave the seen items out. A user with fewer than ``k`` unseen items
         gets padding slots: index ``PAD`` (-1) with score ``-inf``.
+    exclude : ndarray of shape (n_items,) of bool, default=None
+        Items left out for every user (padding as for ``filter_seen``).
     batch_size : int, default=None
         Users per batch; ``None`` keeps a batch's scores near 16 MiB.
     softmax : bool, default=False
@@ -99,10 +114,46 @@ def top_k_unseen(
         if filter_seen:
             block = seen[i0:i1].tocoo()
             scores[block.row, block.col] = -np.inf
+        if exclude is not None:
+            scores[:, exclude] = -np.inf
         top, val = top_k_per_row(scores, k)
-        if filter_seen:
+        if filter_seen or exclude is not None:
             top[val == -np.inf] = PAD
         if softmax:
             val = np.where(np.isneginf(val), -np.inf, np.exp(val - log_z))
         indices[i0:i1], values[i0:i1] = top, val
     return indices, values
+
+
+# -- hits and NDCG of ranked lists ----------------------------------------------
+
+
+def hit_matrix(top, X_test):
+    """Hits (n x k) of the recommended items ``top`` in ``X_test``, and the
+    number of held-out items of each user; padding slots are no hit."""
+    n, k = top.shape
+    flat = top.ravel()
+    real = flat != PAD
+    hits = np.zeros(n * k, dtype=bool)
+    rows = np.repeat(np.arange(n), k)[real]
+    hits[real] = np.asarray(X_test[rows, flat[real]]).ravel() != 0
+    return hits.reshape(n, k), np.diff(X_test.indptr)
+
+
+def ndcg_from_hits(hits, n_relevant, average=True):
+    """NDCG@k of a hit matrix (n x k), see :func:`skcosim.metrics.ndcg_at_k`."""
+    k = hits.shape[1]
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = hits @ discount
+    ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(k, n_relevant)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ndcg = dcg / ideal
+    return per_user(ndcg, n_relevant, average)
+
+
+def per_user(values, n_relevant, average):
+    """The mean over users with a held-out item, or every user's value (NaN
+    for users without one)."""
+    if average:
+        return float(values[n_relevant > 0].mean())
+    return np.where(n_relevant > 0, values, np.nan)

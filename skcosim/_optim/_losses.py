@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .._linalg._matrix import squared_frobenius
+from .._linalg._matrix import expanded_reconstruction_error, squared_frobenius
 
 #: Floor of the row normalization, ``N(z) = z / max(||z||, floor)``: exactly
 #: ``z / ||z||`` for any row above the floor, and ``N(0) = 0`` (a user without
@@ -42,20 +42,22 @@ NORM_FLOOR = 1e-3
 AUTO_BLOCK_ENTRIES = 2**22
 
 
-def normalize_rows(Z, floor=NORMALIZE_EPS):
+def floored_unit_rows(Z, floor=NORMALIZE_EPS):
     """Rows of ``Z`` scaled to unit L2 norm, those below ``floor`` divided by it.
 
     ``N(z) = z / max(||z||, floor)``, so ``N(0) = 0``. Returns ``(Z_hat, r)``
     with ``r = max(||z||, floor)`` per row, the factor
-    :func:`normalize_rows_backward` needs. Every loss of Objective 3
+    :func:`floored_unit_rows_backward` needs. Every loss of Objective 3
     normalizes through here; ``CosineAutoencoder`` passes :data:`NORM_FLOOR`
-    on factors whose mean nonzero row norms it has set to 1.
+    on factors whose mean nonzero row norms it has set to 1. The training
+    normalization, differentiable at 0; the cosines of a fitted embedding use
+    the exact :func:`skcosim._linalg._matrix.unit_rows`.
     """
     r = np.maximum(np.sqrt(np.einsum("ij,ij->i", Z, Z)), floor)
     return Z / r[:, None], r
 
 
-def normalize_rows_backward(Z_hat, r, grad):
+def floored_unit_rows_backward(Z_hat, r, grad):
     """Gradient with respect to ``Z`` from the gradient with respect to ``N(Z)``.
 
     docs/user_guide/objectives.rst, "Computing the losses without an n x p
@@ -82,9 +84,25 @@ def _reconstruction_terms(X, A, B):
     XB = safe_sparse_dot(X, B, dense_output=True)
     PtP = P.T @ P
     BtB = B.T @ B
-    loss = squared_frobenius(X) - 2.0 * np.einsum("ij,ij->", P, XB)
-    loss += np.einsum("ij,ij->", PtP, BtB)
+    cross = np.einsum("ij,ij->", P, XB)
+    loss = expanded_reconstruction_error(squared_frobenius(X), cross, PtP, BtB)
     return loss, P, XB, PtP, BtB
+
+
+def weight_decay_penalty(P, B, alpha):
+    """Objective 2's regularizer ``alpha (||X A||_F^2 + ||B||_F^2)``, ``P = X A``:
+    the one formula of the loss, its gradient solver and ``objective``."""
+    return alpha * (squared_frobenius(P) + squared_frobenius(B))
+
+
+def product_penalty(A, B, lam):
+    """Objective 1's (and exact dropout's) regularizer
+    ``||Lambda^(1/2) A B^T||_F^2 = tr((A^T Lambda A)(B^T B))``, ``Lambda =
+    diag(lam)``: the one formula of the loss, its gradient solver and
+    ``objective``."""
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
 
 
 def weight_decay_loss_grad(X, A, B, alpha):
@@ -95,7 +113,7 @@ def weight_decay_loss_grad(X, A, B, alpha):
     ``dB = -2 X^T P + 2 B P^T P + 2 alpha B``. Cost ``O(nnz(X) k + (n + p) k^2)``.
     """
     loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
-    loss += alpha * (np.einsum("ij,ij->", P, P) + np.einsum("ij,ij->", B, B))
+    loss += weight_decay_penalty(P, B, alpha)
     dP = 2.0 * (P @ BtB - XB + alpha * P)
     dA = safe_sparse_dot(X.T, dP, dense_output=True)
     dB = 2.0 * (B @ PtP - safe_sparse_dot(X.T, P, dense_output=True) + alpha * B)
@@ -114,9 +132,9 @@ def product_penalty_loss_grad(X, A, B, lam, *, with_grad=True):
     returned.
     """
     loss, P, XB, PtP, BtB = _reconstruction_terms(X, A, B)
-    LA = A * lam[:, None]
     if not with_grad:
-        return float(loss + np.einsum("ij,ij->", A.T @ LA, BtB))
+        return float(loss + product_penalty(A, B, lam))
+    LA = A * lam[:, None]
     AtLA = A.T @ LA
     loss += np.einsum("ij,ij->", AtLA, BtB)
     dP = 2.0 * (P @ BtB - XB)
@@ -140,14 +158,14 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
     ``c`` may come out negative; ``-c, -Q`` is then the same fit with ``c > 0``
     (the caller flips the decoder). When every cosine is zero (all-zero
     factors), ``c = 0`` and the gradient is zero. ``floor`` smooths the
-    normalization of both factors' rows (:func:`normalize_rows`).
+    normalization of both factors' rows (:func:`floored_unit_rows`).
     """
     if x_sq is None:
         x_sq = squared_frobenius(X)
     Z = safe_sparse_dot(X, A, dense_output=True)
-    P, r_p = normalize_rows(Z, floor)
+    P, r_p = floored_unit_rows(Z, floor)
     del Z
-    Q, r_q = normalize_rows(B, floor)
+    Q, r_q = floored_unit_rows(B, floor)
     XQ = safe_sparse_dot(X, Q, dense_output=True)
     cross = float(np.einsum("ij,ij->", P, XQ))
     PtP = P.T @ P
@@ -164,9 +182,9 @@ def cosine_squared_loss_grad(X, A, B, *, x_sq=None, floor=NORMALIZE_EPS):
     dQ = (2.0 * c * c) * (Q @ PtP) - 2.0 * c * safe_sparse_dot(
         X.T, P, dense_output=True
     )
-    dZ = normalize_rows_backward(P, r_p, dP)
+    dZ = floored_unit_rows_backward(P, r_p, dP)
     dA = safe_sparse_dot(X.T, dZ, dense_output=True)
-    dB = normalize_rows_backward(Q, r_q, dQ)
+    dB = floored_unit_rows_backward(Q, r_q, dQ)
     return float(loss), dA, dB, c
 
 
@@ -182,18 +200,18 @@ def cosine_softmax_loss_grad(
     through ``S``), then ``dP = dL/dS Q / t``, ``dQ += dL/dS^T P / t``. The only
     large array is one ``batch_size x p`` block, reused in place: memory
     ``O(batch_size p + (n + p) k)``, time ``O(n p k)``. ``floor`` smooths the
-    normalization of both factors' rows (:func:`normalize_rows`). With
+    normalization of both factors' rows (:func:`floored_unit_rows`). With
     ``with_grad=False`` only the loss is returned (a third of the products).
     """
     n = X.shape[0]
-    Q, r_q = normalize_rows(B, floor)
+    Q, r_q = floored_unit_rows(B, floor)
     dA = np.zeros_like(A)
     dQ = np.zeros_like(B)
     loss = 0.0
     t = float(temperature)
     for start in range(0, n, batch_size):
         Xb = X[start : start + batch_size]
-        Pb, r_p = normalize_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
+        Pb, r_p = floored_unit_rows(safe_sparse_dot(Xb, A, dense_output=True), floor)
         row_sum = np.asarray(Xb.sum(axis=1), dtype=np.float64).ravel()
         XbQ = safe_sparse_dot(Xb, Q, dense_output=True)
         S = Pb @ Q.T
@@ -211,11 +229,11 @@ def cosine_softmax_loss_grad(
         dPb = (S @ Q - XbQ) / t
         dQ += (S.T @ Pb - safe_sparse_dot(Xb.T, Pb, dense_output=True)) / t
         del S
-        dZb = normalize_rows_backward(Pb, r_p, dPb)
+        dZb = floored_unit_rows_backward(Pb, r_p, dPb)
         dA += safe_sparse_dot(Xb.T, dZb, dense_output=True)
     if not with_grad:
         return loss
-    dB = normalize_rows_backward(Q, r_q, dQ)
+    dB = floored_unit_rows_backward(Q, r_q, dQ)
     return loss, dA, dB
 
 

@@ -34,7 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._validation import item_popularity
 from ._checks import check_progress
 from ._lbfgs import minimize_lbfgs
-from ._losses import NORMALIZE_EPS, normalize_rows, normalize_rows_backward
+from ._losses import NORMALIZE_EPS, floored_unit_rows, floored_unit_rows_backward
 from ._params import pack, unpack
 from ._progress import IterationProgress, warn_not_converged
 
@@ -162,7 +162,7 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor):
     b = Xb.shape[0]
     rows = _rows_of(Xb.indptr)
     cols, vals = Xb.indices, Xb.data
-    P, r_p = normalize_rows(Z, floor)
+    P, r_p = floored_unit_rows(Z, floor)
     pos = np.einsum("ij,ij->i", P[rows], Q[cols]) / t
     neg = P @ QN_t.T  # QN / t: one pass less over the block
     neg += sample.log_weight
@@ -191,7 +191,7 @@ def _block_loss_grad(Xb, Z, Q, QN_t, sample, t, floor):
     neg *= ratio[:, None]
     G_pos = sp.csr_matrix((g_pos, cols, Xb.indptr), shape=Xb.shape)
     dP = np.asarray(G_pos @ Q) / t + neg @ QN_t
-    return loss, g_pos, normalize_rows_backward(P, r_p, dP), P, neg.T @ P / t
+    return loss, g_pos, floored_unit_rows_backward(P, r_p, dP), P, neg.T @ P / t
 
 
 def sampled_softmax_loss_grad(
@@ -204,10 +204,10 @@ def sampled_softmax_loss_grad(
     sparse product each at the end (not one ``p x k`` product per block).
     Memory ``O(batch_size S + nnz + (n + p) k)``, time ``O((nnz + n S) k)``.
     ``floor`` smooths the normalization of both factors' rows
-    (:func:`~._losses.normalize_rows`).
+    (:func:`~._losses.floored_unit_rows`).
     """
     t = float(temperature)
-    Q, r_q = normalize_rows(B, floor)
+    Q, r_q = floored_unit_rows(B, floor)
     QN_t = Q[sample.items] / t
     Z = np.asarray(X @ A)
     dZ, P = np.empty_like(Z), np.empty_like(Z)
@@ -226,12 +226,15 @@ def sampled_softmax_loss_grad(
     dQ = np.asarray(G_pos.T @ P) / t
     dQ[sample.items] += dQN
     dA = np.asarray(X.T @ dZ)
-    return loss, dA, normalize_rows_backward(Q, r_q, dQ)
+    return loss, dA, floored_unit_rows_backward(Q, r_q, dQ)
 
 
-def sampled_batch_size(n_negatives, n_samples):
-    """Users per block: ``batch_size x n_negatives`` logits of about 2 MB."""
-    return int(max(1, min(n_samples, BLOCK_ENTRIES // max(n_negatives, 1))))
+def sampled_batch_size(n_negatives, n_samples, batch_size="auto"):
+    """Users per block of ``batch_size x n_negatives`` logits: ``batch_size``,
+    or for ``"auto"`` a block of about 2 MB."""
+    if batch_size == "auto":
+        batch_size = BLOCK_ENTRIES // max(n_negatives, 1)
+    return int(max(1, min(n_samples, batch_size)))
 
 
 # -- solvers ------------------------------------------------------------------------
@@ -357,6 +360,7 @@ def fit_adam(
     minibatch_entries=MINIBATCH_ENTRIES,
     floor=NORMALIZE_EPS,
     min_gain=None,
+    batch_size="auto",
 ):
     """Minibatch Adam on the sampled softmax: a fresh negative sample every step.
 
@@ -370,9 +374,10 @@ def fit_adam(
     run whose every epoch is worse than its start returns its first epoch).
     A step updates only the rows of the items it touches (items without users
     are never touched: their decoder rows stay as given). ``floor`` smooths
-    the row normalization (:func:`~._losses.normalize_rows`); with
+    the row normalization (:func:`~._losses.floored_unit_rows`); with
     ``min_gain``, a run that lowers the evaluation loss by less than that
-    share of its start's warns (:func:`~._checks.check_progress`).
+    share of its start's warns (:func:`~._checks.check_progress`). The logits
+    are computed ``batch_size`` users at a time (:func:`sampled_batch_size`).
     """
     n = X.shape[0]
     t = float(temperature)
@@ -380,7 +385,7 @@ def fit_adam(
     # At least MIN_STEPS steps per epoch: on small data an epoch of one
     # full batch would make an epoch a single Adam step.
     minibatch = min(max(1, minibatch_entries // n_negatives), -(-n // MIN_STEPS))
-    batch = sampled_batch_size(n_negatives, n)
+    batch = sampled_batch_size(n_negatives, n, batch_size)
     Xm, monitor_sample, monitor_total = _monitor(
         X, sampler, monitor_users, random_state
     )

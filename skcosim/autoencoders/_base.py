@@ -14,12 +14,14 @@ import numbers
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -29,9 +31,9 @@ from .._linalg import _dask
 from .._linalg._eigen import one_blas_thread
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import (
+    canonical_projection,
     check_gram_fits,
     column_moments,
-    projection_factor,
     reconstruction_error_from_moments,
     squared_reconstruction_error,
     total_variance,
@@ -41,6 +43,7 @@ from .._validation import (
     check_not_dates,
     drop_stored_zeros,
     item_popularity,
+    warn_if_interaction_log,
     zero_item_rows,
 )
 from ._explained import set_explained_variance, spectral_moments
@@ -66,6 +69,19 @@ def _check_padding(n_components, X):
         )
 
 
+def embeddings_frame(estimator, embeddings):
+    """Item ``embeddings`` (one row per item) of a fitted ``estimator`` as a
+    DataFrame indexed by item id (``feature_names_in_``, else the column
+    positions), columns ``get_feature_names_out()``."""
+    names = getattr(estimator, "feature_names_in_", None)
+    index = pd.RangeIndex(len(embeddings)) if names is None else pd.Index(names)
+    return pd.DataFrame(
+        np.asarray(embeddings),
+        index=index.rename("item"),
+        columns=estimator.get_feature_names_out(),
+    )
+
+
 class _BaseLinearAutoencoder(
     RecommenderMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -89,12 +105,12 @@ class _BaseLinearAutoencoder(
 
     #: The item embedding that ``item_embeddings()``, ``similar_items``, the
     #: metrics of :mod:`skcosim.metrics`, the displays and the command line
-    #: use when none is named (``kind=None`` / ``embedding=None``).
+    #: use when none is named (``embedding=None``).
     _default_embedding = "decoder"
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack"})],
         "random_state": ["random_state"],
     }
@@ -114,7 +130,12 @@ class _BaseLinearAutoencoder(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Users in rows, items in columns.
+            Users in rows, items in columns. A table that looks like a
+            long-format log instead (2 to 4 columns whose first two hold
+            ids: strings or integers >= 0, each with at least 10 distinct
+            values and 2 rows per value) gets a ``UserWarning`` naming
+            :func:`~skcosim.datasets.load_interactions`, which builds the
+            matrix from such a log.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -243,6 +264,8 @@ class _BaseLinearAutoencoder(
             # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
             return _dask.validate(self, X, reset=reset)
         check_not_dates(X)
+        if reset:
+            warn_if_interaction_log(X, type(self).__name__)
         X = validate_data(
             self,
             X,
@@ -364,18 +387,20 @@ class _BaseLinearAutoencoder(
 
     # -- item embeddings --------------------------------------------------------
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None, as_frame=False):
         """Item embeddings of the fitted model (one row per item).
 
         Parameters
         ----------
-        kind : {"decoder", "encoder", "projected"} or None, default=None
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
             ``"decoder"``: rows of ``B`` (``decoder_``). ``"encoder"``: rows
-            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L`` with
-            ``L L^T = B^T B``, whose cosines are those of the rows of the
-            item-item matrix ``A B^T`` (:ref:`remedy-project`): gauge-free,
-            computed in ``n_components`` dimensions without forming
-            ``A B^T``. ``None``: the estimator's default embedding, its class
+            of ``A`` (``encoder_``). ``"projected"``: rows of ``A L W`` with
+            ``L L^T = B^T B`` and ``W`` the principal axes of ``A L``, whose
+            cosines are those of the rows of the item-item matrix ``A B^T``
+            (:ref:`remedy-project`): gauge-free (the coordinates too, not only
+            the cosines), computed in ``n_components`` dimensions without
+            forming ``A B^T``; what :class:`~skcosim.preprocessing.ProjectedEmbedding`
+            returns. ``None``: the estimator's default embedding, its class
             attribute ``_default_embedding``, which ``similar_items``, every
             metric of :mod:`skcosim.metrics`, the displays and the command
             line share (:ref:`default-embedding`): ``"projected"`` for
@@ -386,24 +411,50 @@ class _BaseLinearAutoencoder(
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, the embeddings of the equally-split model
             ``A R, B R^{-T}`` (``R = gauge``) instead of the fitted one.
+        as_frame : bool, default=False
+            Return a :class:`pandas.DataFrame` indexed by item id
+            (``feature_names_in_`` when the model was fitted on a DataFrame,
+            column positions otherwise), with the columns of
+            ``get_feature_names_out()``.
 
         Returns
         -------
-        embeddings : ndarray of shape (n_features, n_components)
+        embeddings : ndarray or DataFrame of shape (n_features, n_components)
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skcosim import WeightDecayAutoencoder
+        >>> X = pd.DataFrame({"apple": [1, 0, 1, 1], "pear": [1, 1, 0, 1],
+        ...                   "plum": [0, 1, 1, 0]})
+        >>> model = WeightDecayAutoencoder(n_components=2, alpha=0.1).fit(X)
+        >>> E = model.item_embeddings(as_frame=True)
+        >>> E.index.tolist()
+        ['apple', 'pear', 'plum']
+        >>> E.columns.tolist()
+        ['weightdecayautoencoder0', 'weightdecayautoencoder1']
         """
+        check_scalar(as_frame, "as_frame", (bool, np.bool_))
+        embeddings = self._item_embeddings(embedding, gauge)
+        return embeddings_frame(self, embeddings) if as_frame else embeddings
+
+    def _item_embeddings(self, embedding, gauge):
+        """:meth:`item_embeddings` as an array."""
         check_is_fitted(self)
-        if kind is None:
-            kind = self._default_embedding
-        if kind not in EMBEDDING_KINDS:
-            raise ValueError(f"kind must be one of {EMBEDDING_KINDS}, got {kind!r}.")
+        if embedding is None:
+            embedding = self._default_embedding
+        if embedding not in EMBEDDING_KINDS:
+            raise ValueError(
+                f"embedding must be one of {EMBEDDING_KINDS}, got {embedding!r}."
+            )
         A, B = self.encoder_, self.decoder_
         if gauge is not None:
             A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
-        if kind == "decoder":
+        if embedding == "decoder":
             return B
-        if kind == "encoder":
+        if embedding == "encoder":
             return A
-        return A @ projection_factor(B)
+        return A @ canonical_projection(A, B)
 
     @property
     def _n_features_out(self):

@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     check_random_state,
 )
 
-from .._compat import Hidden, Interval, StrOptions
+from .._compat import Interval, StrOptions
 from .._constraints import Count
 from .._docstring import (
     FEATURES_IN_ATTRIBUTES,
@@ -33,7 +33,7 @@ from .._optim._losses import (
     NORM_FLOOR,
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
-    normalize_rows,
+    floored_unit_rows,
     resolve_batch_size,
 )
 from .._optim._params import as_float64, pack, unpack
@@ -46,7 +46,8 @@ from .._optim._sampled_softmax import (
     sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
-from .._validation import item_popularity
+from .._validation import LOG_WARNING_MATCH, item_popularity
+from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
 
@@ -192,9 +193,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         the interactions overflows float64) is a ``ValueError``; the sampled
         softmax, whose steps run in float32, needs ``t`` of at least about
         ``1.2e-5``.
-    init_alpha : float, default=1.0
+    init_alpha : float or "auto", default=1.0
         Weight decay of the Objective 2 start (``init="weight_decay"``), in
-        units of singular values, as in :class:`WeightDecayAutoencoder`. It is
+        units of singular values, as in :class:`WeightDecayAutoencoder`;
+        ``"auto"`` is that class's ``alpha="auto"`` rule (:ref:`alpha-auto`),
+        and the value used is ``init_alpha_``. It is
         not a penalty of Objective 3: both losses are invariant to the norms
         of ``X A`` and of each row of ``B``, so an L2 penalty would only drive
         the norms towards zero without changing any cosine.
@@ -225,9 +228,12 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         Step of Adam on the sampled softmax, relative to the root-mean-square
         of each factor at the start; halved when the evaluation loss stalls.
     batch_size : int or "auto", default="auto"
-        Users per block of the softmax loss: memory ``O(batch_size *
-        n_features)``. ``"auto"`` takes blocks of about ``2**22`` entries
-        (32 MB). The squared loss needs no blocks (it never forms an
+        Users per block of the softmax losses, which changes memory, not the
+        result: memory ``O(batch_size * n_features)`` for the exact softmax
+        (``"auto"``: blocks of about ``2**22`` entries, 32 MB) and
+        ``O(batch_size * n_negatives)`` for the sampled softmax (``"auto"``:
+        about ``2**18`` logits, 2 MB; its Adam minibatches are a separate,
+        fixed size). The squared loss needs no blocks (it never forms an
         ``n_samples x n_features`` array) and ignores it.
     verbose : int, default=0
         ``1``: a progress bar if tqdm is installed, else one line per
@@ -238,12 +244,6 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     warm_start : bool, default=False
         Start from the factors of the previous fit (same ``n_features`` and
         ``n_components``) instead of ``init``.
-    alpha : float, default="deprecated"
-        The former name of ``init_alpha``; when set, its value is used.
-
-        .. deprecated:: 0.1
-           ``alpha`` was renamed ``init_alpha`` in 0.1 and will be removed in
-           0.3: it is the weight decay of the start, not a penalty of the loss.
 
     Attributes
     ----------
@@ -256,6 +256,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         in ``encoder_``, whatever the loss and start.
     scale_ : float
         The fitted scale ``c`` of the squared loss (1.0 for the softmax loss).
+    init_alpha_ : float
+        ``init_alpha``, or the value ``"auto"`` resolved to on the training
+        data (singular values; computed also when the start does not use it).
     singular_values_ : ndarray of shape (n_components,)
         Top singular values of the training data (from the Objective 2 start,
         or computed with ARPACK for ``init="random"`` and warm starts).
@@ -278,8 +281,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         each in ``[0, 1]``, and since the components are orthonormal their
         sum, the share of the variance of ``X`` in the span of
         ``components_``, is at most 1.
-    loss_ : str
-        The loss of the last fit (what ``loss="auto"`` resolved to).
+    loss_used_ : str
+        The name of the loss the last fit minimized: ``loss``, or what
+        ``loss="auto"`` resolved to. The values of the loss are
+        ``loss_curve_``.
     n_iter_ : int
         Number of L-BFGS iterations of the last fit; for the sampled softmax,
         the epoch whose factors were returned (the one with the lowest
@@ -381,10 +386,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "init_alpha": [Interval(numbers.Real, 0, None, closed="left")],
-        "alpha": [
+        "init_alpha": [
             Interval(numbers.Real, 0, None, closed="left"),
-            Hidden(StrOptions({"deprecated"})),
+            StrOptions({"auto"}),
         ],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -418,7 +422,6 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         verbose=0,
         random_state=None,
         warm_start=False,
-        alpha="deprecated",
     ):
         self.n_components = n_components
         self.loss = loss
@@ -434,7 +437,6 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
-        self.alpha = alpha
 
     # -- fitting -------------------------------------------------------------------
 
@@ -463,7 +465,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             )
 
     def _fit(self, X):
-        init_alpha = self._resolved_init_alpha()
+        init_alpha = self.init_alpha
         loss = self._resolved_loss(*X.shape)
         on_dask = _dask.is_dask_array(X)
         if on_dask and loss == "squared":
@@ -503,8 +505,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             _, _, _, scale = cosine_squared_loss_grad(X64, A, B, floor=NORM_FLOOR)
             if scale < 0:  # -c, -Q is the same fit with a positive scale
                 scale, B = -scale, -B
-        Q, _ = normalize_rows(B, NORM_FLOOR)
-        self.loss_ = loss
+        Q, _ = floored_unit_rows(B, NORM_FLOOR)
+        self.loss_used_ = loss
         self.encoder_ = A.astype(X.dtype)
         self.decoder_ = Q.astype(X.dtype)
         self.scale_ = float(scale)
@@ -530,7 +532,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         if loss == "sampled_softmax":
 
             def block(Xb, A, B, sample):
-                batch = sampled_batch_size(self.n_negatives, Xb.shape[0])
+                batch = sampled_batch_size(
+                    self.n_negatives, Xb.shape[0], self.batch_size
+                )
                 return sampled_softmax_loss_grad(
                     Xb,
                     A,
@@ -620,6 +624,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 tol=ADAM_TOL,
                 floor=NORM_FLOOR,
                 min_gain=min_gain,
+                batch_size=self.batch_size,
                 **common,
             )
         return fit.A, fit.B, fit.n_iter, fit.loss_curve
@@ -642,6 +647,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
         if self._continues(X):
             s, _ = self._spectrum(X)
+            self.init_alpha_ = resolve_alpha(init_alpha, s)
             return (
                 self.encoder_.astype(np.float64),
                 self.decoder_.astype(np.float64),
@@ -653,9 +659,14 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             A = rng.standard_normal((p, k))
             B = rng.standard_normal((p, k))
             s, _ = self._spectrum(X)
+            self.init_alpha_ = resolve_alpha(init_alpha, s)
             return A, B, s
         # Objective 2 closed form: deterministic, and its cosines are unique.
-        start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        with warnings.catch_warnings():
+            # This fit's own validation has warned about a log already.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        self.init_alpha_ = init_alpha = start.alpha_
         A = start.encoder_.astype(np.float64)
         B = start.decoder_.astype(np.float64)
         if not np.any(B) and has_data:
@@ -692,21 +703,6 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             A[:, i] = V[:, i] * (root_h / s[i])
             B[:, i] = V[:, i] * root_h
 
-    # TODO(0.3): remove with the alpha parameter.
-    def _resolved_init_alpha(self):
-        """``init_alpha``, or the deprecated ``alpha`` when it is set."""
-        if isinstance(self.alpha, str) and self.alpha == "deprecated":
-            return self.init_alpha
-        warnings.warn(
-            "The parameter 'alpha' of CosineAutoencoder was renamed 'init_alpha' "
-            "in version 0.1 and will be removed in 0.3: it is the weight decay "
-            "of the Objective 2 start, not a penalty of the loss. Its value is "
-            "used; pass init_alpha instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        return self.alpha
-
     def _spectrum(self, X):
         # ARPACK keeps the memory at O((n + p) k) (top_k_spectrum falls back to
         # the Gram matrix when k is close to min(n, p), i.e. for small data).
@@ -721,7 +717,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         ``N(.)`` (which scale as ``1 / ||z||``) comparable: better conditioning
         for L-BFGS.
         """
-        B, _ = normalize_rows(B)
+        B, _ = floored_unit_rows(B)
         if _dask.is_dask_array(X64):
             total, count = _dask.sum_over_blocks(X64, _norm_sum, A)
         else:
@@ -751,15 +747,15 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         like every other objective."""
         A = self.encoder_.astype(np.float64)
         B = self.decoder_.astype(np.float64)
-        if self.loss_ != "squared":
+        if self.loss_used_ != "squared":
             if not _dask.is_dask_array(X):
                 X = as_float64(X)
-            self._popularity(X, self.loss_)  # refuses negative entries
+            self._popularity(X, self.loss_used_)  # refuses negative entries
             return self._exact_softmax_loss(X, A, B)
-        self._check_X_for_loss(X, self.loss_)
+        self._check_X_for_loss(X, self.loss_used_)
         X = as_float64(X)
-        P, _ = normalize_rows(X @ A, NORM_FLOOR)
-        Q, _ = normalize_rows(B, NORM_FLOOR)
+        P, _ = floored_unit_rows(X @ A, NORM_FLOOR)
+        Q, _ = floored_unit_rows(B, NORM_FLOOR)
         c = self.scale_
         cross = float(np.einsum("ij,ij->", P, X @ Q))
         quad = float(np.einsum("ij,ij->", P.T @ P, Q.T @ Q))
@@ -810,7 +806,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         # The rank-k part of the reconstruction: c N(X A) N(B)^T (the
         # softmax's logits times t for the softmax loss, where c = 1).
         # The training floor: the model returned is the model its loss scored.
-        return self.scale_ * normalize_rows(P, NORM_FLOOR)[0], self.decoder_
+        return self.scale_ * floored_unit_rows(P, NORM_FLOOR)[0], self.decoder_
 
     def inverse_transform(self, X):
         """The model's reconstruction from user embeddings ``Z = X A``.
@@ -838,7 +834,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                 f"n_components={self.decoder_.shape[1]}: inverse_transform takes "
                 "user embeddings as returned by transform."
             )
-        if self.loss_ == "squared":
+        if self.loss_used_ == "squared":
             out = self.scale_ * self._cosines(Z)
         else:
             out = _softmax_rows(self._cosines(Z) / self.temperature)
@@ -846,17 +842,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
 
     def _cosines(self, Z):
         """User-item cosines ``N(Z) N(B)^T`` of user embeddings ``Z``, float64."""
-        P, _ = normalize_rows(Z.astype(np.float64), NORM_FLOOR)
+        P, _ = floored_unit_rows(Z.astype(np.float64), NORM_FLOOR)
         return P @ self.decoder_.T.astype(np.float64)
 
     def _user_scores(self, X):
         # The softmax losses rank by their logits cos / t (float64): the
         # probabilities underflow to 0 at low temperatures (in float32 from
         # t = 1e-3), and ranking by them would order those items by index.
-        if self.loss_ == "squared":
+        if self.loss_used_ == "squared":
             return super()._user_scores(X)
         Z = safe_sparse_dot(X, self.encoder_.astype(X.dtype), dense_output=True)
         return self._cosines(Z) / self.temperature
 
     def _scores_are_logits(self):
-        return self.loss_ != "squared"
+        return self.loss_used_ != "squared"

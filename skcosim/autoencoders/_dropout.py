@@ -7,7 +7,6 @@ from functools import partial
 
 import numpy as np
 import scipy.linalg
-from sklearn.utils import deprecated
 from sklearn.utils.validation import check_random_state
 
 from .._compat import Interval, StrOptions
@@ -24,9 +23,14 @@ from .._linalg._gauge import sample_gauge
 from .._linalg._matrix import column_squared_norms
 from .._linalg._spectrum import gram_matrix, top_k_spectrum
 from .._optim._lbfgs import fit_factors_lbfgs
-from .._optim._losses import dropout_penalty_weights, product_penalty_loss_grad
+from .._optim._losses import (
+    dropout_penalty_weights,
+    product_penalty,
+    product_penalty_loss_grad,
+)
 from .._optim._params import as_float64
 from .._optim._sgd import dropout_sgd
+from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 
 #: The gradient solvers (docs/user_guide/gauges.rst).
@@ -76,9 +80,18 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     n_components : int, default=10
         Dimension ``k`` of the embeddings. Components beyond the rank of ``X``
         are zero.
-    alpha : float, default=1.0
+    alpha : float or "auto", default=1.0
         Strength of the penalty on ``A B^T`` (the paper's lambda), in units of
-        squared singular values.
+        squared singular values ``s_i^2`` of ``X``: component ``i`` is shrunk
+        by ``s_i^2 / (s_i^2 + alpha)``, never cut (one half where
+        ``s_i^2 = alpha``). :class:`WeightDecayAutoencoder`'s ``alpha`` is in
+        units of singular values ``s_i`` (:ref:`alpha-units`). ``"auto"``:
+        ``a^2`` with ``a = min(median(s), s_1 / 2)``, ``s`` the nonzero
+        top-``n_components`` singular values of the training data (1.0 on
+        all-zero data): half of the shrinkage falls at the singular value
+        where :class:`WeightDecayAutoencoder` with ``alpha="auto"`` cuts, and
+        ``skcosim audit`` uses the same rule (:ref:`alpha-auto`). The value
+        used is ``alpha_``.
     dropout : float in [0, 1) or None, default=None
         If given, the input-dropout rate ``q`` whose exact expected loss is
         minimized. This forms the dense ``n_features x n_features`` Gram matrix
@@ -166,17 +179,14 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         each component (without ``dropout`` and with ``alpha=0``,
         TruncatedSVD's, whatever the ``gauge``).
     {explained_variance_ratio_attribute}
+    alpha_ : float
+        The penalty strength used: ``alpha``, or the value ``"auto"``
+        resolved to on the training data (squared singular values).
     gauge_diagonal_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
         returned one (ones for the gradient solvers). The ``R`` itself is
         ``np.diag(gauge_diagonal_)``, the ``(n_components, n_components)``
         array that ``item_embeddings(gauge=...)`` takes.
-    gauge_ : ndarray of shape (n_components,)
-        Deprecated alias of ``gauge_diagonal_``.
-
-        .. deprecated:: 0.1
-           ``gauge_`` was renamed ``gauge_diagonal_`` in 0.1 and will be
-           removed in 0.3.
     n_iter_ : int
         Iterations (L-BFGS) or epochs (dropout-sgd); 1 for the closed-form
         solvers (one exact solve).
@@ -215,6 +225,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     >>> b = DropoutAutoencoder(n_components=5, alpha=10.0, gauge="random",
     ...                        random_state=0).fit(X)
     >>> bool(np.isclose(a.objective(X), b.objective(X), rtol=1e-9))
+    True
+
+    ``alpha="auto"`` reads the strength from the spectrum of ``X``:
+
+    >>> auto = DropoutAutoencoder(n_components=5, alpha="auto").fit(X)
+    >>> s = auto.singular_values_
+    >>> bool(np.isclose(auto.alpha_, min(np.median(s), s[0] / 2) ** 2))
     True
     """
 
@@ -280,10 +297,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 solver=self.solver,
                 random_state=self.random_state,
             )
+            self.alpha_ = resolve_alpha(self.alpha, s, squared=True)
             # Objective 1 closed form, "identity" split: A = V_k diag(g).
             s2 = s.astype(np.float64) ** 2
             # s = 0 and alpha = 0 would be 0/0: a zero component has g = 0.
-            g = np.divide(s2, s2 + self.alpha, out=np.zeros_like(s2), where=s2 > 0)
+            g = np.divide(s2, s2 + self.alpha_, out=np.zeros_like(s2), where=s2 > 0)
             A0 = B0 * g.astype(B0.dtype)
             if self.solver != "randomized":  # not exact: no spectrum to derive from
                 spectrum = (s, B0)
@@ -304,12 +322,13 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         rng = check_random_state(self.random_state)
         # singular_values_ as for the closed forms; s_1 also sets the SGD step.
         s, _ = top_k_spectrum(X, self.n_components, random_state=rng)
+        self.alpha_ = resolve_alpha(self.alpha, s, squared=True)
         X64 = as_float64(X)
         A0, B0 = self._random_start(X, self.init_scale, rng)
         q = self.dropout or 0.0
         name = f"{type(self).__name__}(solver={self.solver!r})"
         if self.solver == "lbfgs":
-            lam = dropout_penalty_weights(self.alpha, q, column_squared_norms(X64))
+            lam = dropout_penalty_weights(self.alpha_, q, column_squared_norms(X64))
             # No SpectralPreconditioner: it changes the split training picks.
             A, B, n_iter, curve = fit_factors_lbfgs(
                 X64,
@@ -329,7 +348,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 A0,
                 B0,
                 dropout=q,
-                alpha=self.alpha,
+                alpha=self.alpha_,
                 max_iter=self.max_iter,
                 tol=1e-4 if self.tol is None else self.tol,
                 learning_rate=self.learning_rate,
@@ -355,8 +374,9 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         """
         G = gram_matrix(X).astype(np.float64)
         s, _ = spectrum_from_gram(G, self.n_components, n_samples=X.shape[0])
+        self.alpha_ = resolve_alpha(self.alpha, s, squared=True)
         q = self.dropout
-        lam = dropout_penalty_weights(self.alpha, q, np.diag(G))
+        lam = dropout_penalty_weights(self.alpha_, q, np.diag(G))
         # Items with a zero penalty and no interactions make G + Lambda singular;
         # they get zero rows (minimum-norm solution).
         active = np.flatnonzero((lam > 0) | (np.diag(G) > 0))
@@ -374,15 +394,6 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         A0[active, :k] = W @ Q
         B0[active, :k] = Q
         return A0, B0, s.astype(X.dtype)
-
-    # TODO(0.3): remove.
-    @deprecated(
-        "Attribute `gauge_` was renamed `gauge_diagonal_` in version 0.1 and "
-        "will be removed in 0.3."
-    )
-    @property
-    def gauge_(self):
-        return self.gauge_diagonal_
 
     def _user_gauge(self):
         if isinstance(self.gauge, str):
@@ -429,9 +440,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     def _penalty(self, X, P):
         # ||Lambda^(1/2) A B^T||^2 = sum((A^T Lambda A) * (B^T B)); Lambda = alpha I
         # for Objective 1, plus the dropout term of EDLAE.
-        A = self.encoder_.astype(np.float64)
-        B = self.decoder_.astype(np.float64)
         lam = dropout_penalty_weights(
-            float(self.alpha), self.dropout or 0.0, column_squared_norms(X)
+            self.alpha_, self.dropout or 0.0, column_squared_norms(X)
         )
-        return float(np.einsum("ij,ij->", (A * lam[:, None]).T @ A, B.T @ B))
+        return product_penalty(self.encoder_, self.decoder_, lam)

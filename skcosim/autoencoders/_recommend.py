@@ -20,9 +20,15 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
 from .._linalg import _dask
-from .._linalg._matrix import unit_rows
-from .._linalg._topk import BLOCK_BYTES, PAD, as_csr, top_k_per_row, top_k_unseen
-from ..metrics._ranking import SCORE_K, hit_matrix, ndcg_from_hits
+from .._linalg._neighbors import top_k_cosines
+from .._linalg._topk import (
+    PAD,
+    SCORE_K,
+    as_csr,
+    hit_matrix,
+    ndcg_from_hits,
+    top_k_unseen,
+)
 from ..model_selection._split import train_test_split_interactions
 
 #: The held-out protocol of ``score``: NDCG@100 (``SCORE_K``, shared with
@@ -132,15 +138,16 @@ class RecommenderMixin:
             )
         return items.astype(np.intp)
 
-    def similar_items(self, items, n=10, *, embedding=None, batch_size=None):
-        """The ``n`` items most similar to each of ``items``, by cosine.
+    def similar_items(self, items, n_neighbors=10, *, embedding=None, batch_size=None):
+        """The ``n_neighbors`` items most similar to each of ``items``, by cosine.
 
-        Exact top-``n`` cosine neighbours in the item embedding ``embedding``,
-        the item itself excluded, ties to the smaller index (as
-        :func:`skcosim.metrics.cosine_neighbors`). An item no training user
-        interacted with has a zero row, so cosine 0 with every item: its
-        answer is the smallest indices, each with score 0. Computed in batches of
-        query items: memory ``O(batch_size * n_features)``, never
+        Exact top-``n_neighbors`` cosine neighbours in the item embedding
+        ``embedding``, the item itself excluded, ties to the smaller index:
+        the search of :func:`skcosim.metrics.cosine_neighbors` with
+        ``queries=items``. An item no training user interacted with has a
+        zero row, so cosine 0 with every item: its answer is the smallest
+        indices, each with score 0. Computed in batches of query items:
+        memory ``O(batch_size * n_features)``, never
         ``n_features x n_features``.
 
         Parameters
@@ -148,43 +155,77 @@ class RecommenderMixin:
         items : array-like of shape (n_items,) or a single id
             Item ids: names from ``feature_names_in_`` when the model was
             fitted on a DataFrame, column indices otherwise.
-        n : int, default=10
-            Number of similar items per item, at most ``n_features - 1``.
+        n_neighbors : int, default=10
+            Number of similar items per item, at most ``n_features - 1`` (the
+            word of :class:`~sklearn.neighbors.NearestNeighbors` and of
+            :mod:`skcosim.metrics`).
         embedding : {"decoder", "encoder", "projected"} or None, default=None
             Which item embedding (:meth:`item_embeddings`). ``None``: the
             estimator's default (``_default_embedding``), the one the
             metrics and the command line score (:ref:`default-embedding`).
         batch_size : int, default=None
             Query items per batch; ``None`` keeps a batch of cosines near
-            16 MiB.
+            36 MiB.
 
         Returns
         -------
-        ids : ndarray of shape (n_items, n)
+        ids : ndarray of shape (n_items, n_neighbors)
             The similar items, most similar first: names (object array) or
             column indices.
-        scores : ndarray of shape (n_items, n)
+        scores : ndarray of shape (n_items, n_neighbors)
             Their cosine similarities.
         """
         check_is_fitted(self)
         query = self._item_positions(items)
         p = self.n_features_in_
-        check_scalar(n, "n", Integral, min_val=1, max_val=p - 1)
-        U = unit_rows(np.asarray(self.item_embeddings(embedding)))
-        if batch_size is None:
-            batch_size = max(1, BLOCK_BYTES // (U.dtype.itemsize * p))
-        check_scalar(batch_size, "batch_size", Integral, min_val=1)
-        indices = np.empty((query.size, n), dtype=np.intp)
-        scores = np.empty((query.size, n), dtype=U.dtype)
-        for i0 in range(0, query.size, batch_size):
-            q = query[i0 : i0 + batch_size]
-            S = U[q] @ U.T
-            S[np.arange(q.size), q] = -np.inf  # the item itself
-            indices[i0 : i0 + q.size], scores[i0 : i0 + q.size] = top_k_per_row(S, n)
+        check_scalar(n_neighbors, "n_neighbors", Integral, min_val=1, max_val=p - 1)
+        if batch_size is not None:
+            check_scalar(batch_size, "batch_size", Integral, min_val=1)
+        indices, scores = top_k_cosines(
+            np.asarray(self.item_embeddings(embedding)),
+            n_neighbors,
+            queries=query,
+            batch_size=batch_size,
+        )
         return self._item_ids(indices), scores
 
-    def recommend(self, X, n=10, *, filter_seen=True, batch_size=None):
-        """The ``n`` best-scored items for each user, best first.
+    def _excluded_items(self, items, filter_items):
+        """Boolean mask of the items ``recommend`` never returns (``None``:
+        none): those outside the candidates ``items`` and those in
+        ``filter_items``."""
+        if items is None and filter_items is None:
+            return None
+        p = self.n_features_in_
+        if items is None:
+            excluded = np.zeros(p, dtype=bool)
+        else:
+            if np.size(items) == 0:
+                raise ValueError(
+                    "items is empty: there is no candidate to recommend (pass "
+                    "items=None to rank every item)."
+                )
+            excluded = np.ones(p, dtype=bool)
+            excluded[self._item_positions(items)] = False
+        if filter_items is not None and np.size(filter_items):
+            excluded[self._item_positions(filter_items)] = True
+        if excluded.all():
+            raise ValueError(
+                "filter_items removes every candidate of items: there is no "
+                "item left to recommend."
+            )
+        return excluded
+
+    def recommend(
+        self,
+        X,
+        k=10,
+        *,
+        filter_seen=True,
+        items=None,
+        filter_items=None,
+        batch_size=None,
+    ):
+        """The ``k`` best-scored items for each user, best first.
 
         Users are rows of ``X`` in the fitted item space; their scores are
         the model's reconstruction (``X A B^T``, or the
@@ -203,34 +244,67 @@ class RecommenderMixin:
             The users' interactions; nonzero entries are seen items (a
             stored 0.0 is not). A DataFrame must have the columns the model
             was fitted with.
-        n : int, default=10
-            Number of items per user, at most ``n_features``.
+        k : int, default=10
+            Number of items per user, at most ``n_features``: the ``k`` of
+            :func:`~skcosim.metrics.recall_at_k` and
+            :func:`~skcosim.metrics.ndcg_at_k`, which rank these lists.
         filter_seen : bool, default=True
-            Leave out each user's seen items. A user with fewer than ``n``
-            unseen items gets padding slots at the end: id ``-1`` (``None``
-            among names) and score ``-inf``.
+            Leave out each user's seen items. A user with fewer than ``k``
+            items left to recommend (unseen, among ``items``, not in
+            ``filter_items``) gets padding slots at the end: id ``-1``
+            (``None`` among names) and score ``-inf``.
+        items : array-like of shape (n_candidates,), default=None
+            Candidate items, the only ones ranked (implicit's ``items``):
+            ids as in :meth:`similar_items` (names from
+            ``feature_names_in_`` or column indices), in any order,
+            repeats ignored. ``None``: every item. Empty, or an id the model
+            was not fitted with, is a ``ValueError``. A candidate seen by a
+            user is still left out for that user when ``filter_seen``. A
+            softmax model's probabilities stay those over every item (the
+            candidates' do not sum to 1).
+        filter_items : array-like of shape (n_filtered,), default=None
+            Items never recommended (implicit's ``filter_items``), ids as
+            ``items``; it may overlap ``items`` (the filter wins), but not
+            remove every candidate (a ``ValueError``).
         batch_size : int, default=None
             Users per batch; ``None`` keeps a batch of scores near 16 MiB.
 
         Returns
         -------
-        ids : ndarray of shape (n_samples, n)
+        ids : ndarray of shape (n_samples, k)
             Recommended items: names (object array) from
             ``feature_names_in_``, or column indices.
-        scores : ndarray of shape (n_samples, n)
+        scores : ndarray of shape (n_samples, k)
             Their scores, float64: the reconstruction, or for a softmax model
             the probabilities (which may be 0.0 far down the list).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcosim import WeightDecayAutoencoder
+        >>> X = np.array([[1, 1, 0, 0, 0],
+        ...               [0, 1, 1, 0, 0],
+        ...               [0, 0, 1, 1, 1],
+        ...               [1, 0, 0, 1, 1]], dtype=float)
+        >>> model = WeightDecayAutoencoder(n_components=2, alpha=0.5).fit(X)
+        >>> ids, scores = model.recommend(X[:1], k=2, items=[0, 2, 3])
+        >>> ids  # item 0 is seen: not recommended
+        array([[2, 3]])
+        >>> ids, _ = model.recommend(X[:1], k=2, filter_items=[2, 4])
+        >>> ids
+        array([[ 3, -1]])
         """
         X = self._validated_users(X, "recommend")
-        check_scalar(n, "n", Integral, min_val=1, max_val=X.shape[1])
+        check_scalar(k, "k", Integral, min_val=1, max_val=X.shape[1])
         if batch_size is not None:
             check_scalar(batch_size, "batch_size", Integral, min_val=1)
         check_scalar(filter_seen, "filter_seen", (bool, np.bool_))
         top, values = top_k_unseen(
             lambda i0, i1: self._user_scores(X[i0:i1]),
             as_csr(X),
-            n,
+            k,
             filter_seen=filter_seen,
+            exclude=self._excluded_items(items, filter_items),
             batch_size=batch_size,
             softmax=self._scores_are_logits(),
         )

@@ -85,17 +85,15 @@ def _rank_and_alpha(args, X, progress):
     """The embedding dimension and ``alpha`` of the audit (``--alpha`` or
     from the top-k spectrum of ``X``)."""
     from .._linalg._spectrum import top_k_spectrum
+    from ..autoencoders._alpha import auto_alpha
 
     k = min(args.n_components, *X.shape)
     if args.alpha is not None:
         return k, args.alpha
     progress.step(f"top-{k} spectrum (shared by the closed forms)")
     s, _ = top_k_spectrum(X, k, random_state=args.seed)
-    # Capped at s_1 / 2: a random half of the users has a top singular
-    # value near s_1 / sqrt(2), which must stay above alpha for the
-    # resampled models (and the cosine model's Objective 2 start).
-    alpha = float(min(np.median(s[s > 0]), s[0] / 2)) if s[0] > 0 else 1.0
-    return k, alpha
+    # The estimators' alpha="auto" rule (skcosim.autoencoders._alpha).
+    return k, auto_alpha(s)
 
 
 def _compare(data, k, alpha, seed, progress):

@@ -312,7 +312,7 @@ def _measure(name, E, data, args):
         + ("; served as the projected embedding" if name == PROJECTED else ""),
         "name": name,
         "objective": f"declared gauge: {args.group}",
-        "kind": "projected" if name == PROJECTED else "decoder",
+        "embedding": "projected" if name == PROJECTED else "decoder",
         "loss": None,
         "gauge_stability": gauge,
         "resample_stability": None,

@@ -30,7 +30,7 @@ class ModelSpec:
     name: str
     objective: str
     estimator: object
-    kind: str | None = None
+    embedding: str | None = None
     note: str = ""
     #: Iterative fit (L-BFGS): refitted on fewer resamples, see compare_models.
     iterative: bool = False
@@ -43,16 +43,16 @@ class ModelSpec:
 
 #: The note of the rows that score Objective 1's raw decoder, not the default.
 RAW_DECODER_NOTE = (
-    'item embedding: the raw decoder factor B (kind="decoder"), not '
+    'item embedding: the raw decoder factor B (embedding="decoder"), not '
     'DropoutAutoencoder\'s default "projected"'
 )
 
 
-def embedding_kind(spec):
-    """The item embedding a row scores: its ``kind``, or the estimator's
+def spec_embedding(spec):
+    """The item embedding a row scores: its ``embedding``, or the estimator's
     default."""
-    if spec.kind is not None:
-        return spec.kind
+    if spec.embedding is not None:
+        return spec.embedding
     return getattr(spec.estimator, "_default_embedding", "decoder")
 
 
@@ -83,7 +83,7 @@ def default_models(
                 ),
                 # The raw factor is the point of these rows: its cosines
                 # depend on the split.
-                kind="decoder",
+                embedding="decoder",
                 note=RAW_DECODER_NOTE,
             )
         )
@@ -145,8 +145,8 @@ def available(value):
 NOT_AVAILABLE_REASON = "fewer than 2 effective components"
 
 
-def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_items):
-    """:func:`skcosim.metrics.gauge_stability` of the ``kind`` item embedding,
+def gauge_stability_of(model, embedding, n_neighbors, n_draws, random_state, max_items):
+    """:func:`skcosim.metrics.gauge_stability` of the ``embedding`` item embedding,
     and its per-item values (``average=False``) from the same draws."""
     from ..metrics._stability import gauge_overlaps_of
 
@@ -154,7 +154,7 @@ def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_item
         model,
         n_neighbors,
         n_draws=n_draws,
-        embedding=kind,
+        embedding=embedding,
         method="jaccard",
         random_state=random_state,
         max_items=max_items,
@@ -163,10 +163,10 @@ def gauge_stability_of(model, kind, n_neighbors, n_draws, random_state, max_item
 
 
 def resample_stability_of(
-    model, kind, X, n_neighbors, n_draws, random_state, max_items, n_jobs=None
+    model, embedding, X, n_neighbors, n_draws, random_state, max_items, n_jobs=None
 ):
     """:func:`skcosim.metrics.resample_stability` (random halves of the users)
-    of the ``kind`` item embedding, and its per-item values (``average=False``)
+    of the ``embedding`` item embedding, and its per-item values (``average=False``)
     from the same refits; fits in ``n_jobs`` processes."""
     from ..metrics._stability import resample_overlaps
 
@@ -178,7 +178,7 @@ def resample_stability_of(
         X,
         n_neighbors,
         n_resamples=n_draws,
-        embedding=kind,
+        embedding=embedding,
         random_state=random_state,
         max_items=max_items,
         n_jobs=n_jobs,
@@ -253,7 +253,7 @@ def _score_model(spec, X, scoring, notes, progress=None):
     start is zero when ``alpha`` exceeds every singular value of a half.
     """
     failures = (ValueError, FloatingPointError) if spec.optional else ()
-    seed, k = scoring.random_state, scoring.n_neighbors
+    seed, n_neighbors = scoring.random_state, scoring.n_neighbors
     try:
         _announce(progress, f"{spec.name}: fit")
         start = time.perf_counter()
@@ -265,11 +265,11 @@ def _score_model(spec, X, scoring, notes, progress=None):
         if scoring.clusters is not None:
             empty.update(within_cluster_cosine=None, between_cluster_abs_cosine=None)
         return ModelResult(spec=spec, model=None, embeddings=None, scores=empty)
-    E = np.asarray(model.item_embeddings(spec.kind))
+    E = np.asarray(model.item_embeddings(spec.embedding))
     _announce(progress, f"{spec.name}: loss and gauge stability")
     per_item = {}
     gauge, per_item["gauge_stability"] = gauge_stability_of(
-        model, spec.kind, k, scoring.n_draws, seed, scoring.max_items
+        model, spec.embedding, n_neighbors, scoring.n_draws, seed, scoring.max_items
     )
     scores = {
         "loss": float(model.objective(X)),
@@ -280,7 +280,7 @@ def _score_model(spec, X, scoring, notes, progress=None):
     }
     if scoring.labels is not None:
         scores["label_agreement"], per_item["label_agreement"] = label_agreement_of(
-            E, scoring.labels, k
+            E, scoring.labels, n_neighbors
         )
     if scoring.clusters is not None:
         within, between = cluster_cosines(E, scoring.clusters)
@@ -295,7 +295,14 @@ def _score_model(spec, X, scoring, notes, progress=None):
     try:
         _announce(progress, f"{spec.name}: resample stability ({2 * draws} fits)")
         resample, per_item["resample_stability"] = resample_stability_of(
-            model, spec.kind, X, k, draws, seed, scoring.max_items, n_jobs
+            model,
+            spec.embedding,
+            X,
+            n_neighbors,
+            draws,
+            seed,
+            scoring.max_items,
+            n_jobs,
         )
         scores["resample_stability"] = resample
     except failures as exc:
@@ -325,7 +332,7 @@ def _restart_stability_of(spec, X, scoring, notes, progress):
             X,
             scoring.n_neighbors,
             n_restarts=spec.restarts,
-            embedding=spec.kind,
+            embedding=spec.embedding,
             random_state=scoring.random_state,
             max_items=scoring.max_items,
             n_jobs=scoring.iterative_n_jobs,
@@ -489,13 +496,13 @@ def neighbor_table(results, items, n_neighbors):
 
 def rows_of(results):
     """The rows of the report: one dict per model with the keys of
-    :data:`skcosim.cli._report.COLUMNS`, its notes, fit time and embedding kind."""
+    :data:`skcosim.cli._report.COLUMNS`, its notes, fit time and embedding."""
     return [
         {
             "name": r.spec.name,
             "objective": r.spec.objective,
             **r.scores,
-            "kind": embedding_kind(r.spec),
+            "embedding": spec_embedding(r.spec),
         }
         for r in results
     ]

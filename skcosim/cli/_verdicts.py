@@ -94,10 +94,10 @@ def trained_like(row):
         return row.get("name", "")
     words = FAMILIES[family]["words"]
     if family == "product_penalty":
-        kind = row.get("kind")
-        if kind == "projected":
+        embedding = row.get("embedding")
+        if embedding == "projected":
             return f"{words}; served as the projected embedding"
-        if kind is not None:
+        if embedding is not None:
             return f"{words}; the raw item factor"
     return words
 

@@ -4,8 +4,6 @@ Every neighbour metric uses :func:`cosine_neighbors` (user guide:
 :ref:`stability`).
 """
 
-import warnings
-
 from ._available import NOT_AVAILABLE
 from ._factors import factor_gauge_stability
 from ._gauge import apply_gauge, sample_gauge
@@ -34,21 +32,3 @@ __all__ = [
     "restart_stability",
     "sample_gauge",
 ]
-
-
-def __getattr__(name):
-    # TODO(0.3): remove. A splitter belongs to skcosim.model_selection; this
-    # deprecated path warns and hands it over.
-    if name == "train_test_split_interactions":
-        warnings.warn(
-            "skcosim.metrics.train_test_split_interactions is deprecated: import "
-            "it from skcosim.model_selection (skcosim.model_selection."
-            "train_test_split_interactions) instead; the old path will be "
-            "removed in 0.3.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        from ..model_selection import train_test_split_interactions
-
-        return train_test_split_interactions
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Reach the item embedding inside whatever model the user hands a metric.
 
 Three kinds of models reach the neighbour metrics the same way, as an object
-with ``item_embeddings(kind=None, *, gauge=None)``:
+with ``item_embeddings(embedding=None, *, gauge=None)``:
 
 - skcosim's autoencoders and :class:`~skcosim.preprocessing.ProjectedEmbedding`
   (as the estimator or the last step of a Pipeline);
@@ -75,12 +75,12 @@ def check_item_factors(V, n_items=None, *, source="item_factors"):
     return V
 
 
-def factor_embeddings(V, kind=None, gauge=None):
+def factor_embeddings(V, embedding=None, gauge=None):
     """The item embedding of item factors ``V`` (the decoder of ``U V^T``),
     after the gauge transform ``gauge``: ``V R^{-T}``."""
-    if kind not in (None, "decoder"):
+    if embedding not in (None, "decoder"):
         raise ValueError(
-            f"Item factors alone have no {kind!r} embedding, only the factors "
+            f"Item factors alone have no {embedding!r} embedding, only the factors "
             "themselves (embedding=None or 'decoder'); for the gauge-free one "
             "use skcosim.preprocessing.project_factors(U, V)."
         )
@@ -108,8 +108,8 @@ class ComponentsFactors:
         )
         self._gauge_group = _components_gauge_group(estimator)
 
-    def item_embeddings(self, kind=None, *, gauge=None):
-        return factor_embeddings(self.item_factors_, kind, gauge)
+    def item_embeddings(self, embedding=None, *, gauge=None):
+        return factor_embeddings(self.item_factors_, embedding, gauge)
 
 
 def _components_gauge_group(estimator):
@@ -151,9 +151,9 @@ class FactorFunction(BaseEstimator):
         )
         return self
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None):
         check_is_fitted(self)
-        return factor_embeddings(self.item_factors_, kind, gauge)
+        return factor_embeddings(self.item_factors_, embedding, gauge)
 
 
 def as_item_estimator(estimator):

@@ -13,13 +13,15 @@ from .._compat import (
     validate_params,
 )
 from .._constraints import Count
-from .._linalg._topk import PAD, as_csr, top_k_unseen
+from .._linalg._topk import (
+    as_csr,
+    hit_matrix,
+    ndcg_from_hits,
+    per_user,
+    top_k_unseen,
+)
 from .._validation import drop_stored_zeros
 from ._estimators import final_estimator, transform_before_final
-
-#: The ``k`` of the autoencoders' ``score`` and of ``make_ndcg_scorer()``:
-#: NDCG@100, or every item when there are fewer.
-SCORE_K = 100
 
 
 def _reconstruct(estimator, X):
@@ -56,18 +58,6 @@ def _recommend(estimator, X_train, k, batch_size):
     return top
 
 
-def hit_matrix(top, X_test):
-    """Hits (n x k) of the recommended items ``top`` in ``X_test``, and the
-    number of held-out items of each user; padding slots are no hit."""
-    n, k = top.shape
-    flat = top.ravel()
-    real = flat != PAD
-    hits = np.zeros(n * k, dtype=bool)
-    rows = np.repeat(np.arange(n), k)[real]
-    hits[real] = np.asarray(X_test[rows, flat[real]]).ravel() != 0
-    return hits.reshape(n, k), np.diff(X_test.indptr)
-
-
 def _hits(estimator, X_train, X_test, k, batch_size):
     """Hit matrix (n x k) of the recommendations and held-out counts."""
     if not hasattr(X_train, "shape"):
@@ -93,17 +83,6 @@ def _hits(estimator, X_train, X_test, k, batch_size):
     return hits, n_relevant
 
 
-def ndcg_from_hits(hits, n_relevant, average=True):
-    """NDCG@k of a hit matrix (n x k), see :func:`ndcg_at_k`."""
-    k = hits.shape[1]
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = hits @ discount
-    ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(k, n_relevant)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ndcg = dcg / ideal
-    return _per_user(ndcg, n_relevant, average)
-
-
 def _check_disjoint(X_train, X_test):
     """Refuse held-out entries that are also training entries: the ranking
     leaves out the items of ``X_train``, so they could never be hit."""
@@ -116,12 +95,6 @@ def _check_disjoint(X_train, X_test):
             "there can never be recommended. Split with "
             "train_test_split_interactions (X_train + X_test == X)."
         )
-
-
-def _per_user(values, n_relevant, average):
-    if average:
-        return float(values[n_relevant > 0].mean())
-    return np.where(n_relevant > 0, values, np.nan)
 
 
 _RANKING_PARAMS = {
@@ -203,7 +176,7 @@ def recall_at_k(
     hits, n_relevant = _hits(estimator, X_train, X_test, k, batch_size)
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = hits.sum(axis=1) / np.minimum(k, n_relevant)
-    return _per_user(recall, n_relevant, average)
+    return per_user(recall, n_relevant, average)
 
 
 @validate_params(_RANKING_PARAMS, prefer_skip_nested_validation=True)

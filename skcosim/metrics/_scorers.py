@@ -23,10 +23,12 @@ from .._docstring import (
     SCORER_RETURNS,
     Substitution,
 )
+from .._linalg._topk import SCORE_K
+from .._validation import frame_values
 from ..model_selection._split import train_test_split_interactions
 from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
-from ._ranking import SCORE_K, ndcg_at_k, recall_at_k
+from ._ranking import ndcg_at_k, recall_at_k
 from ._stability import gauge_stability, refit_stability
 
 
@@ -35,9 +37,9 @@ def _constant_gauge_stability(estimator, embedding):
     every setting of it (its gauge keeps every cosine, or the embedding is
     the gauge-free projection), or ``None`` when it can vary."""
     model = fitted_item_model(estimator)
-    kind = default_embedding(model, embedding)
-    if kind == "projected":
-        return f"the {kind!r} embedding is gauge-free"
+    chosen = default_embedding(model, embedding)
+    if chosen == "projected":
+        return f"the {chosen!r} embedding is gauge-free"
     if getattr(model, "_gauge_group", None) == "orthogonal":
         return "its gauge transforms are rotations, which keep every cosine"
     return None
@@ -91,17 +93,11 @@ class _RankingScorer:
         X_train, X_test = train_test_split_interactions(
             X, test_size=self.holdout, random_state=self.random_state
         )
-        if hasattr(X, "columns"):
-            # Keep the item names the estimator was fitted with (sparse stays
-            # sparse: a sparse DataFrame is never densified).
-            if hasattr(X, "sparse"):
-                X_train = pd.DataFrame.sparse.from_spmatrix(
-                    X_train, index=X.index, columns=X.columns
-                )
-            else:
-                X_train = pd.DataFrame(
-                    X_train.toarray(), columns=X.columns, index=X.index
-                )
+        if isinstance(X_test, pd.DataFrame):
+            # The split of a DataFrame keeps the item names the estimator was
+            # fitted with, in sparse DataFrames; the held-out part is read as
+            # a matrix.
+            X_test = frame_values(X_test)
         # k=None is score's: NDCG@100, or every item when there are fewer.
         k = min(SCORE_K, X_train.shape[1]) if self.k is None else self.k
         return self._metrics[self.metric](

@@ -226,7 +226,7 @@ class SimilarityMatrixDisplay:
         *,
         order=None,
         labels=None,
-        kind=None,
+        embedding=None,
         gauge=None,
         title=None,
         ax=None,
@@ -242,7 +242,7 @@ class SimilarityMatrixDisplay:
             Items to show, in display order; see :func:`cluster_order`.
         labels : array-like of shape (n_items,), default=None
             Group of each item (original order) for the boundary lines.
-        kind : {"decoder", "encoder", "projected"} or None, default=None
+        embedding : {"decoder", "encoder", "projected"} or None, default=None
             Which item embedding; see ``item_embeddings``. ``None``: the
             estimator's default (``_default_embedding``), the one
             ``similar_items`` and the metrics use.
@@ -277,15 +277,15 @@ class SimilarityMatrixDisplay:
                 f"{type(estimator).__name__} has no item_embeddings method: pass "
                 "a skcosim autoencoder, or use from_embeddings."
             )
-        if kind is None:
-            kind = getattr(estimator, "_default_embedding", None)
-        if kind is None:
+        if embedding is None:
+            embedding = getattr(estimator, "_default_embedding", None)
+        if embedding is None:
             E = estimator.item_embeddings(gauge=gauge)
-            kind = "default"
+            embedding = "default"
         else:
-            E = estimator.item_embeddings(kind, gauge=gauge)
+            E = estimator.item_embeddings(embedding, gauge=gauge)
         if title is None:
-            title = f"{type(estimator).__name__} ({kind})"
+            title = f"{type(estimator).__name__} ({embedding})"
         return cls.from_embeddings(
             E, order=order, labels=labels, title=title, ax=ax, **plot_kw
         )

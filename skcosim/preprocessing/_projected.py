@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -10,37 +12,23 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
-from sklearn.utils.extmath import safe_sparse_dot, svd_flip
+from sklearn.utils import check_scalar
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
 from .._linalg._gauge import apply_gauge, check_gauge
-from .._linalg._matrix import projection_factor
-from .._validation import check_not_dates, item_popularity, zero_item_rows
+from .._linalg._matrix import canonical_projection
+from .._validation import (
+    LOG_WARNING_MATCH,
+    check_not_dates,
+    item_popularity,
+    warn_if_interaction_log,
+    zero_item_rows,
+)
+from ..autoencoders._base import embeddings_frame
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
-
-
-def _canonical_projection(encoder, decoder):
-    """``k x k`` map ``T`` with ``A T`` the canonical gauge-free item embedding.
-
-    ``A L`` (``L L^T = B^T B``, docs/user_guide/remedies.rst) has the Gram matrix of the
-    rows of ``A B^T``, but ``L`` is only defined up to a rotation. Rotating
-    ``A L`` onto its principal axes (``A L = U S W^T``, so ``A L W = U S``,
-    signs fixed by :func:`~sklearn.utils.extmath.svd_flip`) makes the
-    embedding itself, not only its cosines, the same for every gauge.
-    """
-    L = projection_factor(decoder.astype(np.float64))
-    U, _, Wt = np.linalg.svd(encoder.astype(np.float64) @ L, full_matrices=False)
-    U, Wt = svd_flip(U, Wt, u_based_decision=True)
-    T = L @ Wt.T
-    r, k = Wt.shape
-    if r < k:
-        # Fewer items than components: A L W has rank at most r. Zero
-        # columns keep the documented n_components columns, so that a gauge
-        # of the wrapped model (k x k) still fits.
-        T = np.hstack([T, np.zeros((k, k - r))])
-    return T.astype(encoder.dtype)
 
 
 @validate_params(
@@ -116,7 +104,7 @@ def project_factors(user_factors, item_factors) -> np.ndarray:
     # underflow, and the scale is put back once, at the end.
     U, u_peak = _unit_peak(U)
     V, v_peak = _unit_peak(V)
-    E = V @ _canonical_projection(V, U)
+    E = V @ canonical_projection(V, U)
     scale = u_peak * v_peak
     representable = np.finfo(np.float64).tiny <= scale < np.inf
     if u_peak > 0 and v_peak > 0 and not representable:
@@ -221,11 +209,15 @@ class ProjectedEmbedding(
             The fitted transformer.
         """
         check_not_dates(X)
+        warn_if_interaction_log(X, type(self).__name__, stacklevel=4)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
         base = WeightDecayAutoencoder() if self.estimator is None else self.estimator
-        estimator = clone(base).fit(X)
+        with warnings.catch_warnings():
+            # Warned above, on the table as given.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            estimator = clone(base).fit(X)
         if not (hasattr(estimator, "encoder_") and hasattr(estimator, "decoder_")):
             raise TypeError(
                 f"{type(estimator).__name__} has no encoder_ and decoder_ after "
@@ -233,7 +225,7 @@ class ProjectedEmbedding(
             )
         self.estimator_ = estimator
         # Remedy 2: A L with L L^T = B^T B has the Gram matrix of A B^T.
-        self.projection_ = _canonical_projection(estimator.encoder_, estimator.decoder_)
+        self.projection_ = canonical_projection(estimator.encoder_, estimator.decoder_)
         self.projected_encoder_ = estimator.encoder_ @ self.projection_
         # skcosim's autoencoders already give unseen items zero rows; a
         # wrapped model of another kind may leave rounding there.
@@ -294,35 +286,46 @@ class ProjectedEmbedding(
         back = (np.linalg.pinv(T) @ B.T.astype(np.float64)).astype(Z.dtype)
         return Z @ back
 
-    def item_embeddings(self, kind=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None, as_frame=False):
         """Gauge-free item embeddings ``A L`` (one row per item).
 
         Parameters
         ----------
-        kind : {"projected"} or None, default=None
-            The only kind (``None``, the default ``_default_embedding``, means
+        embedding : {"projected"} or None, default=None
+            The only embedding (``None``, the default ``_default_embedding``, means
             it): rows with the cosines of the rows of ``A B^T``.
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, project the re-split model ``A R, B R^{-T}`` instead:
             the cosines are the same (what gauge stability checks).
+        as_frame : bool, default=False
+            Return a :class:`pandas.DataFrame` indexed by item id
+            (``feature_names_in_`` when fitted on a DataFrame, column
+            positions otherwise), with the columns of
+            ``get_feature_names_out()``.
 
         Returns
         -------
-        embeddings : ndarray of shape (n_features, n_components)
+        embeddings : ndarray or DataFrame of shape (n_features, n_components)
             One row per item.
         """
+        check_scalar(as_frame, "as_frame", (bool, np.bool_))
+        embeddings = self._item_embeddings(embedding, gauge)
+        return embeddings_frame(self, embeddings) if as_frame else embeddings
+
+    def _item_embeddings(self, embedding, gauge):
+        """:meth:`item_embeddings` as an array."""
         check_is_fitted(self)
-        if kind is None:
-            kind = self._default_embedding
-        if kind != "projected":
+        if embedding is None:
+            embedding = self._default_embedding
+        if embedding != "projected":
             raise ValueError(
-                f"ProjectedEmbedding only has kind='projected', got {kind!r}."
+                f"ProjectedEmbedding only has embedding='projected', got {embedding!r}."
             )
         if gauge is None:
             return self.projected_encoder_
         A, B = self.estimator_.encoder_, self.estimator_.decoder_
         A, B = apply_gauge(A, B, check_gauge(gauge, A.shape[1]))
-        return A @ _canonical_projection(A, B)
+        return A @ canonical_projection(A, B)
 
     @property
     def _gauge_group(self):

@@ -8,8 +8,8 @@ from numpy.testing import assert_allclose
 from scipy.optimize import minimize
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
+from skcosim._linalg._gauge import apply_gauge, sample_gauge
 from skcosim._linalg._spectrum import top_k_spectrum
-from skcosim.autoencoders._gauge import apply_gauge, sample_gauge
 
 
 def _clustered(n_users=300, n_items=60, n_clusters=3, seed=0):
@@ -390,7 +390,7 @@ def test_projected_item_embeddings_are_gauge_free(scaling):
 def test_item_embeddings_rejects_bad_arguments():
     X, _ = _clustered(seed=17)
     model = WeightDecayAutoencoder(4).fit(X)
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(ValueError, match="embedding must be one of"):
         model.item_embeddings("users")
     with pytest.raises(ValueError, match=r"gauge must have shape \(4, 4\)"):
         model.item_embeddings(gauge=np.eye(3))

@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import CosineAutoencoder
-from skcosim.autoencoders._gauge import sample_gauge
+from skcosim._linalg._gauge import sample_gauge
 from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import neighbor_label_agreement
 

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose
 from scipy.special import log_softmax
 
 from skcosim import CosineAutoencoder
-from skcosim._optim._losses import normalize_rows
+from skcosim._optim._losses import floored_unit_rows
 
 from .._long_tailed import long_tailed_interactions
 
@@ -43,17 +43,17 @@ def _dense_softmax_loss(model, X):
     Dense numpy and scipy's ``log_softmax``; only ``N`` is the model's own
     (it defines the cosine)."""
     D = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    P = normalize_rows(D @ model.encoder_)[0]
-    Q = normalize_rows(model.decoder_.astype(np.float64))[0]
+    P = floored_unit_rows(D @ model.encoder_)[0]
+    Q = floored_unit_rows(model.decoder_.astype(np.float64))[0]
     return -float(np.sum(D * log_softmax(P @ Q.T / model.temperature, axis=1)))
 
 
 def _with_loss(model, loss):
-    """A model of the same factors with another ``loss_``."""
+    """A model of the same factors with another ``loss_used_``."""
     other = CosineAutoencoder(**{**model.get_params(), "loss": loss})
     fitted = {k: v for k, v in vars(model).items() if k.endswith("_")}
     other.__dict__.update(fitted)
-    other.loss_ = loss
+    other.loss_used_ = loss
     return other
 
 

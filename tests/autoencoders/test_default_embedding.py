@@ -67,10 +67,11 @@ def test_every_api_uses_the_estimators_default_embedding(data, model):
     E = model.item_embeddings(kind)
     assert_array_equal(model.item_embeddings(), E)
     # similar_items: the neighbours of a numpy brute force on that embedding.
-    ids, _ = model.similar_items(np.arange(X.shape[1]), n=5)
+    ids, _ = model.similar_items(np.arange(X.shape[1]), n_neighbors=5)
     assert_array_equal(ids, _brute_force(E, 5)[0])
     assert_array_equal(
-        ids, model.similar_items(np.arange(X.shape[1]), n=5, embedding=kind)[0]
+        ids,
+        model.similar_items(np.arange(X.shape[1]), n_neighbors=5, embedding=kind)[0],
     )
     kw = {"n_draws": 3, "random_state": 0}
     assert gauge_stability(model, 5, **kw) == gauge_stability(
@@ -93,7 +94,7 @@ def test_every_api_uses_the_estimators_default_embedding(data, model):
         neighbor_label_agreement(E, labels, 5)
     )
     display = SimilarityMatrixDisplay.from_estimator(model)
-    explicit = SimilarityMatrixDisplay.from_estimator(model, kind=kind)
+    explicit = SimilarityMatrixDisplay.from_estimator(model, embedding=kind)
     assert_array_equal(display.similarities, explicit.similarities)
     assert display.ax_.get_title() == f"{type(model).__name__} ({kind})"
 

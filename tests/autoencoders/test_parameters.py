@@ -138,6 +138,8 @@ def test_bad_n_components_and_alpha_name_the_parameter(
     estimator, small_binary, param, value
 ):
     """E34: n_components < 1 or not an int; alpha negative, NaN or inf."""
+    if param == "alpha" and "alpha" not in estimator.get_params():
+        param = "init_alpha"  # CosineAutoencoder's start weight decay
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         clone(estimator).set_params(**{param: value}).fit(small_binary)
 
@@ -175,11 +177,11 @@ def test_inverse_transform_of_the_wrong_width_is_rejected(estimator, small_binar
 @pytest.mark.catalogue(
     "E38",
     input=(
-        "``item_embeddings`` with an unknown ``kind``; a ``gauge`` of the "
+        "``item_embeddings`` with an unknown ``embedding``; a ``gauge`` of the "
         "wrong shape, with NaN, or singular"
     ),
     outcome=(
-        '``ValueError``: "kind must be one of" / "gauge must have shape (3, 3)" / '
+        '``ValueError``: "embedding must be one of" / "gauge must have shape (3, 3)" / '
         '"NaN" / "gauge must be invertible".'
     ),
 )
@@ -187,13 +189,19 @@ def test_inverse_transform_of_the_wrong_width_is_rejected(estimator, small_binar
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"kind": "users"}, "kind must be one of"),
+        ({"embedding": "users"}, "embedding must be one of"),
         ({"gauge": np.eye(4)}, r"gauge must have shape \(3, 3\)"),
         ({"gauge": np.full((3, 3), np.nan)}, "NaN"),
         ({"gauge": np.diag([1.0, 0.0, 2.0])}, "gauge must be invertible"),
         ({"gauge": np.ones((3, 3))}, "gauge must be invertible"),
     ],
-    ids=["kind", "gauge-shape", "gauge-nan", "gauge-singular-diag", "gauge-singular"],
+    ids=[
+        "embedding",
+        "gauge-shape",
+        "gauge-nan",
+        "gauge-singular-diag",
+        "gauge-singular",
+    ],
 )
 def test_bad_item_embedding_arguments_name_the_problem(
     estimator, small_binary, kwargs, match

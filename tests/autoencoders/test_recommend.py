@@ -55,7 +55,9 @@ def _brute_force_recommend(model, X, n, filter_seen=True):
 @pytest.mark.parametrize("embedding", ["projected", "decoder", "encoder"])
 def test_similar_items_are_the_cosine_neighbors_of_the_embedding(X, model, embedding):
     model = clone(model).fit(X)
-    ids, scores = model.similar_items(np.arange(X.shape[1]), n=5, embedding=embedding)
+    ids, scores = model.similar_items(
+        np.arange(X.shape[1]), n_neighbors=5, embedding=embedding
+    )
     ind, sims = cosine_neighbors(model.item_embeddings(embedding), n_neighbors=5)
     assert_array_equal(ids, ind)
     assert_allclose(scores, sims, atol=1e-10)
@@ -65,20 +67,20 @@ def test_similar_items_are_the_cosine_neighbors_of_the_embedding(X, model, embed
 def test_similar_items_batches_give_the_same_answer(X):
     model = WeightDecayAutoencoder(6).fit(X)
     items = [3, 7, 0, 59]
-    full = model.similar_items(items, n=8)
-    one_at_a_time = model.similar_items(items, n=8, batch_size=1)
+    full = model.similar_items(items, n_neighbors=8)
+    one_at_a_time = model.similar_items(items, n_neighbors=8, batch_size=1)
     assert_array_equal(one_at_a_time[0], full[0])
     assert_allclose(one_at_a_time[1], full[1], rtol=1e-12)
 
 
 def test_similar_items_answers_with_feature_names(X, frame):
     model = WeightDecayAutoencoder(6).fit(frame)
-    by_name, scores = model.similar_items(["item-003", "item-010"], n=4)
-    by_index, _ = WeightDecayAutoencoder(6).fit(X).similar_items([3, 10], n=4)
+    by_name, scores = model.similar_items(["item-003", "item-010"], n_neighbors=4)
+    by_index, _ = WeightDecayAutoencoder(6).fit(X).similar_items([3, 10], n_neighbors=4)
     assert by_name.dtype == object
     assert_array_equal(by_name, frame.columns.to_numpy()[by_index])
     assert scores.shape == (2, 4)
-    single, _ = model.similar_items("item-003", n=4)
+    single, _ = model.similar_items("item-003", n_neighbors=4)
     assert_array_equal(single, by_name[:1])
 
 
@@ -93,14 +95,14 @@ def test_similar_items_rejects_unknown_items_and_a_too_large_n(X, frame):
         plain.similar_items(["item-001"])
     with pytest.raises(ValueError, match=r"in \[0, 60\)"):
         plain.similar_items([-1])
-    with pytest.raises(ValueError, match="n == 60, must be <= 59"):
-        plain.similar_items([0], n=60)
+    with pytest.raises(ValueError, match="n_neighbors == 60, must be <= 59"):
+        plain.similar_items([0], n_neighbors=60)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
 def test_recommend_ranks_the_reconstruction_without_seen_items(X, model):
     model = clone(model).fit(X)
-    ids, scores = model.recommend(X, n=7)
+    ids, scores = model.recommend(X, k=7)
     expected_ids, expected_scores = _brute_force_recommend(model, X, 7)
     assert_array_equal(ids, expected_ids)
     assert_allclose(scores, expected_scores, rtol=1e-10)
@@ -110,13 +112,13 @@ def test_recommend_ranks_the_reconstruction_without_seen_items(X, model):
 
 def test_recommend_without_filter_and_in_batches(X):
     model = DropoutAutoencoder(5, alpha=3.0).fit(X)
-    ids, scores = model.recommend(X[:40], n=5, filter_seen=False)
+    ids, scores = model.recommend(X[:40], k=5, filter_seen=False)
     expected_ids, expected_scores = _brute_force_recommend(
         model, X[:40], 5, filter_seen=False
     )
     assert_array_equal(ids, expected_ids)
     assert_allclose(scores, expected_scores, rtol=1e-10)
-    batched = model.recommend(X[:40], n=5, filter_seen=False, batch_size=3)
+    batched = model.recommend(X[:40], k=5, filter_seen=False, batch_size=3)
     assert_array_equal(batched[0], ids)
     assert_allclose(batched[1], scores, rtol=1e-12)
 
@@ -126,13 +128,13 @@ def test_recommend_pads_users_with_too_few_unseen_items(frame):
     heavy = frame.iloc[:2].sparse.to_dense().copy()
     heavy.iloc[0, :] = 1.0
     heavy.iloc[0, [5, 9]] = 0.0  # two unseen items left
-    ids, scores = model.recommend(heavy, n=4)
+    ids, scores = model.recommend(heavy, k=4)
     assert set(ids[0, :2]) == {"item-005", "item-009"}
     assert list(ids[0, 2:]) == [None, None]
     assert np.all(scores[0, 2:] == -np.inf) and np.all(np.isfinite(scores[0, :2]))
     assert np.all(np.isfinite(scores[1]))
     plain = WeightDecayAutoencoder(3).fit(heavy.to_numpy())
-    ids, _ = plain.recommend(heavy.to_numpy(), n=4)
+    ids, _ = plain.recommend(heavy.to_numpy(), k=4)
     assert list(ids[0, 2:]) == [-1, -1]
 
 
@@ -140,8 +142,8 @@ def test_recommend_checks_its_input(X, frame):
     model = WeightDecayAutoencoder(3).fit(X)
     with pytest.raises(ValueError, match="expecting 60 features"):
         model.recommend(X[:, :50])
-    with pytest.raises(ValueError, match="n == 61, must be <= 60"):
-        model.recommend(X, n=61)
+    with pytest.raises(ValueError, match="k == 61, must be <= 60"):
+        model.recommend(X, k=61)
     with pytest.raises(TypeError, match="filter_seen"):
         model.recommend(X, filter_seen="yes")
     named = WeightDecayAutoencoder(3).fit(frame)
@@ -216,13 +218,15 @@ def test_movielens_through_as_frame_answers_with_the_csv_ids(movielens_csv):
     model = WeightDecayAutoencoder(32, alpha=10.0).fit(frame)
     csv_items = set(pd.read_csv(movielens_csv, dtype=str)["item_id"])
     assert set(model.feature_names_in_) == csv_items
-    ids, scores = model.similar_items(["50", "181"], n=10)  # two popular movies
+    ids, scores = model.similar_items(
+        ["50", "181"], n_neighbors=10
+    )  # two popular movies
     assert ids.shape == (2, 10)
     assert set(ids.ravel()) <= csv_items
     assert "50" not in ids[0] and "181" not in ids[1]
     assert np.all(np.diff(scores, axis=1) <= 0)
 
-    recommended, _ = model.recommend(frame, n=20)
+    recommended, _ = model.recommend(frame, k=20)
     seen = frame.sparse.to_coo().tocsr()
     columns = frame.columns
     for u in range(frame.shape[0]):
@@ -362,7 +366,7 @@ def test_recommend_does_not_filter_stored_zeros(X, model):
     data = np.r_[C.data, np.zeros(best.size)]
     dirty = sp.csr_matrix((data, (rows, cols)), shape=X.shape)
     assert np.count_nonzero(dirty.data == 0) == best.size
-    ids, scores = model.recommend(dirty, n=7)
+    ids, scores = model.recommend(dirty, k=7)
     expected_ids, expected_scores = _brute_force_recommend(model, X, 7)
     assert_array_equal(ids, expected_ids)
     assert_allclose(scores, expected_scores, rtol=1e-10)
@@ -403,7 +407,7 @@ def test_softmax_model_ranks_by_its_logits_at_low_temperature(X, dtype, temperat
     order = np.lexsort((np.broadcast_to(np.arange(X.shape[1]), L.shape), -L), axis=1)
     # Cosines agree to float32 rounding: compare the logits of the lists.
     atol = (1e-5 if dtype == np.float32 else 1e-12) / temperature
-    ids, scores = model.recommend(X, n=n)
+    ids, scores = model.recommend(X, k=n)
     top = np.take_along_axis(L, order[:, :n], axis=1)
     assert_allclose(np.take_along_axis(L, ids, axis=1), top, atol=atol)
     # Probabilities over all items (seen included), max-shifted in float64.

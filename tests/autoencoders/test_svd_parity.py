@@ -146,13 +146,13 @@ def _reference_attributes(model, X):
     Only the normalization ``N`` is the model's own (it defines the cosine
     model's reconstruction); the rest is computed from scratch.
     """
-    from skcosim._optim._losses import normalize_rows
+    from skcosim._optim._losses import floored_unit_rows
 
     D = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     P = D @ model.encoder_.astype(np.float64)
     cosine = isinstance(model, CosineAutoencoder)
     if cosine:
-        P = model.scale_ * normalize_rows(P)[0]
+        P = model.scale_ * floored_unit_rows(P)[0]
     X_hat = P @ model.decoder_.astype(np.float64).T
     _, s, Vt = np.linalg.svd(X_hat, full_matrices=False)
     k = model.components_.shape[0]

@@ -123,10 +123,12 @@ def test_similar_items_of_an_unseen_item_follow_the_zero_row_rule(estimator, emb
     model = clone(estimator).fit(X)
     p = X.shape[1]
     for item in np.flatnonzero(unseen):
-        ids, scores = model.similar_items(item, n=5, embedding=embedding)
+        ids, scores = model.similar_items(item, n_neighbors=5, embedding=embedding)
         assert_array_equal(scores, 0.0)
         assert_array_equal(ids[0], [j for j in range(6) if j != item][:5])
-    ids, scores = model.similar_items(np.arange(p), n=p - 1, embedding=embedding)
+    ids, scores = model.similar_items(
+        np.arange(p), n_neighbors=p - 1, embedding=embedding
+    )
     assert_array_equal(scores[unseen[ids]], 0.0)
 
 

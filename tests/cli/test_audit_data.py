@@ -318,9 +318,9 @@ def test_few_items_state_the_chance_level_of_the_stabilities(tmp_path):
     input="The model rows of ``skcosim audit`` (the comparison behind them)",
     outcome=(
         "The Objective 1 rows score the raw decoder and say so "
-        '(``kind="decoder"`` and a note); every other row scores its '
+        '(``embedding="decoder"`` and a note); every other row scores its '
         "estimator's default embedding (``_default_embedding``), the "
-        "neighbours of an explicit ``item_embeddings(kind)``"
+        "neighbours of an explicit ``item_embeddings(embedding)``"
     ),
 )
 def test_audit_rows_use_the_estimators_default_embedding(clustered):
@@ -335,18 +335,18 @@ def test_audit_rows_use_the_estimators_default_embedding(clustered):
     for res, row in zip(results, rows, strict=True):
         model = res.model
         if row["name"].startswith("Objective 1,") and "projected" not in row["name"]:
-            assert row["kind"] == "decoder"
-            assert any('kind="decoder"' in note for note in row["notes"])
+            assert row["embedding"] == "decoder"
+            assert any('embedding="decoder"' in note for note in row["notes"])
         else:
-            assert row["kind"] == type(model)._default_embedding
-        explicit = model.item_embeddings(row["kind"])
+            assert row["embedding"] == type(model)._default_embedding
+        explicit = model.item_embeddings(row["embedding"])
         np.testing.assert_array_equal(res.embeddings, explicit)
         table = _models.neighbor_table([res], [0, 1, 2], 5)
         expected = cosine_neighbors(explicit, 5, queries=np.arange(3))[0]
         for i in range(3):
             assert table[i][row["name"]] == list(expected[i])
     projected = next(r for r in rows if "projected" in r["name"])
-    assert projected["kind"] == "projected"
+    assert projected["embedding"] == "projected"
 
 
 @pytest.mark.catalogue(

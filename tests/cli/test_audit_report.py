@@ -345,7 +345,7 @@ def test_verdicts_follow_the_documented_thresholds():
         row = {
             "name": "m",
             "objective": "Objective 1 (product penalty)",
-            "kind": "decoder",
+            "embedding": "decoder",
             "gauge_stability": gauge,
             "resample_stability": resample,
             "label_agreement": label,
@@ -379,7 +379,7 @@ def test_verdicts_follow_the_documented_thresholds():
     assert "not measured" in na["text"]  # the resample one has no reason
     rows = [
         {"name": "a", "gauge_stability": 0.3, "resample_stability": 0.4,
-         "objective": "Objective 1 (product penalty)", "kind": "decoder"},
+         "objective": "Objective 1 (product penalty)", "embedding": "decoder"},
         {"name": "b", "gauge_stability": 1.0, "resample_stability": 0.3,
          "objective": "Objective 2 (weight decay)"},
     ]  # fmt: skip

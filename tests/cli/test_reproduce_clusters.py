@@ -96,7 +96,7 @@ def test_reproduce_cosine_model_converges_and_shows_the_clusters():
         model = spec.estimator.fit(data.data)
     assert model.fit_warning_ is None
     within, between = _models.cluster_cosines(
-        model.item_embeddings(spec.kind), data.item_labels
+        model.item_embeddings(spec.embedding), data.item_labels
     )
     assert within - between > 0.4
     assert math.isfinite(within) and math.isfinite(between)

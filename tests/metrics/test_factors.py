@@ -7,7 +7,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim.autoencoders._gauge import sample_gauge
+from skcosim._linalg._gauge import sample_gauge
 from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import factor_gauge_stability, gauge_stability
 from skcosim.preprocessing import project_factors

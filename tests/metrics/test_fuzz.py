@@ -19,7 +19,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils import check_random_state
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim.autoencoders._gauge import sample_gauge
+from skcosim._linalg._gauge import sample_gauge
 from skcosim.metrics import (
     NOT_AVAILABLE,
     cosine_neighbors,

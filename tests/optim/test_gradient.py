@@ -15,8 +15,8 @@ from skcosim._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
 from skcosim._optim._losses import (
     cosine_softmax_loss_grad,
     cosine_squared_loss_grad,
-    normalize_rows,
-    normalize_rows_backward,
+    floored_unit_rows,
+    floored_unit_rows_backward,
     product_penalty_loss_grad,
     weight_decay_loss_grad,
 )
@@ -101,24 +101,25 @@ def test_normalize_rows_backward_matches_finite_differences():
     rng = np.random.RandomState(0)
     Z = rng.randn(6, 3)
     G = rng.randn(6, 3)
-    Z_hat, r = normalize_rows(Z)
-    analytic = normalize_rows_backward(Z_hat, r, G)
+    Z_hat, r = floored_unit_rows(Z)
+    analytic = floored_unit_rows_backward(Z_hat, r, G)
     h = 1e-6
     numeric = np.zeros_like(Z)
     for idx in np.ndindex(Z.shape):
         E = np.zeros_like(Z)
         E[idx] = h
         numeric[idx] = (
-            np.sum(G * normalize_rows(Z + E)[0]) - np.sum(G * normalize_rows(Z - E)[0])
+            np.sum(G * floored_unit_rows(Z + E)[0])
+            - np.sum(G * floored_unit_rows(Z - E)[0])
         ) / (2 * h)
     assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
 
 
 def test_normalize_rows_maps_zero_rows_to_zero_without_nan():
     Z = np.array([[3.0, 4.0], [0.0, 0.0]])
-    Z_hat, r = normalize_rows(Z)
+    Z_hat, r = floored_unit_rows(Z)
     assert_allclose(Z_hat, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-12)
-    grad = normalize_rows_backward(Z_hat, r, np.ones_like(Z))
+    grad = floored_unit_rows_backward(Z_hat, r, np.ones_like(Z))
     assert np.all(np.isfinite(grad))
 
 
@@ -136,7 +137,7 @@ def test_cosine_squared_loss_is_the_expanded_loss_at_the_optimal_scale():
     Xd = X.toarray()
     A, B = _factors()
     loss, _, _, c = cosine_squared_loss_grad(X, A, B)
-    P, Q = normalize_rows(Xd @ A)[0], normalize_rows(B)[0]
+    P, Q = floored_unit_rows(Xd @ A)[0], floored_unit_rows(B)[0]
     C = P @ Q.T
     assert_allclose(loss, np.sum((Xd - c * C) ** 2), rtol=1e-10)
     # c minimizes the loss over the scale: perturbing it only increases it.
@@ -163,7 +164,7 @@ def test_cosine_softmax_loss_is_the_multinomial_likelihood_for_any_batch_size():
     Xd = X.toarray()
     A, B = _factors()
     t = 0.2
-    S = normalize_rows(Xd @ A)[0] @ normalize_rows(B)[0].T / t
+    S = floored_unit_rows(Xd @ A)[0] @ floored_unit_rows(B)[0].T / t
     log_softmax = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
     expected = -np.sum(Xd * log_softmax)
     full = cosine_softmax_loss_grad(X, A, B, temperature=t, batch_size=40)
@@ -464,7 +465,7 @@ def test_floored_normalization_gradients_match_finite_differences(loss):
     Z = np.asarray(X @ A)
     norms = np.linalg.norm(Z, axis=1)
     assert norms[0] == 0.0 and 0 < norms[5] < NORM_FLOOR / 10
-    Z_hat, _ = normalize_rows(Z, NORM_FLOOR)
+    Z_hat, _ = floored_unit_rows(Z, NORM_FLOOR)
     assert_allclose(Z_hat[5], Z[5] / NORM_FLOOR, rtol=1e-15)
     big = norms > NORM_FLOOR
     assert_allclose(np.linalg.norm(Z_hat[big], axis=1), 1.0, rtol=1e-15)

@@ -141,7 +141,7 @@ def test_sampled_fit_is_deterministic_given_random_state(clustered):
         c = _sampled(random_state=1).fit(clustered)
     assert_array_equal(a.decoder_, b.decoder_)
     assert not np.allclose(a.decoder_, c.decoder_)
-    assert a.loss_ == "sampled_softmax"
+    assert a.loss_used_ == "sampled_softmax"
 
 
 def test_sampled_fit_lowers_the_full_softmax_loss(clustered):
@@ -170,7 +170,7 @@ def test_auto_loss_samples_when_an_exact_evaluation_is_costly(clustered):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(clustered)
-    assert model.loss == "auto" and model.loss_ == "softmax"
+    assert model.loss == "auto" and model.loss_used_ == "softmax"
 
 
 def test_sampled_softmax_rejects_negative_values(clustered):
@@ -226,3 +226,27 @@ def test_sampled_fit_reports_the_model_it_returns(clustered, monkeypatch, seed):
     assert_allclose(loss / total, model.loss_curve_[-1], rtol=1e-12)
     assert model.loss_curve_[-1] == min(model.loss_curve_[1:])
     assert model.n_iter_ == len(model.loss_curve_) - 1
+
+
+def test_sampled_softmax_blocks_of_batch_size_users(clustered, monkeypatch):
+    """``batch_size`` sets the sampled softmax's blocks of users (it was
+    ignored): every block has at most ``batch_size`` users, and the fit
+    equals the ``"auto"`` one to float32 rounding, since blocks only split
+    sums."""
+    from skcosim._optim import _sampled_softmax
+
+    seen = []
+    original = _sampled_softmax.sampled_softmax_loss_grad
+
+    def spy(X, *args, batch_size, **kwargs):
+        seen.append(batch_size)
+        return original(X, *args, batch_size=batch_size, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        auto = _sampled(random_state=0, max_iter=3).fit(clustered)
+        monkeypatch.setattr(_sampled_softmax, "sampled_softmax_loss_grad", spy)
+        small = _sampled(random_state=0, max_iter=3, batch_size=5).fit(clustered)
+    assert seen and set(seen) == {5}
+    assert_allclose(small.decoder_, auto.decoder_, atol=1e-4)
+    assert sampled_batch_size(32, 3, 5) == 3  # never more users than there are

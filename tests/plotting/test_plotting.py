@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim.autoencoders._gauge import sample_gauge
+from skcosim._linalg._gauge import sample_gauge
 from skcosim.datasets import make_clustered_interactions
 from skcosim.plotting import (
     NeighborStabilityDisplay,
@@ -111,11 +111,11 @@ def test_from_estimator_objective1_heatmap_depends_on_scaling_but_projection_not
     X = sim.data
     a = DropoutAutoencoder(8, alpha=100.0).fit(X)
     b = DropoutAutoencoder(8, alpha=100.0, gauge="random", random_state=0).fit(X)
-    dec_a = SimilarityMatrixDisplay.from_estimator(a, kind="decoder").similarities
-    dec_b = SimilarityMatrixDisplay.from_estimator(b, kind="decoder").similarities
+    dec_a = SimilarityMatrixDisplay.from_estimator(a, embedding="decoder").similarities
+    dec_b = SimilarityMatrixDisplay.from_estimator(b, embedding="decoder").similarities
     assert np.abs(dec_a - dec_b).max() > 0.1
-    proj_a = SimilarityMatrixDisplay.from_estimator(a, kind="projected")
-    proj_b = SimilarityMatrixDisplay.from_estimator(b, kind="projected")
+    proj_a = SimilarityMatrixDisplay.from_estimator(a, embedding="projected")
+    proj_b = SimilarityMatrixDisplay.from_estimator(b, embedding="projected")
     assert_allclose(proj_a.similarities, proj_b.similarities, atol=1e-8)
 
 

@@ -137,7 +137,31 @@ def test_projected_embedding_default_wraps_weight_decay():
 def test_projected_embedding_rejects_other_kinds_and_non_autoencoders():
     X = _interactions()
     proj = ProjectedEmbedding().fit(X)
-    with pytest.raises(ValueError, match="only has kind='projected'"):
+    with pytest.raises(ValueError, match="only has embedding='projected'"):
         proj.item_embeddings("decoder")
     with pytest.raises(TypeError, match="encoder_ and decoder_"):
         ProjectedEmbedding(Normalizer()).fit(X)
+
+
+@pytest.mark.parametrize("scaling", ["identity", "random"])
+def test_the_projected_embedding_has_one_definition(scaling):
+    """``item_embeddings("projected")`` of an estimator and ProjectedEmbedding
+    give the same rows, not only the same cosines (they were ``A L`` and
+    ``A L W``), and the rows are those of the canonical form ``U S`` of the
+    SVD of ``A B^T`` restricted to its span, checked against a dense numpy
+    reference up to the sign of each column."""
+    rng = np.random.RandomState(3)
+    X = sp.random(60, 25, density=0.15, random_state=rng, format="csr")
+    X.data[:] = 1.0
+    X[:, 7] = 0  # an unseen item: a zero row
+    X.eliminate_zeros()
+    model = DropoutAutoencoder(4, alpha=2.0, gauge=scaling, random_state=0).fit(X)
+    direct = model.item_embeddings("projected")
+    wrapped = ProjectedEmbedding(model).fit(X).item_embeddings()
+    assert_allclose(direct, wrapped, rtol=1e-12, atol=1e-12)
+    # Reference: A B^T = U S V^T; the rows of A L W are U S (k columns).
+    A, B = model.encoder_.astype(np.float64), model.decoder_.astype(np.float64)
+    U, S, _ = np.linalg.svd(A @ B.T)
+    reference = U[:, :4] * S[:4]
+    signs = np.sign(np.sum(reference * direct, axis=0))
+    assert_allclose(direct, reference * signs, atol=1e-10)

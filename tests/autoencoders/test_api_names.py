@@ -1,11 +1,11 @@
-"""The deprecated names of CHANGES.rst: each warns and gives what its new name gives."""
+"""The 0.1 names of CHANGES.rst: ``init_alpha``, ``gauge_diagonal_`` and the
+gauge groups, with no deprecated aliases."""
 
 import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
@@ -23,50 +23,14 @@ def X():
     ).data
 
 
-# -- CosineAutoencoder(alpha=...) -> init_alpha -----------------------------------
+# -- CosineAutoencoder(init_alpha=...) -------------------------------------------
 
 
-@pytest.mark.parametrize("loss", ["softmax", "squared"])
-def test_cosine_alpha_warns_and_is_used_as_init_alpha(X, loss):
-    new = CosineAutoencoder(4, loss=loss, init_alpha=3.0, max_iter=20).fit(X)
-    old = CosineAutoencoder(4, loss=loss, alpha=3.0, max_iter=20)
-    with pytest.warns(FutureWarning, match=r"renamed 'init_alpha'.*removed in 0\.3"):
-        old.fit(X)
-    assert_array_equal(old.encoder_, new.encoder_)
-    assert_array_equal(old.decoder_, new.decoder_)
-    # The value is used: another init_alpha gives another start, so other factors.
-    other = CosineAutoencoder(4, loss=loss, init_alpha=10.0, max_iter=20).fit(X)
-    assert not np.allclose(other.decoder_, new.decoder_)
-
-
-def test_cosine_alpha_overrides_init_alpha(X):
-    """When both are given the deprecated one is used, as scikit-learn does."""
-    new = CosineAutoencoder(4, init_alpha=3.0, max_iter=20).fit(X)
-    both = CosineAutoencoder(4, init_alpha=10.0, alpha=3.0, max_iter=20)
-    with pytest.warns(FutureWarning):
-        both.fit(X)
-    assert_array_equal(both.decoder_, new.decoder_)
-
-
-def test_cosine_alpha_warns_with_a_random_start_too(X):
-    model = CosineAutoencoder(4, init="random", alpha=3.0, max_iter=5, random_state=0)
-    with pytest.warns(FutureWarning, match="init_alpha"):
-        model.fit(X)
-
-
-def test_cosine_default_does_not_warn_and_keeps_alpha_hidden(X):
-    model = CosineAutoencoder(4, max_iter=5)
-    assert model.get_params()["alpha"] == "deprecated"
-    assert model.get_params()["init_alpha"] == 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FutureWarning)
-        model.fit(X)
-        clone(model).fit(X)
-
-
-def test_cosine_deprecated_alpha_is_still_validated(X):
-    with pytest.raises(ValueError, match="'alpha' parameter"):
-        CosineAutoencoder(4, alpha=-1.0).fit(X)
+def test_cosine_has_no_alpha_parameter(X):
+    """``init_alpha`` is the only name of the start's weight decay."""
+    assert "alpha" not in CosineAutoencoder().get_params()
+    with pytest.raises(TypeError, match="alpha"):
+        CosineAutoencoder(4, alpha=3.0)
 
 
 def test_cosine_init_alpha_above_the_spectrum_names_init_alpha(X):
@@ -93,7 +57,7 @@ def test_grid_search_over_init_alpha(X):
     assert_array_equal(search.best_estimator_.decoder_, refit.decoder_)
 
 
-# -- DropoutAutoencoder.gauge_ -> gauge_diagonal_ ---------------------------------
+# -- DropoutAutoencoder.gauge_diagonal_ -------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -104,12 +68,10 @@ def test_grid_search_over_init_alpha(X):
         {"solver": "lbfgs", "max_iter": 5, "random_state": 0},
     ],
 )
-def test_gauge_attribute_warns_and_is_the_diagonal(X, params):
+def test_gauge_diagonal_is_the_diagonal_of_the_split(X, params):
     model = DropoutAutoencoder(4, alpha=10.0, **params).fit(X)
     assert model.gauge_diagonal_.shape == (4,)
-    with pytest.warns(FutureWarning, match="renamed `gauge_diagonal_`"):
-        old = model.gauge_
-    assert_array_equal(old, model.gauge_diagonal_)
+    assert not hasattr(model, "gauge_")  # no alias: nothing was released
     # The diagonal is the R of the split: the identity split times it.
     identity = DropoutAutoencoder(4, alpha=10.0, **params)
     if "solver" not in params:

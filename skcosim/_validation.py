@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
 
 
 def check_not_dates(X):
@@ -31,6 +32,28 @@ def check_not_dates(X):
                 f"X has column {name!r} of dtype {dtype}: interactions must be "
                 "numbers, not dates or durations."
             )
+
+
+def validate_interactions(estimator, X, *, reset=True, warn_log_stacklevel=None):
+    """``X`` checked as interactions by ``estimator``: no dates
+    (:func:`check_not_dates`), then scikit-learn's ``validate_data`` with a
+    CSR or CSC matrix, or a dense array, of float64 or float32 kept (other
+    dtypes become float64). The one preamble of every ``fit`` and
+    ``transform`` that takes an interaction matrix. With
+    ``warn_log_stacklevel`` (and ``reset``), a long-format log warns first
+    (:func:`warn_if_interaction_log`, ``stacklevel`` counted from the
+    caller)."""
+    check_not_dates(X)
+    if reset and warn_log_stacklevel is not None:
+        name = type(estimator).__name__
+        warn_if_interaction_log(X, name, stacklevel=warn_log_stacklevel + 1)
+    return validate_data(
+        estimator,
+        X,
+        accept_sparse=["csr", "csc"],
+        dtype=[np.float64, np.float32],
+        reset=reset,
+    )
 
 
 # -- What an interaction is --------------------------------------------------------

@@ -22,7 +22,6 @@ from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
 
 # The cosine model runs few iterations here: convergence is not what is tested.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _models():
@@ -100,6 +99,7 @@ def _skops_round_trip(model, path):
     return sio.load(path, trusted=untrusted)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_pickle_round_trip_gives_identical_transforms(model, X):
     fitted = clone(model).fit(X)
@@ -107,6 +107,7 @@ def test_pickle_round_trip_gives_identical_transforms(model, X):
     _assert_same_model(loaded, fitted, X)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_skops_round_trip_gives_identical_transforms(model, X, tmp_path):
     fitted = clone(model).fit(X)
@@ -159,6 +160,7 @@ def test_loaded_model_keeps_feature_names_and_still_rejects_other_columns(
         loaded.transform(df.rename(columns={"item0": "other"}))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_a_loaded_model_refits_to_the_same_result(model, X):
     """Loading does not leave state behind that changes a later fit."""

@@ -23,7 +23,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
 from .._constraints import EMBEDDING_KINDS, Count
@@ -40,10 +40,9 @@ from .._linalg._matrix import (
 )
 from .._optim._params import random_factors
 from .._validation import (
-    check_not_dates,
     drop_stored_zeros,
     item_popularity,
-    warn_if_interaction_log,
+    validate_interactions,
     zero_item_rows,
 )
 from ._explained import set_explained_variance, spectral_moments
@@ -263,16 +262,7 @@ class _BaseLinearAutoencoder(
         if _dask.is_dask_array(X):
             # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
             return _dask.validate(self, X, reset=reset)
-        check_not_dates(X)
-        if reset:
-            warn_if_interaction_log(X, type(self).__name__)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=reset,
-        )
+        X = validate_interactions(self, X, reset=reset, warn_log_stacklevel=5)
         # A stored 0.0 is not an interaction: fit, score and recommend see
         # the same items as seen (skcosim._validation).
         return drop_stored_zeros(X)

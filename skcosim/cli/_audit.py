@@ -37,6 +37,9 @@ def build_audit_report(args, progress):
         rows = _audit_log.blank_forced_scores(rows)
         per_model = {}
     rows, verdict = _judge(rows, per_model, data, popularity)
+    _audit_log.use_suggestion(
+        data, args.min_item_count, verdict["suggested_min_item_count"]
+    )
     items = items_frame(data.item_ids, popularity, per_model, data.names)
     return Report(
         command="audit",

@@ -269,6 +269,19 @@ def audit_warnings(support, neighbors, min_item_count):
     return warnings
 
 
+def use_suggestion(data, min_item_count, suggested):
+    """Make ``suggested`` (read off the support curve of the stabilities,
+    :func:`skcosim.cli._verdicts.suggest_min_item_count`) the
+    ``--min-item-count`` of the summary and of the support warning, which
+    suggested one from the counts alone before any model was fitted."""
+    if suggested is None:
+        return
+    before = audit_warnings(data.support, data.neighbors, min_item_count)
+    data.support = {**data.support, "suggested_min_item_count": suggested}
+    after = audit_warnings(data.support, data.neighbors, min_item_count)
+    data.warnings = after + data.warnings[len(before) :]
+
+
 def blank_forced_scores(rows):
     """The rows of the report without the scores that the item count forces."""
     return [{**row, **dict.fromkeys(SCORES), "not_available": {}} for row in rows]

@@ -442,7 +442,8 @@ def resample_stability(
             \mathrm{overlap}\big(N_{U_1}(i), N_{U_2}(i)\big)
 
     With ``subsample <= 0.5`` the two subsets are disjoint (two random halves
-    when ``subsample=0.5``); above, they are drawn independently.
+    when ``subsample=0.5``, of ``n_samples // 2`` each: with an odd number of
+    samples one is left out); above, they are drawn independently.
 
     Parameters
     ----------
@@ -554,6 +555,9 @@ def resample_overlaps(
             "subsets: the two fits would be the same model (stability 1 for "
             "any deterministic estimator). Use subsample <= 0.5."
         )
+    if subsample <= 0.5:
+        # round(0.5 * 943) is 472, and two subsets of 472 of 943 users overlap.
+        n_sub = min(n_sub, n // 2)
     n_items = _n_features(X)
     queries = sample_items(n_items, max_items, rng)
     pairs = []

@@ -14,7 +14,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
@@ -22,9 +22,8 @@ from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import canonical_projection
 from .._validation import (
     LOG_WARNING_MATCH,
-    check_not_dates,
     item_popularity,
-    warn_if_interaction_log,
+    validate_interactions,
     zero_item_rows,
 )
 from ..autoencoders._base import embeddings_frame
@@ -208,11 +207,7 @@ class ProjectedEmbedding(
         self : object
             The fitted transformer.
         """
-        check_not_dates(X)
-        warn_if_interaction_log(X, type(self).__name__, stacklevel=4)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
+        X = validate_interactions(self, X, warn_log_stacklevel=4)
         base = WeightDecayAutoencoder() if self.estimator is None else self.estimator
         with warnings.catch_warnings():
             # Warned above, on the table as given.
@@ -246,14 +241,7 @@ class ProjectedEmbedding(
             Rows with the cosines of the rows of ``X A B^T``.
         """
         check_is_fitted(self)
-        check_not_dates(X)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
+        X = validate_interactions(self, X, reset=False)
         P = self.projected_encoder_.astype(X.dtype, copy=False)
         return safe_sparse_dot(X, P, dense_output=True)
 

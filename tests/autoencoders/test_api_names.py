@@ -13,8 +13,6 @@ from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import gauge_stability
 from skcosim.metrics._stability import mean_gauge_overlap
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.fixture(scope="module")
 def X():
@@ -38,6 +36,7 @@ def test_cosine_init_alpha_above_the_spectrum_names_init_alpha(X):
         CosineAutoencoder(4, init_alpha=1e6).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_grid_search_over_init_alpha(X):
     """init_alpha is an ordinary hyperparameter: cloned, set and refitted."""
     search = GridSearchCV(
@@ -60,6 +59,7 @@ def test_grid_search_over_init_alpha(X):
 # -- DropoutAutoencoder.gauge_diagonal_ -------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(
     "params",
     [

@@ -15,7 +15,6 @@ from .._closed_forms import ALL_ESTIMATORS, all_estimators
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.catalogue(
@@ -161,6 +160,7 @@ def test_using_an_unfitted_model_raises_not_fitted(estimator, small_binary, meth
         getattr(clone(estimator), method)(small_binary)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E37",
     input="``inverse_transform`` of an array of the wrong width",
@@ -174,6 +174,7 @@ def test_inverse_transform_of_the_wrong_width_is_rejected(estimator, small_binar
         model.inverse_transform(np.ones((2, 4)))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E38",
     input=(

@@ -202,6 +202,7 @@ def test_explained_variance_ratio_is_a_ratio_and_matches_dense_numpy(name, data,
     assert_allclose(ratio[~used], 0.0)
 
 
+@pytest.mark.slow  # four Dask fits of the cosine model
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("chunks", ["sparse", "dense"])
 @pytest.mark.parametrize("loss", ["softmax", "sampled_softmax"])

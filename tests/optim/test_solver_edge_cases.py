@@ -14,7 +14,6 @@ from .._closed_forms import _assert_finite, closed_forms
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _degenerate_cases(small_binary):
@@ -57,6 +56,7 @@ def test_lbfgs_on_degenerate_data_reaches_the_closed_form_loss(
     assert abs(trained.objective(X) - closed.objective(X)) <= 1e-5 * scale
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E47",
     input='``solver="dropout-sgd"`` on the same degenerate data',
@@ -135,6 +135,7 @@ def test_gradient_solver_overflowing_start_names_init_scale(
     assert "X is too large" not in str(info.value)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E51",
     input=(

@@ -87,7 +87,7 @@ k = 32
 models = {
     "Objective 1": DropoutAutoencoder(n_components=k, alpha=100.0),
     "Objective 1, random split": DropoutAutoencoder(
-        n_components=k, alpha=100.0, scaling="random", random_state=0
+        n_components=k, alpha=100.0, gauge="random", random_state=0
     ),
     "Objective 1, projected": ProjectedEmbedding(
         DropoutAutoencoder(n_components=k, alpha=100.0)

@@ -29,16 +29,16 @@ def _models():
         WeightDecayAutoencoder(n_components=3, alpha=0.5),
         WeightDecayAutoencoder(n_components=3, solver="randomized", random_state=0),
         DropoutAutoencoder(n_components=3, alpha=2.0),
-        DropoutAutoencoder(n_components=3, scaling="random", random_state=1),
+        DropoutAutoencoder(n_components=3, gauge="random", random_state=1),
         DropoutAutoencoder(
-            n_components=3, dropout=0.3, scaling=np.array([0.5, 1.0, 2.0])
+            n_components=3, dropout=0.3, gauge=np.array([0.5, 1.0, 2.0])
         ),
     ]
     models += [
         skcosim.CosineAutoencoder(n_components=3, max_iter=10, random_state=0),
         make_pipeline(PopularityScaler(), WeightDecayAutoencoder(n_components=3)),
         ProjectedEmbedding(
-            DropoutAutoencoder(n_components=3, scaling="random", random_state=2)
+            DropoutAutoencoder(n_components=3, gauge="random", random_state=2)
         ),
         make_pipeline(
             PopularityScaler(beta=0.3),
@@ -119,7 +119,7 @@ def test_float32_model_loads_and_transforms_the_same_in_float32(tmp_path):
     """A model fitted in float32 stays float32 after both round trips."""
     rng = np.random.RandomState(3)
     X = (rng.rand(30, 10) < 0.3).astype(np.float32)
-    model = DropoutAutoencoder(n_components=4, scaling="symmetric").fit(X)
+    model = DropoutAutoencoder(n_components=4, gauge="symmetric").fit(X)
     assert model.encoder_.dtype == np.float32
     for loaded in (
         pickle.loads(pickle.dumps(model)),

@@ -183,7 +183,7 @@ def test_same_random_state_gives_identical_results(X, k, seed, solver):
         DropoutAutoencoder(
             n_components=k,
             # the split of a trained model is the one training reaches
-            scaling="identity" if gradient else "random",
+            gauge="identity" if gradient else "random",
             solver=solver,
             random_state=seed,
             dropout=0.3 if solver == "dropout-sgd" else None,
@@ -272,7 +272,7 @@ def test_projected_embedding_cosines_do_not_depend_on_the_split(X, k, alpha, log
     base = ProjectedEmbedding(DropoutAutoencoder(n_components=k, alpha=alpha)).fit(X)
     d = np.exp(log_d[:k])
     other = ProjectedEmbedding(
-        DropoutAutoencoder(n_components=k, alpha=alpha, scaling=d)
+        DropoutAutoencoder(n_components=k, alpha=alpha, gauge=d)
     ).fit(X)
     assert_allclose(
         _cosines(other.item_embeddings()), _cosines(base.item_embeddings()), atol=1e-7

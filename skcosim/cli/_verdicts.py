@@ -267,14 +267,26 @@ def label_findings(value, chance):
     return []
 
 
-def row_verdict(row, *, chance_stability, chance_agreement=None, min_item_count=None):
+def row_verdict(
+    row,
+    *,
+    chance_stability,
+    chance_agreement=None,
+    min_item_count=None,
+    resample=True,
+):
     """The verdict of one row: ``{"level", "short", "text", "next_step",
     "findings"}``; ``level`` is the most severe of :data:`LEVELS` among the
-    findings (``"ok"`` without any)."""
+    findings (``"ok"`` without any). ``resample=False``: the row has no
+    resample stability to judge (``audit-factors``: no training data)."""
     findings = [
         *gauge_findings(row.get("gauge_stability"), row),
-        *resample_findings(
-            row.get("resample_stability"), chance_stability, min_item_count, row
+        *(
+            resample_findings(
+                row.get("resample_stability"), chance_stability, min_item_count, row
+            )
+            if resample
+            else []
         ),
         *label_findings(row.get("label_agreement"), chance_agreement),
     ]
@@ -282,7 +294,8 @@ def row_verdict(row, *, chance_stability, chance_agreement=None, min_item_count=
         return {
             "level": "ok",
             "short": "stable",
-            "text": "neighbours survive an equally good re-split and new users",
+            "text": "neighbours survive an equally good re-split"
+            + (" and new users" if resample else ""),
             "next_step": "none needed",
             "findings": [],
         }

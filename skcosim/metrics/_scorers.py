@@ -197,7 +197,7 @@ def make_stability_scorer(
     >>> X = (rng.rand(120, 30) < 0.2).astype(float)
     >>> search = GridSearchCV(
     ...     DropoutAutoencoder(n_components=4),
-    ...     {"scaling": ["identity", "symmetric"]},
+    ...     {"gauge": ["identity", "symmetric"]},
     ...     scoring=make_stability_scorer(n_neighbors=5, n_draws=3), cv=2,
     ... ).fit(X)
     >>> search.cv_results_["mean_test_score"].shape

@@ -63,8 +63,8 @@ def test_grid_search_over_init_alpha(X):
 @pytest.mark.parametrize(
     "params",
     [
-        {"scaling": "random", "random_state": 0},
-        {"scaling": "symmetric"},
+        {"gauge": "random", "random_state": 0},
+        {"gauge": "symmetric"},
         {"solver": "lbfgs", "max_iter": 5, "random_state": 0},
     ],
 )
@@ -75,7 +75,7 @@ def test_gauge_diagonal_is_the_diagonal_of_the_split(X, params):
     # The diagonal is the R of the split: the identity split times it.
     identity = DropoutAutoencoder(4, alpha=10.0, **params)
     if "solver" not in params:
-        identity.set_params(scaling="identity").fit(X)
+        identity.set_params(gauge="identity").fit(X)
         assert_array_equal(identity.gauge_diagonal_, np.ones(4))
         R = np.diag(model.gauge_diagonal_)
         np.testing.assert_allclose(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 MODELS = [
     WeightDecayAutoencoder(4),
-    DropoutAutoencoder(4, scaling="random", random_state=0),
+    DropoutAutoencoder(4, gauge="random", random_state=0),
     CosineAutoencoder(4, max_iter=5),
     ProjectedEmbedding(DropoutAutoencoder(4)),
 ]

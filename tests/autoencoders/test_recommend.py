@@ -20,7 +20,7 @@ from skcosim.model_selection import train_test_split_interactions
 
 MODELS = [
     WeightDecayAutoencoder(6, alpha=1.0),
-    DropoutAutoencoder(6, alpha=5.0, scaling="random", random_state=0),
+    DropoutAutoencoder(6, alpha=5.0, gauge="random", random_state=0),
     CosineAutoencoder(6, max_iter=30),
 ]
 

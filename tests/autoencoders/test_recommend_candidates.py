@@ -17,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 MODELS = [
     WeightDecayAutoencoder(6, alpha=1.0),
-    DropoutAutoencoder(6, alpha=5.0, scaling="random", random_state=0),
+    DropoutAutoencoder(6, alpha=5.0, gauge="random", random_state=0),
     CosineAutoencoder(6, max_iter=20),
 ]
 

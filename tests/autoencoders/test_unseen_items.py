@@ -31,10 +31,10 @@ ESTIMATORS = [
     DropoutAutoencoder(5, alpha=2.0, solver="gram"),
     DropoutAutoencoder(5, alpha=2.0, solver="arpack", random_state=0),
     DropoutAutoencoder(5, alpha=2.0, solver="randomized", random_state=0),
-    DropoutAutoencoder(5, alpha=2.0, scaling="random", random_state=0),
+    DropoutAutoencoder(5, alpha=2.0, gauge="random", random_state=0),
     DropoutAutoencoder(5, alpha=2.0, solver="lbfgs", max_iter=30, random_state=0),
     DropoutAutoencoder(5, alpha=2.0, dropout=0.3),
-    DropoutAutoencoder(5, alpha=0.0, dropout=0.3, scaling="symmetric"),
+    DropoutAutoencoder(5, alpha=0.0, dropout=0.3, gauge="symmetric"),
     DropoutAutoencoder(
         5, alpha=2.0, dropout=0.3, solver="lbfgs", max_iter=30, random_state=0
     ),
@@ -54,7 +54,7 @@ def _id(estimator):
     params = estimator.get_params()
     parts = [
         f"{key}={params[key]}"
-        for key in ("solver", "dropout", "scaling", "loss", "init")
+        for key in ("solver", "dropout", "gauge", "loss", "init")
         if key in params and params[key] not in (None, "auto", "identity")
     ]
     return f"{type(estimator).__name__}({','.join(parts)})"

@@ -129,7 +129,7 @@ def test_resample_stability_is_below_one_and_lower_for_random_gauges(clustered):
     # seed it so that the draws, and the test, are reproducible.
     np.random.seed(0)  # noqa: NPY002 (the clones draw from the global RNG)
     random_gauge = resample_stability(
-        DropoutAutoencoder(n_components=8, alpha=10.0, scaling="random"),
+        DropoutAutoencoder(n_components=8, alpha=10.0, gauge="random"),
         clustered,
         10,
         n_resamples=2,

@@ -316,7 +316,7 @@ def test_lbfgs_is_deterministic_given_random_state():
 def test_gradient_solvers_reject_a_requested_scaling():
     X = _small_interactions()
     with pytest.raises(ValueError, match="split is the one training reaches"):
-        DropoutAutoencoder(4, solver="lbfgs", scaling="symmetric").fit(X)
+        DropoutAutoencoder(4, solver="lbfgs", gauge="symmetric").fit(X)
 
 
 def test_gradient_solvers_keep_float32():
@@ -367,7 +367,7 @@ def _dropout_sgd_fit(X, init_scale, seed):
 def test_dropout_sgd_init_scale_decides_the_gauge(gauge_data):
     X = gauge_data
     closed = DropoutAutoencoder(8, alpha=1.0, dropout=0.5).fit(X)
-    symmetric = DropoutAutoencoder(8, alpha=1.0, dropout=0.5, scaling="symmetric")
+    symmetric = DropoutAutoencoder(8, alpha=1.0, dropout=0.5, gauge="symmetric")
     symmetric = symmetric.fit(X).decoder_
     ordinary = [_dropout_sgd_fit(X, 0.1, seed) for seed in (0, 1)]
     tiny = _dropout_sgd_fit(X, 0.001, 0)

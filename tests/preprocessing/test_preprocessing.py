@@ -98,7 +98,7 @@ def test_projected_embedding_is_the_same_for_every_gauge_of_dropout():
     X = _interactions()
     fits = [
         ProjectedEmbedding(
-            DropoutAutoencoder(n_components=5, alpha=3.0, scaling=scaling)
+            DropoutAutoencoder(n_components=5, alpha=3.0, gauge=scaling)
         ).fit(X)
         for scaling in ["identity", "symmetric", "encoder", np.exp(np.arange(5.0))]
     ]
@@ -155,7 +155,7 @@ def test_the_projected_embedding_has_one_definition(scaling):
     X.data[:] = 1.0
     X[:, 7] = 0  # an unseen item: a zero row
     X.eliminate_zeros()
-    model = DropoutAutoencoder(4, alpha=2.0, scaling=scaling, random_state=0).fit(X)
+    model = DropoutAutoencoder(4, alpha=2.0, gauge=scaling, random_state=0).fit(X)
     direct = model.item_embeddings("projected")
     wrapped = ProjectedEmbedding(model).fit(X).item_embeddings()
     assert_allclose(direct, wrapped, rtol=1e-12, atol=1e-12)

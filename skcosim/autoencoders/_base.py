@@ -23,7 +23,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
 from .._constraints import EMBEDDING_KINDS, Count
@@ -258,10 +258,32 @@ class _BaseLinearAutoencoder(
     def _penalty(self, X, P):
         """The regularization term of the objective, given ``P = X A``."""
 
+    #: The solvers that take a dask array: the closed forms through their
+    #: spectrum (the gradient solvers of Objectives 1 and 2 need X in memory).
+    _DASK_SOLVERS = (None, "auto", "gram", "arpack", "randomized")
+
+    def _validate_dask(self, X, *, reset):
+        """A row-chunked dask array checked without computing it
+        (:func:`skcosim._linalg._dask.check_dask_array`), and this estimator's
+        feature-name and ``n_features`` checks; non-finite values are found
+        on the first pass over the blocks."""
+        X = _dask.check_dask_array(X)
+        # CosineAutoencoder sums its softmax gradients over the blocks and has
+        # no solver parameter.
+        solver = getattr(self, "solver", None)
+        if reset and solver not in self._DASK_SOLVERS:
+            raise TypeError(
+                f"{type(self).__name__}(solver={solver!r}) needs X in memory; "
+                "dask arrays are accepted by the closed-form solvers "
+                '("auto", "gram", "arpack", "randomized").'
+            )
+        # Public API for the feature-name and n_features checks, X left as it is.
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        return X
+
     def _validate_X(self, X, *, reset):
         if _dask.is_dask_array(X):
-            # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
-            return _dask.validate(self, X, reset=reset)
+            return self._validate_dask(X, reset=reset)
         X = validate_interactions(self, X, reset=reset, warn_log_stacklevel=5)
         # A stored 0.0 is not an interaction: fit, score and recommend see
         # the same items as seen (skcosim._validation).
@@ -336,7 +358,8 @@ class _BaseLinearAutoencoder(
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         if _dask.is_dask_array(X):
-            return _dask.squared_reconstruction_error(self, X) / X.shape[0]
+            error, _, _ = _dask.reconstruction_terms(X, self.encoder_, self.decoder_)
+            return error / X.shape[0]
         P = safe_sparse_dot(X, self.encoder_, dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
 
@@ -366,7 +389,13 @@ class _BaseLinearAutoencoder(
     def _objective(self, X):
         """:meth:`objective` on an already validated ``X``."""
         if _dask.is_dask_array(X):
-            return _dask.objective(self, X)  # one pass over the row blocks
+            # One pass over the row blocks: the regularizers of Objectives 1
+            # and 2 and of exact dropout read X only through its column norms
+            # and P = X A only through P^T P.
+            error, PtP, col_sq = _dask.reconstruction_terms(
+                X, self.encoder_, self.decoder_
+            )
+            return error + self._penalty_from_moments(PtP, col_sq)
         P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
 

@@ -37,13 +37,11 @@ from .._optim._losses import (
     resolve_batch_size,
 )
 from .._optim._params import as_float64, pack, unpack
+from .._optim._sampled_blocks import fit_adam_blocks
 from .._optim._sampled_softmax import (
     ADAM_TOL,
     STEP_DTYPE,
     fit_adam,
-    fit_lbfgs_resampled,
-    sampled_batch_size,
-    sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
 from .._validation import LOG_WARNING_MATCH, item_popularity
@@ -207,10 +205,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     tol : float, default=1e-6
         Stop when the relative decrease of the loss in one iteration falls
         below ``tol``, or the largest gradient entry below ``tol`` times its
-        initial value. The sampled softmax in memory has its own rule (a
-        stalled evaluation loss, see :ref:`objective-3-at-scale`); on a dask
-        array it stops when a round of L-BFGS lowers its sample's loss by
-        less than ``tol`` per iteration.
+        initial value. The sampled softmax has its own rule (a stalled
+        evaluation loss, see :ref:`objective-3-at-scale`).
     init : {"weight_decay", "random"}, default="weight_decay"
         Start from the Objective 2 closed form
         ``WeightDecayAutoencoder(n_components, alpha=init_alpha)`` (deterministic),
@@ -294,7 +290,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         The training loss at the start and after each iteration, ending at
         the returned model's; for the sampled softmax, the loss per
         interaction of the fixed evaluation set after each epoch up to the
-        returned one (on Dask: the loss at the end of each L-BFGS round).
+        returned one.
     fit_warning_ : str or None
         The ``ConvergenceWarning`` of the last fit, if it raised one: stopped
         at ``max_iter``, or stopped close to its start (see Notes). ``None``
@@ -321,9 +317,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     formed.
 
     ``X`` may be a row-chunked :mod:`dask.array` (numpy or scipy.sparse
-    chunks) for the softmax losses: the loss and its gradients are summed
-    over the blocks as one Dask computation per evaluation, the sampled
-    softmax by L-BFGS restarted on a new sample every 5 iterations.
+    chunks) for the softmax losses: the exact loss and its gradients are
+    summed over the blocks as one Dask computation per evaluation; the
+    sampled softmax runs its minibatch Adam block by block (each epoch visits
+    the blocks in a random order, the factors travel, the blocks stay where
+    they are).
 
     The losses normalize with a floor, ``N(z) = z / max(||z||, f)``, ``f``
     one thousandth of the mean nonzero row norm of the start (the fit scales
@@ -525,32 +523,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             self._check_X_for_loss(sp.csr_matrix(([-1.0], ([0], [0]))), loss)
         return popularity, mass
 
-    def _softmax_loss_grad(self, X, loss):
-        """``(A, B, sample) -> (loss, dA, dB)`` of a softmax loss over all users
-        of ``X``: in memory, or summed over the row blocks of a dask array."""
+    def _softmax_loss_grad(self, X):
+        """``(A, B, sample) -> (loss, dA, dB)`` of the exact softmax loss over
+        all users of ``X``: in memory, or summed over the row blocks of a dask
+        array (the sampled softmax has its own solvers)."""
         t = self.temperature
-        if loss == "sampled_softmax":
 
-            def block(Xb, A, B, sample):
-                batch = sampled_batch_size(
-                    self.n_negatives, Xb.shape[0], self.batch_size
-                )
-                return sampled_softmax_loss_grad(
-                    Xb,
-                    A,
-                    B,
-                    temperature=t,
-                    sample=sample,
-                    batch_size=batch,
-                    floor=NORM_FLOOR,
-                )
-        else:
-
-            def block(Xb, A, B, sample):
-                batch = resolve_batch_size(self.batch_size, *Xb.shape)
-                return cosine_softmax_loss_grad(
-                    Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
-                )
+        def block(Xb, A, B, sample):
+            batch = resolve_batch_size(self.batch_size, *Xb.shape)
+            return cosine_softmax_loss_grad(
+                Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
+            )
 
         if _dask.is_dask_array(X):
             return functools.partial(_dask.sum_over_blocks, X, block)
@@ -572,7 +555,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                     :3
                 ]
         else:
-            loss_grad = self._softmax_loss_grad(X64, loss)
+            loss_grad = self._softmax_loss_grad(X64)
 
         def fun(theta):
             A_white, B = unpack(theta, p, k)
@@ -593,9 +576,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         return whiten.apply(A_white), B, n_iter, curve
 
     def _fit_sampled(self, X64, A, B, popularity, min_gain):
-        """The sampled softmax (docs/user_guide/objectives.rst): minibatch Adam
-        in memory; on a dask array, where a step is a pass over the blocks,
-        L-BFGS restarted on each new sample."""
+        """The sampled softmax (docs/user_guide/objectives.rst): minibatch
+        Adam, in memory or block by block on a dask array."""
         common = dict(
             n_negatives=self.n_negatives,
             exponent=self.sampling_exponent,
@@ -603,30 +585,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             random_state=check_random_state(self.random_state),
             verbose=self.verbose,
             name=type(self).__name__,
+            temperature=self.temperature,
+            learning_rate=self.learning_rate,
+            tol=ADAM_TOL,
+            floor=NORM_FLOOR,
+            min_gain=min_gain,
+            batch_size=self.batch_size,
         )
         if _dask.is_dask_array(X64):
-            fit = fit_lbfgs_resampled(
-                self._softmax_loss_grad(X64, "sampled_softmax"),
-                A,
-                B,
-                popularity=popularity,
-                active=popularity > 0,
-                tol=self.tol,
-                **common,
-            )
+            fit = fit_adam_blocks(X64, A, B, popularity=popularity, **common)
         else:
-            fit = fit_adam(
-                sp.csr_matrix(X64),
-                A,
-                B,
-                temperature=self.temperature,
-                learning_rate=self.learning_rate,
-                tol=ADAM_TOL,
-                floor=NORM_FLOOR,
-                min_gain=min_gain,
-                batch_size=self.batch_size,
-                **common,
-            )
+            fit = fit_adam(sp.csr_matrix(X64), A, B, **common)
         return fit.A, fit.B, fit.n_iter, fit.loss_curve
 
     def _continues(self, X):

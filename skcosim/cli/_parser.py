@@ -9,6 +9,7 @@ import math
 import sys
 
 from .. import __version__
+from ._audit_dask import add_dask_flags
 from ._settings import (
     N_SHOWN_ITEMS,
     N_SHOWN_NEIGHBORS,
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="seed of the random gauges and the resampling (default: %(default)s)",
     )
+    add_dask_flags(aud)
     _add_common_flags(aud)
     return parser
 

@@ -4,7 +4,7 @@ The thresholds of the verdicts, in one place, the plain words that say which
 models a row stands for, and the verdict of each row and of the whole audit.
 Every function takes plain numbers or a row of the report (a dict with the
 keys ``gauge_stability``, ``resample_stability``, ``label_agreement``,
-``objective``, ``kind``, ``not_available``), never the command line's
+``objective``, ``embedding``, ``not_available``), never the command line's
 arguments, so that ``skcosim audit``, ``skcosim audit-factors`` and scripts
 reading ``audit.json`` reach the same verdict from the same numbers. The
 user guide's "What to do with your audit" explains each threshold.

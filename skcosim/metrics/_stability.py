@@ -36,6 +36,7 @@ from .._docstring import (
     STABILITY_RETURNS,
     Substitution,
 )
+from .._linalg import _dask
 from .._linalg._gauge import sample_gauge
 from .._signals import sigint_kept_from_workers
 from ._available import has_too_few_components, not_available
@@ -367,7 +368,8 @@ def resample_stability(
             \mathrm{overlap}\big(N_{U_1}(i), N_{U_2}(i)\big)
 
     With ``subsample <= 0.5`` the two subsets are disjoint (two random halves
-    when ``subsample=0.5``); above, they are drawn independently.
+    when ``subsample=0.5``, of ``n_samples // 2`` each: with an odd number of
+    samples one is left out); above, they are drawn independently.
 
     Parameters
     ----------
@@ -458,6 +460,9 @@ def resample_overlaps(
             "subsets: the two fits would be the same model (stability 1 for "
             "any deterministic estimator). Use subsample <= 0.5."
         )
+    if subsample <= 0.5:
+        # round(0.5 * 943) is 472, and two subsets of 472 of 943 users overlap.
+        n_sub = min(n_sub, n // 2)
     n_items = _n_features(X)
     queries = sample_items(n_items, max_items, rng)
     pairs = []
@@ -490,7 +495,7 @@ def resample_overlaps(
 def _refit_all(estimator, X, subsets, n_neighbors, embedding, queries, n_jobs):
     """:func:`_refit_neighbors` on each of the row ``subsets``, in ``n_jobs``
     processes (:func:`fit_all`)."""
-    parts = ((estimator, _safe_indexing(X, np.sort(rows))) for rows in subsets)
+    parts = ((estimator, _take_rows(X, rows)) for rows in subsets)
     return fit_all(parts, n_neighbors, embedding, queries, n_jobs)
 
 
@@ -522,6 +527,15 @@ def _refit_recording(estimator, X_sub, n_neighbors, embedding, queries):
         warnings.simplefilter("always")
         refit = _refit_neighbors(estimator, X_sub, n_neighbors, embedding, queries)
     return (*refit, [(w.category, str(w.message)) for w in caught])
+
+
+def _take_rows(X, rows):
+    """The users ``rows`` of ``X``, in order; of a dask array, a subset of
+    each row block, where it lives."""
+    rows = np.sort(rows)
+    if _dask.is_dask_array(X):
+        return _dask.take_rows(X, rows)
+    return _safe_indexing(X, rows)
 
 
 def _subsets(X, subsample):
@@ -582,7 +596,7 @@ def refit_stability(
     degenerate = int(has_too_few_components(E))
     for _ in range(n_resamples):
         rows = rng.permutation(n)[:n_sub]
-        X_sub = _safe_indexing(X, np.sort(rows))
+        X_sub = _take_rows(X, rows)
         ind_r, zero_r, few = _refit_neighbors(estimator, X_sub, n_neighbors, embedding)
         degenerate += few
         undirected = zero_rows(E) | zero_r

@@ -32,7 +32,7 @@ def _kinds(model):
 @pytest.mark.catalogue(
     "E94",
     input=(
-        "``item_embeddings(kind, as_frame=True)`` of every estimator fitted on "
+        "``item_embeddings(embedding, as_frame=True)`` of every estimator fitted on "
         "a DataFrame with unsorted string item ids (unseen items included), on "
         "a ``load_interactions(as_frame=True)`` frame, and on an array"
     ),

@@ -75,7 +75,7 @@ def _brute_per_item_agreement(E, label_sets, k):
         "items.csv with one row per item whose support equals the column counts "
         "(numpy), names the .item titles, label agreement a brute force per item "
         "(to 1e-12), gauge and resample stability per item whose means are the "
-        "report's."
+        "report's; the support warning suggests the verdicts' --min-item-count."
     ),
 )
 def test_audit_speaks_the_users_words(tmp_path, capsys, fast_models, monkeypatch):
@@ -134,6 +134,10 @@ def test_audit_speaks_the_users_words(tmp_path, capsys, fast_models, monkeypatch
         key=_verdicts.LEVELS.index,
     )
     assert "## What to do" in markdown
+    suggested = report["verdict"]["suggested_min_item_count"]
+    assert report["data"]["item_support"]["suggested_min_item_count"] == suggested
+    (warning,) = [w for w in report["warnings"] if "fewer than 10 users" in w]
+    assert warning.endswith(f"with --min-item-count {suggested}.")
     assert md_text(report["verdict"]["text"]) in markdown
     assert report["verdict"]["suggested_min_item_count"] in (None, 2, 3, 5, 10)
 

@@ -169,6 +169,7 @@ def test_transform_is_X_times_the_encoder(X, k, alpha, dropout, sparse, dtype):
 # -- determinism ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @given(
     X=binary_matrices,
@@ -211,6 +212,7 @@ def test_same_random_state_gives_identical_results(X, k, seed, solver):
 # -- inputs are never modified -----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @given(
     X=interaction_matrices(),

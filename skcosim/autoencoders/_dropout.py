@@ -85,8 +85,9 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         squared singular values ``s_i^2`` of ``X``: component ``i`` is shrunk
         by ``s_i^2 / (s_i^2 + alpha)``, never cut (one half where
         ``s_i^2 = alpha``). :class:`WeightDecayAutoencoder`'s ``alpha`` is in
-        units of singular values ``s_i`` (:ref:`alpha-units`). ``"auto"``:
-        ``a^2`` with ``a = min(median(s), s_1 / 2)``, ``s`` the nonzero
+        units of singular values ``s_i``
+        (:ref:`units of alpha <alpha-units>`). ``"auto"``: ``a^2`` with
+        ``a = min(median(s), s_1 / 2)``, ``s`` the nonzero
         top-``n_components`` singular values of the training data (1.0 on
         all-zero data): half of the shrinkage falls at the singular value
         where :class:`WeightDecayAutoencoder` with ``alpha="auto"`` cuts, and

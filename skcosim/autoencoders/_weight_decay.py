@@ -65,8 +65,8 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         Weight-decay strength (the paper's lambda), in units of singular
         values ``s_i`` of ``X``: components with ``s_i <= alpha`` are cut.
         :class:`DropoutAutoencoder`'s ``alpha`` is in units of squared
-        singular values ``s_i^2`` (:ref:`alpha-units`). ``"auto"``:
-        ``min(median(s), s_1 / 2)``, ``s`` the nonzero top-``n_components``
+        singular values ``s_i^2`` (:ref:`units of alpha <alpha-units>`).
+        ``"auto"``: ``min(median(s), s_1 / 2)``, ``s`` the nonzero top-``n_components``
         singular values of the training data (1.0 on all-zero data), so about
         half of the components are kept whatever the scale of ``X``; the rule
         of ``skcosim audit`` (:ref:`alpha-auto`). The value used is

@@ -382,35 +382,47 @@ def _frame(X, names=None):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E27",
-    input="A DataFrame at ``transform`` whose columns differ from ``fit``",
+    input=(
+        "A DataFrame whose columns differ from ``fit``, to ``score``, "
+        "``objective`` or ``recommend``"
+    ),
     outcome='``ValueError``: "Feature names unseen at fit time: ..."',
 )
 @all_estimators
-def test_dataframe_with_other_columns_at_transform_is_rejected(estimator, small_binary):
-    """E27: a DataFrame whose columns differ from those seen in fit."""
+@pytest.mark.parametrize("method", ["score", "objective", "recommend"])
+def test_dataframe_with_other_columns_at_transform_is_rejected(
+    estimator, small_binary, method
+):
+    """E27: a DataFrame whose columns differ from those seen in fit, to the
+    methods scikit-learn's common checks do not call (they check transform)."""
     model = clone(estimator).fit(_frame(small_binary))
     other = _frame(small_binary).rename(columns={"item0": "new_item"})
     with pytest.raises(ValueError, match="Feature names unseen at fit time"):
-        model.transform(other)
+        getattr(model, method)(other)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E28",
-    input="The same columns in another order",
+    input=(
+        "The same columns in another order, to ``score``, ``objective`` or "
+        "``recommend``"
+    ),
     outcome=(
         '``ValueError``: "Feature names must be in the same order as they were in fit"'
     ),
 )
 @all_estimators
+@pytest.mark.parametrize("method", ["score", "objective", "recommend"])
 def test_dataframe_with_reordered_columns_at_transform_is_rejected(
-    estimator, small_binary
+    estimator, small_binary, method
 ):
-    """E28: the same columns in another order."""
+    """E28: the same columns in another order, to the methods scikit-learn's
+    common checks do not call (they check transform)."""
     df = _frame(small_binary)
     model = clone(estimator).fit(df)
     with pytest.raises(ValueError, match="must be in the same order"):
-        model.transform(df[df.columns[::-1]])
+        getattr(model, method)(df[df.columns[::-1]])
 
 
 @pytest.mark.catalogue(
@@ -435,15 +447,26 @@ def test_array_at_transform_after_a_dataframe_fit_warns_and_is_correct(
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E30",
-    input="Fewer items at ``transform`` than at ``fit``",
+    input=(
+        "Fewer items than at ``fit``, dense or sparse, to ``score``, "
+        "``objective``, ``reconstruction_loss`` or ``recommend``"
+    ),
     outcome='``ValueError``: "X has 5 features, but ... is expecting 9"',
 )
 @all_estimators
-def test_wrong_number_of_items_at_transform_is_rejected(estimator, small_binary):
-    """E30: transform with fewer items than fit."""
+@pytest.mark.parametrize(
+    "method", ["score", "objective", "reconstruction_loss", "recommend"]
+)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_wrong_number_of_items_at_transform_is_rejected(
+    estimator, small_binary, method, sparse
+):
+    """E30: fewer items than at fit, to the methods scikit-learn's common
+    checks do not call (they check transform), dense or sparse."""
     model = clone(estimator).fit(small_binary)
+    X = small_binary[:, :5]
     with pytest.raises(ValueError, match="X has 5 features, but"):
-        model.transform(small_binary[:, :5])
+        getattr(model, method)(sp.csr_matrix(X) if sparse else X)
 
 
 @pytest.mark.catalogue(

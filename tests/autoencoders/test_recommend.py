@@ -316,6 +316,7 @@ def test_score_states_its_rule_and_counts_the_users_it_leaves_out():
     assert score == pytest.approx(np.mean(ndcg), rel=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "estimator, grid",
     [

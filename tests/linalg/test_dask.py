@@ -181,6 +181,7 @@ def test_gradient_solver_on_a_dask_array_raises_type_error(client, X):
         WeightDecayAutoencoder(4, solver="lbfgs").fit(_dask(X, "sparse"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["softmax", "sampled_softmax"])
 def test_cosine_autoencoder_fits_a_dask_array_block_by_block(client, X, loss):
     """The softmax gradients summed over the blocks as one Dask computation."""

@@ -97,7 +97,7 @@ def test_product_penalty_loss_is_edlae_expected_loss():
     assert_allclose(product_penalty_loss_grad(X, A, B, lam)[0], expected, rtol=1e-10)
 
 
-def test_normalize_rows_backward_matches_finite_differences():
+def test_floored_unit_rows_backward_matches_finite_differences():
     rng = np.random.RandomState(0)
     Z = rng.randn(6, 3)
     G = rng.randn(6, 3)
@@ -115,7 +115,7 @@ def test_normalize_rows_backward_matches_finite_differences():
     assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
 
 
-def test_normalize_rows_maps_zero_rows_to_zero_without_nan():
+def test_floored_unit_rows_maps_zero_rows_to_zero_without_nan():
     Z = np.array([[3.0, 4.0], [0.0, 0.0]])
     Z_hat, r = floored_unit_rows(Z)
     assert_allclose(Z_hat, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-12)

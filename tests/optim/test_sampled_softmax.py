@@ -228,8 +228,16 @@ def test_sampled_fit_reports_the_model_it_returns(clustered, monkeypatch, seed):
     assert model.n_iter_ == len(model.loss_curve_) - 1
 
 
+@pytest.mark.catalogue(
+    "E97",
+    input='``CosineAutoencoder(loss="sampled_softmax", batch_size=5)``',
+    outcome=(
+        "Correct: the logits are computed 5 users at a time (the parameter was "
+        'ignored); the fit equals ``batch_size="auto"``\'s to float32 rounding'
+    ),
+)
 def test_sampled_softmax_blocks_of_batch_size_users(clustered, monkeypatch):
-    """``batch_size`` sets the sampled softmax's blocks of users (it was
+    """E97: ``batch_size`` sets the sampled softmax's blocks of users (it was
     ignored): every block has at most ``batch_size`` users, and the fit
     equals the ``"auto"`` one to float32 rounding, since blocks only split
     sums."""

@@ -143,9 +143,20 @@ def test_projected_embedding_rejects_other_kinds_and_non_autoencoders():
         ProjectedEmbedding(Normalizer()).fit(X)
 
 
+@pytest.mark.catalogue(
+    "E98",
+    input=(
+        '``item_embeddings("projected")`` of an estimator and '
+        "``ProjectedEmbedding(estimator).item_embeddings()``"
+    ),
+    outcome=(
+        "Correct: the same rows (``A L W``, the ``U S`` of ``A B^T``), not only "
+        "the same cosines, for every gauge"
+    ),
+)
 @pytest.mark.parametrize("scaling", ["identity", "random"])
 def test_the_projected_embedding_has_one_definition(scaling):
-    """``item_embeddings("projected")`` of an estimator and ProjectedEmbedding
+    """E98: ``item_embeddings("projected")`` of an estimator and ProjectedEmbedding
     give the same rows, not only the same cosines (they were ``A L`` and
     ``A L W``), and the rows are those of the canonical form ``U S`` of the
     SVD of ``A B^T`` restricted to its span, checked against a dense numpy

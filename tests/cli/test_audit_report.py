@@ -12,7 +12,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 
 from skcosim.cli import _audit_log, _items_file, _settings, _verdicts, main
 from skcosim.cli._report import md_text
@@ -455,11 +454,7 @@ def test_support_warning_fires_at_the_movielens_share():
     under 10 users was silent.
     """
     counts = np.r_[np.full(32, 3), np.full(68, 40)]
-    X = sp.csc_matrix(
-        (np.ones(counts.sum()), np.arange(counts.sum()), np.r_[0, np.cumsum(counts)]),
-        shape=(counts.sum(), counts.size),
-    )
-    support = _audit_log.item_support(X)
+    support = _audit_log.support_of(counts)
     assert support["share_below"] == pytest.approx(0.32)
     assert support["suggested_min_item_count"] == 10
     (warning,) = _audit_log.audit_warnings(

@@ -19,6 +19,7 @@ ORDER = [
     "plot_grid_search.py",
     "plot_movielens_audit.py",
     "plot_external_models.py",
+    "plot_word2vec_gauge.py",
 ]
 
 

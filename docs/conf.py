@@ -260,6 +260,7 @@ def _write_cli_help(app):
         ("skcosim", []),
         ("reproduce", ["reproduce"]),
         ("audit", ["audit"]),
+        ("audit-factors", ["audit-factors"]),
     ]:
         text = subprocess.run(
             [sys.executable, "-m", "skcosim", *args, "--help"],

@@ -42,7 +42,7 @@ k, seeds = 16, (0, 1, 2)
 # Each entry: a function of the seed that returns a fitted model.
 families = {
     "Objective 1 closed form\n(random split)": lambda seed: DropoutAutoencoder(
-        k, alpha=100.0, scaling="random", random_state=seed
+        k, alpha=100.0, gauge="random", random_state=seed
     ),
     "Objective 2 closed form": lambda seed: WeightDecayAutoencoder(
         k, alpha=10.0, random_state=seed

@@ -7,7 +7,7 @@ Objective 1 and the expected loss of input dropout depend on the product
 :math:`AB^\\top` only, so every split :math:`AR, BR^{-\\top}` is equally
 optimal, and the cosine similarities of the item embeddings change with
 :math:`R` (the paper's point). A closed form has to pick a split by
-convention (``scaling``). But which split does *training* land on?
+convention (``gauge``). But which split does *training* land on?
 
 Gradient flow conserves the imbalance :math:`A^\\top A - B^\\top B`
 (:ref:`gauges`), so the random start decides: a small
@@ -43,7 +43,7 @@ X += 0.3 * rng.randn(n_users, n_items)
 
 params = dict(n_components=k, alpha=1.0, dropout=0.5)
 closed = DropoutAutoencoder(**params).fit(X)
-symmetric = DropoutAutoencoder(**params, scaling="symmetric").fit(X)
+symmetric = DropoutAutoencoder(**params, gauge="symmetric").fit(X)
 print(f"closed-form expected loss: {closed.objective(X):.1f}")
 
 # %%

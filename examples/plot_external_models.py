@@ -35,12 +35,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import NMF, TruncatedSVD
 
-from skcosim._linalg._gauge import sample_gauge
 from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import (
+    apply_gauge,
     factor_gauge_stability,
     neighbor_label_agreement,
     neighbor_overlap,
+    sample_gauge,
 )
 from skcosim.preprocessing import project_factors
 
@@ -100,11 +101,10 @@ for name, (_, V, group) in models.items():
 # a random ``R`` its training admits and project again: the neighbours are the
 # same, while those of the raw item factors move unless ``R`` is a rotation.
 for name, (U, V, group) in models.items():
-    R = sample_gauge(group, k, random_state=1)
-    R_inv_T = np.linalg.inv(R).T
-    moved_raw = neighbor_overlap(V, V @ R_inv_T, n_neighbors=10)
+    U_R, V_R = apply_gauge(U, V, sample_gauge(group, k, random_state=1))
+    moved_raw = neighbor_overlap(V, V_R, n_neighbors=10)
     moved_projected = neighbor_overlap(
-        project_factors(U, V), project_factors(U @ R, V @ R_inv_T), n_neighbors=10
+        project_factors(U, V), project_factors(U_R, V_R), n_neighbors=10
     )
     print(
         f"{name:>13s}  overlap after R: raw factors {moved_raw:.3f}, "

@@ -40,11 +40,11 @@ print(f"{X.shape[0]} users x {X.shape[1]} items, {X.nnz} interactions")
 # ----------------------
 # Objective 1, :math:`\|X - XAB^\top\|^2 + \alpha\|AB^\top\|^2`, only sees the
 # product :math:`AB^\top`: every split :math:`AD, BD^{-1}` has the same loss.
-# ``scaling`` names the split (see :ref:`objective-1`).
+# ``gauge`` names the split (see :ref:`objective-1`).
 n_components, alpha = 50, 1000.0
 models = {
-    f'Objective 1, scaling="{s}"': DropoutAutoencoder(
-        n_components=n_components, alpha=alpha, scaling=s, random_state=0
+    f'Objective 1, gauge="{s}"': DropoutAutoencoder(
+        n_components=n_components, alpha=alpha, gauge=s, random_state=0
     ).fit(X)
     for s in ["identity", "symmetric", "encoder", "random"]
 }
@@ -84,7 +84,7 @@ SimilarityMatrixDisplay(
 axes[0, 0].title.set_fontsize(9)
 panels = [(name, model, "decoder") for name, model in models.items()]
 panels += [
-    (f'Objective 1, "{s}", projected', models[f'Objective 1, scaling="{s}"'], embedding)
+    (f'Objective 1, "{s}", projected', models[f'Objective 1, gauge="{s}"'], embedding)
     for s, embedding in [("identity", "projected"), ("random", "projected")]
 ]
 for ax, (name, model, embedding) in zip(axes.ravel()[1:], panels, strict=True):
@@ -111,7 +111,7 @@ plt.show()
 # re-split (see :ref:`stability`). Every score here is of the decoder ``B``,
 # named explicitly: a DropoutAutoencoder's default item embedding is the
 # gauge-free ``"projected"`` one (:ref:`default-embedding`).
-reference = models['Objective 1, scaling="identity"'].item_embeddings("decoder")
+reference = models['Objective 1, gauge="identity"'].item_embeddings("decoder")
 print(f"{'':>32}  agreement  overlap  gauge stability")
 for name, model in models.items():
     E = model.item_embeddings("decoder")

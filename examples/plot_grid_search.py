@@ -164,7 +164,7 @@ gauge_search = GridSearchCV(
     {
         "ae": [
             DropoutAutoencoder(n_components=20, alpha=100.0),
-            DropoutAutoencoder(n_components=20, alpha=100.0, scaling="symmetric"),
+            DropoutAutoencoder(n_components=20, alpha=100.0, gauge="symmetric"),
             WeightDecayAutoencoder(n_components=20, alpha=10.0),
         ]
     },

@@ -14,19 +14,20 @@ fit one model per objective, and ask of each model's item neighbours
 and look at the neighbours of a few popular items side by side.
 
 The data are MovieLens-100k (943 users, 1682 movies, 100,000 ratings, 19
-genres) when a copy is cached in ``benchmarks/.cache`` (the benchmarks put
-one there); the documentation build does not download anything, so without
-a cached copy the example simulates data of the same shape, with simulated
-genres.
+genres) as RecBole ships it; the documentation build fetches the two files
+(``python benchmarks/_data.py ml-100k`` writes them to
+``benchmarks/.cache/ml-100k``).
 """
 
 # %%
 # The interaction log
 # -------------------
-# One row per rating, as it would come from a CSV file.
-import io
+# ``ml-100k.inter`` has one tab-separated row per rating under a RecBole
+# header (``user_id:token``, ``item_id:token``, ``rating:float``, ...), read
+# as it is; ``ml-100k.item`` has each movie's title and its genres, several
+# per cell (``Action Adventure Thriller``). Point ``data`` at your copy.
+import os
 import warnings
-import zipfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -35,7 +36,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
 from skcosim import CosineAutoencoder, DropoutAutoencoder, WeightDecayAutoencoder
-from skcosim.datasets import load_interactions, make_clustered_interactions
+from skcosim.datasets import filter_interactions, load_interactions, load_item_labels
 from skcosim.metrics import (
     cosine_neighbors,
     gauge_stability,
@@ -44,89 +45,34 @@ from skcosim.metrics import (
 )
 from skcosim.preprocessing import ProjectedEmbedding
 
-
-def find_cached_movielens():
-    """Ratings, titles and genres of MovieLens-100k from benchmarks/.cache.
-
-    The benchmarks cache the recbole wheel, which ships MovieLens-100k as
-    tab-separated "atomic" files; they are read from inside the wheel (recbole
-    itself is not needed). Returns None when there is no cached copy.
-    """
-    # sphinx-gallery runs examples from examples/ without __file__; a script
-    # may also be run from the repository root.
-    roots = [Path.cwd(), Path.cwd().parent]
-    if "__file__" in globals():
-        roots.insert(0, Path(__file__).resolve().parents[1])
-    wheels = [
-        wheel
-        for root in roots
-        for wheel in sorted((root / "benchmarks" / ".cache").glob("recbole-*.whl"))
-    ]
-    member = "recbole/dataset_example/ml-100k/ml-100k.{}"
-    for wheel in wheels:
-        with zipfile.ZipFile(wheel) as archive:
-            try:
-                inter = archive.read(member.format("inter"))
-                item = archive.read(member.format("item"))
-            except KeyError:
-                continue
-        ratings = pd.read_csv(io.BytesIO(inter), sep="\t")
-        ratings.columns = ["user", "movie", "rating", "time"]
-        items = pd.read_csv(io.BytesIO(item), sep="\t", encoding="utf-8")
-        items.columns = ["movie", "title", "year", "genres"]
-        items = items.set_index("movie")
-        # Genres are space-separated tokens ("Action Adventure Thriller").
-        genres = items["genres"].fillna("").str.split()
-        return ratings, items["title"], genres
-    return None
-
-
-def simulate_movielens(random_state=0):
-    """943 users x 1682 movies, about 100,000 ratings, one simulated genre each."""
-    sim = make_clustered_interactions(
-        n_users=943,
-        n_items=1682,
-        n_clusters=8,
-        n_interactions=106.0,
-        random_state=random_state,
-    )
-    users, movies = sim.data.nonzero()
-    rng = np.random.default_rng(random_state)
-    ratings = pd.DataFrame(
-        {
-            "user": users + 1,
-            "movie": movies + 1,
-            "rating": rng.choice([1, 2, 3, 4, 5], size=users.size),
-        }
-    )
-    ids = np.arange(1, sim.data.shape[1] + 1)
-    titles = pd.Series([f"movie {i}" for i in ids], index=ids)
-    genres = pd.Series([[label] for label in sim.item_labels], index=ids)
-    return ratings, titles, genres
-
-
-cached = find_cached_movielens()
-source = "MovieLens-100k (cached)" if cached is not None else "simulated"
-ratings, titles, genres = cached if cached is not None else simulate_movielens()
-print(f"{source}: {len(ratings)} ratings")
-print(ratings.head())
+data = Path(os.environ.get("SKCOSIM_ML100K", "ml-100k"))
+log = load_interactions(
+    data / "ml-100k.inter", user_col="user_id:token", item_col="item_id:token"
+)
+print(f"{log.data.shape[0]} users x {log.data.shape[1]} movies, {log.data.nnz} ratings")
 
 # %%
 # From log to matrix
 # ------------------
-# :func:`~skcosim.datasets.load_interactions` turns the log into a sparse
-# users x movies matrix with id indexes. We keep *whether* a user rated a
-# movie (implicit feedback), not the rating, and keep movies with at least 20
-# ratings: the neighbours of a movie seen by three people are noise whatever
+# Each (user, movie) pair of the log is one interaction: we keep *whether* a
+# user rated a movie (implicit feedback), not the rating. We keep movies with
+# at least 20 ratings (:func:`~skcosim.datasets.filter_interactions`, a
+# k-core): the neighbours of a movie seen by three people are noise whatever
 # the model.
-log = load_interactions(ratings, user_col="user", item_col="movie")
-X = log.data
-X.data[:] = 1.0
-popular = np.flatnonzero(np.asarray((X > 0).sum(axis=0)).ravel() >= 20)
-X = X[:, popular].tocsr()
-movie_ids = log.item_ids[popular]
-movie_genres = genres.loc[movie_ids].to_list()
+log = filter_interactions(log, min_item_count=20)
+X, movie_ids = log.data, log.item_ids
+genres = load_item_labels(
+    data / "ml-100k.item",
+    item_col="item_id:token",
+    label_col="class:token_seq",
+    item_ids=movie_ids,
+    label_sep=" ",
+)
+movie_genres = genres.data
+items = pd.read_csv(data / "ml-100k.item", sep="\t", index_col=0, dtype=str)
+titles = items["movie_title:token_seq"]
 print(f"{X.shape[0]} users x {X.shape[1]} movies, {X.nnz} interactions")
+print(f"{len(genres.label_names)} genres: {', '.join(genres.label_names)}")
 
 # %%
 # One model per objective
@@ -141,7 +87,7 @@ k = 32
 models = {
     "Objective 1": DropoutAutoencoder(n_components=k, alpha=100.0),
     "Objective 1, random split": DropoutAutoencoder(
-        n_components=k, alpha=100.0, scaling="random", random_state=0
+        n_components=k, alpha=100.0, gauge="random", random_state=0
     ),
     "Objective 1, projected": ProjectedEmbedding(
         DropoutAutoencoder(n_components=k, alpha=100.0)

@@ -43,7 +43,7 @@ X = data.data
 k = 16
 rows = {
     "Objective 1, decoder": (
-        DropoutAutoencoder(k, alpha=100.0, scaling="random"),
+        DropoutAutoencoder(k, alpha=100.0, gauge="random"),
         "decoder",
     ),
     "Objective 1, projected": (DropoutAutoencoder(k, alpha=100.0), None),
@@ -62,7 +62,7 @@ rows = {
 # model) is started at random, since its default start, the Objective 2
 # closed form, is deterministic and would hide the dependence on the start.
 # The closed forms do not depend on ``random_state`` at all (their restart
-# stability is exactly 1), except Objective 1's ``scaling="random"``, whose
+# stability is exactly 1), except Objective 1's ``gauge="random"``, whose
 # split is drawn from it.
 table = []
 with warnings.catch_warnings():

@@ -170,17 +170,6 @@ def test_the_checker_sees_a_right_to_left_import(tmp_path, monkeypatch):
     ) in edges
 
 
-#: Functions of ``_linalg`` that still take an estimator (issue 22: the
-#: estimator-aware Dask code moves to the estimators' layer).
-# TODO: empty this set when _linalg/_dask.py no longer calls back into estimators.
-ESTIMATOR_AWARE_LINALG = {
-    "_dask.validate",
-    "_dask._reconstruction_terms",
-    "_dask.squared_reconstruction_error",
-    "_dask.objective",
-}
-
-
 def test_linalg_takes_arrays_not_estimators():
     """``_linalg`` is the numerical layer: its functions take arrays, not a
     fitted estimator (whose attributes and methods are the estimators' own)."""
@@ -191,4 +180,4 @@ def test_linalg_takes_arrays_not_estimators():
                 names = [a.arg for a in node.args.args + node.args.kwonlyargs]
                 if "estimator" in names:
                     found.add(f"{path.stem}.{node.name}")
-    assert found <= ESTIMATOR_AWARE_LINALG, found - ESTIMATOR_AWARE_LINALG
+    assert found == set()

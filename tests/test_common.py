@@ -24,12 +24,12 @@ def _public_estimator_classes():
 # other code paths (solvers, dropout, random gauge, the squared cosine loss).
 ESTIMATORS = [cls() for cls in _public_estimator_classes()] + [
     WeightDecayAutoencoder(solver="randomized"),
-    DropoutAutoencoder(dropout=0.25, scaling="symmetric"),
-    DropoutAutoencoder(scaling="random", solver="arpack"),
+    DropoutAutoencoder(dropout=0.25, gauge="symmetric"),
+    DropoutAutoencoder(gauge="random", solver="arpack"),
     CosineAutoencoder(loss="squared", max_iter=50),
     CosineAutoencoder(init="random", max_iter=50),
     PopularityScaler(beta=1.0),
-    ProjectedEmbedding(DropoutAutoencoder(n_components=3, scaling="random")),
+    ProjectedEmbedding(DropoutAutoencoder(n_components=3, gauge="random")),
 ]
 
 

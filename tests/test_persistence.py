@@ -22,7 +22,6 @@ from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
 from skcosim.preprocessing import PopularityScaler, ProjectedEmbedding
 
 # The cosine model runs few iterations here: convergence is not what is tested.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _models():
@@ -30,16 +29,16 @@ def _models():
         WeightDecayAutoencoder(n_components=3, alpha=0.5),
         WeightDecayAutoencoder(n_components=3, solver="randomized", random_state=0),
         DropoutAutoencoder(n_components=3, alpha=2.0),
-        DropoutAutoencoder(n_components=3, scaling="random", random_state=1),
+        DropoutAutoencoder(n_components=3, gauge="random", random_state=1),
         DropoutAutoencoder(
-            n_components=3, dropout=0.3, scaling=np.array([0.5, 1.0, 2.0])
+            n_components=3, dropout=0.3, gauge=np.array([0.5, 1.0, 2.0])
         ),
     ]
     models += [
         skcosim.CosineAutoencoder(n_components=3, max_iter=10, random_state=0),
         make_pipeline(PopularityScaler(), WeightDecayAutoencoder(n_components=3)),
         ProjectedEmbedding(
-            DropoutAutoencoder(n_components=3, scaling="random", random_state=2)
+            DropoutAutoencoder(n_components=3, gauge="random", random_state=2)
         ),
         make_pipeline(
             PopularityScaler(beta=0.3),
@@ -100,6 +99,7 @@ def _skops_round_trip(model, path):
     return sio.load(path, trusted=untrusted)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_pickle_round_trip_gives_identical_transforms(model, X):
     fitted = clone(model).fit(X)
@@ -107,6 +107,7 @@ def test_pickle_round_trip_gives_identical_transforms(model, X):
     _assert_same_model(loaded, fitted, X)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_skops_round_trip_gives_identical_transforms(model, X, tmp_path):
     fitted = clone(model).fit(X)
@@ -118,7 +119,7 @@ def test_float32_model_loads_and_transforms_the_same_in_float32(tmp_path):
     """A model fitted in float32 stays float32 after both round trips."""
     rng = np.random.RandomState(3)
     X = (rng.rand(30, 10) < 0.3).astype(np.float32)
-    model = DropoutAutoencoder(n_components=4, scaling="symmetric").fit(X)
+    model = DropoutAutoencoder(n_components=4, gauge="symmetric").fit(X)
     assert model.encoder_.dtype == np.float32
     for loaded in (
         pickle.loads(pickle.dumps(model)),
@@ -159,6 +160,7 @@ def test_loaded_model_keeps_feature_names_and_still_rejects_other_columns(
         loaded.transform(df.rename(columns={"item0": "other"}))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_a_loaded_model_refits_to_the_same_result(model, X):
     """Loading does not leave state behind that changes a later fit."""

@@ -22,7 +22,6 @@ from skcosim.metrics import cosine_neighbors, gauge_stability, resample_stabilit
 from skcosim.preprocessing import ProjectedEmbedding
 
 # The cosine model runs few iterations here: convergence is not what is tested.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @st.composite
@@ -110,6 +109,7 @@ def test_objective2_loss_and_cosines_are_invariant_under_rotations(X, k, alpha, 
     )
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @given(X=binary_matrices, k=st.integers(1, 4), seed=seeds)
 def test_cosine_model_cosines_are_invariant_under_rotations(X, k, seed):
     """Objective 3: rotating both factors keeps every user-item cosine and the loss."""
@@ -143,6 +143,7 @@ def _all_models(k, alpha, dropout, X):
     return models
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @given(
     X=interaction_matrices(),
     k=n_components,
@@ -168,6 +169,8 @@ def test_transform_is_X_times_the_encoder(X, k, alpha, dropout, sparse, dtype):
 # -- determinism ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @given(
     X=binary_matrices,
     k=n_components,
@@ -181,7 +184,7 @@ def test_same_random_state_gives_identical_results(X, k, seed, solver):
         DropoutAutoencoder(
             n_components=k,
             # the split of a trained model is the one training reaches
-            scaling="identity" if gradient else "random",
+            gauge="identity" if gradient else "random",
             solver=solver,
             random_state=seed,
             dropout=0.3 if solver == "dropout-sgd" else None,
@@ -209,6 +212,8 @@ def test_same_random_state_gives_identical_results(X, k, seed, solver):
 # -- inputs are never modified -----------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @given(
     X=interaction_matrices(),
     k=n_components,
@@ -269,7 +274,7 @@ def test_projected_embedding_cosines_do_not_depend_on_the_split(X, k, alpha, log
     base = ProjectedEmbedding(DropoutAutoencoder(n_components=k, alpha=alpha)).fit(X)
     d = np.exp(log_d[:k])
     other = ProjectedEmbedding(
-        DropoutAutoencoder(n_components=k, alpha=alpha, scaling=d)
+        DropoutAutoencoder(n_components=k, alpha=alpha, gauge=d)
     ).fit(X)
     assert_allclose(
         _cosines(other.item_embeddings()), _cosines(base.item_embeddings()), atol=1e-7

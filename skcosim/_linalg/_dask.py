@@ -33,16 +33,22 @@ Solvers on a dask array:
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 
 from .._validation import drop_stored_zeros, item_popularity
-from ._eigen import arpack_fits, flip_signs, lanczos_ncv, rank_rtol, top_k_from_gram
+from ._eigen import (
+    arpack_fits,
+    flip_signs,
+    lanczos_ncv,
+    top_k_from_gram,
+    zero_null_eigenvalues,
+)
 from ._matrix import check_gram_norm
 
 #: Largest ``n_features`` for which ``solver="auto"`` forms ``X^T X`` on Dask
@@ -59,14 +65,14 @@ def is_dask_array(X) -> bool:
     return isinstance(X, da.Array)
 
 
-def validate(estimator, X, *, reset):
-    """Validate a dask array for ``fit`` / ``transform`` without computing it.
+def check_dask_array(X):
+    """Check a dask array without computing it; return it row-chunked.
 
     Checks what is known without a pass over the data (2-D, known row chunks,
-    numeric dtype, number of features); non-finite values are detected during
-    the first pass of the fit (:func:`gram_matrix` and the solvers raise a
-    ``ValueError``). Returns ``X`` chunked along rows only, in float32 or
-    float64.
+    at least one row and column, numeric dtype); non-finite values are
+    detected during the first pass over the blocks (:func:`gram_matrix` and
+    the solvers raise a ``ValueError``). Returns ``X`` chunked along rows
+    only, in float32 or float64.
     """
     if X.ndim != 2:
         raise ValueError(
@@ -86,19 +92,6 @@ def validate(estimator, X, *, reset):
         raise TypeError(f"Expected a numeric dask array, got dtype {X.dtype}.")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    # Closed forms take a dask array through their spectrum; the gradient
-    # solvers of Objectives 1 and 2 do not (CosineAutoencoder sums its
-    # softmax gradients over the blocks and has no solver parameter).
-    solver = getattr(estimator, "solver", None)
-    if reset and solver not in (None, "auto", "gram", "arpack", "randomized"):
-        raise TypeError(
-            f"{type(estimator).__name__}"
-            + f"(solver={solver!r})"
-            + " needs X in memory; dask arrays are accepted by the closed-form "
-            'solvers ("auto", "gram", "arpack", "randomized").'
-        )
-    # Public API for the feature-name and n_features checks, X left as it is.
-    validate_data(estimator, X, skip_check_array=True, reset=reset)
     return _rows_only(X)
 
 
@@ -109,7 +102,7 @@ def _rows_only(X):
     return X
 
 
-def _blocks(X):
+def row_blocks(X):
     """The row blocks of ``X`` as a list of delayed objects."""
     return list(_rows_only(X).to_delayed().ravel())
 
@@ -175,7 +168,7 @@ def sum_over_blocks(X, fn, *args, **kwargs):
         B = drop_stored_zeros(sp.csr_matrix(B, dtype=np.float64))
         return fn(B, *args, **kwargs)
 
-    parts = [dask.delayed(part, pure=True)(blk) for blk in _blocks(X)]
+    parts = [dask.delayed(part, pure=True)(blk) for blk in row_blocks(X)]
     (total,) = dask.compute(_tree_sum(parts))
     return total
 
@@ -196,7 +189,7 @@ def gram_matrix(X):
     import dask
 
     block_gram = dask.delayed(_block_gram, pure=True)
-    (G,) = dask.compute(_tree_sum([block_gram(B) for B in _blocks(X)]))
+    (G,) = dask.compute(_tree_sum([block_gram(B) for B in row_blocks(X)]))
     G = np.asarray(G, dtype=X.dtype)
     check_gram_norm(np.sqrt(np.trace(G, dtype=np.float64)), X)  # tr(X^T X) = ||X||^2
     return G
@@ -242,7 +235,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         return top_k_from_gram(gram_matrix(X), k, max_dim)
 
     X = _rows_only(X)
-    blocks = list(dask.persist(*_blocks(X)))
+    blocks = list(dask.persist(*row_blocks(X)))
     norm = dask.delayed(_block_squared_norm, pure=True)
     (total,) = dask.compute(_tree_sum([norm(B) for B in blocks]))
     check_gram_norm(np.sqrt(total), X)
@@ -255,7 +248,7 @@ def top_k_spectrum(X, k, *, solver, random_state, n_iter, n_oversamples):
         w, Q = eigsh(op, k=k, which="LA", v0=v0, ncv=lanczos_ncv(k, n_features))
         order = np.argsort(w)[::-1]
         w = w[order]
-        w = np.where(w > w.max(initial=0) * rank_rtol(dtype, max_dim), w, 0)
+        w = zero_null_eigenvalues(w, dtype, max_dim)
         return np.sqrt(w), flip_signs(Q[:, order])
     # randomized: Dask's own randomized SVD, which accepts scipy.sparse chunks
     import dask.array as da
@@ -277,7 +270,7 @@ def _block_normal_products(B, M):
     return np.column_stack([np.asarray(GM), np.asarray(col_sq).ravel()])
 
 
-def _reconstruction_terms(estimator, X):
+def reconstruction_terms(X, A, B):
     """``||X - X A B^T||^2``, ``P^T P`` and ``diag(X^T X)`` in one pass over ``X``.
 
     With ``G = X^T X``: ``||X||^2 = tr(G)``, ``tr(P^T X B) = tr(A^T G B)`` and
@@ -287,34 +280,17 @@ def _reconstruction_terms(estimator, X):
     """
     import dask
 
-    A = np.asarray(estimator.encoder_, dtype=np.float64)
-    B = np.asarray(estimator.decoder_, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
     k = A.shape[1]
     products = dask.delayed(_block_normal_products, pure=True)
     M = np.hstack([A, B])
-    (S,) = dask.compute(_tree_sum([products(blk, M) for blk in _blocks(X)]))
+    (S,) = dask.compute(_tree_sum([products(blk, M) for blk in row_blocks(X)]))
     GA, GB, col_sq = S[:, :k], S[:, k : 2 * k], S[:, -1]
     PtP = A.T @ GA
     cross = float(np.sum(A * GB))
     error = float(col_sq.sum()) - 2.0 * cross + float(np.sum(PtP * (B.T @ B)))
     return max(error, 0.0), PtP, col_sq
-
-
-def squared_reconstruction_error(estimator, X):
-    """``||X - X A B^T||_F^2`` of a fitted estimator on a dask array."""
-    return _reconstruction_terms(estimator, X)[0]
-
-
-def objective(estimator, X):
-    """The training objective of a fitted closed-form estimator on a dask array.
-
-    The regularizers of Objectives 1 and 2 and of exact dropout read ``X`` only
-    through its column norms and ``P = X A`` only through ``P^T P``; they are
-    evaluated on stand-ins with exactly those: ``diag(||x_j||)`` for ``X`` and
-    a ``k x k`` factor ``F`` with ``F^T F = P^T P`` for ``P``.
-    """
-    error, PtP, col_sq = _reconstruction_terms(estimator, X)
-    return error + estimator._penalty_from_moments(PtP, col_sq)
 
 
 def _block_column_sums_and_squared_norm(B):
@@ -328,8 +304,26 @@ def column_sums_and_squared_norm(X):
     import dask
 
     block = dask.delayed(_block_column_sums_and_squared_norm, pure=True)
-    (out,) = dask.compute(_tree_sum([block(B) for B in _blocks(X)]))
+    (out,) = dask.compute(_tree_sum([block(B) for B in row_blocks(X)]))
     return out[:-1], float(out[-1])
+
+
+def take_rows(X, rows):
+    """The rows ``rows`` (sorted, unique) of a row-chunked dask array, lazily:
+    each block keeps its own rows where it lives, so the chunks are known."""
+    import dask.array as da
+
+    X = _rows_only(X)
+    rows = np.asarray(rows, dtype=np.intp)
+    bounds = np.cumsum((0, *X.chunks[0]))
+    parts = []
+    for i, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        lo, hi = np.searchsorted(rows, [start, stop])
+        if hi > lo:
+            parts.append(X.blocks[i][rows[lo:hi] - start])
+    if not parts:
+        return X[:0]
+    return da.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
 
 
 def transform(X, A):

@@ -8,7 +8,7 @@ autoencoder names its group in the class attribute ``_gauge_group``:
 - ``"invertible"``: Objective 1 (penalty on the product, dropout). Every
   invertible ``R`` is admissible; :func:`skcosim.metrics.gauge_stability` draws
   positive diagonal ones, which already move every
-  cosine and are what ``DropoutAutoencoder(scaling="random")`` draws.
+  cosine and are what ``DropoutAutoencoder(gauge="random")`` draws.
 - ``"orthogonal"``: Objectives 2 and 3. Only orthogonal ``R`` are admissible, and
   they leave every cosine unchanged.
 
@@ -19,7 +19,7 @@ leaves every invertible ``R`` admissible,
 :func:`skcosim.metrics.factor_gauge_stability`).
 
 This module is the one place that draws such transforms, so that
-``DropoutAutoencoder(scaling="random")`` and the gauge-stability metric agree.
+``DropoutAutoencoder(gauge="random")`` and the gauge-stability metric agree.
 """
 
 from __future__ import annotations

@@ -420,12 +420,16 @@ def top_k_spectrum(
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}.")
     cache = _SHARED.get()
-    if cache is None or solver == "randomized" or not _cacheable(X):
+    on_dask = _dask.is_dask_array(X)
+    if cache is None or solver == "randomized" or not (on_dask or _cacheable(X)):
         return _top_k_spectrum(
             X, n_components, solver, random_state, n_iter, n_oversamples
         )
-    # Exact solvers agree to rounding whatever their start: one entry serves all.
-    key = (_shared_digest(cache, X), int(n_components))
+    # Exact solvers agree to rounding whatever their start: one entry serves
+    # all. A dask array's name is a digest of the graph that computes it (the
+    # same blocks and the same rows of them give the same name).
+    digest = ("dask", X.name, str(X.dtype)) if on_dask else _shared_digest(cache, X)
+    key = (digest, int(n_components))
     if key not in cache:
         cache[key] = _top_k_spectrum(
             X, n_components, solver, random_state, n_iter, n_oversamples

@@ -57,7 +57,14 @@ def as_csr(X):
 
 
 def top_k_unseen(
-    score_rows, seen, k, *, filter_seen=True, batch_size=None, softmax=False
+    score_rows,
+    seen,
+    k,
+    *,
+    filter_seen=True,
+    exclude=None,
+    batch_size=None,
+    softmax=False,
 ):
     """Top-``k`` items of each user, scored batch by batch.
 
@@ -74,6 +81,8 @@ def top_k_unseen(
     filter_seen : bool, default=True
         Leave the seen items out. A user with fewer than ``k`` unseen items
         gets padding slots: index ``PAD`` (-1) with score ``-inf``.
+    exclude : ndarray of shape (n_items,) of bool, default=None
+        Items left out for every user (padding as for ``filter_seen``).
     batch_size : int, default=None
         Users per batch; ``None`` keeps a batch's scores near 16 MiB.
     softmax : bool, default=False
@@ -105,8 +114,10 @@ def top_k_unseen(
         if filter_seen:
             block = seen[i0:i1].tocoo()
             scores[block.row, block.col] = -np.inf
+        if exclude is not None:
+            scores[:, exclude] = -np.inf
         top, val = top_k_per_row(scores, k)
-        if filter_seen:
+        if filter_seen or exclude is not None:
             top[val == -np.inf] = PAD
         if softmax:
             val = np.where(np.isneginf(val), -np.inf, np.exp(val - log_z))

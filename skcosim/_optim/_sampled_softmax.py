@@ -437,14 +437,10 @@ def fit_adam(
         )
 
     X32 = X.astype(STEP_DTYPE)
-    A, B = A.astype(STEP_DTYPE), B.astype(STEP_DTYPE)
-    adam = _Adam([A, B], learning_rate)
-    curve = [monitored(A, B)]
-    best, best_epoch, best_AB = np.inf, 0, None
-    progress = IterationProgress(verbose, max_iter, name)
-    progress.update(0, curve[0])
-    stalls, converged, epoch = 0, False, 0
-    for epoch in range(1, max_iter + 1):
+    adam = _Adam([A.astype(STEP_DTYPE), B.astype(STEP_DTYPE)], learning_rate)
+
+    def epoch():
+        A, B = adam.params
         order = random_state.permutation(n)
         for start in range(0, n, minibatch):
             users = np.sort(order[start : start + minibatch])
@@ -452,12 +448,46 @@ def fit_adam(
                 X32[users], A, B, sampler, t, batch, floor
             )
             adam.step([rows_A, rows_B], [dA, dB])
+
+    return adam_epochs(
+        epoch,
+        monitored,
+        adam,
+        max_iter=max_iter,
+        tol=tol,
+        patience=patience,
+        verbose=verbose,
+        name=name,
+        min_gain=min_gain,
+    )
+
+
+def adam_epochs(
+    epoch, monitored, adam, *, max_iter, tol, patience, verbose, name, min_gain
+):
+    """The epochs of :func:`fit_adam` and their stopping rule.
+
+    ``epoch()`` runs one pass over the users, updating ``adam.params``
+    (``[A, B]``) in place; ``monitored(A, B)`` is the evaluation loss. After
+    each epoch that lowers it by less than ``tol`` times the decrease since
+    the start, the learning rate is halved, and after ``patience`` halvings
+    without progress the fit has converged. Returns the
+    :class:`SampledFit` of the best epoch.
+    """
+    A, B = adam.params
+    curve = [monitored(A, B)]
+    best, best_epoch, best_AB = np.inf, 0, None
+    progress = IterationProgress(verbose, max_iter, name)
+    progress.update(0, curve[0])
+    stalls, converged, epoch_number = 0, False, 0
+    for epoch_number in range(1, max_iter + 1):
+        epoch()
         value = monitored(A, B)
         curve.append(value)
-        progress.update(epoch, value)
+        progress.update(epoch_number, value)
         progressed = min(best, curve[0]) - value > tol * (curve[0] - value)
         if value < best or best_AB is None:
-            best, best_epoch, best_AB = value, epoch, (A.copy(), B.copy())
+            best, best_epoch, best_AB = value, epoch_number, (A.copy(), B.copy())
         if progressed:
             stalls = 0
             continue
@@ -466,7 +496,7 @@ def fit_adam(
             converged = True
             break
         adam.scale *= 0.5
-    progress.close(f"stopped after {epoch} epochs")
+    progress.close(f"stopped after {epoch_number} epochs")
     # The returned model is the best epoch: the curve and n_iter stop there.
     curve = curve[: best_epoch + 1]
     if not converged:

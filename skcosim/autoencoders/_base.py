@@ -14,12 +14,14 @@ import numbers
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -38,9 +40,9 @@ from .._linalg._matrix import (
 from .._linalg._spectrum import shared_column_moments
 from .._optim._params import random_factors
 from .._validation import (
-    check_not_dates,
     drop_stored_zeros,
     item_popularity,
+    validate_interactions,
     zero_item_rows,
 )
 from ._explained import set_explained_variance, spectral_moments
@@ -64,6 +66,19 @@ def _check_padding(n_components, X):
             f"zero ones would take {size / 2**30:.3g} GiB per factor. Lower "
             "n_components."
         )
+
+
+def embeddings_frame(estimator, embeddings):
+    """Item ``embeddings`` (one row per item) of a fitted ``estimator`` as a
+    DataFrame indexed by item id (``feature_names_in_``, else the column
+    positions), columns ``get_feature_names_out()``."""
+    names = getattr(estimator, "feature_names_in_", None)
+    index = pd.RangeIndex(len(embeddings)) if names is None else pd.Index(names)
+    return pd.DataFrame(
+        np.asarray(embeddings),
+        index=index.rename("item"),
+        columns=estimator.get_feature_names_out(),
+    )
 
 
 class _BaseLinearAutoencoder(
@@ -94,7 +109,7 @@ class _BaseLinearAutoencoder(
 
     _parameter_constraints: dict = {
         "n_components": [Count(1)],
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack"})],
         "random_state": ["random_state"],
     }
@@ -114,7 +129,12 @@ class _BaseLinearAutoencoder(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Users in rows, items in columns.
+            Users in rows, items in columns. A table that looks like a
+            long-format log instead (2 to 4 columns whose first two hold
+            ids: strings or integers >= 0, each with at least 10 distinct
+            values and 2 rows per value) gets a ``UserWarning`` naming
+            :func:`~skcosim.datasets.load_interactions`, which builds the
+            matrix from such a log.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -238,18 +258,33 @@ class _BaseLinearAutoencoder(
     def _penalty(self, X, P):
         """The regularization term of the objective, given ``P = X A``."""
 
+    #: The solvers that take a dask array: the closed forms through their
+    #: spectrum (the gradient solvers of Objectives 1 and 2 need X in memory).
+    _DASK_SOLVERS = (None, "auto", "gram", "arpack", "randomized")
+
+    def _validate_dask(self, X, *, reset):
+        """A row-chunked dask array checked without computing it
+        (:func:`skcosim._linalg._dask.check_dask_array`), and this estimator's
+        feature-name and ``n_features`` checks; non-finite values are found
+        on the first pass over the blocks."""
+        X = _dask.check_dask_array(X)
+        # CosineAutoencoder sums its softmax gradients over the blocks and has
+        # no solver parameter.
+        solver = getattr(self, "solver", None)
+        if reset and solver not in self._DASK_SOLVERS:
+            raise TypeError(
+                f"{type(self).__name__}(solver={solver!r}) needs X in memory; "
+                "dask arrays are accepted by the closed-form solvers "
+                '("auto", "gram", "arpack", "randomized").'
+            )
+        # Public API for the feature-name and n_features checks, X left as it is.
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        return X
+
     def _validate_X(self, X, *, reset):
         if _dask.is_dask_array(X):
-            # Row-chunked dask array: checked without computing (skcosim._linalg._dask).
-            return _dask.validate(self, X, reset=reset)
-        check_not_dates(X)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=reset,
-        )
+            return self._validate_dask(X, reset=reset)
+        X = validate_interactions(self, X, reset=reset, warn_log_stacklevel=5)
         # A stored 0.0 is not an interaction: fit, score and recommend see
         # the same items as seen (skcosim._validation).
         return drop_stored_zeros(X)
@@ -323,7 +358,8 @@ class _BaseLinearAutoencoder(
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         if _dask.is_dask_array(X):
-            return _dask.squared_reconstruction_error(self, X) / X.shape[0]
+            error, _, _ = _dask.reconstruction_terms(X, self.encoder_, self.decoder_)
+            return error / X.shape[0]
         P = safe_sparse_dot(X, self.encoder_, dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) / X.shape[0]
 
@@ -353,7 +389,13 @@ class _BaseLinearAutoencoder(
     def _objective(self, X):
         """:meth:`objective` on an already validated ``X``."""
         if _dask.is_dask_array(X):
-            return _dask.objective(self, X)  # one pass over the row blocks
+            # One pass over the row blocks: the regularizers of Objectives 1
+            # and 2 and of exact dropout read X only through its column norms
+            # and P = X A only through P^T P.
+            error, PtP, col_sq = _dask.reconstruction_terms(
+                X, self.encoder_, self.decoder_
+            )
+            return error + self._penalty_from_moments(PtP, col_sq)
         P = safe_sparse_dot(X, self.encoder_.astype(np.float64), dense_output=True)
         return squared_reconstruction_error(X, P, self.decoder_) + self._penalty(X, P)
 
@@ -364,7 +406,7 @@ class _BaseLinearAutoencoder(
 
     # -- item embeddings --------------------------------------------------------
 
-    def item_embeddings(self, embedding=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None, as_frame=False):
         """Item embeddings of the fitted model (one row per item).
 
         Parameters
@@ -388,11 +430,35 @@ class _BaseLinearAutoencoder(
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, the embeddings of the equally-split model
             ``A R, B R^{-T}`` (``R = gauge``) instead of the fitted one.
+        as_frame : bool, default=False
+            Return a :class:`pandas.DataFrame` indexed by item id
+            (``feature_names_in_`` when the model was fitted on a DataFrame,
+            column positions otherwise), with the columns of
+            ``get_feature_names_out()``.
 
         Returns
         -------
-        embeddings : ndarray of shape (n_features, n_components)
+        embeddings : ndarray or DataFrame of shape (n_features, n_components)
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from skcosim import WeightDecayAutoencoder
+        >>> X = pd.DataFrame({"apple": [1, 0, 1, 1], "pear": [1, 1, 0, 1],
+        ...                   "plum": [0, 1, 1, 0]})
+        >>> model = WeightDecayAutoencoder(n_components=2, alpha=0.1).fit(X)
+        >>> E = model.item_embeddings(as_frame=True)
+        >>> E.index.tolist()
+        ['apple', 'pear', 'plum']
+        >>> E.columns.tolist()
+        ['weightdecayautoencoder0', 'weightdecayautoencoder1']
         """
+        check_scalar(as_frame, "as_frame", (bool, np.bool_))
+        embeddings = self._item_embeddings(embedding, gauge)
+        return embeddings_frame(self, embeddings) if as_frame else embeddings
+
+    def _item_embeddings(self, embedding, gauge):
+        """:meth:`item_embeddings` as an array."""
         check_is_fitted(self)
         if embedding is None:
             embedding = self._default_embedding

@@ -41,16 +41,15 @@ from .._optim._losses import (
     resolve_batch_size,
 )
 from .._optim._params import as_float64, pack, unpack
+from .._optim._sampled_blocks import fit_adam_blocks
 from .._optim._sampled_softmax import (
     ADAM_TOL,
     STEP_DTYPE,
     fit_adam,
-    fit_lbfgs_resampled,
-    sampled_batch_size,
-    sampled_softmax_loss_grad,
     use_sampled_softmax,
 )
-from .._validation import item_popularity
+from .._validation import LOG_WARNING_MATCH, item_popularity
+from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 from ._weight_decay import WeightDecayAutoencoder
 
@@ -196,9 +195,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         the interactions overflows float64) is a ``ValueError``; the sampled
         softmax, whose steps run in float32, needs ``t`` of at least about
         ``1.2e-5``.
-    init_alpha : float, default=1.0
+    init_alpha : float or "auto", default=1.0
         Weight decay of the Objective 2 start (``init="weight_decay"``), in
-        units of singular values, as in :class:`WeightDecayAutoencoder`. It is
+        units of singular values, as in :class:`WeightDecayAutoencoder`;
+        ``"auto"`` is that class's ``alpha="auto"`` rule (:ref:`alpha-auto`),
+        and the value used is ``init_alpha_``. It is
         not a penalty of Objective 3: both losses are invariant to the norms
         of ``X A`` and of each row of ``B``, so an L2 penalty would only drive
         the norms towards zero without changing any cosine.
@@ -208,10 +209,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     tol : float, default=1e-6
         Stop when the relative decrease of the loss in one iteration falls
         below ``tol``, or the largest gradient entry below ``tol`` times its
-        initial value. The sampled softmax in memory has its own rule (a
-        stalled evaluation loss, see :ref:`objective-3-at-scale`); on a dask
-        array it stops when a round of L-BFGS lowers its sample's loss by
-        less than ``tol`` per iteration.
+        initial value. The sampled softmax has its own rule (a stalled
+        evaluation loss, see :ref:`objective-3-at-scale`).
     init : {"weight_decay", "random"}, default="weight_decay"
         Start from the Objective 2 closed form
         ``WeightDecayAutoencoder(n_components, alpha=init_alpha)`` (deterministic),
@@ -257,6 +256,9 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         in ``encoder_``, whatever the loss and start.
     scale_ : float
         The fitted scale ``c`` of the squared loss (1.0 for the softmax loss).
+    init_alpha_ : float
+        ``init_alpha``, or the value ``"auto"`` resolved to on the training
+        data (singular values; computed also when the start does not use it).
     singular_values_ : ndarray of shape (n_components,)
         Top singular values of the training data (from the Objective 2 start,
         or computed with ARPACK for ``init="random"`` and warm starts).
@@ -292,7 +294,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         The training loss at the start and after each iteration, ending at
         the returned model's; for the sampled softmax, the loss per
         interaction of the fixed evaluation set after each epoch up to the
-        returned one (on Dask: the loss at the end of each L-BFGS round).
+        returned one.
     fit_warning_ : str or None
         The ``ConvergenceWarning`` of the last fit, if it raised one: stopped
         at ``max_iter``, or stopped close to its start (see Notes). ``None``
@@ -319,9 +321,11 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
     formed.
 
     ``X`` may be a row-chunked :mod:`dask.array` (numpy or scipy.sparse
-    chunks) for the softmax losses: the loss and its gradients are summed
-    over the blocks as one Dask computation per evaluation, the sampled
-    softmax by L-BFGS restarted on a new sample every 5 iterations.
+    chunks) for the softmax losses: the exact loss and its gradients are
+    summed over the blocks as one Dask computation per evaluation; the
+    sampled softmax runs its minibatch Adam block by block (each epoch visits
+    the blocks in a random order, the factors travel, the blocks stay where
+    they are).
 
     The losses normalize with a floor, ``N(z) = z / max(||z||, f)``, ``f``
     one thousandth of the mean nonzero row norm of the start (the fit scales
@@ -386,7 +390,10 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         "n_components": [Count(1)],
         "loss": [StrOptions(set(LOSSES))],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "init_alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "init_alpha": [
+            Interval(numbers.Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "init": [StrOptions(set(INITS))],
@@ -522,32 +529,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             self._check_X_for_loss(sp.csr_matrix(([-1.0], ([0], [0]))), loss)
         return popularity, mass
 
-    def _softmax_loss_grad(self, X, loss):
-        """``(A, B, sample) -> (loss, dA, dB)`` of a softmax loss over all users
-        of ``X``: in memory, or summed over the row blocks of a dask array."""
+    def _softmax_loss_grad(self, X):
+        """``(A, B, sample) -> (loss, dA, dB)`` of the exact softmax loss over
+        all users of ``X``: in memory, or summed over the row blocks of a dask
+        array (the sampled softmax has its own solvers)."""
         t = self.temperature
-        if loss == "sampled_softmax":
 
-            def block(Xb, A, B, sample):
-                batch = sampled_batch_size(
-                    self.n_negatives, Xb.shape[0], self.batch_size
-                )
-                return sampled_softmax_loss_grad(
-                    Xb,
-                    A,
-                    B,
-                    temperature=t,
-                    sample=sample,
-                    batch_size=batch,
-                    floor=NORM_FLOOR,
-                )
-        else:
-
-            def block(Xb, A, B, sample):
-                batch = resolve_batch_size(self.batch_size, *Xb.shape)
-                return cosine_softmax_loss_grad(
-                    Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
-                )
+        def block(Xb, A, B, sample):
+            batch = resolve_batch_size(self.batch_size, *Xb.shape)
+            return cosine_softmax_loss_grad(
+                Xb, A, B, temperature=t, batch_size=batch, floor=NORM_FLOOR
+            )
 
         if _dask.is_dask_array(X):
             return functools.partial(_dask.sum_over_blocks, X, block)
@@ -569,7 +561,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
                     :3
                 ]
         else:
-            loss_grad = self._softmax_loss_grad(X64, loss)
+            loss_grad = self._softmax_loss_grad(X64)
 
         def fun(theta):
             A_white, B = unpack(theta, p, k)
@@ -590,9 +582,8 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         return whiten.apply(A_white), B, n_iter, curve
 
     def _fit_sampled(self, X64, A, B, popularity, min_gain):
-        """The sampled softmax (docs/user_guide/objectives.rst): minibatch Adam
-        in memory; on a dask array, where a step is a pass over the blocks,
-        L-BFGS restarted on each new sample."""
+        """The sampled softmax (docs/user_guide/objectives.rst): minibatch
+        Adam, in memory or block by block on a dask array."""
         common = dict(
             n_negatives=self.n_negatives,
             exponent=self.sampling_exponent,
@@ -600,30 +591,17 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             random_state=check_random_state(self.random_state),
             verbose=self.verbose,
             name=type(self).__name__,
+            temperature=self.temperature,
+            learning_rate=self.learning_rate,
+            tol=ADAM_TOL,
+            floor=NORM_FLOOR,
+            min_gain=min_gain,
+            batch_size=self.batch_size,
         )
         if _dask.is_dask_array(X64):
-            fit = fit_lbfgs_resampled(
-                self._softmax_loss_grad(X64, "sampled_softmax"),
-                A,
-                B,
-                popularity=popularity,
-                active=popularity > 0,
-                tol=self.tol,
-                **common,
-            )
+            fit = fit_adam_blocks(X64, A, B, popularity=popularity, **common)
         else:
-            fit = fit_adam(
-                sp.csr_matrix(X64),
-                A,
-                B,
-                temperature=self.temperature,
-                learning_rate=self.learning_rate,
-                tol=ADAM_TOL,
-                floor=NORM_FLOOR,
-                min_gain=min_gain,
-                batch_size=self.batch_size,
-                **common,
-            )
+            fit = fit_adam(sp.csr_matrix(X64), A, B, **common)
         return fit.A, fit.B, fit.n_iter, fit.loss_curve
 
     def _continues(self, X):
@@ -644,6 +622,7 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
         """Initial ``(A, B)`` in float64 and the top singular values of ``X``."""
         if self._continues(X):
             s, _ = self._spectrum(X)
+            self.init_alpha_ = resolve_alpha(init_alpha, s)
             return (
                 self.encoder_.astype(np.float64),
                 self.decoder_.astype(np.float64),
@@ -655,9 +634,14 @@ class CosineAutoencoder(_BaseLinearAutoencoder):
             A = rng.standard_normal((p, k))
             B = rng.standard_normal((p, k))
             s, _ = self._spectrum(X)
+            self.init_alpha_ = resolve_alpha(init_alpha, s)
             return A, B, s
         # Objective 2 closed form: deterministic, and its cosines are unique.
-        start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        with warnings.catch_warnings():
+            # This fit's own validation has warned about a log already.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            start = WeightDecayAutoencoder(k, alpha=init_alpha).fit(X)
+        self.init_alpha_ = init_alpha = start.alpha_
         A = start.encoder_.astype(np.float64)
         B = start.decoder_.astype(np.float64)
         if not np.any(B) and has_data:

@@ -30,15 +30,16 @@ from .._optim._losses import (
 )
 from .._optim._params import as_float64
 from .._optim._sgd import dropout_sgd
+from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 
 #: The gradient solvers (docs/user_guide/gauges.rst).
 GRADIENT = ("lbfgs", "dropout-sgd")
 
-SCALINGS = ("identity", "symmetric", "encoder", "random")
+SPLITS = ("identity", "symmetric", "encoder", "random")
 
-#: Allowed range of the entries of a user ``scaling`` array (see ``_user_scaling``).
-SCALING_RANGE = (1e-100, 1e100)
+#: Allowed range of the entries of a user ``gauge`` array (see ``_user_gauge``).
+GAUGE_RANGE = (1e-100, 1e100)
 
 
 @Substitution(
@@ -69,7 +70,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     **Every split of the product is equally optimal.** The loss depends on
     ``A B^T`` only, so ``A R, B R^{-T}`` fits exactly as well for any
     invertible ``R``, and already a diagonal ``R`` changes every cosine
-    similarity between items and between users. ``scaling`` picks one split;
+    similarity between items and between users. ``gauge`` picks one split;
     all of them have the same :meth:`objective`, none is more right than
     another. This is the paper's point: cosine similarities of these
     embeddings are an accident of the split.
@@ -79,17 +80,24 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     n_components : int, default=10
         Dimension ``k`` of the embeddings. Components beyond the rank of ``X``
         are zero.
-    alpha : float, default=1.0
+    alpha : float or "auto", default=1.0
         Strength of the penalty on ``A B^T`` (the paper's lambda), in units of
         squared singular values ``s_i^2`` of ``X``: component ``i`` is shrunk
-        by ``s_i^2 / (s_i^2 + alpha)``, never cut.
-        :class:`WeightDecayAutoencoder`'s ``alpha`` is in units of singular
-        values ``s_i`` (:ref:`alpha-units`).
+        by ``s_i^2 / (s_i^2 + alpha)``, never cut (one half where
+        ``s_i^2 = alpha``). :class:`WeightDecayAutoencoder`'s ``alpha`` is in
+        units of singular values ``s_i``
+        (:ref:`units of alpha <alpha-units>`). ``"auto"``: ``a^2`` with
+        ``a = min(median(s), s_1 / 2)``, ``s`` the nonzero
+        top-``n_components`` singular values of the training data (1.0 on
+        all-zero data): half of the shrinkage falls at the singular value
+        where :class:`WeightDecayAutoencoder` with ``alpha="auto"`` cuts, and
+        ``skcosim audit`` uses the same rule (:ref:`alpha-auto`). The value
+        used is ``alpha_``.
     dropout : float in [0, 1) or None, default=None
         If given, the input-dropout rate ``q`` whose exact expected loss is
         minimized. This forms the dense ``n_features x n_features`` Gram matrix
         and solves with it: ``O(p^3)`` time, ``O(p^2)`` memory.
-    scaling : {"identity", "symmetric", "encoder", "random"} or array-like of \
+    gauge : {"identity", "symmetric", "encoder", "random"} or array-like of \
             shape (n_components,), default="identity"
         The split of ``A B^T`` returned, written with ``a_i``, the norm of
         column ``i`` of ``W Q_k`` (``a_i = g_i`` without dropout):
@@ -121,7 +129,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
           trains it.
 
         Training picks the split of ``A B^T`` itself (:ref:`gauges`), so
-        ``scaling`` must stay ``"identity"``.
+        ``gauge`` must stay ``"identity"``.
     max_iter : int, default=500
         Gradient solvers only: maximum number of L-BFGS iterations, or of
         epochs (passes over the users) of ``"dropout-sgd"``; a
@@ -162,7 +170,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         else one line per iteration).
     random_state : int, RandomState instance or None, default=None
         Seeds the solvers, the random start and masks of the gradient solvers,
-        and ``scaling="random"``.
+        and ``gauge="random"``.
 
     Attributes
     ----------
@@ -170,8 +178,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     explained_variance_ : ndarray of shape (n_components,)
         Variance over the training users of the reconstruction projected on
         each component (without ``dropout`` and with ``alpha=0``,
-        TruncatedSVD's, whatever the ``scaling``).
+        TruncatedSVD's, whatever the ``gauge``).
     {explained_variance_ratio_attribute}
+    alpha_ : float
+        The penalty strength used: ``alpha``, or the value ``"auto"``
+        resolved to on the training data (squared singular values).
     gauge_diagonal_ : ndarray of shape (n_components,)
         Diagonal of the ``R`` that turned the ``"identity"`` split into the
         returned one (ones for the gradient solvers). The ``R`` itself is
@@ -212,22 +223,29 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
     >>> rng = np.random.RandomState(0)
     >>> X = (rng.rand(100, 30) < 0.2).astype(float)
     >>> a = DropoutAutoencoder(n_components=5, alpha=10.0).fit(X)
-    >>> b = DropoutAutoencoder(n_components=5, alpha=10.0, scaling="random",
+    >>> b = DropoutAutoencoder(n_components=5, alpha=10.0, gauge="random",
     ...                        random_state=0).fit(X)
     >>> bool(np.isclose(a.objective(X), b.objective(X), rtol=1e-9))
+    True
+
+    ``alpha="auto"`` reads the strength from the spectrum of ``X``:
+
+    >>> auto = DropoutAutoencoder(n_components=5, alpha="auto").fit(X)
+    >>> s = auto.singular_values_
+    >>> bool(np.isclose(auto.alpha_, min(np.median(s), s[0] / 2) ** 2))
     True
     """
 
     _gauge_group = "invertible"
 
-    # The decoder's cosines depend on the split (``scaling``): the projected
+    # The decoder's cosines depend on the split (``gauge``): the projected
     # rows, those of A B^T, are the only gauge-free item embedding.
     _default_embedding = "projected"
 
     _parameter_constraints: dict = {
         **_BaseLinearAutoencoder._parameter_constraints,
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), None],
-        "scaling": [StrOptions(set(SCALINGS)), "array-like"],
+        "gauge": [StrOptions(set(SPLITS)), "array-like"],
         "solver": [StrOptions({"auto", "gram", "randomized", "arpack", *GRADIENT})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left"), None],
@@ -243,7 +261,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         *,
         alpha=1.0,
         dropout=None,
-        scaling="identity",
+        gauge="identity",
         solver="auto",
         max_iter=500,
         tol=None,
@@ -257,7 +275,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
             n_components, alpha=alpha, solver=solver, random_state=random_state
         )
         self.dropout = dropout
-        self.scaling = scaling
+        self.gauge = gauge
         self.max_iter = max_iter
         self.tol = tol
         self.learning_rate = learning_rate
@@ -266,7 +284,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         self.verbose = verbose
 
     def _fit(self, X):
-        d = self._user_scaling()  # validate before the expensive part
+        d = self._user_gauge()  # validate before the expensive part
         if self.solver in GRADIENT:
             return self._fit_gradient(X)
         # The factors of exact dropout are not in the span of X's top V_k.
@@ -280,10 +298,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 solver=self.solver,
                 random_state=self.random_state,
             )
+            self.alpha_ = resolve_alpha(self.alpha, s, squared=True)
             # Objective 1 closed form, "identity" split: A = V_k diag(g).
             s2 = s.astype(np.float64) ** 2
             # s = 0 and alpha = 0 would be 0/0: a zero component has g = 0.
-            g = np.divide(s2, s2 + self.alpha, out=np.zeros_like(s2), where=s2 > 0)
+            g = np.divide(s2, s2 + self.alpha_, out=np.zeros_like(s2), where=s2 > 0)
             A0 = B0 * g.astype(B0.dtype)
             if self.solver != "randomized":  # not exact: no spectrum to derive from
                 spectrum = (s, B0)
@@ -296,20 +315,21 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
 
     def _fit_gradient(self, X):
         """Train ``A, B`` by L-BFGS or dropout SGD (:mod:`skcosim._optim`)."""
-        if not (isinstance(self.scaling, str) and self.scaling == "identity"):
+        if not (isinstance(self.gauge, str) and self.gauge == "identity"):
             raise ValueError(
-                f"scaling={self.scaling!r} needs a closed-form solver: with "
+                f"gauge={self.gauge!r} needs a closed-form solver: with "
                 f"solver={self.solver!r} the split is the one training reaches."
             )
         rng = check_random_state(self.random_state)
         # singular_values_ as for the closed forms; s_1 also sets the SGD step.
         s, _ = top_k_spectrum(X, self.n_components, random_state=rng)
+        self.alpha_ = resolve_alpha(self.alpha, s, squared=True)
         X64 = as_float64(X)
         A0, B0 = self._random_start(X, self.init_scale, rng)
         q = self.dropout or 0.0
         name = f"{type(self).__name__}(solver={self.solver!r})"
         if self.solver == "lbfgs":
-            lam = dropout_penalty_weights(self.alpha, q, column_squared_norms(X64))
+            lam = dropout_penalty_weights(self.alpha_, q, column_squared_norms(X64))
             # No SpectralPreconditioner: it changes the split training picks.
             A, B, n_iter, curve = fit_factors_lbfgs(
                 X64,
@@ -329,7 +349,7 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
                 A0,
                 B0,
                 dropout=q,
-                alpha=self.alpha,
+                alpha=self.alpha_,
                 max_iter=self.max_iter,
                 tol=1e-4 if self.tol is None else self.tol,
                 learning_rate=self.learning_rate,
@@ -355,8 +375,9 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         """
         G = gram_matrix(X).astype(np.float64)
         s, _ = spectrum_from_gram(G, self.n_components, n_samples=X.shape[0])
+        self.alpha_ = resolve_alpha(self.alpha, s, squared=True)
         q = self.dropout
-        lam = dropout_penalty_weights(self.alpha, q, np.diag(G))
+        lam = dropout_penalty_weights(self.alpha_, q, np.diag(G))
         # Items with a zero penalty and no interactions make G + Lambda singular;
         # they get zero rows (minimum-norm solution).
         active = np.flatnonzero((lam > 0) | (np.diag(G) > 0))
@@ -375,29 +396,29 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         B0[active, :k] = Q
         return A0, B0, s.astype(X.dtype)
 
-    def _user_scaling(self):
-        if isinstance(self.scaling, str):
+    def _user_gauge(self):
+        if isinstance(self.gauge, str):
             return None
-        d = np.asarray(self.scaling)
+        d = np.asarray(self.gauge)
         if d.dtype.kind not in "biuf":
             raise TypeError(
-                f"scaling must be one of {SCALINGS} or an array of numbers, got "
+                f"gauge must be one of {SPLITS} or an array of numbers, got "
                 f"an array of dtype {d.dtype}."
             )
         d = d.astype(np.float64)
         if d.shape != (self.n_components,):
             raise ValueError(
-                f"scaling must have shape ({self.n_components},) (n_components), "
+                f"gauge must have shape ({self.n_components},) (n_components), "
                 f"got {d.shape}."
             )
         if not np.all(np.isfinite(d)) or np.any(d <= 0):
-            raise ValueError("scaling must hold finite positive numbers.")
-        if np.any(d < SCALING_RANGE[0]) or np.any(d > SCALING_RANGE[1]):
+            raise ValueError("gauge must hold finite positive numbers.")
+        if np.any(d < GAUGE_RANGE[0]) or np.any(d > GAUGE_RANGE[1]):
             # A R and B R^{-1} enter A^T A and B^T B (objective, projected
             # embeddings) squared: beyond this range they overflow to inf/NaN.
             raise ValueError(
-                f"scaling must hold numbers between {SCALING_RANGE[0]:g} and "
-                f"{SCALING_RANGE[1]:g}, got values from {d.min():.3g} to "
+                f"gauge must hold numbers between {GAUGE_RANGE[0]:g} and "
+                f"{GAUGE_RANGE[1]:g}, got values from {d.min():.3g} to "
                 f"{d.max():.3g}."
             )
         return d
@@ -408,11 +429,11 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         safe = np.where(positive, a, 1.0)
         if d is not None:
             return d
-        if self.scaling == "identity":
+        if self.gauge == "identity":
             return np.ones_like(a)
-        if self.scaling == "symmetric":
+        if self.gauge == "symmetric":
             return np.where(positive, safe**-0.5, 1.0)
-        if self.scaling == "encoder":
+        if self.gauge == "encoder":
             return np.where(positive, 1.0 / safe, 1.0)
         rng = check_random_state(self.random_state)
         return np.diag(sample_gauge("diagonal", a.shape[0], rng)).copy()
@@ -421,6 +442,6 @@ class DropoutAutoencoder(_BaseLinearAutoencoder):
         # ||Lambda^(1/2) A B^T||^2 = sum((A^T Lambda A) * (B^T B)); Lambda = alpha I
         # for Objective 1, plus the dropout term of EDLAE.
         lam = dropout_penalty_weights(
-            float(self.alpha), self.dropout or 0.0, column_squared_norms(X)
+            self.alpha_, self.dropout or 0.0, column_squared_norms(X)
         )
         return product_penalty(self.encoder_, self.decoder_, lam)

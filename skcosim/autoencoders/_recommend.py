@@ -189,7 +189,42 @@ class RecommenderMixin:
         )
         return self._item_ids(indices), scores
 
-    def recommend(self, X, k=10, *, filter_seen=True, batch_size=None):
+    def _excluded_items(self, items, filter_items):
+        """Boolean mask of the items ``recommend`` never returns (``None``:
+        none): those outside the candidates ``items`` and those in
+        ``filter_items``."""
+        if items is None and filter_items is None:
+            return None
+        p = self.n_features_in_
+        if items is None:
+            excluded = np.zeros(p, dtype=bool)
+        else:
+            if np.size(items) == 0:
+                raise ValueError(
+                    "items is empty: there is no candidate to recommend (pass "
+                    "items=None to rank every item)."
+                )
+            excluded = np.ones(p, dtype=bool)
+            excluded[self._item_positions(items)] = False
+        if filter_items is not None and np.size(filter_items):
+            excluded[self._item_positions(filter_items)] = True
+        if excluded.all():
+            raise ValueError(
+                "filter_items removes every candidate of items: there is no "
+                "item left to recommend."
+            )
+        return excluded
+
+    def recommend(
+        self,
+        X,
+        k=10,
+        *,
+        filter_seen=True,
+        items=None,
+        filter_items=None,
+        batch_size=None,
+    ):
         """The ``k`` best-scored items for each user, best first.
 
         Users are rows of ``X`` in the fitted item space; their scores are
@@ -215,8 +250,22 @@ class RecommenderMixin:
             :func:`~skcosim.metrics.ndcg_at_k`, which rank these lists.
         filter_seen : bool, default=True
             Leave out each user's seen items. A user with fewer than ``k``
-            unseen items gets padding slots at the end: id ``-1`` (``None``
-            among names) and score ``-inf``.
+            items left to recommend (unseen, among ``items``, not in
+            ``filter_items``) gets padding slots at the end: id ``-1``
+            (``None`` among names) and score ``-inf``.
+        items : array-like of shape (n_candidates,), default=None
+            Candidate items, the only ones ranked (implicit's ``items``):
+            ids as in :meth:`similar_items` (names from
+            ``feature_names_in_`` or column indices), in any order,
+            repeats ignored. ``None``: every item. Empty, or an id the model
+            was not fitted with, is a ``ValueError``. A candidate seen by a
+            user is still left out for that user when ``filter_seen``. A
+            softmax model's probabilities stay those over every item (the
+            candidates' do not sum to 1).
+        filter_items : array-like of shape (n_filtered,), default=None
+            Items never recommended (implicit's ``filter_items``), ids as
+            ``items``; it may overlap ``items`` (the filter wins), but not
+            remove every candidate (a ``ValueError``).
         batch_size : int, default=None
             Users per batch; ``None`` keeps a batch of scores near 16 MiB.
 
@@ -228,6 +277,22 @@ class RecommenderMixin:
         scores : ndarray of shape (n_samples, k)
             Their scores, float64: the reconstruction, or for a softmax model
             the probabilities (which may be 0.0 far down the list).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skcosim import WeightDecayAutoencoder
+        >>> X = np.array([[1, 1, 0, 0, 0],
+        ...               [0, 1, 1, 0, 0],
+        ...               [0, 0, 1, 1, 1],
+        ...               [1, 0, 0, 1, 1]], dtype=float)
+        >>> model = WeightDecayAutoencoder(n_components=2, alpha=0.5).fit(X)
+        >>> ids, scores = model.recommend(X[:1], k=2, items=[0, 2, 3])
+        >>> ids  # item 0 is seen: not recommended
+        array([[2, 3]])
+        >>> ids, _ = model.recommend(X[:1], k=2, filter_items=[2, 4])
+        >>> ids
+        array([[ 3, -1]])
         """
         X = self._validated_users(X, "recommend")
         check_scalar(k, "k", Integral, min_val=1, max_val=X.shape[1])
@@ -239,6 +304,7 @@ class RecommenderMixin:
             as_csr(X),
             k,
             filter_seen=filter_seen,
+            exclude=self._excluded_items(items, filter_items),
             batch_size=batch_size,
             softmax=self._scores_are_logits(),
         )

@@ -21,6 +21,7 @@ from .._linalg._spectrum import top_k_spectrum
 from .._optim._lbfgs import SpectralPreconditioner, fit_factors_lbfgs
 from .._optim._losses import weight_decay_loss_grad, weight_decay_penalty
 from .._optim._params import as_float64
+from ._alpha import resolve_alpha
 from ._base import _BaseLinearAutoencoder
 
 #: Standard deviation of each entry of the random start of ``solver="lbfgs"``.
@@ -60,11 +61,16 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     n_components : int, default=10
         Dimension ``k`` of the embeddings. Components beyond the rank of ``X``
         are zero.
-    alpha : float, default=1.0
+    alpha : float or "auto", default=1.0
         Weight-decay strength (the paper's lambda), in units of singular
         values ``s_i`` of ``X``: components with ``s_i <= alpha`` are cut.
         :class:`DropoutAutoencoder`'s ``alpha`` is in units of squared
-        singular values ``s_i^2`` (:ref:`alpha-units`).
+        singular values ``s_i^2`` (:ref:`units of alpha <alpha-units>`).
+        ``"auto"``: ``min(median(s), s_1 / 2)``, ``s`` the nonzero top-``n_components``
+        singular values of the training data (1.0 on all-zero data), so about
+        half of the components are kept whatever the scale of ``X``; the rule
+        of ``skcosim audit`` (:ref:`alpha-auto`). The value used is
+        ``alpha_``.
     solver : {"auto", "gram", "randomized", "arpack", "lbfgs"}, default="auto"
         How the top-``k`` spectrum of ``X`` is computed (user guide:
         :ref:`spectrum-solvers`). With ``m = min(n_samples, n_features)``:
@@ -101,6 +107,9 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         each component (with ``alpha=0``, TruncatedSVD's; ``alpha`` shrinks
         component ``i`` by ``((s_i - alpha)_+ / s_i)^2``).
     {explained_variance_ratio_attribute}
+    alpha_ : float
+        The weight decay used: ``alpha``, or the value ``"auto"`` resolved to
+        on the training data (singular values).
     n_iter_ : int
         Number of L-BFGS iterations; 1 for the closed-form solvers (one exact
         solve).
@@ -138,6 +147,13 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
     (100, 5)
     >>> model.decoder_.shape
     (30, 5)
+
+    ``alpha="auto"`` cuts in the middle of the top-``k`` spectrum:
+
+    >>> auto = WeightDecayAutoencoder(n_components=5, alpha="auto").fit(X)
+    >>> s = auto.singular_values_
+    >>> bool(np.isclose(auto.alpha_, min(np.median(s), s[0] / 2)))
+    True
     """
 
     _gauge_group = "orthogonal"
@@ -177,8 +193,9 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         s, V = top_k_spectrum(
             X, self.n_components, solver=self.solver, random_state=self.random_state
         )
+        self.alpha_ = resolve_alpha(self.alpha, s)
         # Objective 2 closed form (docs/user_guide/objectives.rst): h = (s - alpha)_+.
-        h = np.clip(s - self.alpha, 0, None)
+        h = np.clip(s - self.alpha_, 0, None)
         root_h = np.sqrt(h)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale_a = np.where(s > 0, root_h / s, 0).astype(V.dtype)
@@ -192,12 +209,13 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         """Train ``A, B`` on Objective 2 with L-BFGS (:mod:`skcosim._optim._lbfgs`)."""
         rng = check_random_state(self.random_state)
         s, V = top_k_spectrum(X, self.n_components, random_state=rng)
+        self.alpha_ = resolve_alpha(self.alpha, s)
         A0, B0 = self._random_start(X, LBFGS_INIT_SCALE, rng)
         A, B, self.n_iter_, self.loss_curve_ = fit_factors_lbfgs(
             as_float64(X),
             A0,
             B0,
-            partial(weight_decay_loss_grad, alpha=self.alpha),
+            partial(weight_decay_loss_grad, alpha=self.alpha_),
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,
@@ -210,4 +228,4 @@ class WeightDecayAutoencoder(_BaseLinearAutoencoder):
         self.singular_values_ = s
 
     def _penalty(self, X, P):
-        return weight_decay_penalty(P, self.decoder_, self.alpha)
+        return weight_decay_penalty(P, self.decoder_, self.alpha_)

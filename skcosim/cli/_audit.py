@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-from . import _audit_log, _models, _settings, _verdicts
+from . import _audit_dask, _audit_log, _models, _settings, _verdicts
 from ._errors import CommandError
 from ._figure import embedding_panels
 from ._items_file import check_format, items_file, items_frame
@@ -23,14 +23,14 @@ def build_audit_report(args, progress):
     :class:`Report`."""
     from .._linalg._spectrum import shared_spectra
 
-    with shared_spectra():
+    with shared_spectra(), _audit_dask.session(args, progress) as cluster:
         progress.step(f"read {args.path}")
         data = _prepare_log(args)
         k, alpha = _rank_and_alpha(args, data.X, progress)
         progress.advance()
-        results = _compare(data, k, alpha, args.seed, progress)
+        results = _compare(data, k, alpha, args.seed, progress, cluster)
+    popularity = data.popularity
     cosine = _cosine_row(results, data.X)
-    popularity = np.diff(data.X.tocsc().indptr)  # number of users per item
     by_popularity = np.argsort(-popularity, kind="stable")
     rows = _models.rows_of(results)
     per_model = {r.spec.name: r.per_item for r in results}
@@ -38,14 +38,19 @@ def build_audit_report(args, progress):
         rows = _audit_log.blank_forced_scores(rows)
         per_model = {}
     rows, verdict = _judge(rows, per_model, data, popularity)
+    _audit_log.use_suggestion(
+        data, args.min_item_count, verdict["suggested_min_item_count"]
+    )
     items = items_frame(data.item_ids, popularity, per_model, data.names)
     return Report(
         command="audit",
         title="skcosim audit",
-        intro=_audit_intro(args, data, k, alpha, cosine),
+        intro=_audit_intro(args, data, k, alpha, cosine)
+        + ("" if cluster is None else f" {cluster.text()}"),
         rows=rows,
         n_neighbors=data.neighbors["effective"],
-        settings=_audit_settings(args, data, k, alpha),
+        settings=_audit_settings(args, data, k, alpha)
+        | ({} if cluster is None else {"dask": cluster.settings()}),
         payload=_audit_payload(data),
         warnings=data.warnings,
         neighbors=_popular_neighbors(
@@ -86,20 +91,18 @@ def _rank_and_alpha(args, X, progress):
     """The embedding dimension and ``alpha`` of the audit (``--alpha`` or
     from the top-k spectrum of ``X``)."""
     from .._linalg._spectrum import top_k_spectrum
+    from ..autoencoders._alpha import auto_alpha
 
     k = min(args.n_components, *X.shape)
     if args.alpha is not None:
         return k, args.alpha
     progress.step(f"top-{k} spectrum (shared by the closed forms)")
     s, _ = top_k_spectrum(X, k, random_state=args.seed)
-    # Capped at s_1 / 2: a random half of the users has a top singular
-    # value near s_1 / sqrt(2), which must stay above alpha for the
-    # resampled models (and the cosine model's Objective 2 start).
-    alpha = float(min(np.median(s[s > 0]), s[0] / 2)) if s[0] > 0 else 1.0
-    return k, alpha
+    # The estimators' alpha="auto" rule (skcosim.autoencoders._alpha).
+    return k, auto_alpha(s)
 
 
-def _compare(data, k, alpha, seed, progress):
+def _compare(data, k, alpha, seed, progress, cluster=None):
     specs = _models.default_models(
         k, alpha, random_state=seed, restarts=_settings.AUDIT_RESTARTS
     )
@@ -116,7 +119,8 @@ def _compare(data, k, alpha, seed, progress):
         n_draws=_settings.AUDIT_GAUGE_DRAWS,
         resample_draws=_settings.AUDIT_RESAMPLE_DRAWS,
         iterative_resample_draws=1,
-        iterative_n_jobs=_settings.AUDIT_ITERATIVE_JOBS,
+        # On Dask the cluster runs the fits: no processes of our own.
+        iterative_n_jobs=_settings.AUDIT_ITERATIVE_JOBS if cluster is None else None,
         random_state=seed,
         max_items=_settings.AUDIT_MAX_ITEMS,
         progress=progress,
@@ -159,16 +163,19 @@ def _prepare_log(args):
     from .._linalg._matrix import check_gram_fits
 
     try:
-        data = _audit_log.prepare(args, _settings.N_NEIGHBORS)
-        check_gram_fits(data.X)  # values too large or too small to fit
+        if getattr(args, "dask", None) is None:
+            data = _audit_log.prepare(args, _settings.N_NEIGHBORS)
+            check_gram_fits(data.X)  # values too large or too small to fit
+        else:  # checked on the first pass over the blocks
+            data = _audit_dask.prepare(args, _settings.N_NEIGHBORS)
     except (ValueError, TypeError, ImportError) as exc:
         raise CommandError(str(exc)) from exc
     n_users, n_items = data.X.shape
     if n_users * n_items > _settings.AUDIT_LARGE_CELLS:
         print(
             f"{_settings.PROG} audit: note: {n_users} users x {n_items} items, "
-            f"{data.X.nnz} interactions; the audit fits about 40 models on "
-            "them and their halves, so it may take several minutes.",
+            f"{data.filtered['n_nonzero']} interactions; the audit fits about 40 "
+            "models on them and their halves, so it may take several minutes.",
             file=sys.stderr,
         )
     return data

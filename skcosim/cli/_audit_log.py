@@ -57,6 +57,8 @@ class AuditData:
     #: One name per item (``""``: none) from ``--item-names``, or None.
     names: object = None
     name_info: dict | None = None
+    #: Users per item of ``X``.
+    popularity: object = None
 
 
 def sizes(X):
@@ -71,11 +73,12 @@ USERS_NEEDED = (
 )
 
 
-def _check_enough(args, kind, n_read, n_left, why):
+def check_enough(args, kind, n_read, n_left):
     """Refuse a log with fewer than 2 ``kind`` (users or items) left: the
     message names the k-core filter when it removed them, not the log."""
     if n_left >= 2:
         return
+    why = ITEMS_NEEDED if kind == "item" else USERS_NEEDED
     filtered = args.min_item_count or args.min_user_count
     raise ValueError(
         f"{args.path} has {n_read} distinct {kind}(s)"
@@ -95,12 +98,7 @@ def prepare(args, n_neighbors):
     Raises ``ValueError`` (a one-line message naming the file or the flag)
     when too little is left to compare neighbours.
     """
-    for flag, value in _label_flags(args):
-        if value is not None and args.item_labels is None:
-            raise ValueError(f"{flag} is about --item-labels: give both.")
-    for flag, value in _name_flags(args):
-        if value is not None and args.item_names is None:
-            raise ValueError(f"{flag} is about --item-names: give both.")
+    check_label_flags(args)
     bunch = load_interactions(
         args.path, args.user_col, args.item_col, args.value_col, sep=args.sep
     )
@@ -112,35 +110,53 @@ def prepare(args, n_neighbors):
         min_user_count=args.min_user_count,
     )
     X = kept.data
-    _check_enough(args, "item", bunch.data.shape[1], X.shape[1], ITEMS_NEEDED)
-    _check_enough(args, "user", bunch.data.shape[0], X.shape[0], USERS_NEEDED)
-    n_items = X.shape[1]
+    check_enough(args, "item", bunch.data.shape[1], X.shape[1])
+    check_enough(args, "user", bunch.data.shape[0], X.shape[0])
+    popularity = np.diff(X.tocsc().indptr)
     data = AuditData(
         X=X,
         item_ids=kept.item_ids,
         read=sizes(bunch.data),
         filtered=sizes(X),
         n_passes=kept.n_passes,
-        support=item_support(X),
-        neighbors=effective_neighbors(n_items, n_neighbors),
+        support=support_of(popularity),
+        neighbors=effective_neighbors(X.shape[1], n_neighbors),
+        popularity=popularity,
     )
+    add_labels_and_warnings(args, data, bunch.item_ids)
+    return data
+
+
+def check_label_flags(args):
+    """Refuse an option about ``--item-labels`` or ``--item-names`` without it."""
+    for flag, value in _label_flags(args):
+        if value is not None and args.item_labels is None:
+            raise ValueError(f"{flag} is about --item-labels: give both.")
+    for flag, value in _name_flags(args):
+        if value is not None and args.item_names is None:
+            raise ValueError(f"{flag} is about --item-names: give both.")
+
+
+def add_labels_and_warnings(args, data, log_item_ids):
+    """Give ``data`` the labels of ``--item-labels`` (matched against
+    ``log_item_ids``, every item of the log), the names of ``--item-names``
+    and the report's warnings."""
     label_warnings = []
     if args.item_labels is not None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            data.labels, data.label_info = _labels(args, bunch.item_ids, kept.item_ids)
+            data.labels, data.label_info = _labels(args, log_item_ids, data.item_ids)
         label_warnings = [str(w.message) for w in caught]
     if args.item_names is not None:
         data.names, data.name_info = read_item_names(
             args.item_names,
             args.item_col if args.name_item_col is None else args.name_item_col,
             args.name_col,
-            kept.item_ids,
+            data.item_ids,
             sep=args.sep,
         )
     data.warnings = audit_warnings(data.support, data.neighbors, args.min_item_count)
     data.warnings += label_warnings
-    return data
 
 
 def _name_flags(args):
@@ -195,11 +211,10 @@ def _labels(args, log_item_ids, kept_item_ids):
     return Y, info
 
 
-def item_support(X, threshold=LOW_SUPPORT):
-    """How many users each item has: median, least, the share below
-    ``threshold`` and the ``--min-item-count`` the support curve suggests
-    (:func:`skcosim.cli._verdicts.suggest_min_item_count`)."""
-    counts = np.diff(X.tocsc().indptr)
+def support_of(counts, threshold=LOW_SUPPORT):
+    """How many users each item has (``counts``): median, least, the share
+    below ``threshold`` and the ``--min-item-count`` the support curve
+    suggests (:func:`skcosim.cli._verdicts.suggest_min_item_count`)."""
     below = int(np.count_nonzero(counts < threshold))
     return {
         "median": float(np.median(counts)),
@@ -267,6 +282,19 @@ def audit_warnings(support, neighbors, min_item_count):
             f"0.28), and every score is a mean over items. {advice}"
         )
     return warnings
+
+
+def use_suggestion(data, min_item_count, suggested):
+    """Make ``suggested`` (read off the support curve of the stabilities,
+    :func:`skcosim.cli._verdicts.suggest_min_item_count`) the
+    ``--min-item-count`` of the summary and of the support warning, which
+    suggested one from the counts alone before any model was fitted."""
+    if suggested is None:
+        return
+    before = audit_warnings(data.support, data.neighbors, min_item_count)
+    data.support = {**data.support, "suggested_min_item_count": suggested}
+    after = audit_warnings(data.support, data.neighbors, min_item_count)
+    data.warnings = after + data.warnings[len(before) :]
 
 
 def blank_forced_scores(rows):

@@ -45,8 +45,9 @@ def score_column(key, model):
 def items_frame(item_ids, support, per_model, names=None):
     """The per-item table.
 
-    ``item_ids`` and ``support`` (users per item) have one entry per item,
-    ``names`` too (or None: an empty column). ``per_model`` maps a model's
+    ``item_ids`` and ``support`` (users per item; None: no such column, as
+    for factors without their data) have one entry per item, ``names`` too
+    (or None: an empty column). ``per_model`` maps a model's
     name to ``{score key: ndarray (n_items,)}`` with NaN where the score was
     not measured; a score a model lacks altogether is left out.
     """
@@ -54,8 +55,9 @@ def items_frame(item_ids, support, per_model, names=None):
     columns = {
         "item_id": [str(i) for i in item_ids],
         "name": [""] * n_items if names is None else list(names),
-        "support": np.asarray(support, dtype=np.int64),
     }
+    if support is not None:
+        columns["support"] = np.asarray(support, dtype=np.int64)
     for model, scores in per_model.items():
         for key, _ in SCORE_COLUMNS:
             values = scores.get(key)

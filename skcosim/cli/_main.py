@@ -8,6 +8,7 @@ import signal
 import sys
 
 from ._audit import audit
+from ._audit_factors import audit_factors
 from ._errors import CommandError
 from ._parser import build_parser
 from ._reproduce import reproduce
@@ -23,7 +24,7 @@ def _blas_limit(n_threads):
     return threadpool_limits(limits=n_threads, user_api="blas")
 
 
-COMMANDS = {"reproduce": reproduce, "audit": audit}
+COMMANDS = {"reproduce": reproduce, "audit": audit, "audit-factors": audit_factors}
 
 #: Errors that mean bad input or environment: one line, no traceback.
 #: Not ValueError or TypeError: raised anywhere else, they are bugs.

@@ -69,8 +69,8 @@ def default_models(
     """
     a1 = float(alpha) ** 2
     specs = []
-    for scaling in ("identity", "symmetric", "encoder", "random"):
-        label = "random gauge" if scaling == "random" else f'scaling="{scaling}"'
+    for split in ("identity", "symmetric", "encoder", "random"):
+        label = "random gauge" if split == "random" else f'gauge="{split}"'
         specs.append(
             ModelSpec(
                 name=f"Objective 1, {label}",
@@ -78,7 +78,7 @@ def default_models(
                 estimator=DropoutAutoencoder(
                     n_components,
                     alpha=a1,
-                    scaling=scaling,
+                    gauge=split,
                     random_state=random_state,
                 ),
                 # The raw factor is the point of these rows: its cosines

@@ -9,7 +9,9 @@ import math
 import sys
 
 from .. import __version__
+from ._audit_dask import add_dask_flags
 from ._settings import (
+    AUDIT_FACTORS_FILES,
     N_SHOWN_ITEMS,
     N_SHOWN_NEIGHBORS,
     PROG,
@@ -17,6 +19,9 @@ from ._settings import (
     REPRODUCE_SETTINGS,
 )
 from ._verdicts import LOW_SUPPORT, LOW_SUPPORT_SHARE
+
+#: The groups of ``audit-factors --group`` (:func:`skcosim.metrics.sample_gauge`).
+GAUGE_GROUP_CHOICES = ("invertible", "diagonal", "orthogonal")
 
 # -- argument types -------------------------------------------------------------
 
@@ -304,12 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="seed of the random gauges and the resampling (default: %(default)s)",
     )
+    add_dask_flags(aud)
     _add_common_flags(aud)
+    _add_audit_factors(sub)
     return parser
 
 
-def add_name_flags(parser):
-    """``--item-names``, ``--name-col``, ``--name-item-col`` (audit commands)."""
+def add_name_flags(parser, default_id="--item-col"):
+    """``--item-names``, ``--name-col``, ``--name-item-col`` (audit commands;
+    ``default_id`` says where the names' id column defaults to)."""
     parser.add_argument(
         "--item-names",
         default=None,
@@ -332,7 +340,7 @@ def add_name_flags(parser):
         "--name-item-col",
         default=None,
         metavar="I",
-        help="column of the item ids in --item-names (default: --item-col)",
+        help=f"column of the item ids in --item-names (default: {default_id})",
     )
 
 
@@ -346,6 +354,140 @@ def add_format_flag(parser):
         "pyarrow: pip install 'skcosim[parquet]'). One row per item: id, name, "
         "support and each model's gauge stability, resample stability (for "
         "the items they were sampled over) and label agreement (default: "
+        "%(default)s)",
+    )
+
+
+def _add_audit_factors(sub):
+    """The parser of ``skcosim audit-factors``."""
+    fac = sub.add_parser(
+        "audit-factors",
+        help="audit the item factors of a model you trained (ALS, SVD, ...)",
+        description=(
+            "Read the item factors V (and optionally the user factors U) of a "
+            "model that scores users and items by U V^T, and report how much "
+            "the transforms R its training leaves free (--group) move each "
+            "item's cosine neighbours (gauge stability), the projected "
+            "embedding no R moves (with --user-factors) and its neighbour "
+            "overlap with V, the label agreement of both (with "
+            "--item-labels), the neighbours of the most strongly scored "
+            "items, a verdict per embedding and one row per item in "
+            f"{AUDIT_FACTORS_FILES['items_csv']}."
+        ),
+    )
+    fac.add_argument(
+        "--item-factors",
+        required=True,
+        metavar="PATH",
+        help="the item factors, one row per item: a .npy array (ids from "
+        "--item-ids, else the row numbers) or a CSV, TSV or Parquet file with "
+        "an id column (--id-col) and one column per component",
+    )
+    fac.add_argument(
+        "--user-factors",
+        default=None,
+        metavar="PATH",
+        help="the user factors, one row per user, in the same formats (ids are "
+        "not used); gives the projected embedding, whose cosines are those of "
+        "the columns of U V^T",
+    )
+    fac.add_argument(
+        "--group",
+        choices=GAUGE_GROUP_CHOICES,
+        default="invertible",
+        help="the transforms R your training leaves free: 'invertible' for no "
+        "regularization on the factors or a penalty on U V^T only (SVD, "
+        "unregularized MF, dropout), 'diagonal' for non-negative factors "
+        "without penalty (NMF), 'orthogonal' for weight decay on both factors "
+        "(ALS, L2-regularized MF). Default: %(default)s (the scores U V^T "
+        "alone fix no more than that)",
+    )
+    _add_factor_ids(fac)
+    _add_factor_labels(fac)
+    fac.add_argument(
+        "--out",
+        type=_out_dir,
+        default="skcosim-out",
+        metavar="DIR",
+        help="directory for the report, created if missing; audit-factors' "
+        "files replace only its own earlier ones (default: %(default)s)",
+    )
+    fac.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="N",
+        help="seed of the random gauge draws (default: %(default)s)",
+    )
+    _add_common_flags(fac)
+
+
+def _add_factor_ids(fac):
+    """The options of ``audit-factors`` about ids and separators."""
+    fac.add_argument(
+        "--item-ids",
+        default=None,
+        metavar="PATH",
+        help="ids of the rows of a .npy --item-factors: a text file, one id "
+        "per line, in row order",
+    )
+    fac.add_argument(
+        "--id-col",
+        default=None,
+        metavar="C",
+        help="the id column of CSV/TSV/Parquet factor files (default: their "
+        "first column; a user factor file without this column uses its first)",
+    )
+    fac.add_argument(
+        "--sep",
+        type=_separator,
+        default=None,
+        metavar="C",
+        help="field separator of the CSV/TSV files (default: from the header "
+        "line, as for 'audit')",
+    )
+
+
+def _add_factor_labels(fac):
+    """The label and name options of ``audit-factors``."""
+    fac.add_argument(
+        "--item-labels",
+        default=None,
+        metavar="PATH",
+        help="item labels for the label agreement, as for 'audit' (RecBole's "
+        ".item files as they are)",
+    )
+    fac.add_argument(
+        "--label-item-col",
+        default=None,
+        metavar="I",
+        help="the item id column of --item-labels (default: the id column of "
+        "the factor file; required with .npy factors)",
+    )
+    fac.add_argument(
+        "--label-col",
+        default=None,
+        metavar="L",
+        help="the label column of --item-labels (default: its only column "
+        "besides the id column)",
+    )
+    fac.add_argument(
+        "--label-sep",
+        type=_label_separator,
+        default=None,
+        metavar="S",
+        help="separator of several labels in one cell, e.g. ' ' for RecBole's "
+        "token_seq genres (default: a cell is one label)",
+    )
+    add_name_flags(fac, default_id="the id column of the factor file")
+    fac.add_argument(
+        "--format",
+        choices=("csv", "parquet"),
+        default="csv",
+        help=f"format of the per-item file: {AUDIT_FACTORS_FILES['items_csv']}, "
+        f"or {AUDIT_FACTORS_FILES['items_parquet']} (needs pyarrow). One row per "
+        "item: id, name, each embedding's gauge stability and label agreement, "
+        "and the overlap of its raw and projected neighbours (default: "
         "%(default)s)",
     )
 

@@ -229,22 +229,28 @@ def _named(item_id, name):
     return md_code(item_id) + (f" {md_text(name)}" if name else "")
 
 
-def neighbors_markdown(neighbors):
-    """The side-by-side neighbour tables of the popular items, in Markdown."""
-    lines = [
-        f"## Top {_settings.N_SHOWN_NEIGHBORS} neighbours of the most popular items",
-        "",
-        "Same item, same data, equally optimal models (Objective 1 rows): do "
-        "they agree on its neighbours?",
-        "",
-    ]
+def neighbors_markdown(neighbors, heading=None):
+    """The side-by-side neighbour tables of the popular items, in Markdown;
+    ``heading`` replaces the title and sentence above them."""
+    lines = list(
+        heading
+        or [
+            f"## Top {_settings.N_SHOWN_NEIGHBORS} neighbours of the most popular "
+            "items",
+            "",
+            "Same item, same data, equally optimal models (Objective 1 rows): do "
+            "they agree on its neighbours?",
+            "",
+        ]
+    )
     for entry in neighbors:
         names = list(entry["neighbors"])  # the fitted models, in report order
         item = md_code(entry["item"], in_table=False)
         if entry.get("item_name"):
             item += f" {md_text(entry['item_name'])}"
         titles = entry.get("neighbor_names", {})
-        lines += [f"### item {item} ({entry['n_users']} users)", ""]
+        users = entry.get("n_users")
+        lines += [f"### item {item}" + (f" ({users} users)" if users else ""), ""]
         lines.append("| rank | " + " | ".join(md_text(n) for n in names) + " |")
         lines.append("|---:|" + "|".join("---" for _ in names) + "|")
         n_rows = max((len(v) for v in entry["neighbors"].values()), default=0)
@@ -339,6 +345,10 @@ class Report:
     verdict: dict | None = None
     #: Further files of the report, name -> bytes (the per-item file).
     files: dict = field(default_factory=dict)
+    #: The "how to read it" text, if not :data:`HOW_TO_READ` (``{k}``: k).
+    how_to_read: str = HOW_TO_READ
+    #: Markdown lines above the neighbour tables, if not the audit's.
+    neighbors_heading: list | None = None
 
     def to_markdown(self, figure=None):
         """The Markdown report; ``figure`` is the file name of the PNG, if any."""
@@ -357,13 +367,13 @@ class Report:
         ]
         if notes:
             parts += ["Notes:", "", *notes, ""]
-        parts.append(HOW_TO_READ.format(k=self.n_neighbors))
+        parts.append(self.how_to_read.format(k=self.n_neighbors))
         if figure is not None:
             parts += [f"![Item-item cosine similarities]({figure})", ""]
         if self.reading:
             parts += [self.reading, ""]
         if self.neighbors is not None:
-            parts += [neighbors_markdown(self.neighbors), ""]
+            parts += [neighbors_markdown(self.neighbors, self.neighbors_heading), ""]
         return "\n".join(parts)
 
     def to_json(self, figure=None):

@@ -15,10 +15,14 @@ from . import _figure, _models
 from ._output import open_output
 from ._progress import StepProgress
 from ._report import text_table
-from ._settings import AUDIT_FILES, REPRODUCE_FILES
+from ._settings import AUDIT_FACTORS_FILES, AUDIT_FILES, REPRODUCE_FILES
 
-#: Every file a report of either command leaves in its directory.
-REPORT_NAMES = frozenset(REPRODUCE_FILES.values()) | frozenset(AUDIT_FILES.values())
+#: Every file a report of any command leaves in its directory.
+REPORT_NAMES = (
+    frozenset(REPRODUCE_FILES.values())
+    | frozenset(AUDIT_FILES.values())
+    | frozenset(AUDIT_FACTORS_FILES.values())
+)
 
 
 def show_progress(args):
@@ -27,7 +31,7 @@ def show_progress(args):
     return not args.no_progress and sys.stderr.isatty()
 
 
-def run_command(args, build, names):
+def run_command(args, build, names, n_steps=None):
     """Build the report of a command, write it into ``args.out`` and print
     its summary.
 
@@ -35,13 +39,16 @@ def run_command(args, build, names):
     for the data, one per model); ``names`` are the file names of its
     Markdown (``"md"``), JSON (``"json"``) and figure (``"figure"``). The
     output directory is checked and locked first, and replaced as one set
-    (:mod:`skcosim.cli._output`). Returns the exit status, 0.
+    (:mod:`skcosim.cli._output`). ``n_steps`` is the number of progress
+    steps before the figure (default: the data and each model of
+    :func:`~skcosim.cli._models.default_models`). Returns the exit status, 0.
     """
     start = time.perf_counter()
     with open_output(args.out, REPORT_NAMES) as out:
         draw_png = _figure.has_matplotlib()
-        n_models = len(_models.default_models(1, 1.0, random_state=None))
-        progress = StepProgress(1 + n_models + draw_png, enabled=show_progress(args))
+        if n_steps is None:
+            n_steps = 1 + len(_models.default_models(1, 1.0, random_state=None))
+        progress = StepProgress(n_steps + draw_png, enabled=show_progress(args))
         with contextlib.ExitStack() as stack:
             # Closed before any error message: tqdm clears its line (leave=False).
             stack.callback(progress.close)

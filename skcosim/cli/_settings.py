@@ -58,6 +58,15 @@ AUDIT_FILES = {
     "items_csv": "items.csv",
     "items_parquet": "items.parquet",
 }
+#: audit-factors' own names: its report and the audit's can share a directory.
+AUDIT_FACTORS_FILES = {
+    "figure": "factor_similarities.png",
+    "md": "audit_factors.md",
+    "json": "audit_factors.json",
+    # The per-item file, one of the two (--format): a run removes the other.
+    "items_csv": "factor_items.csv",
+    "items_parquet": "factor_items.parquet",
+}
 
 N_NEIGHBORS = 10
 N_SHOWN_ITEMS = 10  # popular items whose neighbours the audit lists

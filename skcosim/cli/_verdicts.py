@@ -4,7 +4,7 @@ The thresholds of the verdicts, in one place, the plain words that say which
 models a row stands for, and the verdict of each row and of the whole audit.
 Every function takes plain numbers or a row of the report (a dict with the
 keys ``gauge_stability``, ``resample_stability``, ``label_agreement``,
-``objective``, ``kind``, ``not_available``), never the command line's
+``objective``, ``embedding``, ``not_available``), never the command line's
 arguments, so that ``skcosim audit``, ``skcosim audit-factors`` and scripts
 reading ``audit.json`` reach the same verdict from the same numbers. The
 user guide's "What to do with your audit" explains each threshold.
@@ -267,14 +267,26 @@ def label_findings(value, chance):
     return []
 
 
-def row_verdict(row, *, chance_stability, chance_agreement=None, min_item_count=None):
+def row_verdict(
+    row,
+    *,
+    chance_stability,
+    chance_agreement=None,
+    min_item_count=None,
+    resample=True,
+):
     """The verdict of one row: ``{"level", "short", "text", "next_step",
     "findings"}``; ``level`` is the most severe of :data:`LEVELS` among the
-    findings (``"ok"`` without any)."""
+    findings (``"ok"`` without any). ``resample=False``: the row has no
+    resample stability to judge (``audit-factors``: no training data)."""
     findings = [
         *gauge_findings(row.get("gauge_stability"), row),
-        *resample_findings(
-            row.get("resample_stability"), chance_stability, min_item_count, row
+        *(
+            resample_findings(
+                row.get("resample_stability"), chance_stability, min_item_count, row
+            )
+            if resample
+            else []
         ),
         *label_findings(row.get("label_agreement"), chance_agreement),
     ]
@@ -282,7 +294,8 @@ def row_verdict(row, *, chance_stability, chance_agreement=None, min_item_count=
         return {
             "level": "ok",
             "short": "stable",
-            "text": "neighbours survive an equally good re-split and new users",
+            "text": "neighbours survive an equally good re-split"
+            + (" and new users" if resample else ""),
             "next_step": "none needed",
             "findings": [],
         }

@@ -17,7 +17,8 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, validate_params
-from .._validation import drop_stored_zeros
+from .._validation import drop_stored_zeros, frame_values, warn_if_interaction_log
+from ._load import interactions_frame
 
 
 @validate_params(
@@ -25,11 +26,16 @@ from .._validation import drop_stored_zeros
         "data": [dict, "array-like", "sparse matrix"],
         "min_item_count": [Interval(numbers.Integral, 0, None, closed="left")],
         "min_user_count": [Interval(numbers.Integral, 0, None, closed="left")],
+        "as_frame": ["boolean", None],
     },
     prefer_skip_nested_validation=True,
 )
 def filter_interactions(
-    data, *, min_item_count: int = 0, min_user_count: int = 0
+    data,
+    *,
+    min_item_count: int = 0,
+    min_user_count: int = 0,
+    as_frame: bool | None = None,
 ) -> Bunch:
     """Keep the users and items with enough interactions (a k-core).
 
@@ -47,27 +53,40 @@ def filter_interactions(
 
     Parameters
     ----------
-    data : Bunch or {array-like, sparse matrix} of shape (n_users, n_items)
+    data : Bunch, DataFrame or {array-like, sparse matrix} of shape \
+            (n_users, n_items)
         The output of :func:`load_interactions` (a Bunch with ``data``,
-        ``user_ids`` and ``item_ids``), or an interaction matrix with users in
-        rows and items in columns.
+        ``user_ids`` and ``item_ids``, with or without ``as_frame``), a
+        users x items DataFrame (dense or sparse; the index holds the user
+        ids, the columns the item ids), or an interaction matrix with users
+        in rows and items in columns.
     min_item_count : int, default=0
         Least number of users an item keeps.
     min_user_count : int, default=0
         Least number of items a user keeps.
+    as_frame : bool or None, default=None
+        If True, ``data`` is a sparse :class:`pandas.DataFrame` (the kept user
+        ids as the index, the kept item ids as the columns), also returned as
+        ``frame``, as :func:`load_interactions` gives with ``as_frame=True``.
+        ``None``: True when ``data`` is a DataFrame or a Bunch holding one.
 
     Returns
     -------
     filtered : :class:`~sklearn.utils.Bunch`
         Dictionary-like object with attributes:
 
-        data : scipy.sparse.csr_matrix of shape (n_kept_users, n_kept_items)
-            The kept rows and columns, values (and dtype) unchanged.
+        data : scipy.sparse.csr_matrix or DataFrame of shape \
+                (n_kept_users, n_kept_items)
+            The kept rows and columns, in their order, values (and dtype)
+            unchanged; a sparse DataFrame with ``as_frame``.
         user_ids : pandas.Index or ndarray of shape (n_kept_users,)
-            The ids of the kept users (from ``data.user_ids``), or their row
-            positions in the input when ``data`` is a matrix.
+            The ids of the kept users (from ``data.user_ids``, or the index
+            of a DataFrame), or their row positions in the input when
+            ``data`` is a matrix.
         item_ids : pandas.Index or ndarray of shape (n_kept_items,)
             Likewise for the items (columns).
+        frame : DataFrame of shape (n_kept_users, n_kept_items)
+            Only with ``as_frame``: the same DataFrame as ``data``.
         n_passes : int
             Number of passes over the interactions (the last one removes
             nothing).
@@ -104,7 +123,19 @@ def filter_interactions(
 
     >>> kept.n_passes
     3
+
+    A DataFrame keeps its ids:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(X, index=["ann", "bob", "cy", "di"],
+    ...                      columns=["a", "b", "c", "d"])
+    >>> kept = filter_interactions(frame, min_item_count=2, min_user_count=2)
+    >>> kept.data.index.tolist(), kept.data.columns.tolist()
+    (['ann', 'bob'], ['a', 'b'])
     """
+    warn_if_interaction_log(data, "filter_interactions", stacklevel=4)
+    if as_frame is None:
+        as_frame = _holds_frame(data)
     X, user_ids, item_ids = _matrix_and_ids(data)
     rows, cols = X.nonzero()
     min_users = max(int(min_item_count), 1)
@@ -124,19 +155,47 @@ def filter_interactions(
     items = np.flatnonzero(np.bincount(cols, minlength=n_items))
     # At the fixed point an entry is kept exactly when its user and item are.
     kept = X[users][:, items]
-    return Bunch(
-        data=kept,
-        user_ids=users if user_ids is None else user_ids[users],
-        item_ids=items if item_ids is None else item_ids[items],
-        n_passes=n_passes,
+    kept_users = users if user_ids is None else user_ids[users]
+    kept_items = items if item_ids is None else item_ids[items]
+    result = Bunch(
+        data=kept, user_ids=kept_users, item_ids=kept_items, n_passes=n_passes
     )
+    if as_frame:
+        result.data = result.frame = _ids_frame(kept, kept_users, kept_items, data)
+    return result
+
+
+def _holds_frame(data):
+    """Whether ``data`` is a DataFrame or a Bunch whose ``data`` is one."""
+    if isinstance(data, dict):
+        data = data.get("data")
+    return isinstance(data, pd.DataFrame)
+
+
+def _ids_frame(X, user_ids, item_ids, source):
+    """The sparse matrix ``X`` as a sparse DataFrame with these ids: the
+    column labels of a DataFrame ``source`` as they are, otherwise the item
+    ids as strings (:func:`load_interactions`' ``as_frame`` convention)."""
+    if isinstance(source, pd.DataFrame):
+        return pd.DataFrame.sparse.from_spmatrix(
+            X, index=pd.Index(user_ids), columns=pd.Index(item_ids)
+        )
+    return interactions_frame(X, pd.Index(user_ids), pd.Index(item_ids))
 
 
 def _matrix_and_ids(data):
     """The CSR matrix (explicit zeros removed) and the ids of a Bunch, or
     ``None`` ids for a matrix."""
     user_ids = item_ids = None
-    if isinstance(data, dict):
+    if isinstance(data, pd.DataFrame):
+        user_ids, item_ids = data.index, data.columns
+        if not (user_ids.is_unique and item_ids.is_unique):
+            raise ValueError(
+                "data is a DataFrame with repeated user ids (index) or item ids "
+                "(columns): each id must name one row or column."
+            )
+        data = frame_values(data)
+    elif isinstance(data, dict):
         missing = [key for key in ("data", "user_ids", "item_ids") if key not in data]
         if missing:
             raise ValueError(
@@ -144,6 +203,8 @@ def _matrix_and_ids(data):
                 "load_interactions or an interaction matrix."
             )
         user_ids, item_ids, data = data["user_ids"], data["item_ids"], data["data"]
+        if isinstance(data, pd.DataFrame):
+            data = frame_values(data)
     if user_ids is not None:
         user_ids, item_ids = (
             ids if isinstance(ids, pd.Index | np.ndarray) else np.asarray(ids)

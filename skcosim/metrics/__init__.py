@@ -6,6 +6,7 @@ Every neighbour metric uses :func:`cosine_neighbors` (user guide:
 
 from ._available import NOT_AVAILABLE
 from ._factors import factor_gauge_stability
+from ._gauge import apply_gauge, sample_gauge
 from ._labels import neighbor_label_agreement
 from ._neighbors import cosine_neighbors
 from ._overlap import neighbor_overlap
@@ -16,6 +17,7 @@ from ._stability import gauge_stability, resample_stability
 
 __all__ = [
     "NOT_AVAILABLE",
+    "apply_gauge",
     "cosine_neighbors",
     "factor_gauge_stability",
     "gauge_stability",
@@ -28,4 +30,5 @@ __all__ = [
     "recall_at_k",
     "resample_stability",
     "restart_stability",
+    "sample_gauge",
 ]

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_array
 
 from .._compat import Interval, StrOptions, validate_params
 from .._docstring import (
+    AVERAGE_PARAMETER,
     METHOD_PARAMETER,
     N_DRAWS_PARAMETER,
     N_NEIGHBORS_PARAMETER,
@@ -24,7 +25,7 @@ from .._docstring import (
 )
 from .._linalg._gauge import GAUGE_GROUPS, apply_gauge
 from ._overlap import OVERLAP_METHODS
-from ._stability import mean_gauge_overlap
+from ._stability import gauge_overlaps
 
 
 @validate_params(
@@ -35,10 +36,12 @@ from ._stability import mean_gauge_overlap
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
+        "average": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
 @Substitution(
+    average=AVERAGE_PARAMETER,
     n_neighbors=N_NEIGHBORS_PARAMETER,
     n_draws=N_DRAWS_PARAMETER,
     method=METHOD_PARAMETER,
@@ -52,7 +55,8 @@ def factor_gauge_stability(
     n_draws: int = 10,
     method: str = "jaccard",
     random_state=None,
-) -> float:
+    average: bool = True,
+) -> float | np.ndarray:
     r"""Gauge stability of the item factors of any dot-product model.
 
     The quantity of :func:`gauge_stability`, computed from an array: the
@@ -82,6 +86,13 @@ def factor_gauge_stability(
       Objective 2, two-tower models with L2 on both towers) or a cosine
       inside the loss. Rotations keep every cosine, so the value is 1.
 
+    ``group`` is what is drawn (:func:`sample_gauge`), here as in
+    :func:`gauge_stability`: with the same ``group`` and ``random_state``,
+    ``gauge_stability(model, group=group)`` of a model whose item embedding is
+    ``V`` is this number exactly. (``gauge_stability`` without ``group`` draws
+    diagonal ``R`` for a model whose gauge is invertible: a smaller family,
+    so a value above the invertible group's for the same model.)
+
     A value of 1 means the loss determines the neighbours; a value well below
     1 means they are an accident of one admissible split. Use
     :func:`skcosim.preprocessing.project_factors` for an embedding whose
@@ -101,6 +112,7 @@ def factor_gauge_stability(
         ``z ~ N(0, 1)``, ``"orthogonal"`` a Haar-random rotation,
         ``"invertible"`` ``Q_1 diag(exp(z)) Q_2`` with ``Q_1, Q_2``
         Haar-random rotations.
+    {average}
 
     Returns
     -------
@@ -108,7 +120,8 @@ def factor_gauge_stability(
 
     See Also
     --------
-    gauge_stability : The same quantity for a fitted skcosim model.
+    gauge_stability : The same quantity for a fitted model.
+    sample_gauge : The transforms drawn.
     skcosim.preprocessing.project_factors : The gauge-free item embedding.
 
     Examples
@@ -129,7 +142,7 @@ def factor_gauge_stability(
     V = check_array(
         item_factors, dtype=[np.float64, np.float32], input_name="item_factors"
     )
-    return mean_gauge_overlap(
+    return gauge_overlaps(
         V,
         lambda R: apply_gauge(V, V, R)[1],
         group,
@@ -137,4 +150,4 @@ def factor_gauge_stability(
         n_draws=n_draws,
         method=method,
         random_state=random_state,
-    )
+    ).reduce("Gauge stability", average)

@@ -8,9 +8,10 @@ import scipy.sparse as sp
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils.validation import check_array
 
-from .._compat import validate_params
-from .._constraints import Count
+from .._compat import HasMethods, StrOptions, validate_params
+from .._constraints import EMBEDDING_KINDS, Count
 from .._validation import is_hashable
+from ._estimators import fitted_item_model, item_embeddings
 from ._neighbors import cosine_neighbors, tie_tolerance, zero_rows
 
 
@@ -76,14 +77,24 @@ def _codes(labels):
 
 @validate_params(
     {
-        "E": ["array-like"],
+        "E": ["array-like", HasMethods(["fit"]), callable],
         "labels": ["array-like", "sparse matrix", list],
         "n_neighbors": [Count(1)],
         "average": ["boolean"],
+        "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
+        "X": ["array-like", "sparse matrix", None],
     },
     prefer_skip_nested_validation=True,
 )
-def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool = True):
+def neighbor_label_agreement(
+    E,
+    labels,
+    n_neighbors: int = 10,
+    *,
+    average: bool = True,
+    embedding: str | None = None,
+    X=None,
+):
     r"""Share of each item's top-``k`` cosine neighbours that share a label with it.
 
     With ``N(i)`` the ``k = n_neighbors`` nearest items of item ``i`` by
@@ -113,8 +124,13 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
 
     Parameters
     ----------
-    E : array-like of shape (m, d)
-        Item embedding, one row per item.
+    E : array-like of shape (m, d), estimator object or callable
+        Item embedding, one row per item; or a fitted model whose item
+        embedding to use (``embedding``): a skcosim autoencoder, a
+        :class:`~skcosim.preprocessing.ProjectedEmbedding`, a scikit-learn
+        estimator with ``components_`` (items ``components_.T``), a Pipeline
+        ending in one; or a callable ``fit_item_factors(X) -> V``, fitted on
+        ``X``.
     labels : array-like of shape (m,) or (m, n_labels), sparse matrix, or list
         One label per item (any hashable values, of mixed types too,
         compared as a Python set compares them: ``1`` and ``"1"`` are two
@@ -125,6 +141,11 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
         Number of neighbours ``k``.
     average : bool, default=True
         Return the mean over items; otherwise one value per item.
+    embedding : {"decoder", "encoder", "projected"} or None, default=None
+        For a model ``E``: which of its item embeddings (``None``: its
+        default, as in :func:`gauge_stability`). Ignored for an array.
+    X : {array-like, sparse matrix} of shape (n_samples, m), default=None
+        The data a callable ``E`` is fitted on; only for a callable.
 
     Returns
     -------
@@ -155,6 +176,12 @@ def neighbor_label_agreement(E, labels, n_neighbors: int = 10, *, average: bool 
     ...                          n_neighbors=2, average=False)
     array([0.5, 0.5, 0.5, nan])
     """
+    if hasattr(E, "fit") or callable(E):
+        E = item_embeddings(fitted_item_model(E, X), embedding)
+    elif X is not None:
+        raise ValueError(
+            "X is for a callable fit_item_factors(X) only, not an array E."
+        )
     E = check_array(E, dtype=[np.float32, np.float64])
     m = E.shape[0]
     codes, Y = _label_indicator(labels, m)

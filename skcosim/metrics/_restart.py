@@ -129,9 +129,9 @@ def restart_stability(
     A fit that does not depend on ``random_state`` (the closed forms of
     :class:`~skcosim.WeightDecayAutoencoder` and
     :class:`~skcosim.DropoutAutoencoder` with the ``"gram"`` solver and a
-    named ``scaling``) gives identical fits: exactly 1.0. The seeded
+    named ``gauge``) gives identical fits: exactly 1.0. The seeded
     ``"arpack"`` and ``"randomized"`` solvers move the embedding by rounding
-    only; ``scaling="random"`` and the gradient solvers depend on the seed
+    only; ``gauge="random"`` and the gradient solvers depend on the seed
     for real. A non-convex fit (the cosine-trained model) can reach
     near-equal losses with different neighbours: training for cosine removes
     the diagonal gauge, not the dependence on the start.

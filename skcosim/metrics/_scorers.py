@@ -24,6 +24,7 @@ from .._docstring import (
     Substitution,
 )
 from .._linalg._topk import SCORE_K
+from .._validation import frame_values
 from ..model_selection._split import train_test_split_interactions
 from ._estimators import default_embedding, final_estimator, fitted_item_model
 from ._overlap import OVERLAP_METHODS
@@ -92,17 +93,11 @@ class _RankingScorer:
         X_train, X_test = train_test_split_interactions(
             X, test_size=self.holdout, random_state=self.random_state
         )
-        if hasattr(X, "columns"):
-            # Keep the item names the estimator was fitted with (sparse stays
-            # sparse: a sparse DataFrame is never densified).
-            if hasattr(X, "sparse"):
-                X_train = pd.DataFrame.sparse.from_spmatrix(
-                    X_train, index=X.index, columns=X.columns
-                )
-            else:
-                X_train = pd.DataFrame(
-                    X_train.toarray(), columns=X.columns, index=X.index
-                )
+        if isinstance(X_test, pd.DataFrame):
+            # The split of a DataFrame keeps the item names the estimator was
+            # fitted with, in sparse DataFrames; the held-out part is read as
+            # a matrix.
+            X_test = frame_values(X_test)
         # k=None is score's: NDCG@100, or every item when there are fewer.
         k = min(SCORE_K, X_train.shape[1]) if self.k is None else self.k
         return self._metrics[self.metric](
@@ -202,7 +197,7 @@ def make_stability_scorer(
     >>> X = (rng.rand(120, 30) < 0.2).astype(float)
     >>> search = GridSearchCV(
     ...     DropoutAutoencoder(n_components=4),
-    ...     {"scaling": ["identity", "symmetric"]},
+    ...     {"gauge": ["identity", "symmetric"]},
     ...     scoring=make_stability_scorer(n_neighbors=5, n_draws=3), cv=2,
     ... ).fit(X)
     >>> search.cv_results_["mean_test_score"].shape

@@ -33,16 +33,17 @@ from .._docstring import (
     STABILITY_RETURNS,
     Substitution,
 )
-from .._linalg._gauge import sample_gauge
+from .._linalg import _dask
+from .._linalg._gauge import GAUGE_GROUPS, sample_gauge
 from ._available import has_too_few_components, not_available
-from ._estimators import fitted_item_model, item_embeddings
+from ._estimators import as_item_estimator, fitted_item_model, item_embeddings
 from ._neighbors import check_n_neighbors, cosine_neighbors, tie_tolerance, zero_rows
 from ._overlap import OVERLAP_METHODS, mean_overlap, overlap_from_indices
 from ._refits import RefitPlan, _refit_neighbors
 
 #: The family :func:`skcosim.metrics.gauge_stability` draws from, by an
 #: autoencoder's ``_gauge_group``: a diagonal ``R`` already moves every cosine
-#: of Objective 1 and keeps the metric in step with ``scaling="random"``.
+#: of Objective 1 and keeps the metric in step with ``gauge="random"``.
 STABILITY_DRAWS = {"invertible": "diagonal", "orthogonal": "orthogonal"}
 
 
@@ -130,13 +131,15 @@ class Overlaps:
 
 @validate_params(
     {
-        "estimator": [HasMethods(["fit"])],
+        "estimator": [HasMethods(["fit"]), callable],
         "n_neighbors": [Count(1)],
         "n_draws": [Count(1)],
         "embedding": [StrOptions(set(EMBEDDING_KINDS)), None],
         "method": [StrOptions(set(OVERLAP_METHODS))],
         "random_state": ["random_state"],
         "max_items": [Count(1), None],
+        "group": [StrOptions(set(GAUGE_GROUPS)), None],
+        "X": ["array-like", "sparse matrix", None],
         "average": ["boolean"],
     },
     prefer_skip_nested_validation=True,
@@ -159,6 +162,8 @@ def gauge_stability(
     method: str = "jaccard",
     random_state=None,
     max_items: int | None = None,
+    group: str | None = None,
+    X=None,
     average: bool = True,
 ) -> float | np.ndarray:
     r"""Expected neighbour overlap of a fitted model under random gauge transforms.
@@ -167,8 +172,9 @@ def gauge_stability(
     ``B R^{-T}`` for every ``R`` its objective admits (:ref:`gauges`): any
     invertible ``R`` for Objective 1 and dropout (``DropoutAutoencoder``),
     rotations only for Objectives 2 and 3 (``WeightDecayAutoencoder``,
-    ``CosineAutoencoder``). This draws ``n_draws`` such ``R`` (a diagonal
-    with log-normal entries, or a Haar-random rotation) and returns
+    ``CosineAutoencoder``). The same holds for the item factors ``V`` of
+    any model scoring ``U V^T`` (``V R^{-T}``). This draws ``n_draws`` such
+    ``R`` from ``group`` (:func:`sample_gauge`) and returns
 
     .. math::
 
@@ -187,12 +193,21 @@ def gauge_stability(
     fewer than two effective components (every cosine +1, -1 or 0) is not
     available (see Returns).
 
+    With the same ``group`` and ``random_state`` this is exactly
+    :func:`factor_gauge_stability` of the model's item embedding.
+
     Parameters
     ----------
-    estimator : estimator object
+    estimator : estimator object or callable
         A fitted skcosim autoencoder, a fitted
-        :class:`~skcosim.preprocessing.ProjectedEmbedding`, or a fitted
-        Pipeline whose last step is one of them.
+        :class:`~skcosim.preprocessing.ProjectedEmbedding`, a fitted
+        scikit-learn estimator with ``components_`` (item factors
+        ``components_.T``: :class:`~sklearn.decomposition.TruncatedSVD`,
+        :class:`~sklearn.decomposition.PCA`,
+        :class:`~sklearn.decomposition.NMF`), a fitted Pipeline whose last
+        step is one of them, or a callable ``fit_item_factors(X) -> V``
+        returning item factors of shape ``(n_features, d)`` (fitted on
+        ``X`` here; its gauge is unknown, so ``group`` is required).
     {n_neighbors}
     {n_draws}
     {embedding}
@@ -200,20 +215,47 @@ def gauge_stability(
     random_state : int, RandomState instance or None, default=None
         Seeds the gauge draws (and the sample of items, see ``max_items``).
     {max_items}
+    group : {"diagonal", "orthogonal", "invertible"} or None, default=None
+        The family the transforms ``R`` are drawn from (:func:`sample_gauge`):
+        ``"diagonal"`` (positive, log-normal), ``"orthogonal"`` (rotations) or
+        ``"invertible"`` (rotation, diagonal, rotation). It must be admissible
+        for the model: every family for an invertible gauge (Objective 1,
+        TruncatedSVD, PCA), only ``"diagonal"`` for NMF without penalty, only
+        ``"orthogonal"`` for Objectives 2 and 3. ``None``: ``"diagonal"``
+        for a model whose gauge is invertible or diagonal (the smallest family
+        that moves cosines, what ``DropoutAutoencoder(gauge="random")``
+        draws), ``"orthogonal"`` for one whose gauge is orthogonal; a model
+        that declares no gauge (a callable, another estimator with
+        ``components_``) needs ``group``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+        The data a callable ``estimator`` is fitted on; only for a callable.
     {average}
 
     Returns
     -------
     {stability_returns}
 
+    Raises
+    ------
+    TypeError
+        If the model has no item embedding, or declares no gauge and
+        ``group`` is None.
+    ValueError
+        If ``group`` is not admissible for the model, ``X`` is missing for a
+        callable (or given for a fitted model), or the callable returns item
+        factors of the wrong shape or with NaN.
+
     See Also
     --------
     resample_stability : Overlap between models fitted on different users.
+    factor_gauge_stability : The same quantity from an array of item factors.
+    sample_gauge : The random transforms drawn.
     neighbor_overlap : Overlap of two embeddings.
 
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn.decomposition import TruncatedSVD
     >>> from skcosim import DropoutAutoencoder, WeightDecayAutoencoder
     >>> from skcosim.metrics import gauge_stability
     >>> rng = np.random.RandomState(0)
@@ -227,6 +269,10 @@ def gauge_stability(
     >>> bool(gauge_stability(do, n_neighbors=5, embedding="decoder",
     ...                      random_state=0) < 0.5)
     True
+    >>> svd = TruncatedSVD(n_components=8, random_state=0).fit(X)
+    >>> bool(gauge_stability(svd, n_neighbors=5, group="invertible",
+    ...                      random_state=0) < 0.5)
+    True
     """
     return gauge_overlaps_of(
         estimator,
@@ -236,27 +282,57 @@ def gauge_stability(
         method=method,
         random_state=random_state,
         max_items=max_items,
+        group=group,
+        X=X,
     ).reduce("Gauge stability", average)
 
 
-def gauge_overlaps_of(estimator, n_neighbors, **kwargs):
+def gauge_overlaps_of(estimator, n_neighbors, *, group=None, X=None, **kwargs):
     """The :class:`Overlaps` behind :func:`gauge_stability` (its arguments,
     unvalidated): the stability and its per-item values from one computation."""
-    model = fitted_item_model(estimator)
-    group = getattr(model, "_gauge_group", None)
-    if group is None:
-        raise TypeError(
-            f"{type(model).__name__} declares no gauge group (_gauge_group): "
-            "gauge stability is defined for skcosim's linear autoencoders."
-        )
+    model = fitted_item_model(estimator, X)
+    draws = _drawn_group(model, group)
     embedding = kwargs.pop("embedding", None)
     return gauge_overlaps(
         item_embeddings(model, embedding),
         lambda R: item_embeddings(model, embedding, R),
-        STABILITY_DRAWS.get(group, group),
+        draws,
         n_neighbors=n_neighbors,
         **kwargs,
     )
+
+
+#: The families of transforms each declared gauge admits.
+_ADMISSIBLE = {
+    "invertible": GAUGE_GROUPS,
+    "diagonal": ("diagonal",),
+    "orthogonal": ("orthogonal",),
+}
+
+
+def _drawn_group(model, group):
+    """The family :func:`gauge_stability` draws from: ``group``, checked
+    against the gauge ``model`` declares, or the declared gauge's default."""
+    declared = getattr(model, "_gauge_group", None)
+    name = type(getattr(model, "estimator", model)).__name__
+    if declared is None:
+        if group is None:
+            raise TypeError(
+                f"{name} declares no gauge group: pass group= (the transforms "
+                "its training leaves free: 'invertible' without regularization "
+                "or with a penalty on the product only, 'diagonal', or "
+                "'orthogonal' with weight decay on both factors)."
+            )
+        return group
+    if group is None:
+        return STABILITY_DRAWS.get(declared, declared)
+    if group not in _ADMISSIBLE[declared]:
+        raise ValueError(
+            f"group={group!r} is not admissible for {name}: its loss is kept "
+            f"only by {declared} transforms; use group in "
+            f"{_ADMISSIBLE[declared]}."
+        )
+    return group
 
 
 def mean_gauge_overlap(
@@ -314,7 +390,7 @@ def gauge_overlaps(
 
 @validate_params(
     {
-        "estimator": [HasMethods(["fit"])],
+        "estimator": [HasMethods(["fit"]), callable],
         "X": ["array-like", "sparse matrix"],
         "n_neighbors": [Count(1)],
         "n_resamples": [Count(1)],
@@ -364,14 +440,22 @@ def resample_stability(
             \mathrm{overlap}\big(N_{U_1}(i), N_{U_2}(i)\big)
 
     With ``subsample <= 0.5`` the two subsets are disjoint (two random halves
-    when ``subsample=0.5``); above, they are drawn independently.
+    when ``subsample=0.5``, of ``n_samples // 2`` each: with an odd number of
+    samples one is left out); above, they are drawn independently.
 
     Parameters
     ----------
-    estimator : estimator object
+    estimator : estimator object or callable
         A skcosim autoencoder, a
-        :class:`~skcosim.preprocessing.ProjectedEmbedding`, or a Pipeline
-        whose last step is one of them; fitted or not (it is cloned).
+        :class:`~skcosim.preprocessing.ProjectedEmbedding`, a scikit-learn
+        estimator with ``components_`` after fitting (item factors
+        ``components_.T``: :class:`~sklearn.decomposition.TruncatedSVD`,
+        :class:`~sklearn.decomposition.PCA`,
+        :class:`~sklearn.decomposition.NMF`), or a Pipeline whose last step
+        is one of them; fitted or not (it is cloned). Or a callable
+        ``fit_item_factors(X_subset) -> V`` that trains any model (ALS, BPR,
+        a two-tower network) on the users it is given and returns its item
+        factors, shape ``(n_features, d)``, finite.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Users in rows, items in columns.
     {n_neighbors}
@@ -415,6 +499,19 @@ def resample_stability(
     >>> score = resample_stability(WeightDecayAutoencoder(n_components=5), X,
     ...                            n_neighbors=5, n_resamples=2, random_state=0)
     >>> 0.0 <= score <= 1.0
+    True
+
+    Any model the user trains, refitted on each subset by the user's code:
+
+    >>> from sklearn.decomposition import TruncatedSVD
+    >>> def fit_item_factors(X_subset):
+    ...     svd = TruncatedSVD(n_components=5, random_state=0).fit(X_subset)
+    ...     return svd.components_.T  # one row per item
+    >>> by_callable = resample_stability(fit_item_factors, X, n_neighbors=5,
+    ...                                  n_resamples=2, random_state=0)
+    >>> by_callable == resample_stability(
+    ...     TruncatedSVD(n_components=5, random_state=0), X, n_neighbors=5,
+    ...     n_resamples=2, random_state=0)
     True
     """
     return resample_overlaps(
@@ -474,6 +571,7 @@ def resample_plan(
 ):
     """The refits of :func:`resample_overlaps` and their :class:`Overlaps`, as
     a :class:`~._refits.RefitPlan` (to fit now, or in the background)."""
+    estimator = as_item_estimator(estimator)
     rng = check_random_state(random_state)
     X, n, n_sub = _subsets(X, subsample)
     if n_sub == n:
@@ -482,6 +580,9 @@ def resample_plan(
             "subsets: the two fits would be the same model (stability 1 for "
             "any deterministic estimator). Use subsample <= 0.5."
         )
+    if subsample <= 0.5:
+        # round(0.5 * 943) is 472, and two subsets of 472 of 943 users overlap.
+        n_sub = min(n_sub, n // 2)
     n_items = _n_features(X)
     queries = sample_items(n_items, max_items, rng)
     pairs = []
@@ -494,7 +595,7 @@ def resample_plan(
         pairs += [first, second]
 
     def jobs():
-        return ((estimator, _safe_indexing(X, np.sort(rows))) for rows in pairs)
+        return ((estimator, _take_rows(X, rows)) for rows in pairs)
 
     def score(refits):
         degenerate = sum(few for _, _, few in refits)
@@ -515,6 +616,15 @@ def resample_plan(
         return Overlaps.of_draws(draws, queries, n_items)
 
     return RefitPlan(jobs, len(pairs), n_neighbors, embedding, queries, score)
+
+
+def _take_rows(X, rows):
+    """The users ``rows`` of ``X``, in order; of a dask array, a subset of
+    each row block, where it lives."""
+    rows = np.sort(rows)
+    if _dask.is_dask_array(X):
+        return _dask.take_rows(X, rows)
+    return _safe_indexing(X, rows)
 
 
 def _subsets(X, subsample):
@@ -557,7 +667,7 @@ def refit_stability(
     degenerate = int(has_too_few_components(E))
     for _ in range(n_resamples):
         rows = rng.permutation(n)[:n_sub]
-        X_sub = _safe_indexing(X, np.sort(rows))
+        X_sub = _take_rows(X, rows)
         ind_r, zero_r, few = _refit_neighbors(estimator, X_sub, n_neighbors, embedding)
         degenerate += few
         undirected = zero_rows(E) | zero_r

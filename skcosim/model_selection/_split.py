@@ -5,17 +5,23 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_array
 
 from .._compat import Interval, validate_params
-from .._validation import drop_stored_zeros
+from .._validation import (
+    drop_stored_zeros,
+    frame_values,
+    matrix_frame,
+    warn_if_interaction_log,
+)
 
 
 @validate_params(
     {
-        "X": ["array-like", "sparse matrix"],
+        "X": ["array-like", "sparse matrix", dict],
         "test_size": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
     },
@@ -33,8 +39,13 @@ def train_test_split_interactions(X, test_size: float = 0.2, random_state=None):
 
     Parameters
     ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Users in rows, items in columns; nonzero entries are interactions.
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features) \
+            or Bunch
+        Users in rows, items in columns; nonzero entries are interactions. A
+        DataFrame (dense or sparse) keeps its index (user ids) and columns
+        (item ids); so does the Bunch of
+        :func:`~skcosim.datasets.load_interactions` (with or without
+        ``as_frame``).
     test_size : float in (0, 1), default=0.2
         Share of each user's interactions held out.
     random_state : int, RandomState instance or None, default=None
@@ -42,10 +53,13 @@ def train_test_split_interactions(X, test_size: float = 0.2, random_state=None):
 
     Returns
     -------
-    X_train : sparse matrix of shape (n_samples, n_features)
-        CSR, the entries kept (the sparse class of ``X`` if it was sparse).
-    X_test : sparse matrix of shape (n_samples, n_features)
-        CSR, the entries held out.
+    X_train : sparse matrix, DataFrame or Bunch of shape (n_samples, n_features)
+        CSR, the entries kept. For a DataFrame ``X``, a sparse DataFrame with
+        the same index and columns, in the same order (every user and item,
+        also those left without entries); for a Bunch, a Bunch with the same
+        ``user_ids`` and ``item_ids`` (and ``frame`` when ``X`` has one).
+    X_test : sparse matrix, DataFrame or Bunch of shape (n_samples, n_features)
+        The entries held out, in the form of ``X_train``.
 
     Examples
     --------
@@ -56,7 +70,55 @@ def train_test_split_interactions(X, test_size: float = 0.2, random_state=None):
     ...                                                 random_state=0)
     >>> X_train.toarray().sum(axis=1), X_test.toarray().sum(axis=1)
     (array([8., 8., 8.]), array([2., 2., 2.]))
+
+    A DataFrame keeps its ids:
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame(X, index=["ann", "bob", "cy"],
+    ...                      columns=[f"item{j}" for j in range(10)])
+    >>> train, test = train_test_split_interactions(frame, random_state=0)
+    >>> test.index.tolist(), test.columns[:3].tolist()
+    (['ann', 'bob', 'cy'], ['item0', 'item1', 'item2'])
     """
+    warn_if_interaction_log(X, "train_test_split_interactions", stacklevel=4)
+    # The ids of a DataFrame or a Bunch go to both parts, unchanged.
+    if isinstance(X, pd.DataFrame):
+        parts = _split_matrix(frame_values(X), test_size, random_state)
+        return tuple(matrix_frame(part, X) for part in parts)
+    if isinstance(X, dict):
+        return _split_bunch(X, test_size, random_state)
+    return _split_matrix(X, test_size, random_state)
+
+
+def _split_bunch(data, test_size, random_state):
+    """Two Bunches with the ids of ``data`` (a :func:`load_interactions`
+    Bunch), each with a ``frame`` when ``data`` has one."""
+    missing = [key for key in ("data", "user_ids", "item_ids") if key not in data]
+    if missing:
+        raise ValueError(
+            f"X is a dict without {missing}: pass the Bunch of load_interactions, "
+            "a DataFrame or an interaction matrix."
+        )
+    X = data["data"]
+    is_frame = isinstance(X, pd.DataFrame)
+    parts = _split_matrix(frame_values(X) if is_frame else X, test_size, random_state)
+    shape = (len(data["user_ids"]), len(data["item_ids"]))
+    if parts[0].shape != shape:
+        raise ValueError(
+            f"X.data has shape {parts[0].shape} but X has {shape[0]} user_ids "
+            f"and {shape[1]} item_ids."
+        )
+    bunches = []
+    for part in parts:
+        bunch = Bunch(data=part, user_ids=data["user_ids"], item_ids=data["item_ids"])
+        if is_frame:
+            bunch.data = bunch.frame = matrix_frame(part, X)
+        bunches.append(bunch)
+    return tuple(bunches)
+
+
+def _split_matrix(X, test_size, random_state):
+    """:func:`train_test_split_interactions` of a matrix."""
     rng = check_random_state(random_state)
     X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32])
     # One entry per interaction: no stored zeros, duplicates summed.

@@ -11,11 +11,11 @@ from sklearn.base import (
     OneToOneFeatureMixin,
     TransformerMixin,
 )
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import Interval, _fit_context
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
-from .._validation import check_not_dates, item_popularity
+from .._validation import item_popularity, validate_interactions
 
 
 def _sparse_format(X):
@@ -126,10 +126,7 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted scaler.
         """
-        check_not_dates(X)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
+        X = validate_interactions(self, X)
         counts = item_popularity(X)
         self.popularity_ = np.maximum(counts, 1) / X.shape[0]
         with np.errstate(over="ignore"):
@@ -152,15 +149,8 @@ class PopularityScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             sparse, in its sparse format.
         """
         check_is_fitted(self)
-        check_not_dates(X)
         fmt = _sparse_format(X)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
+        X = validate_interactions(self, X, reset=False)
         _check_scale(self.scale_, X.dtype, self.beta, self.popularity_)
         return _scale_columns(X, self.scale_, fmt)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -10,14 +12,21 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
+from sklearn.utils import check_scalar
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._compat import HasMethods, _fit_context, validate_params
 from .._docstring import FEATURES_IN_ATTRIBUTES, Substitution
 from .._linalg._gauge import apply_gauge, check_gauge
 from .._linalg._matrix import canonical_projection
-from .._validation import check_not_dates, item_popularity, zero_item_rows
+from .._validation import (
+    LOG_WARNING_MATCH,
+    item_popularity,
+    validate_interactions,
+    zero_item_rows,
+)
+from ..autoencoders._base import embeddings_frame
 from ..autoencoders._weight_decay import WeightDecayAutoencoder
 
 
@@ -198,12 +207,12 @@ class ProjectedEmbedding(
         self : object
             The fitted transformer.
         """
-        check_not_dates(X)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
+        X = validate_interactions(self, X, warn_log_stacklevel=4)
         base = WeightDecayAutoencoder() if self.estimator is None else self.estimator
-        estimator = clone(base).fit(X)
+        with warnings.catch_warnings():
+            # Warned above, on the table as given.
+            warnings.filterwarnings("ignore", message=LOG_WARNING_MATCH)
+            estimator = clone(base).fit(X)
         if not (hasattr(estimator, "encoder_") and hasattr(estimator, "decoder_")):
             raise TypeError(
                 f"{type(estimator).__name__} has no encoder_ and decoder_ after "
@@ -232,14 +241,7 @@ class ProjectedEmbedding(
             Rows with the cosines of the rows of ``X A B^T``.
         """
         check_is_fitted(self)
-        check_not_dates(X)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
+        X = validate_interactions(self, X, reset=False)
         P = self.projected_encoder_.astype(X.dtype, copy=False)
         return safe_sparse_dot(X, P, dense_output=True)
 
@@ -272,7 +274,7 @@ class ProjectedEmbedding(
         back = (np.linalg.pinv(T) @ B.T.astype(np.float64)).astype(Z.dtype)
         return Z @ back
 
-    def item_embeddings(self, embedding=None, *, gauge=None):
+    def item_embeddings(self, embedding=None, *, gauge=None, as_frame=False):
         """Gauge-free item embeddings ``A L`` (one row per item).
 
         Parameters
@@ -283,12 +285,23 @@ class ProjectedEmbedding(
         gauge : ndarray of shape (n_components, n_components), default=None
             If given, project the re-split model ``A R, B R^{-T}`` instead:
             the cosines are the same (what gauge stability checks).
+        as_frame : bool, default=False
+            Return a :class:`pandas.DataFrame` indexed by item id
+            (``feature_names_in_`` when fitted on a DataFrame, column
+            positions otherwise), with the columns of
+            ``get_feature_names_out()``.
 
         Returns
         -------
-        embeddings : ndarray of shape (n_features, n_components)
+        embeddings : ndarray or DataFrame of shape (n_features, n_components)
             One row per item.
         """
+        check_scalar(as_frame, "as_frame", (bool, np.bool_))
+        embeddings = self._item_embeddings(embedding, gauge)
+        return embeddings_frame(self, embeddings) if as_frame else embeddings
+
+    def _item_embeddings(self, embedding, gauge):
+        """:meth:`item_embeddings` as an array."""
         check_is_fitted(self)
         if embedding is None:
             embedding = self._default_embedding

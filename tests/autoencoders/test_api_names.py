@@ -13,8 +13,6 @@ from skcosim.datasets import make_clustered_interactions
 from skcosim.metrics import gauge_stability
 from skcosim.metrics._stability import mean_gauge_overlap
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.fixture(scope="module")
 def X():
@@ -38,6 +36,7 @@ def test_cosine_init_alpha_above_the_spectrum_names_init_alpha(X):
         CosineAutoencoder(4, init_alpha=1e6).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_grid_search_over_init_alpha(X):
     """init_alpha is an ordinary hyperparameter: cloned, set and refitted."""
     search = GridSearchCV(
@@ -60,11 +59,12 @@ def test_grid_search_over_init_alpha(X):
 # -- DropoutAutoencoder.gauge_diagonal_ -------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(
     "params",
     [
-        {"scaling": "random", "random_state": 0},
-        {"scaling": "symmetric"},
+        {"gauge": "random", "random_state": 0},
+        {"gauge": "symmetric"},
         {"solver": "lbfgs", "max_iter": 5, "random_state": 0},
     ],
 )
@@ -75,7 +75,7 @@ def test_gauge_diagonal_is_the_diagonal_of_the_split(X, params):
     # The diagonal is the R of the split: the identity split times it.
     identity = DropoutAutoencoder(4, alpha=10.0, **params)
     if "solver" not in params:
-        identity.set_params(scaling="identity").fit(X)
+        identity.set_params(gauge="identity").fit(X)
         assert_array_equal(identity.gauge_diagonal_, np.ones(4))
         R = np.diag(model.gauge_diagonal_)
         np.testing.assert_allclose(

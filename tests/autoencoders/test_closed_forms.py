@@ -173,7 +173,7 @@ def test_objective1_loss_is_gauge_invariant_but_neighbours_change():
     X, _ = _clustered(n_users=400, n_items=90, seed=4)
     scalings = ["identity", "symmetric", "encoder", "random", np.linspace(0.2, 5, 8)]
     models = [
-        DropoutAutoencoder(8, alpha=20.0, scaling=s, random_state=0).fit(X)
+        DropoutAutoencoder(8, alpha=20.0, gauge=s, random_state=0).fit(X)
         for s in scalings
     ]
     losses = [m.objective(X) for m in models]
@@ -195,7 +195,7 @@ def test_objective1_loss_is_gauge_invariant_but_neighbours_change():
 def test_named_scalings_have_their_documented_column_norms():
     X, _ = _clustered(seed=5)
     s = {
-        name: DropoutAutoencoder(5, alpha=10.0, scaling=name).fit(X)
+        name: DropoutAutoencoder(5, alpha=10.0, gauge=name).fit(X)
         for name in ["identity", "symmetric", "encoder"]
     }
     s_vals = s["identity"].singular_values_
@@ -211,9 +211,9 @@ def test_named_scalings_have_their_documented_column_norms():
 
 def test_random_scaling_depends_on_random_state_only():
     X, _ = _clustered(seed=6)
-    a = DropoutAutoencoder(5, scaling="random", random_state=3).fit(X)
-    b = DropoutAutoencoder(5, scaling="random", random_state=3).fit(X)
-    c = DropoutAutoencoder(5, scaling="random", random_state=4).fit(X)
+    a = DropoutAutoencoder(5, gauge="random", random_state=3).fit(X)
+    b = DropoutAutoencoder(5, gauge="random", random_state=3).fit(X)
+    c = DropoutAutoencoder(5, gauge="random", random_state=4).fit(X)
     assert_allclose(a.decoder_, b.decoder_, rtol=0, atol=0)
     assert not np.allclose(a.gauge_diagonal_, c.gauge_diagonal_)
 
@@ -369,9 +369,7 @@ def test_pandas_output_has_named_columns():
 @pytest.mark.parametrize("scaling", ["identity", "symmetric", "random"])
 def test_projected_item_embeddings_are_gauge_free(scaling):
     X, _ = _clustered(seed=16)
-    model = DropoutAutoencoder(
-        6, alpha=5.0, dropout=0.2, scaling=scaling, random_state=0
-    )
+    model = DropoutAutoencoder(6, alpha=5.0, dropout=0.2, gauge=scaling, random_state=0)
     model.fit(X)
     W = model.encoder_ @ model.decoder_.T  # p x p: fine at this size, for the check
     # Remedy 2: cosines of the rows of A B^T, computed in k dimensions
@@ -401,7 +399,7 @@ def test_item_embeddings_rejects_bad_arguments():
 @pytest.mark.parametrize(
     "scaling, error, match",
     [
-        ([1.0, 2.0], ValueError, r"scaling must have shape \(3,\)"),
+        ([1.0, 2.0], ValueError, r"gauge must have shape \(3,\)"),
         ([1.0, -2.0, 1.0], ValueError, "finite positive"),
         ([1.0, np.inf, 1.0], ValueError, "finite positive"),
         (np.array(["a", "b", "c"]), TypeError, "array of numbers"),
@@ -410,4 +408,4 @@ def test_item_embeddings_rejects_bad_arguments():
 def test_bad_scaling_arrays_are_rejected(scaling, error, match):
     X, _ = _clustered(seed=18)
     with pytest.raises(error, match=match):
-        DropoutAutoencoder(3, scaling=scaling).fit(X)
+        DropoutAutoencoder(3, gauge=scaling).fit(X)

@@ -18,7 +18,6 @@ LOSSES = ["softmax", "squared"]
 
 # Short fits are the point of most tests here; the warning itself is tested
 # with pytest.warns, which records it regardless of this filter.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +40,7 @@ def _loss_with_factors(model, X, A, B):
     return other.objective(X)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("loss", LOSSES)
 def test_loss_changes_under_a_diagonal_rescaling(clustered, loss):
     # No free gauge: A D, B D^{-1} moves the cosines and so the loss.
@@ -53,6 +53,7 @@ def test_loss_changes_under_a_diagonal_rescaling(clustered, loss):
     assert rescaled > fitted * (1 + 1e-3)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("loss", LOSSES)
 def test_loss_is_unchanged_under_a_rotation(clustered, loss):
     # Only rotations A R, B R remain: they keep every cosine.
@@ -63,6 +64,7 @@ def test_loss_is_unchanged_under_a_rotation(clustered, loss):
     assert_allclose(rotated, model.objective(X), rtol=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("loss", LOSSES)
 def test_default_init_is_deterministic(clustered, loss):
     X = clustered.data
@@ -87,6 +89,7 @@ def test_random_init_recovers_the_clusters_for_every_seed(clustered, loss):
         assert agreement >= 0.9, (seed, agreement)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("loss", LOSSES)
 def test_training_lowers_the_loss_from_the_weight_decay_start(clustered, loss):
     model = CosineAutoencoder(8, loss=loss, max_iter=30).fit(clustered.data)
@@ -115,6 +118,7 @@ def test_max_iter_raises_a_convergence_warning(clustered):
     assert model.n_iter_ == 2
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_squared_loss_objective_matches_the_dense_formula(clustered):
     X = clustered.data
     model = CosineAutoencoder(8, loss="squared", max_iter=20).fit(X)
@@ -132,6 +136,7 @@ def test_squared_loss_objective_matches_the_dense_formula(clustered):
     )
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_softmax_inverse_transform_gives_distributions_over_items(clustered):
     X = clustered.data
     model = CosineAutoencoder(8, max_iter=20).fit(X)
@@ -242,6 +247,7 @@ def test_softmax_peak_memory_is_set_by_batch_size_not_n_samples():
     assert peak(large_n, 2000) - large > 2 * block
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_public_surface_matches_the_other_autoencoders(clustered):
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame(clustered.data.toarray(), columns=[f"item{j}" for j in range(100)])

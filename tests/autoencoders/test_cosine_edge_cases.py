@@ -12,7 +12,6 @@ from .._closed_forms import _assert_finite
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _cosine(**params):
@@ -134,6 +133,7 @@ def test_cosine_model_bad_parameters_are_named(small_binary, param, value):
         _cosine(**{param: value}).fit(small_binary)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E49",
     input=(
@@ -172,6 +172,7 @@ def test_cosine_softmax_loss_rejects_negative_values(small_binary, sparse):
     assert 0.0 <= squared.objective(convert(centred)) <= np.sum(centred**2)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E60",
     input="``CosineAutoencoder(temperature=5e-324)`` (or ``1e-307``), softmax loss",

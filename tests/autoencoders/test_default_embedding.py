@@ -36,7 +36,7 @@ def data():
 
 
 def _models():
-    yield DropoutAutoencoder(6, alpha=30.0, scaling="symmetric")
+    yield DropoutAutoencoder(6, alpha=30.0, gauge="symmetric")
     yield WeightDecayAutoencoder(6, alpha=2.0)
     yield CosineAutoencoder(6, loss="softmax", max_iter=15, random_state=0)
 

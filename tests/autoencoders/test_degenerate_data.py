@@ -23,7 +23,6 @@ from .._closed_forms import (
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.catalogue(

@@ -23,7 +23,6 @@ from .._closed_forms import (
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.catalogue(
@@ -59,6 +58,7 @@ def test_nan_in_sparse_X_is_rejected(estimator, small_binary):
         clone(estimator).fit(X)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E03",
     input="NaN in the ``X`` given to ``transform``, ``score`` or ``objective``",
@@ -77,15 +77,19 @@ def test_nan_at_transform_time_is_rejected(estimator, small_binary, method):
 
 @pytest.mark.catalogue(
     "E04",
-    input="``X`` with 0 users or 0 items",
+    input="``X`` with 0 users or 0 items, dense or sparse, to any method",
     outcome='``ValueError``: "Found array with 0 sample(s)" / "0 feature(s)"',
 )
 @all_estimators
-@pytest.mark.parametrize("shape, match", [((0, 9), "0 sample"), ((5, 0), "0 feature")])
-def test_empty_X_is_rejected(estimator, shape, match):
-    """E04: X with no users or no items."""
-    with pytest.raises(ValueError, match=match):
-        clone(estimator).fit(np.zeros(shape))
+@pytest.mark.parametrize("method", ["transform", "score", "objective"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_empty_X_is_rejected(estimator, small_binary, method, sparse):
+    """E04: X with no users, at transform, score and objective time, dense or
+    sparse (scikit-learn's common checks cover a dense X given to fit)."""
+    model = clone(estimator).fit(small_binary)
+    X = np.zeros((0, small_binary.shape[1]))
+    with pytest.raises(ValueError, match="0 sample"):
+        getattr(model, method)(sp.csr_matrix(X) if sparse else X)
 
 
 @pytest.mark.catalogue(
@@ -231,14 +235,18 @@ def test_non_numeric_strings_are_rejected(estimator, small_binary):
 
 @pytest.mark.catalogue(
     "E23",
-    input="Complex numbers",
+    input="Complex numbers, in a sparse ``X`` or given to ``transform``",
     outcome='``ValueError``: "Complex data not supported"',
 )
 @all_estimators
 def test_complex_input_is_rejected(estimator, small_binary):
-    """E23: complex numbers."""
+    """E23: complex numbers in a sparse X, and at transform time
+    (scikit-learn's common checks cover a dense X given to fit)."""
     with pytest.raises(ValueError, match="Complex data not supported"):
-        clone(estimator).fit(small_binary.astype(complex))
+        clone(estimator).fit(sp.csr_matrix(small_binary.astype(complex)))
+    model = clone(estimator).fit(small_binary)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        model.transform(small_binary.astype(complex))
 
 
 @pytest.mark.catalogue(
@@ -371,36 +379,50 @@ def _frame(X, names=None):
     return pd.DataFrame(X, columns=names or [f"item{j}" for j in range(X.shape[1])])
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E27",
-    input="A DataFrame at ``transform`` whose columns differ from ``fit``",
+    input=(
+        "A DataFrame whose columns differ from ``fit``, to ``score``, "
+        "``objective`` or ``recommend``"
+    ),
     outcome='``ValueError``: "Feature names unseen at fit time: ..."',
 )
 @all_estimators
-def test_dataframe_with_other_columns_at_transform_is_rejected(estimator, small_binary):
-    """E27: a DataFrame whose columns differ from those seen in fit."""
+@pytest.mark.parametrize("method", ["score", "objective", "recommend"])
+def test_dataframe_with_other_columns_at_transform_is_rejected(
+    estimator, small_binary, method
+):
+    """E27: a DataFrame whose columns differ from those seen in fit, to the
+    methods scikit-learn's common checks do not call (they check transform)."""
     model = clone(estimator).fit(_frame(small_binary))
     other = _frame(small_binary).rename(columns={"item0": "new_item"})
     with pytest.raises(ValueError, match="Feature names unseen at fit time"):
-        model.transform(other)
+        getattr(model, method)(other)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E28",
-    input="The same columns in another order",
+    input=(
+        "The same columns in another order, to ``score``, ``objective`` or "
+        "``recommend``"
+    ),
     outcome=(
         '``ValueError``: "Feature names must be in the same order as they were in fit"'
     ),
 )
 @all_estimators
+@pytest.mark.parametrize("method", ["score", "objective", "recommend"])
 def test_dataframe_with_reordered_columns_at_transform_is_rejected(
-    estimator, small_binary
+    estimator, small_binary, method
 ):
-    """E28: the same columns in another order."""
+    """E28: the same columns in another order, to the methods scikit-learn's
+    common checks do not call (they check transform)."""
     df = _frame(small_binary)
     model = clone(estimator).fit(df)
     with pytest.raises(ValueError, match="must be in the same order"):
-        model.transform(df[df.columns[::-1]])
+        getattr(model, method)(df[df.columns[::-1]])
 
 
 @pytest.mark.catalogue(
@@ -422,17 +444,29 @@ def test_array_at_transform_after_a_dataframe_fit_warns_and_is_correct(
     assert_allclose(Z, small_binary @ model.encoder_, rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E30",
-    input="Fewer items at ``transform`` than at ``fit``",
+    input=(
+        "Fewer items than at ``fit``, dense or sparse, to ``score``, "
+        "``objective``, ``reconstruction_loss`` or ``recommend``"
+    ),
     outcome='``ValueError``: "X has 5 features, but ... is expecting 9"',
 )
 @all_estimators
-def test_wrong_number_of_items_at_transform_is_rejected(estimator, small_binary):
-    """E30: transform with fewer items than fit."""
+@pytest.mark.parametrize(
+    "method", ["score", "objective", "reconstruction_loss", "recommend"]
+)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_wrong_number_of_items_at_transform_is_rejected(
+    estimator, small_binary, method, sparse
+):
+    """E30: fewer items than at fit, to the methods scikit-learn's common
+    checks do not call (they check transform), dense or sparse."""
     model = clone(estimator).fit(small_binary)
+    X = small_binary[:, :5]
     with pytest.raises(ValueError, match="X has 5 features, but"):
-        model.transform(small_binary[:, :5])
+        getattr(model, method)(sp.csr_matrix(X) if sparse else X)
 
 
 @pytest.mark.catalogue(

@@ -15,18 +15,17 @@ from .._closed_forms import ALL_ESTIMATORS, all_estimators
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.catalogue(
     "E31",
     input=(
-        "``scaling`` array with NaN, ``inf``, ``-inf``, 0 or a negative "
+        "``gauge`` array with NaN, ``inf``, ``-inf``, 0 or a negative "
         "entry; wrong length or 2-D; strings; entries outside ``[1e-100, "
         "1e100]``; an unknown name"
     ),
     outcome=(
-        '``ValueError``: "scaling must hold finite positive numbers" / "must have '
+        '``ValueError``: "gauge must hold finite positive numbers" / "must have '
         'shape (3,)" / "between 1e-100 and 1e+100"; ``TypeError``: "an array of '
         'numbers"; ``InvalidParameterError`` for the name.'
     ),
@@ -43,7 +42,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
         (np.ones((3, 1)), ValueError, r"shape \(3,\)"),
         (np.array(["a", "b", "c"]), TypeError, "array of numbers"),
         (np.array([1e300, 1e-300, 1.0]), ValueError, "between 1e-100 and 1e"),
-        ("bogus", ValueError, "'scaling' parameter"),
+        ("bogus", ValueError, "'gauge' parameter"),
     ],
     ids=[
         "nan",
@@ -65,12 +64,12 @@ def test_bad_scaling_arrays_name_the_problem(small_binary, scaling, error, match
     objective and projected embeddings came out NaN.
     """
     with pytest.raises(error, match=match):
-        DropoutAutoencoder(n_components=3, scaling=scaling).fit(small_binary)
+        DropoutAutoencoder(n_components=3, gauge=scaling).fit(small_binary)
 
 
 @pytest.mark.catalogue(
     "E31b",
-    input="A valid ``scaling`` array ``d`` (``1e-50``, 3, ``1e50``)",
+    input="A valid ``gauge`` array ``d`` (``1e-50``, 3, ``1e50``)",
     outcome=(
         "Correct: ``A = A_id diag(d)``, ``B = B_id diag(d)^-1``, same "
         "objective, finite projected embeddings"
@@ -80,7 +79,7 @@ def test_valid_scaling_array_gives_the_requested_split(small_binary):
     """E31b: scaling = d > 0 returns A = A_id diag(d), B = B_id diag(d)^-1."""
     d = np.array([1e-50, 3.0, 1e50])
     ref = DropoutAutoencoder(n_components=3).fit(small_binary)
-    model = DropoutAutoencoder(n_components=3, scaling=d).fit(small_binary)
+    model = DropoutAutoencoder(n_components=3, gauge=d).fit(small_binary)
     assert_allclose(model.encoder_, ref.encoder_ * d, rtol=1e-12)
     assert_allclose(model.decoder_, ref.decoder_ / d, rtol=1e-12)
     assert_allclose(
@@ -161,6 +160,7 @@ def test_using_an_unfitted_model_raises_not_fitted(estimator, small_binary, meth
         getattr(clone(estimator), method)(small_binary)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E37",
     input="``inverse_transform`` of an array of the wrong width",
@@ -174,6 +174,7 @@ def test_inverse_transform_of_the_wrong_width_is_rejected(estimator, small_binar
         model.inverse_transform(np.ones((2, 4)))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E38",
     input=(

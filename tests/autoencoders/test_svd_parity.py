@@ -34,7 +34,7 @@ def _svd(X, k):
     [
         WeightDecayAutoencoder(6, alpha=0.0),
         DropoutAutoencoder(6, alpha=0.0),
-        DropoutAutoencoder(6, alpha=0.0, scaling="random", random_state=0),
+        DropoutAutoencoder(6, alpha=0.0, gauge="random", random_state=0),
     ],
     ids=["weight_decay", "dropout", "dropout_random_gauge"],
 )
@@ -70,7 +70,7 @@ def test_attributes_do_not_depend_on_the_gauge(X):
     identity = DropoutAutoencoder(5, alpha=2.0, dropout=0.3).fit(X)
     for scaling in ("symmetric", "random"):
         other = DropoutAutoencoder(
-            5, alpha=2.0, dropout=0.3, scaling=scaling, random_state=1
+            5, alpha=2.0, dropout=0.3, gauge=scaling, random_state=1
         ).fit(X)
         assert_allclose(
             _aligned(other.components_, identity.components_),
@@ -202,6 +202,7 @@ def test_explained_variance_ratio_is_a_ratio_and_matches_dense_numpy(name, data,
     assert_allclose(ratio[~used], 0.0)
 
 
+@pytest.mark.slow  # four Dask fits of the cosine model
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("chunks", ["sparse", "dense"])
 @pytest.mark.parametrize("loss", ["softmax", "sampled_softmax"])

@@ -23,10 +23,6 @@ from .._stored_zeros import (
     with_cancelling_duplicates,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"  # short gradient fits
-)
-
 ESTIMATORS = [
     WeightDecayAutoencoder(5, alpha=0.5, solver="gram"),
     WeightDecayAutoencoder(5, alpha=0.5, solver="arpack", random_state=0),
@@ -35,10 +31,10 @@ ESTIMATORS = [
     DropoutAutoencoder(5, alpha=2.0, solver="gram"),
     DropoutAutoencoder(5, alpha=2.0, solver="arpack", random_state=0),
     DropoutAutoencoder(5, alpha=2.0, solver="randomized", random_state=0),
-    DropoutAutoencoder(5, alpha=2.0, scaling="random", random_state=0),
+    DropoutAutoencoder(5, alpha=2.0, gauge="random", random_state=0),
     DropoutAutoencoder(5, alpha=2.0, solver="lbfgs", max_iter=30, random_state=0),
     DropoutAutoencoder(5, alpha=2.0, dropout=0.3),
-    DropoutAutoencoder(5, alpha=0.0, dropout=0.3, scaling="symmetric"),
+    DropoutAutoencoder(5, alpha=0.0, dropout=0.3, gauge="symmetric"),
     DropoutAutoencoder(
         5, alpha=2.0, dropout=0.3, solver="lbfgs", max_iter=30, random_state=0
     ),
@@ -58,12 +54,13 @@ def _id(estimator):
     params = estimator.get_params()
     parts = [
         f"{key}={params[key]}"
-        for key in ("solver", "dropout", "scaling", "loss", "init")
+        for key in ("solver", "dropout", "gauge", "loss", "init")
         if key in params and params[key] not in (None, "auto", "identity")
     ]
     return f"{type(estimator).__name__}({','.join(parts)})"
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E70",
     input=(
@@ -94,6 +91,7 @@ def test_unseen_items_get_exactly_zero_rows_everywhere(estimator, dtype):
     assert_array_equal(model.components_[:, unseen], 0.0)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E72",
     input=(
@@ -132,6 +130,7 @@ def test_similar_items_of_an_unseen_item_follow_the_zero_row_rule(estimator, emb
     assert_array_equal(scores[unseen[ids]], 0.0)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E74",
     input=(
@@ -188,6 +187,7 @@ def test_stored_zeros_change_nothing(estimator):
         assert_array_equal(left, right)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E77",
     input=(

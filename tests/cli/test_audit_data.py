@@ -349,6 +349,7 @@ def test_audit_rows_use_the_estimators_default_embedding(clustered):
     assert projected["embedding"] == "projected"
 
 
+@pytest.mark.slow
 @pytest.mark.catalogue(
     "C31",
     input=(

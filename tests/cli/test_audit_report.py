@@ -12,7 +12,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 
 from skcosim.cli import _audit_log, _items_file, _settings, _verdicts, main
 from skcosim.cli._report import md_text
@@ -75,7 +74,7 @@ def _brute_per_item_agreement(E, label_sets, k):
         "items.csv with one row per item whose support equals the column counts "
         "(numpy), names the .item titles, label agreement a brute force per item "
         "(to 1e-12), gauge and resample stability per item whose means are the "
-        "report's."
+        "report's; the support warning suggests the verdicts' --min-item-count."
     ),
 )
 def test_audit_speaks_the_users_words(tmp_path, capsys, fast_models, monkeypatch):
@@ -134,6 +133,10 @@ def test_audit_speaks_the_users_words(tmp_path, capsys, fast_models, monkeypatch
         key=_verdicts.LEVELS.index,
     )
     assert "## What to do" in markdown
+    suggested = report["verdict"]["suggested_min_item_count"]
+    assert report["data"]["item_support"]["suggested_min_item_count"] == suggested
+    (warning,) = [w for w in report["warnings"] if "fewer than 10 users" in w]
+    assert warning.endswith(f"with --min-item-count {suggested}.")
     assert md_text(report["verdict"]["text"]) in markdown
     assert report["verdict"]["suggested_min_item_count"] in (None, 2, 3, 5, 10)
 
@@ -451,11 +454,7 @@ def test_support_warning_fires_at_the_movielens_share():
     under 10 users was silent.
     """
     counts = np.r_[np.full(32, 3), np.full(68, 40)]
-    X = sp.csc_matrix(
-        (np.ones(counts.sum()), np.arange(counts.sum()), np.r_[0, np.cumsum(counts)]),
-        shape=(counts.sum(), counts.size),
-    )
-    support = _audit_log.item_support(X)
+    support = _audit_log.support_of(counts)
     assert support["share_below"] == pytest.approx(0.32)
     assert support["suggested_min_item_count"] == 10
     (warning,) = _audit_log.audit_warnings(

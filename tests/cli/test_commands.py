@@ -36,9 +36,9 @@ TINY = dict(
 )
 
 OBJECTIVE1 = [
-    'Objective 1, scaling="identity"',
-    'Objective 1, scaling="symmetric"',
-    'Objective 1, scaling="encoder"',
+    'Objective 1, gauge="identity"',
+    'Objective 1, gauge="symmetric"',
+    'Objective 1, gauge="encoder"',
     "Objective 1, random gauge",
 ]
 

@@ -57,6 +57,7 @@ def test_cluster_cosines_without_pairs_are_none():
     assert _models.cluster_cosines(np.eye(2), np.array([0, 1]))[0] is None
 
 
+@pytest.mark.slow
 @pytest.mark.catalogue(
     "C28",
     input="``skcosim reproduce --quick``: its cosine-trained model on its data",

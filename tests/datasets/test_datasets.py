@@ -330,7 +330,7 @@ def test_defaults_make_objective1_splits_disagree_and_weight_decay_find_clusters
     X, labels = bunch.data, bunch.item_labels
     alpha = 100.0 * np.sqrt(4000 / 20000)  # singular values grow as sqrt(n_users)
     identity = DropoutAutoencoder(20, alpha=alpha**2).fit(X)
-    rescaled = DropoutAutoencoder(20, alpha=alpha**2, scaling="random", random_state=0)
+    rescaled = DropoutAutoencoder(20, alpha=alpha**2, gauge="random", random_state=0)
     rescaled.fit(X)
     assert_allclose(identity.objective(X), rescaled.objective(X), rtol=1e-9)
     overlap = neighbor_overlap(

@@ -254,11 +254,11 @@ def test_resample_stability_equals_the_brute_force(X, n_components, seed):
     k = min(3, p - 1)
     estimator = WeightDecayAutoencoder(n_components, alpha=0.5)
     rng = check_random_state(seed)
-    half = round(n / 2)  # disjoint halves; for odd n, a second, independent draw
+    half = n // 2  # disjoint halves; for odd n, one user is in neither
     scores, degenerate = [], False
     for _ in range(2):
         perm = rng.permutation(n)
-        second = perm[half : 2 * half] if 2 * half <= n else rng.permutation(n)[:half]
+        second = perm[half : 2 * half]
         neighbors, undirected = [], np.zeros(p, dtype=bool)
         for rows in (perm[:half], second):
             E = WeightDecayAutoencoder(n_components, alpha=0.5)

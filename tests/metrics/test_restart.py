@@ -56,7 +56,7 @@ def _mean_pairwise_jaccard(embeddings, k):
     "M38",
     input=(
         "``restart_stability`` of closed forms (Objective 2, Objective 1 with "
-        'a named scaling) and of ``DropoutAutoencoder(scaling="random")``\'s '
+        'a named scaling) and of ``DropoutAutoencoder(gauge="random")``\'s '
         "decoder, on clustered data with unseen items"
     ),
     outcome=(
@@ -69,11 +69,11 @@ def test_restart_stability_equals_the_brute_force(X):
     """M38: closed forms are 1.0 exactly; a seeded gauge matches numpy."""
     for model in [
         WeightDecayAutoencoder(6, alpha=1.0),
-        DropoutAutoencoder(6, alpha=10.0, scaling="symmetric"),
-        DropoutAutoencoder(6, alpha=10.0, scaling="random"),  # default: projected
+        DropoutAutoencoder(6, alpha=10.0, gauge="symmetric"),
+        DropoutAutoencoder(6, alpha=10.0, gauge="random"),  # default: projected
     ]:
         assert restart_stability(model, X, 5, random_state=0) == 1.0
-    model = DropoutAutoencoder(6, alpha=10.0, scaling="random")
+    model = DropoutAutoencoder(6, alpha=10.0, gauge="random")
     got = restart_stability(
         model, X, 5, n_restarts=4, embedding="decoder", random_state=3
     )
@@ -106,7 +106,7 @@ def test_restart_stability_validates_its_input(X):
     with pytest.raises(ValueError, match="n_neighbors=60 is too large"):
         restart_stability(WeightDecayAutoencoder(3), X, 60)
     pipe = make_pipeline(
-        PopularityScaler(), DropoutAutoencoder(5, alpha=5.0, scaling="random")
+        PopularityScaler(), DropoutAutoencoder(5, alpha=5.0, gauge="random")
     )
     value = restart_stability(
         pipe, X, 5, embedding="decoder", method="rbo", random_state=0

@@ -129,7 +129,7 @@ def test_resample_stability_is_below_one_and_lower_for_random_gauges(clustered):
     # seed it so that the draws, and the test, are reproducible.
     np.random.seed(0)  # noqa: NPY002 (the clones draw from the global RNG)
     random_gauge = resample_stability(
-        DropoutAutoencoder(n_components=8, alpha=10.0, scaling="random"),
+        DropoutAutoencoder(n_components=8, alpha=10.0, gauge="random"),
         clustered,
         10,
         n_resamples=2,
@@ -146,6 +146,7 @@ def test_resample_stability_is_below_one_and_lower_for_random_gauges(clustered):
     assert_allclose(again, wd, rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_resample_stability_in_processes_scores_the_same_subsets(clustered):
     """n_jobs=2 fits the same halves: a closed form scores the same, to rounding."""
     model = WeightDecayAutoencoder(n_components=8, alpha=1.0)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.decomposition import PCA
+from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -25,10 +25,11 @@ from ._reference import _brute_force
 @pytest.mark.catalogue(
     "M15",
     input=(
-        "``gauge_stability`` of an unfitted model, of ``PCA``, with too many neighbours"
+        "``gauge_stability`` of an unfitted model, of ``KMeans`` (no item "
+        "embedding, no ``components_``), with too many neighbours"
     ),
     outcome=(
-        '``NotFittedError``; ``TypeError`` "PCA has no item_embeddings"; '
+        '``NotFittedError``; ``TypeError`` "KMeans has no item_embeddings"; '
         '``ValueError`` "n_neighbors=15 is too large"'
     ),
 )
@@ -38,8 +39,9 @@ def test_gauge_stability_on_a_wrong_or_unfitted_model_names_the_problem(
     """M15: unfitted model, non-skcosim model, too many neighbours."""
     with pytest.raises(NotFittedError, match="not fitted yet"):
         gauge_stability(WeightDecayAutoencoder(n_components=3), 3)
-    with pytest.raises(TypeError, match="PCA has no item_embeddings"):
-        gauge_stability(PCA(2).fit(interactions), 3)
+    # PCA has components_ (its item factors): KMeans has neither.
+    with pytest.raises(TypeError, match="KMeans has no item_embeddings"):
+        gauge_stability(KMeans(2, n_init=1, random_state=0).fit(interactions), 3)
     model = WeightDecayAutoencoder(n_components=3).fit(interactions)
     with pytest.raises(ValueError, match="n_neighbors=15 is too large"):
         gauge_stability(model, 15)
@@ -246,7 +248,7 @@ def test_resample_stability_with_every_user_in_both_subsets_is_an_error(
     """M30: ``resample_stability(subsample=1.0)``, or a share that rounds to
     every user. Regression: both fits saw the same users, so any
     deterministic model scored 1.0 (a random gauge included)."""
-    model = DropoutAutoencoder(3, scaling="random", random_state=0)
+    model = DropoutAutoencoder(3, gauge="random", random_state=0)
     with pytest.raises(ValueError, match="puts every sample in both subsets"):
         resample_stability(
             model, interactions[:n_users], 3, subsample=subsample, random_state=0

@@ -97,7 +97,7 @@ def test_product_penalty_loss_is_edlae_expected_loss():
     assert_allclose(product_penalty_loss_grad(X, A, B, lam)[0], expected, rtol=1e-10)
 
 
-def test_normalize_rows_backward_matches_finite_differences():
+def test_floored_unit_rows_backward_matches_finite_differences():
     rng = np.random.RandomState(0)
     Z = rng.randn(6, 3)
     G = rng.randn(6, 3)
@@ -115,7 +115,7 @@ def test_normalize_rows_backward_matches_finite_differences():
     assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
 
 
-def test_normalize_rows_maps_zero_rows_to_zero_without_nan():
+def test_floored_unit_rows_maps_zero_rows_to_zero_without_nan():
     Z = np.array([[3.0, 4.0], [0.0, 0.0]])
     Z_hat, r = floored_unit_rows(Z)
     assert_allclose(Z_hat, [[0.6, 0.8], [0.0, 0.0]], rtol=1e-12)
@@ -353,7 +353,7 @@ def test_lbfgs_is_deterministic_given_random_state():
 def test_gradient_solvers_reject_a_requested_scaling():
     X = _small_interactions()
     with pytest.raises(ValueError, match="split is the one training reaches"):
-        DropoutAutoencoder(4, solver="lbfgs", scaling="symmetric").fit(X)
+        DropoutAutoencoder(4, solver="lbfgs", gauge="symmetric").fit(X)
 
 
 def test_gradient_solvers_keep_float32():
@@ -404,7 +404,7 @@ def _dropout_sgd_fit(X, init_scale, seed):
 def test_dropout_sgd_init_scale_decides_the_gauge(gauge_data):
     X = gauge_data
     closed = DropoutAutoencoder(8, alpha=1.0, dropout=0.5).fit(X)
-    symmetric = DropoutAutoencoder(8, alpha=1.0, dropout=0.5, scaling="symmetric")
+    symmetric = DropoutAutoencoder(8, alpha=1.0, dropout=0.5, gauge="symmetric")
     symmetric = symmetric.fit(X).decoder_
     ordinary = [_dropout_sgd_fit(X, 0.1, seed) for seed in (0, 1)]
     tiny = _dropout_sgd_fit(X, 0.001, 0)

@@ -14,7 +14,6 @@ from .._closed_forms import _assert_finite, closed_forms
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _degenerate_cases(small_binary):
@@ -57,6 +56,7 @@ def test_lbfgs_on_degenerate_data_reaches_the_closed_form_loss(
     assert abs(trained.objective(X) - closed.objective(X)) <= 1e-5 * scale
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E47",
     input='``solver="dropout-sgd"`` on the same degenerate data',
@@ -83,11 +83,11 @@ def test_dropout_sgd_on_degenerate_data_is_finite(small_binary, case):
 @pytest.mark.catalogue(
     "E48",
     input=(
-        '``scaling`` other than ``"identity"`` (a name or an array) with '
+        '``gauge`` other than ``"identity"`` (a name or an array) with '
         '``solver="lbfgs"`` or ``"dropout-sgd"``'
     ),
     outcome=(
-        "``ValueError``: \"scaling='random' needs a closed-form solver: with "
+        "``ValueError``: \"gauge='random' needs a closed-form solver: with "
         "solver='lbfgs' the split is the one training reaches\""
     ),
 )
@@ -98,7 +98,7 @@ def test_a_split_requested_from_a_gradient_solver_names_the_conflict(
 ):
     """E48: scaling other than "identity" with a gradient solver."""
     model = DropoutAutoencoder(
-        n_components=3, dropout=0.3, scaling=scaling, solver=solver, max_iter=2
+        n_components=3, dropout=0.3, gauge=scaling, solver=solver, max_iter=2
     )
     with pytest.raises(ValueError, match="needs a closed-form solver"):
         model.fit(small_binary)
@@ -135,6 +135,7 @@ def test_gradient_solver_overflowing_start_names_init_scale(
     assert "X is too large" not in str(info.value)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "E51",
     input=(

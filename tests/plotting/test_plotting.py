@@ -110,7 +110,7 @@ def test_from_embeddings_rejects_bad_order():
 def test_from_estimator_objective1_heatmap_depends_on_scaling_but_projection_not(sim):
     X = sim.data
     a = DropoutAutoencoder(8, alpha=100.0).fit(X)
-    b = DropoutAutoencoder(8, alpha=100.0, scaling="random", random_state=0).fit(X)
+    b = DropoutAutoencoder(8, alpha=100.0, gauge="random", random_state=0).fit(X)
     dec_a = SimilarityMatrixDisplay.from_estimator(a, embedding="decoder").similarities
     dec_b = SimilarityMatrixDisplay.from_estimator(b, embedding="decoder").similarities
     assert np.abs(dec_a - dec_b).max() > 0.1

@@ -27,7 +27,6 @@ from .._stored_zeros import (
 
 # The cosine model runs few iterations here: it is the input handling that is
 # tested, not convergence.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.mark.catalogue(
@@ -162,6 +161,7 @@ def test_projected_embedding_of_a_zero_model_is_zero(small_binary, X):
     assert_array_equal(proj.transform(X), 0)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue(
     "P08",
     input="``ProjectedEmbedding``: NaN at fit, fewer items at transform",
@@ -359,6 +359,7 @@ class _SVDFactors(BaseEstimator):
         return X @ self.encoder_
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.catalogue("E70b", part_of="E70")
 @pytest.mark.parametrize(
     "estimator",

@@ -98,7 +98,7 @@ def test_projected_embedding_is_the_same_for_every_gauge_of_dropout():
     X = _interactions()
     fits = [
         ProjectedEmbedding(
-            DropoutAutoencoder(n_components=5, alpha=3.0, scaling=scaling)
+            DropoutAutoencoder(n_components=5, alpha=3.0, gauge=scaling)
         ).fit(X)
         for scaling in ["identity", "symmetric", "encoder", np.exp(np.arange(5.0))]
     ]
@@ -143,9 +143,20 @@ def test_projected_embedding_rejects_other_kinds_and_non_autoencoders():
         ProjectedEmbedding(Normalizer()).fit(X)
 
 
+@pytest.mark.catalogue(
+    "E98",
+    input=(
+        '``item_embeddings("projected")`` of an estimator and '
+        "``ProjectedEmbedding(estimator).item_embeddings()``"
+    ),
+    outcome=(
+        "Correct: the same rows (``A L W``, the ``U S`` of ``A B^T``), not only "
+        "the same cosines, for every gauge"
+    ),
+)
 @pytest.mark.parametrize("scaling", ["identity", "random"])
 def test_the_projected_embedding_has_one_definition(scaling):
-    """``item_embeddings("projected")`` of an estimator and ProjectedEmbedding
+    """E98: ``item_embeddings("projected")`` of an estimator and ProjectedEmbedding
     give the same rows, not only the same cosines (they were ``A L`` and
     ``A L W``), and the rows are those of the canonical form ``U S`` of the
     SVD of ``A B^T`` restricted to its span, checked against a dense numpy
@@ -155,7 +166,7 @@ def test_the_projected_embedding_has_one_definition(scaling):
     X.data[:] = 1.0
     X[:, 7] = 0  # an unseen item: a zero row
     X.eliminate_zeros()
-    model = DropoutAutoencoder(4, alpha=2.0, scaling=scaling, random_state=0).fit(X)
+    model = DropoutAutoencoder(4, alpha=2.0, gauge=scaling, random_state=0).fit(X)
     direct = model.item_embeddings("projected")
     wrapped = ProjectedEmbedding(model).fit(X).item_embeddings()
     assert_allclose(direct, wrapped, rtol=1e-12, atol=1e-12)

@@ -14,8 +14,8 @@ from .._long_tailed import long_tailed_interactions
 def _fitted(X):
     return [
         WeightDecayAutoencoder(4, alpha=1.0).fit(X),
-        DropoutAutoencoder(4, alpha=3.0, scaling="symmetric").fit(X),
-        DropoutAutoencoder(4, alpha=3.0, scaling="random", random_state=0).fit(X),
+        DropoutAutoencoder(4, alpha=3.0, gauge="symmetric").fit(X),
+        DropoutAutoencoder(4, alpha=3.0, gauge="random", random_state=0).fit(X),
     ]
 
 

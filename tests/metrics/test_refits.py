@@ -50,7 +50,7 @@ class _Noisy(DropoutAutoencoder):
 )
 def test_background_plans_give_the_functions_numbers(X):
     """M70: plans in the background equal the stability functions."""
-    model = _Noisy(6, alpha=10.0, scaling="random", random_state=0)
+    model = _Noisy(6, alpha=10.0, gauge="random", random_state=0)
     common = dict(embedding="decoder", random_state=3, max_items=30)
     with pytest.warns(ConvergenceWarning):
         expected = (

@@ -158,7 +158,7 @@ def test_closed_forms_on_the_dask_log_equal_the_in_memory_ones(client, tmp_path)
     X = load_interactions(log, "user", "item", "rating").data
     for model in (
         WeightDecayAutoencoder(8, alpha=3.0),
-        DropoutAutoencoder(8, alpha=9.0, scaling="symmetric"),
+        DropoutAutoencoder(8, alpha=9.0, gauge="symmetric"),
     ):
         memory = model.__class__(**model.get_params()).fit(X)
         dask = model.__class__(**model.get_params()).fit(bunch.data)

@@ -11,7 +11,7 @@ from .autoencoders import (
     WeightDecayAutoencoder,
 )
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.1.0"
 
 __all__ = [
     "CosineAutoencoder",

@@ -277,9 +277,8 @@ def audit_warnings(support, neighbors, min_item_count):
             f"{support['threshold']} users (median {support['median']:g}"
             + (f", after --min-item-count {min_item_count}" if min_item_count else "")
             + f"; the audit warns from {LOW_SUPPORT_SHARE:.0%}). The neighbours "
-            "of such items are close to chance (on MovieLens-100k, items with "
-            "2-9 users have resample Jaccard@10 0.01-0.02, items with 100+ users "
-            f"0.28), and every score is a mean over items. {advice}"
+            "of such items are close to chance (items.csv lists each item's "
+            f"support and stabilities), and every score is a mean over items. {advice}"
         )
     return warnings
 

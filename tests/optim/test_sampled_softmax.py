@@ -250,8 +250,9 @@ def test_minibatch_unique_matches_numpy():
 @pytest.mark.parametrize("batch_size", [1, 7, 30])
 def test_sampled_loss_without_gradient_is_the_same_loss(counts, batch_size):
     """``with_grad=False`` (the evaluation loss of Adam's stopping rule): the
-    very loss of the full computation, on data with an empty user and items
-    nobody interacted with."""
+    loss of the full computation, on data with an empty user and items nobody
+    interacted with, to 1e-12 relative (some numpy builds round one product
+    of the two paths differently in the last bit)."""
     X = counts.tolil()
     X[3] = 0
     X[:, [5, 6]] = 0
@@ -264,7 +265,7 @@ def test_sampled_loss_without_gradient_is_the_same_loss(counts, batch_size):
     alone = sampled_softmax_loss_grad(
         X, A, B, temperature=0.3, sample=sample, batch_size=batch_size, with_grad=False
     )
-    assert alone == full
+    assert alone == pytest.approx(full, rel=1e-12)
 
 
 @pytest.mark.catalogue(

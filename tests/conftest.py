@@ -89,3 +89,21 @@ def small_binary():
 def embedding():
     rng = np.random.RandomState(0)
     return rng.randn(60, 5)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker ``distributed.LocalCluster`` (processes, loopback only) and
+    its client, one per test module that asks for it."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

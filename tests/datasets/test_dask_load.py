@@ -25,21 +25,6 @@ from skcosim.datasets._dask_load import (  # noqa: E402
 )
 
 
-@pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
 def awkward_log(n_rows=3000, seed=0):
     """Long-tailed users and items, users with one interaction, duplicate
     (user, item) rows (summed), and a pair whose values sum to zero."""

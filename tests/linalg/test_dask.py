@@ -25,21 +25,6 @@ joblib = pytest.importorskip("joblib")
 
 
 @pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
-@pytest.fixture(scope="module")
 def X():
     """Rank 8 (singular values 100 down to 20) plus small noise, sparsified."""
     rng = np.random.RandomState(0)
